@@ -1,0 +1,24 @@
+package store
+
+import "errors"
+
+// Sentinel errors returned (possibly wrapped) by every backend. Callers test
+// them with errors.Is.
+var (
+	// ErrNotFound means the requested row does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a uniqueness rule was violated (slug, username,
+	// case-folded email, client id, ...).
+	ErrConflict = errors.New("store: conflict")
+	// ErrTokenUsed means a single-use token was already consumed.
+	ErrTokenUsed = errors.New("store: token already used")
+	// ErrTokenExpired means a token is past its expiry.
+	ErrTokenExpired = errors.New("store: token expired")
+	// ErrLeaseLost means a job's lease was taken over by another worker
+	// (it expired and the job was claimed again), so this worker's result is
+	// discarded.
+	ErrLeaseLost = errors.New("store: job lease lost")
+	// ErrInvalid means the value handed to the store breaks a rule of the
+	// domain (an empty slug, an unknown kind, ...).
+	ErrInvalid = errors.New("store: invalid value")
+)

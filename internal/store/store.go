@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Structures keeps structures.
+type Structures interface {
+	// CreateStructure inserts s, filling ID (when empty), CreatedAt and
+	// UpdatedAt. A taken slug gives ErrConflict.
+	CreateStructure(ctx context.Context, s *Structure) error
+	GetStructure(ctx context.Context, id string) (Structure, error)
+	GetStructureBySlug(ctx context.Context, slug string) (Structure, error)
+	// ListStructures returns every structure ordered by slug.
+	ListStructures(ctx context.Context) ([]Structure, error)
+	// UpdateStructure reads the structure, hands it to fn and writes back
+	// what fn left, atomically. An error from fn aborts and is returned.
+	UpdateStructure(ctx context.Context, id string, fn func(*Structure) error) (Structure, error)
+}
+
+// Services keeps services (which are also OIDC clients).
+type Services interface {
+	// CreateService inserts s, filling ID (when empty) and timestamps. A
+	// taken client id, or a slug taken within the structure, gives
+	// ErrConflict; an unknown structure gives ErrNotFound.
+	CreateService(ctx context.Context, s *Service) error
+	GetService(ctx context.Context, id string) (Service, error)
+	GetServiceByClientID(ctx context.Context, clientID string) (Service, error)
+	// ListServices returns the services of a structure ordered by slug, or
+	// of every structure when structureID is empty.
+	ListServices(ctx context.Context, structureID string) ([]Service, error)
+	UpdateService(ctx context.Context, id string, fn func(*Service) error) (Service, error)
+}
+
+// PeopleFilter narrows ListPeople. Zero values match everything.
+type PeopleFilter struct {
+	StructureID string      // members of this structure
+	State       PersonState // in this state
+}
+
+// People keeps people.
+type People interface {
+	// CreatePerson inserts p, filling ID (when empty) and timestamps. A
+	// taken username or case-folded email gives ErrConflict.
+	CreatePerson(ctx context.Context, p *Person) error
+	GetPerson(ctx context.Context, id string) (Person, error)
+	// GetPersonByEmail looks up by case-folded email.
+	GetPersonByEmail(ctx context.Context, email string) (Person, error)
+	GetPersonByUsername(ctx context.Context, username string) (Person, error)
+	// ListPeople returns people ordered by username.
+	ListPeople(ctx context.Context, f PeopleFilter) ([]Person, error)
+	// UsernamesWithPrefix returns every username that starts with prefix,
+	// to find a free one among "jean.dupont", "jean.dupont2", ...
+	UsernamesWithPrefix(ctx context.Context, prefix string) ([]string, error)
+	// UpdatePerson reads the person, hands it to fn and writes back what fn
+	// left, atomically. Changing Username or ID gives ErrInvalid.
+	UpdatePerson(ctx context.Context, id string, fn func(*Person) error) (Person, error)
+}
+
+// MembershipFilter narrows ListMemberships. Zero values match everything.
+type MembershipFilter struct {
+	PersonID    string
+	StructureID string
+}
+
+// Memberships keeps person x structure links.
+type Memberships interface {
+	// PutMembership inserts or updates (the referent flag) a membership.
+	PutMembership(ctx context.Context, m Membership) error
+	// DeleteMembership removes it; ErrNotFound when there was none.
+	DeleteMembership(ctx context.Context, personID, structureID string) error
+	ListMemberships(ctx context.Context, f MembershipFilter) ([]Membership, error)
+}
+
+// GrantFilter narrows ListGrants. Zero values match everything.
+type GrantFilter struct {
+	PersonID    string
+	ServiceID   string
+	StructureID string // grants on any service of this structure
+}
+
+// Grants keeps person x service roles.
+type Grants interface {
+	// PutGrant inserts a grant or changes its role.
+	PutGrant(ctx context.Context, g Grant) error
+	// DeleteGrant removes it; ErrNotFound when there was none.
+	DeleteGrant(ctx context.Context, personID, serviceID string) error
+	ListGrants(ctx context.Context, f GrantFilter) ([]Grant, error)
+}
+
+// Tokens keeps single-use emailed tokens, by hash.
+type Tokens interface {
+	// IssueToken stores t and invalidates every other unused token of the
+	// same person and purpose.
+	IssueToken(ctx context.Context, t Token) error
+	// GetToken returns a token by hash, used or not (to show the right page).
+	GetToken(ctx context.Context, hash []byte) (Token, error)
+	// ConsumeToken marks the token used at now, atomically: of any number of
+	// concurrent calls, exactly one succeeds. It gives ErrNotFound for an
+	// unknown hash or another purpose, ErrTokenUsed, or ErrTokenExpired.
+	ConsumeToken(ctx context.Context, hash []byte, purpose TokenPurpose, now time.Time) (Token, error)
+}
+
+// Imports keeps the record of CSV imports.
+type Imports interface {
+	CreateImport(ctx context.Context, im *Import) error
+	GetImport(ctx context.Context, id string) (Import, error)
+	// ListImports returns a structure's imports, newest first.
+	ListImports(ctx context.Context, structureID string) ([]Import, error)
+}
+
+// AuditFilter narrows ListAudit.
+type AuditFilter struct {
+	Target string
+	Action string
+	Limit  int // 0 means 100
+}
+
+// Audit keeps the audit trail.
+type Audit interface {
+	// AppendAudit inserts e, filling ID and (when zero) Time.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// ListAudit returns entries newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}
+
+// ClaimRequest says which jobs a worker wants.
+type ClaimRequest struct {
+	Kinds []string      // empty means any kind
+	Limit int           // at most this many; 0 means 1
+	Lease time.Duration // how long the claim holds before another may take it
+}
+
+// JobFilter narrows ListJobs.
+type JobFilter struct {
+	State JobState
+	Kind  string
+	Limit int // 0 means 100
+}
+
+// Jobs is the durable queue's storage. The scheduling policy (backoff,
+// handlers, workers) lives in internal/jobs.
+type Jobs interface {
+	// EnqueueJob inserts j as pending, filling ID and timestamps; RunAfter
+	// zero means now. It returns false, and inserts nothing, when a pending
+	// job with the same non-empty DedupeKey exists.
+	EnqueueJob(ctx context.Context, j *Job) (bool, error)
+	// ClaimJobs atomically takes up to Limit jobs that are pending and due,
+	// or running with an expired lease, marks them running with a new
+	// LeaseID and LeaseUntil, and counts an attempt. Two concurrent callers
+	// (even in two processes on PostgreSQL) never get the same job.
+	ClaimJobs(ctx context.Context, r ClaimRequest) ([]Job, error)
+	// CompleteJob marks the job done. ErrLeaseLost when leaseID is no longer
+	// the job's current claim.
+	CompleteJob(ctx context.Context, id int64, leaseID string) error
+	// RetryJob puts the job back to pending until runAfter, keeping lastErr.
+	RetryJob(ctx context.Context, id int64, leaseID string, runAfter time.Time, lastErr string) error
+	// BuryJob marks the job dead, keeping lastErr.
+	BuryJob(ctx context.Context, id int64, leaseID string, lastErr string) error
+	GetJob(ctx context.Context, id int64) (Job, error)
+	// ListJobs returns jobs by ascending ID.
+	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)
+	// CountJobs counts jobs per state.
+	CountJobs(ctx context.Context) (map[JobState]int, error)
+}
+
+// Tx is everything the store keeps, seen from inside one transaction.
+type Tx interface {
+	Structures
+	Services
+	People
+	Memberships
+	Grants
+	Tokens
+	Imports
+	Audit
+	Jobs
+}
+
+// Store is a backend. Its methods outside InTx each run in their own
+// transaction.
+type Store interface {
+	Tx
+	// InTx runs fn in one transaction: committed when fn returns nil,
+	// rolled back otherwise (the error is returned). Transactions are
+	// serializable on every backend (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+	// SERIALIZABLE), and InTx re-runs fn by itself when PostgreSQL reports a
+	// serialization failure or deadlock, so fn must have no effect outside
+	// tx. ErrConflict from a unique index is returned as is.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Ping reports whether the backend answers (for /readyz).
+	Ping(ctx context.Context) error
+	// Backend names the backend: "sqlite" or "postgres".
+	Backend() string
+	Close() error
+}

@@ -1,0 +1,78 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Required reports whether missing components must fail tests rather than
+// skip them.
+func Required() bool { return os.Getenv("SESAME_REQUIRE_SERVICES") == "1" }
+
+// Missing skips t, or fails it when components are required.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if Required() {
+		t.Fatalf("required component missing (SESAME_REQUIRE_SERVICES=1): %s", msg)
+	}
+	t.Skipf("component missing: %s", msg)
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testenv: free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// LookBinary finds a program in PATH, then in the given extra directories.
+func LookBinary(name string, extra ...string) (string, bool) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, true
+	}
+	for _, d := range extra {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// WaitTCP waits until addr accepts connections or the deadline passes.
+func WaitTCP(addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testenv: %s not answering after %s: %w", addr, within, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ShortTempDir returns a temporary directory with a short path (Unix socket
+// paths are limited to 107 bytes), removed when the test ends.
+func ShortTempDir(t testing.TB) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "sesame")
+	if err != nil {
+		t.Fatalf("testenv: temp dir: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
