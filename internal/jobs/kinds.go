@@ -1,0 +1,60 @@
+package jobs
+
+// The kinds of job, and their payloads: this is where feature packages meet.
+// A producer (onboarding, web) enqueues them in the transaction of the
+// change; a consumer (ldapsync, the mail handlers, provision) registers a
+// handler for them. Payloads carry references, never secrets.
+const (
+	// KindLDAPPerson brings one person's directory entry, password hash and
+	// group memberships to the store's state (create, update, disable).
+	// Payload: PersonRef. Dedupe key: DedupeLDAPPerson(id).
+	KindLDAPPerson = "ldap.person"
+	// KindLDAPStructure brings a structure's entry and its service and role
+	// groups to the store's state. Payload: StructureRef.
+	KindLDAPStructure = "ldap.structure"
+
+	// KindMailActivate sends the activation email. Payload: TokenMail.
+	KindMailActivate = "mail.activate"
+	// KindMailReset sends a password reset email. Payload: TokenMail.
+	KindMailReset = "mail.reset"
+	// KindMailAccess tells an existing person they were given access to a
+	// structure or service. Payload: AccessMail.
+	KindMailAccess = "mail.access"
+	// KindMailPasswordChanged tells a person their password was changed.
+	// Payload: PersonRef.
+	KindMailPasswordChanged = "mail.password-changed"
+)
+
+// PersonRef names a person.
+type PersonRef struct {
+	PersonID string `json:"person_id"`
+}
+
+// StructureRef names a structure.
+type StructureRef struct {
+	StructureID string `json:"structure_id"`
+}
+
+// TokenMail is the payload of emails that carry a single-use link. Nonce is
+// not the link's secret: the secret is derived from it with the server's
+// token key (see onboarding.Tokens), so a re-run of the job sends the same
+// link and the queue holds nothing that opens an account.
+type TokenMail struct {
+	PersonID    string `json:"person_id"`
+	StructureID string `json:"structure_id,omitempty"` // the structure that invited them (activation)
+	Nonce       string `json:"nonce"`
+}
+
+// AccessMail is the payload of "you now have access to ..." emails.
+type AccessMail struct {
+	PersonID    string   `json:"person_id"`
+	StructureID string   `json:"structure_id"`
+	ServiceIDs  []string `json:"service_ids"`
+}
+
+// DedupeLDAPPerson is the dedupe key of KindLDAPPerson jobs: while one is
+// pending, another change to the same person needs no second job.
+func DedupeLDAPPerson(personID string) string { return KindLDAPPerson + ":" + personID }
+
+// DedupeLDAPStructure is the dedupe key of KindLDAPStructure jobs.
+func DedupeLDAPStructure(structureID string) string { return KindLDAPStructure + ":" + structureID }

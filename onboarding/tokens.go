@@ -1,0 +1,105 @@
+package onboarding
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"sesame/internal/jobs"
+	"sesame/internal/store"
+)
+
+// Default lifetimes of emailed links.
+const (
+	DefaultActivateTTL = 7 * 24 * time.Hour
+	DefaultResetTTL    = time.Hour
+)
+
+// Tokens issues the single-use secrets behind activation and reset links.
+//
+// A link's secret is HMAC-SHA256(Key, nonce), 256 bits. The store keeps only
+// SHA-256(secret); the mail job carries only the nonce, from which the mail
+// handler derives the same secret again. So a retried job sends the same
+// link, and neither the store nor the queue holds anything that opens an
+// account without the server's key.
+type Tokens struct {
+	Key         []byte // at least 32 bytes, from the configuration
+	Now         func() time.Time
+	ActivateTTL time.Duration
+	ResetTTL    time.Duration
+}
+
+// ErrShortKey means the token key is too short to be safe.
+var ErrShortKey = errors.New("onboarding: token key must be at least 32 bytes")
+
+func (t *Tokens) now() time.Time {
+	if t.Now != nil {
+		return t.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (t *Tokens) ttl(p store.TokenPurpose) time.Duration {
+	switch {
+	case p == store.PurposeActivate && t.ActivateTTL > 0:
+		return t.ActivateTTL
+	case p == store.PurposeActivate:
+		return DefaultActivateTTL
+	case t.ResetTTL > 0:
+		return t.ResetTTL
+	default:
+		return DefaultResetTTL
+	}
+}
+
+// Secret derives a link's secret (URL-safe base64, no padding) from a nonce.
+func (t *Tokens) Secret(nonce string) string {
+	m := hmac.New(sha256.New, t.Key)
+	m.Write([]byte("sesame token v1\x00"))
+	m.Write([]byte(nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Hash is what the store keeps of a secret.
+func Hash(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// Issue stores a new token of the purpose for the person in tx (which
+// invalidates the person's older ones of that purpose) and enqueues the
+// email that carries its link: KindMailActivate or KindMailReset. It
+// returns the expiry.
+func (t *Tokens) Issue(ctx context.Context, tx store.Tx, personID, structureID string, purpose store.TokenPurpose) (time.Time, error) {
+	if len(t.Key) < 32 {
+		return time.Time{}, ErrShortKey
+	}
+	var n [24]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return time.Time{}, fmt.Errorf("onboarding: token nonce: %w", err)
+	}
+	nonce := base64.RawURLEncoding.EncodeToString(n[:])
+	now := t.now()
+	exp := now.Add(t.ttl(purpose))
+	if err := tx.IssueToken(ctx, store.Token{
+		Hash: Hash(t.Secret(nonce)), PersonID: personID, Purpose: purpose,
+		ExpiresAt: exp, CreatedAt: now,
+	}); err != nil {
+		return time.Time{}, fmt.Errorf("onboarding: issue token: %w", err)
+	}
+	kind := jobs.KindMailActivate
+	if purpose == store.PurposeReset {
+		kind = jobs.KindMailReset
+	}
+	payload, _ := json.Marshal(jobs.TokenMail{PersonID: personID, StructureID: structureID, Nonce: nonce})
+	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: kind, Payload: payload}); err != nil {
+		return time.Time{}, fmt.Errorf("onboarding: enqueue %s: %w", kind, err)
+	}
+	return exp, nil
+}
