@@ -1,0 +1,219 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"sesame/internal/store"
+)
+
+// maxTxAttempts bounds how many times InTx runs fn when the engine keeps
+// reporting serialization failures.
+const maxTxAttempts = 50
+
+// DB is a store over an open database/sql handle. Its store methods (those
+// of the embedded Tx) each run in a transaction of their own.
+type DB struct {
+	Tx
+	sql     *sql.DB
+	dialect *Dialect
+	clock   func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// New wraps an open database. now is the clock used for timestamps, job
+// scheduling and leases; nil means time.Now.
+func New(db *sql.DB, d *Dialect, now func() time.Time) *DB {
+	if now == nil {
+		now = time.Now
+	}
+	s := &DB{sql: db, dialect: d, clock: now}
+	s.Tx = Tx{db: s}
+	return s
+}
+
+// SQL returns the underlying handle (for tests and tools).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Backend names the backend.
+func (db *DB) Backend() string { return db.dialect.Name }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqldb: ping %s: %w", db.dialect.Name, err)
+	}
+	return nil
+}
+
+// Close closes the database handle.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// now returns the clock's time in UTC, at the precision kept by the store.
+func (db *DB) now() time.Time { return norm(db.clock()) }
+
+// InTx runs fn in one transaction, committed when fn returns nil. A
+// serialization failure or deadlock re-runs fn (a bounded number of times,
+// after a short jittered pause). fn must not call InTx itself.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return db.inTx(ctx, func(stx *sql.Tx) error {
+		return fn(ctx, &Tx{db: db, tx: stx})
+	})
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.tryTx(ctx, fn)
+		if err == nil || attempt >= maxTxAttempts || !db.dialect.IsRetryable(err) {
+			return err
+		}
+		// 2, 4, 8 ... ms capped at 200 ms, half of it jittered.
+		backoff := time.Duration(min(1<<attempt, 200)) * time.Millisecond
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sqldb: transaction gave up after %d attempts: %w", attempt, errors.Join(ctx.Err(), err))
+		case <-t.C:
+		}
+	}
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	stx, err := db.sql.BeginTx(ctx, db.dialect.TxOptions)
+	if err != nil {
+		return fmt.Errorf("sqldb: begin: %w", err)
+	}
+	if err := fn(stx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("sqldb: commit: %w", err)
+	}
+	return nil
+}
+
+// Tx is the store seen from inside a transaction (tx set) or from outside
+// (tx nil: every method opens its own).
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+var _ store.Tx = (*Tx)(nil)
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ex runs statements of one method call.
+type ex struct {
+	q      querier
+	d      *Dialect
+	db     *DB
+	userTx bool // inside the caller's InTx
+}
+
+// run calls fn in the caller's transaction, or in a new one (re-run on
+// serialization failures).
+func (t *Tx) run(ctx context.Context, fn func(e *ex) error) error {
+	if t.tx != nil {
+		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true})
+	}
+	return t.db.inTx(ctx, func(stx *sql.Tx) error {
+		return fn(&ex{q: stx, d: t.db.dialect, db: t.db})
+	})
+}
+
+// single calls fn with the caller's transaction, or with the bare handle
+// for one atomic statement at the engine's default isolation (the job
+// claim and its fenced updates, token consumption).
+func (t *Tx) single(ctx context.Context, fn func(e *ex) error) error {
+	if t.tx != nil {
+		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true})
+	}
+	return fn(&ex{q: t.db.sql, d: t.db.dialect, db: t.db})
+}
+
+func (e *ex) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return e.q.ExecContext(ctx, e.d.rebind(query), args...)
+}
+
+func (e *ex) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return e.q.QueryContext(ctx, e.d.rebind(query), args...)
+}
+
+func (e *ex) row(ctx context.Context, query string, args ...any) *sql.Row {
+	return e.q.QueryRowContext(ctx, e.d.rebind(query), args...)
+}
+
+// guard runs fn, a statement that may break a constraint, so that the
+// caller's transaction survives the failure (a savepoint on PostgreSQL).
+func (e *ex) guard(ctx context.Context, fn func() error) error {
+	if !e.userTx || !e.d.Savepoints {
+		return fn()
+	}
+	if _, err := e.q.ExecContext(ctx, "SAVEPOINT sesame_guard"); err != nil {
+		return fmt.Errorf("sqldb: savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := e.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sesame_guard"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("sqldb: rollback to savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := e.q.ExecContext(ctx, "RELEASE SAVEPOINT sesame_guard"); err != nil {
+		return fmt.Errorf("sqldb: release savepoint: %w", err)
+	}
+	return nil
+}
+
+// tv is the value stored for a time: NULL for the zero time.
+func (e *ex) tv(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	t = norm(t)
+	if e.d.NativeTime {
+		return t
+	}
+	return t.Format(textTime)
+}
+
+// wrap turns a driver error into the store's errors, saying what failed.
+func (e *ex) wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf(format, args...)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict),
+		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrLeaseLost),
+		errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired):
+		return fmt.Errorf("sqldb: %s: %w", what, err)
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqldb: %s: %w", what, store.ErrNotFound)
+	case e.d.IsUnique(err):
+		return fmt.Errorf("sqldb: %s: %w (%w)", what, store.ErrConflict, err)
+	case e.d.IsForeignKey(err):
+		return fmt.Errorf("sqldb: %s: a row it refers to does not exist: %w (%w)", what, store.ErrNotFound, err)
+	}
+	return fmt.Errorf("sqldb: %s: %w", what, err)
+}
+
+// invalid returns an ErrInvalid with a reason.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("sqldb: %s: %w", fmt.Sprintf(format, args...), store.ErrInvalid)
+}
+
+// newID returns a random UUID v4.
+func newID() string { return uuidString() }

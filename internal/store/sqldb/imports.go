@@ -1,0 +1,135 @@
+package sqldb
+
+import (
+	"context"
+	"strings"
+
+	"sesame/internal/store"
+)
+
+const importCols = "id, structure_id, actor, file_name, file_digest, mode, dry_run, status, counts, report, created_at"
+
+func scanImport(s scanner) (store.Import, error) {
+	var v store.Import
+	err := s.Scan(&v.ID, &v.StructureID, &v.Actor, &v.FileName, &v.FileDigest, &v.Mode, &v.DryRun, &v.Status,
+		js(&v.Counts), bs(&v.Report), ts(&v.CreatedAt))
+	return v, err
+}
+
+// CreateImport inserts im, filling ID (when empty) and CreatedAt. An unknown
+// structure gives ErrNotFound.
+func (t *Tx) CreateImport(ctx context.Context, im *store.Import) error {
+	if im.StructureID == "" {
+		return invalid("create import: no structure")
+	}
+	v := *im
+	if v.ID == "" {
+		v.ID = newID()
+	}
+	if v.Mode == "" {
+		v.Mode = store.ModeAdd
+	}
+	v.CreatedAt = t.db.now()
+	counts, err := jv(v.Counts)
+	if err != nil {
+		return err
+	}
+	err = t.run(ctx, func(e *ex) error {
+		return e.guard(ctx, func() error {
+			_, err := e.exec(ctx, "INSERT INTO imports ("+importCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				v.ID, v.StructureID, v.Actor, v.FileName, v.FileDigest, string(v.Mode), v.DryRun, v.Status,
+				counts, v.Report, e.tv(v.CreatedAt))
+			return e.wrap(err, "create import of %q", v.FileName)
+		})
+	})
+	if err == nil {
+		*im = v
+	}
+	return err
+}
+
+// GetImport returns an import by id.
+func (t *Tx) GetImport(ctx context.Context, id string) (store.Import, error) {
+	var v store.Import
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		v, err = scanImport(e.row(ctx, "SELECT "+importCols+" FROM imports WHERE id = ?", id))
+		return e.wrap(err, "get import %q", id)
+	})
+	return v, err
+}
+
+// ListImports returns a structure's imports, newest first.
+func (t *Tx) ListImports(ctx context.Context, structureID string) ([]store.Import, error) {
+	var out []store.Import
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		out, err = all(scanImport)(e.query(ctx, "SELECT "+importCols+" FROM imports WHERE structure_id = ? ORDER BY created_at DESC, id", structureID))
+		return e.wrap(err, "list imports of %q", structureID)
+	})
+	return out, err
+}
+
+const auditCols = "id, time, actor, action, target, details"
+
+func scanAudit(s scanner) (store.AuditEntry, error) {
+	var v store.AuditEntry
+	err := s.Scan(&v.ID, ts(&v.Time), &v.Actor, &v.Action, &v.Target, js(&v.Details))
+	return v, err
+}
+
+// AppendAudit inserts e, filling ID and (when zero) Time.
+func (t *Tx) AppendAudit(ctx context.Context, a *store.AuditEntry) error {
+	if a.Action == "" {
+		return invalid("append audit: empty action")
+	}
+	v := *a
+	if v.Time.IsZero() {
+		v.Time = t.db.now()
+	}
+	v.Time = norm(v.Time)
+	details, err := jv(v.Details)
+	if err != nil {
+		return err
+	}
+	err = t.run(ctx, func(e *ex) error {
+		err := e.row(ctx, "INSERT INTO audit (time, actor, action, target, details) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			e.tv(v.Time), v.Actor, v.Action, v.Target, details).Scan(&v.ID)
+		return e.wrap(err, "append audit %q", v.Action)
+	})
+	if err == nil {
+		*a = v
+	}
+	return err
+}
+
+// ListAudit returns entries newest first.
+func (t *Tx) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+	q := "SELECT " + auditCols + " FROM audit"
+	var where []string
+	var args []any
+	if f.Target != "" {
+		where = append(where, "target = ?")
+		args = append(args, f.Target)
+	}
+	if f.Action != "" {
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit)
+	var out []store.AuditEntry
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		out, err = all(scanAudit)(e.query(ctx, q, args...))
+		return e.wrap(err, "list audit")
+	})
+	return out, err
+}

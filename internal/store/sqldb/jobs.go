@@ -1,0 +1,239 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"sesame/internal/store"
+)
+
+const jobCols = "id, kind, dedupe_key, payload, state, attempts, max_attempts, run_after, lease_until, lease_id, " +
+	"last_error, created_at, updated_at"
+
+func scanJob(s scanner) (store.Job, error) {
+	var v store.Job
+	err := s.Scan(&v.ID, &v.Kind, &v.DedupeKey, bs(&v.Payload), &v.State, &v.Attempts, &v.MaxAttempts,
+		ts(&v.RunAfter), ts(&v.LeaseUntil), &v.LeaseID, &v.LastError, ts(&v.CreatedAt), ts(&v.UpdatedAt))
+	return v, err
+}
+
+// EnqueueJob inserts j as pending, filling ID and timestamps; RunAfter zero
+// means now. It returns false, inserting nothing, when a pending job has the
+// same non-empty DedupeKey (a partial unique index and ON CONFLICT DO
+// NOTHING).
+func (t *Tx) EnqueueJob(ctx context.Context, j *store.Job) (bool, error) {
+	if j.Kind == "" {
+		return false, invalid("enqueue job: empty kind")
+	}
+	if j.MaxAttempts < 0 {
+		return false, invalid("enqueue job %q: negative max attempts", j.Kind)
+	}
+	v := *j
+	now := t.db.now()
+	v.State = store.JobPending
+	v.Attempts = 0
+	v.LeaseID, v.LeaseUntil, v.LastError = "", time.Time{}, ""
+	v.CreatedAt, v.UpdatedAt = now, now
+	if v.RunAfter.IsZero() {
+		v.RunAfter = now
+	}
+	v.RunAfter = norm(v.RunAfter)
+	inserted := false
+	err := t.run(ctx, func(e *ex) error {
+		payload := v.Payload
+		if payload == nil {
+			payload = []byte{}
+		}
+		err := e.row(ctx, `INSERT INTO jobs (kind, dedupe_key, payload, state, attempts, max_attempts, run_after,
+			lease_id, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, '', '', ?, ?)
+			ON CONFLICT DO NOTHING RETURNING id`,
+			v.Kind, v.DedupeKey, payload, string(store.JobPending), v.MaxAttempts, e.tv(v.RunAfter),
+			e.tv(v.CreatedAt), e.tv(v.UpdatedAt)).Scan(&v.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			inserted = false
+			return nil
+		}
+		inserted = err == nil
+		return e.wrap(err, "enqueue job %q", v.Kind)
+	})
+	if err != nil {
+		return false, err
+	}
+	if inserted {
+		*j = v
+	}
+	return inserted, nil
+}
+
+// ClaimJobs takes up to r.Limit due jobs (pending and due, or running with
+// an expired lease) in one statement, marks them running under a new lease
+// and counts an attempt. On PostgreSQL the inner SELECT locks with FOR
+// UPDATE SKIP LOCKED, so concurrent claimers take disjoint jobs; on SQLite
+// the statement holds the write lock.
+func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, error) {
+	if r.Lease <= 0 {
+		return nil, invalid("claim jobs: the lease must be positive")
+	}
+	limit := r.Limit
+	if limit <= 0 {
+		limit = 1
+	}
+	now := t.db.now()
+	leaseUntil := norm(now.Add(r.Lease))
+	lease := newID()
+	var out []store.Job
+	err := t.single(ctx, func(e *ex) error {
+		args := []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now),
+			string(store.JobPending), e.tv(now), string(store.JobRunning), e.tv(now)}
+		kinds := ""
+		if len(r.Kinds) > 0 {
+			kinds = " AND kind IN (?" + strings.Repeat(", ?", len(r.Kinds)-1) + ")"
+			for _, k := range r.Kinds {
+				args = append(args, k)
+			}
+		}
+		args = append(args, limit)
+		q := `UPDATE jobs SET state = ?, attempts = attempts + 1, lease_id = CAST(? AS TEXT) || '/' || CAST(id AS TEXT),
+			lease_until = ?, updated_at = ?
+			WHERE id IN (SELECT id FROM jobs
+				WHERE ((state = ? AND run_after <= ?) OR (state = ? AND lease_until <= ?))` + kinds + `
+				ORDER BY run_after, id LIMIT ? ` + e.d.ClaimLock + `)
+			RETURNING ` + jobCols
+		var err error
+		out, err = all(scanJob)(e.query(ctx, q, args...))
+		return e.wrap(err, "claim jobs")
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b store.Job) int { return int(a.ID - b.ID) })
+	return out, nil
+}
+
+// finish applies a fenced state change to a running job: ErrLeaseLost when
+// the lease is no longer this one, ErrNotFound when the job is unknown.
+// Outside InTx a single conditional UPDATE is atomic by itself (run says
+// whether it needs a serializable transaction anyway).
+func (t *Tx) finish(ctx context.Context, serializable bool, what string, id int64, leaseID string, set string, args ...any) error {
+	now := t.db.now()
+	do := t.single
+	if serializable {
+		do = t.run
+	}
+	return do(ctx, func(e *ex) error {
+		vals := append(append([]any{}, args...), e.tv(now), id, leaseID, string(store.JobRunning))
+		res, err := e.exec(ctx, "UPDATE jobs SET "+set+", lease_id = '', lease_until = NULL, updated_at = ? "+
+			"WHERE id = ? AND lease_id = ? AND state = ?", vals...)
+		if err == nil {
+			err = mustAffect(res)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return e.wrap(err, "%s job %d", what, id)
+		}
+		var n int
+		if err := e.row(ctx, "SELECT COUNT(*) FROM jobs WHERE id = ?", id).Scan(&n); err != nil {
+			return e.wrap(err, "%s job %d", what, id)
+		}
+		if n == 0 {
+			return e.wrap(store.ErrNotFound, "%s job %d", what, id)
+		}
+		return e.wrap(store.ErrLeaseLost, "%s job %d", what, id)
+	})
+}
+
+// CompleteJob marks the job done, fenced by leaseID.
+func (t *Tx) CompleteJob(ctx context.Context, id int64, leaseID string) error {
+	return t.finish(ctx, false, "complete", id, leaseID, "state = ?", string(store.JobDone))
+}
+
+// RetryJob puts the job back to pending until runAfter, keeping lastErr,
+// fenced by leaseID. When a newer pending job has the same dedupe key (it
+// was enqueued while this one ran), this one gives its key up, so both
+// stay and the newer is not lost. It reads before it writes, so it runs
+// in a transaction of its own.
+func (t *Tx) RetryJob(ctx context.Context, id int64, leaseID string, runAfter time.Time, lastErr string) error {
+	return t.finish(ctx, true, "retry", id, leaseID, `state = ?, run_after = ?, last_error = ?,
+		dedupe_key = CASE WHEN dedupe_key <> '' AND EXISTS (SELECT 1 FROM jobs o
+			WHERE o.state = 'pending' AND o.dedupe_key = jobs.dedupe_key AND o.id <> jobs.id)
+			THEN '' ELSE dedupe_key END`,
+		string(store.JobPending), t.tv(runAfter), lastErr)
+}
+
+// BuryJob marks the job dead, keeping lastErr, fenced by leaseID.
+func (t *Tx) BuryJob(ctx context.Context, id int64, leaseID string, lastErr string) error {
+	return t.finish(ctx, false, "bury", id, leaseID, "state = ?, last_error = ?", string(store.JobDead), lastErr)
+}
+
+// tv is ex.tv for callers outside a statement.
+func (t *Tx) tv(v time.Time) any { return (&ex{d: t.db.dialect}).tv(v) }
+
+// GetJob returns a job by id.
+func (t *Tx) GetJob(ctx context.Context, id int64) (store.Job, error) {
+	var v store.Job
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		v, err = scanJob(e.row(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = ?", id))
+		return e.wrap(err, "get job %d", id)
+	})
+	return v, err
+}
+
+// ListJobs returns jobs by ascending ID.
+func (t *Tx) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error) {
+	q := "SELECT " + jobCols + " FROM jobs"
+	var where []string
+	var args []any
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.Kind != "" {
+		where = append(where, "kind = ?")
+		args = append(args, f.Kind)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY id LIMIT ?"
+	args = append(args, limit)
+	var out []store.Job
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		out, err = all(scanJob)(e.query(ctx, q, args...))
+		return e.wrap(err, "list jobs")
+	})
+	return out, err
+}
+
+// CountJobs counts jobs per state; every state is present, zero or not.
+func (t *Tx) CountJobs(ctx context.Context) (map[store.JobState]int, error) {
+	out := map[store.JobState]int{store.JobPending: 0, store.JobRunning: 0, store.JobDone: 0, store.JobDead: 0}
+	err := t.single(ctx, func(e *ex) error {
+		rows, err := e.query(ctx, "SELECT state, COUNT(*) FROM jobs GROUP BY state")
+		if err != nil {
+			return e.wrap(err, "count jobs")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			var n int
+			if err := rows.Scan(&s, &n); err != nil {
+				return e.wrap(err, "count jobs")
+			}
+			out[store.JobState(s)] = n
+		}
+		return e.wrap(rows.Err(), "count jobs")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"sesame/internal/store"
+	"sesame/internal/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// DB is the SQLite store.
+type DB struct {
+	*sqldb.DB
+	path string
+}
+
+var _ store.Store = (*DB)(nil)
+
+// dialect is SQLite's share of the SQL.
+var dialect = &sqldb.Dialect{
+	Name: "sqlite",
+	IsUnique: func(err error) bool {
+		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	IsForeignKey: func(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) },
+	IsRetryable: func(err error) bool {
+		var e *msqlite.Error
+		return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
+	},
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL)`,
+}
+
+func hasCode(err error, codes ...int) bool {
+	var e *msqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, c := range codes {
+		if e.Code() == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Open opens (creating it and its directory when missing) the database file
+// at path. now is the store's clock; nil means time.Now. Open does not
+// migrate: call Migrate.
+func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("sqlite: open: empty path: %w", store.ErrInvalid)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &DB{DB: sqldb.New(db, dialect, now), path: path}, nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Migrate applies the embedded migrations not yet applied.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := sqldb.Migrations(migrationsFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if err := db.ApplyMigrations(ctx, ms); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
