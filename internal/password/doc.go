@@ -1,0 +1,21 @@
+// Package password owns how sesame stores and judges passwords.
+//
+// Hashing is argon2id (golang.org/x/crypto/argon2) with the parameters of
+// DefaultParams (m=19 MiB, t=2, p=1), written as a PHC string
+// ("$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH", unpadded standard base64), the
+// format OpenLDAP's argon2 module reads after its "{ARGON2}" scheme prefix, so
+// the store and the directory hold the same value. A Hasher bounds how many
+// hashes run at once (each one holds m KiB of memory): a caller that finds no
+// free slot within the wait bound gets ErrBusy and answers 429 or 503 rather
+// than letting memory grow with the load.
+//
+// The policy (Policy.Check) has no composition rules. It asks for a minimum
+// length counted in runes, refuses a password that is one of the common
+// passwords or French words embedded from the @zxcvbn-ts/language-common and
+// @zxcvbn-ts/language-fr packages (also after stripping digits and symbols at
+// the ends and undoing common leet substitutions), and asks zxcvbn for a
+// minimum score, with the person's names, email, username and structure as
+// its own dictionary. Each refusal is a Problem carrying a plain, helpful
+// sentence in French and in English. Passwords are never truncated: long
+// passphrases of any characters, up to MaxLength runes, are hashed whole.
+package password

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"sesame/internal/password"
+	"sesame/internal/store"
+)
+
+// Application error codes. Each maps to one HTTP status in HTTPStatus and to
+// one sentence per language in the catalogue ("error.<code>").
+const (
+	EInvalid     = "invalid"     // 400: the request is malformed
+	EForbidden   = "forbidden"   // 403: refused (cross-origin form post, ...)
+	ENotFound    = "not_found"   // 404
+	EConflict    = "conflict"    // 409
+	ETooMany     = "too_many"    // 429: a rate limit was hit
+	EUnavailable = "unavailable" // 503: overloaded (no hashing slot, ...)
+	EInternal    = "internal"    // 500: anything else; details only in the log
+)
+
+// Error is an application error: a code that decides the status and the
+// message shown, and the underlying error, which is logged and never shown.
+type Error struct {
+	Code string
+	Err  error
+	// RetryAfter, for ETooMany and EUnavailable, says when to try again.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return "web: " + e.Code
+	}
+	return "web: " + e.Code + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with code and a formatted (logged-only) detail.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// ErrorCode returns the application code of err: the code of an *Error in
+// its chain, else the code matching a store or password sentinel, else
+// EInternal.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, store.ErrNotFound):
+		return ENotFound
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrTokenUsed):
+		return EConflict
+	case errors.Is(err, store.ErrInvalid):
+		return EInvalid
+	case errors.Is(err, password.ErrBusy):
+		return EUnavailable
+	}
+	return EInternal
+}
+
+// HTTPStatus maps an application error code to its HTTP status.
+func HTTPStatus(code string) int {
+	switch code {
+	case EInvalid:
+		return http.StatusBadRequest
+	case EForbidden:
+		return http.StatusForbidden
+	case ENotFound:
+		return http.StatusNotFound
+	case EConflict:
+		return http.StatusConflict
+	case ETooMany:
+		return http.StatusTooManyRequests
+	case EUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// wantsJSON reports whether the client prefers JSON to HTML.
+func wantsJSON(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "application/json":
+			return true
+		case "text/html", "application/xhtml+xml":
+			return false
+		}
+	}
+	return false
+}
+
+// WriteError is the one function that turns an error into an HTTP response:
+// the status comes from the error's code, the details are logged (at error
+// level for 5xx, debug otherwise) and never shown, and the body is the
+// error page or, when the client prefers it, {"error":{"code","message"}}.
+func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	code := ErrorCode(err)
+	status := HTTPStatus(code)
+	logger := rd.logger()
+	if status >= 500 && !errors.Is(err, context.Canceled) {
+		logger.ErrorContext(r.Context(), "request failed", "code", code, "method", r.Method,
+			"path", RedactPath(r.URL.Path), "err", err)
+	} else {
+		logger.DebugContext(r.Context(), "request refused", "code", code, "method", r.Method,
+			"path", RedactPath(r.URL.Path), "err", err)
+	}
+	lang := Lang(r)
+	var retry time.Duration
+	var e *Error
+	if errors.As(err, &e) {
+		retry = e.RetryAfter
+	}
+	msg := T(lang, "error."+code)
+	if code == ETooMany {
+		mins := int(math.Ceil(retry.Minutes()))
+		msg = T(lang, "error.too_many", minutes(lang, mins))
+	}
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+		return
+	}
+	title := "error.title"
+	if code == ETooMany {
+		title = "error.too_many.t"
+	}
+	rd.Render(w, r, status, "error", &Page{Title: title, Data: errorView{Code: code, Message: msg}})
+}
+
+type errorView struct {
+	Code    string
+	Message string
+}
