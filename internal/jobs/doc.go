@@ -1,0 +1,12 @@
+// Package jobs is sesame's durable job queue: the scheduling policy over the
+// store's jobs table. Producers enqueue jobs (Enqueue) in the transaction of
+// the change that needs them; a Runner claims due jobs of the kinds it has
+// handlers for, runs them on a pool of workers under a lease, and completes
+// them, retries them with exponential backoff and jitter, or buries them
+// (state dead, kept for admins) after MaxAttempts or a Permanent error.
+//
+// Delivery is at least once: a worker that dies mid-job leaves its lease to
+// expire, and the job is then claimed again, so handlers must be
+// idempotent. The job kinds and their payloads, shared by producers and
+// handlers, are in kinds.go.
+package jobs
