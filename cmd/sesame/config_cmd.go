@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"sesame/internal/config"
+)
+
+func newConfigCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Inspect the configuration",
+		Long:  `Config groups the commands that inspect sesame's configuration without starting it.`,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Check the configuration and print a summary",
+		Long: `Check reads the configuration (the --config file, then SESAME_* environment variables) and
+validates every key. When it is valid, a short summary is printed and the exit status is 0.
+Otherwise every problem is printed, one per line and naming its key, and the exit status is 1.
+Nothing is created or contacted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.config()
+			if ps := config.Problems(err); ps != nil {
+				for _, p := range ps {
+					fmt.Fprintln(a.errOut, p.String())
+				}
+				return exitWith(1, fmt.Errorf("the configuration has %d problem(s)", len(ps)))
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.out, "The configuration is valid.")
+			fmt.Fprint(a.out, cfg.Summary())
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,293 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Config is sesame's whole configuration. Each field's key tag is its name in
+// the YAML file (nested under its section's key) and, in upper case with
+// dots turned into underscores after "SESAME_", its environment variable.
+type Config struct {
+	// DataDir holds the SQLite database, the master key and the mail files by
+	// default. It is created at start.
+	DataDir string `key:"data_dir"`
+	// PublicURL is the absolute http(s) URL people reach sesame at: links in
+	// emails start with it and it is the OpenID Connect issuer.
+	PublicURL string `key:"public_url"`
+	// Listen is the host:port the HTTP server listens on.
+	Listen string `key:"listen"`
+
+	Log      Log      `key:"log"`
+	Store    Store    `key:"store"`
+	Jobs     Jobs     `key:"jobs"`
+	Secrets  Secrets  `key:"secrets"`
+	Import   Import   `key:"import"`
+	Tokens   Tokens   `key:"tokens"`
+	Password Password `key:"password"`
+	Mail     Mail     `key:"mail"`
+	LDAP     LDAP     `key:"ldap"`
+}
+
+// Log configures the server's logs.
+type Log struct {
+	Format string `key:"format"` // text or json
+	Level  string `key:"level"`  // debug, info, warn or error
+}
+
+// Store chooses and configures the storage backend.
+type Store struct {
+	Driver   string   `key:"driver"` // sqlite or postgres
+	SQLite   SQLite   `key:"sqlite"`
+	Postgres Postgres `key:"postgres"`
+}
+
+// SQLite configures the embedded backend.
+type SQLite struct {
+	Path string `key:"path"` // default <data_dir>/sesame.db
+}
+
+// Postgres configures the PostgreSQL backend.
+type Postgres struct {
+	DSN string `key:"dsn"` // required when the driver is postgres
+}
+
+// Jobs configures the durable job runner.
+type Jobs struct {
+	Workers      int           `key:"workers"`       // jobs run at the same time
+	MaxAttempts  int           `key:"max_attempts"`  // attempts before a job is dead
+	Lease        time.Duration `key:"lease"`         // how long a claim holds
+	PollInterval time.Duration `key:"poll_interval"` // how often an idle worker looks for jobs
+	BackoffBase  time.Duration `key:"backoff_base"`  // first retry delay, doubled each attempt
+	BackoffMax   time.Duration `key:"backoff_max"`   // longest retry delay
+}
+
+// Secrets locates the master key.
+type Secrets struct {
+	// KeyFile holds 32 random bytes, created 0600 at first start when absent
+	// (default <data_dir>/secret.key). The token and encryption keys are
+	// derived from it; losing it invalidates every emailed link and every
+	// encrypted provisioning credential.
+	KeyFile string `key:"key_file"`
+}
+
+// Import bounds CSV imports.
+type Import struct {
+	MaxBytes int `key:"max_bytes"` // largest accepted file
+	MaxRows  int `key:"max_rows"`  // most data rows in one file
+}
+
+// Tokens sets the lifetime of emailed links.
+type Tokens struct {
+	ActivateTTL time.Duration `key:"activate_ttl"`
+	ResetTTL    time.Duration `key:"reset_ttl"`
+}
+
+// Password configures password hashing and policy.
+type Password struct {
+	MinLength           int `key:"min_length"`
+	MaxConcurrentHashes int `key:"max_concurrent_hashes"`
+}
+
+// Mail configures outgoing email.
+type Mail struct {
+	Driver  string `key:"driver"`   // file or smtp
+	FileDir string `key:"file_dir"` // where the file driver writes (default <data_dir>/mail)
+	From    string `key:"from"`     // sender address, e.g. "sesame <sesame@example.org>"
+	SMTP    SMTP   `key:"smtp"`
+}
+
+// SMTP configures the SMTP mail driver.
+type SMTP struct {
+	Host         string `key:"host"`
+	Port         int    `key:"port"`
+	TLS          string `key:"tls"` // starttls, tls, or none (loopback hosts only)
+	Username     string `key:"username"`
+	Password     string `key:"password"`
+	PasswordFile string `key:"password_file"`
+}
+
+// LDAP configures the OpenLDAP directory sesame writes to. LDAP is off when
+// URL is empty.
+type LDAP struct {
+	URL              string        `key:"url"`       // ldap:// or ldaps://
+	StartTLS         bool          `key:"start_tls"` // upgrade an ldap:// connection
+	CAFile           string        `key:"ca_file"`   // PEM bundle trusted for TLS; empty means the system's
+	BindDN           string        `key:"bind_dn"`
+	BindPassword     string        `key:"bind_password"`
+	BindPasswordFile string        `key:"bind_password_file"`
+	BaseDN           string        `key:"base_dn"`
+	PageSize         int           `key:"page_size"`
+	Timeout          time.Duration `key:"timeout"`
+	PasswordScheme   string        `key:"password_scheme"` // how userPassword is written: ARGON2
+}
+
+// Default values, as named values so that documentation and code agree.
+const (
+	DefaultDataDir             = "./data"
+	DefaultPublicURL           = "http://127.0.0.1:8080"
+	DefaultListen              = "127.0.0.1:8080"
+	DefaultLogFormat           = "text"
+	DefaultLogLevel            = "info"
+	DefaultStoreDriver         = "sqlite"
+	DefaultSQLiteFile          = "sesame.db" // under data_dir
+	DefaultJobsWorkers         = 4
+	DefaultJobsMaxAttempts     = 10
+	DefaultJobsLease           = 5 * time.Minute
+	DefaultJobsPollInterval    = time.Second
+	DefaultJobsBackoffBase     = 10 * time.Second
+	DefaultJobsBackoffMax      = time.Hour
+	DefaultKeyFile             = "secret.key" // under data_dir
+	DefaultImportMaxBytes      = 5 << 20
+	DefaultImportMaxRows       = 5000
+	DefaultActivateTTL         = 7 * 24 * time.Hour
+	DefaultResetTTL            = time.Hour
+	DefaultPasswordMinLength   = 10
+	DefaultMailDriver          = "file"
+	DefaultMailDir             = "mail" // under data_dir
+	DefaultMailFrom            = "sesame <sesame@localhost>"
+	DefaultSMTPPort            = 587
+	DefaultSMTPTLS             = "starttls"
+	DefaultLDAPPageSize        = 500
+	DefaultLDAPTimeout         = 10 * time.Second
+	DefaultLDAPPasswordScheme  = "ARGON2"
+	defaultHashesPerCPU        = 2
+	minPasswordLengthAllowed   = 8
+	maxPasswordLengthAllowed   = 64
+	maxImportRowsAllowed       = 1_000_000
+	maxImportBytesAllowed      = 1 << 30
+	maxJobsWorkersAllowed      = 1000
+	maxLDAPPageSizeAllowed     = 100_000
+	minTokenTTLAllowed         = time.Minute
+	maxConcurrentHashesAllowed = 1024
+)
+
+// DefaultMaxConcurrentHashes is the default bound on password hashes computed
+// at the same time: two per CPU.
+func DefaultMaxConcurrentHashes() int { return defaultHashesPerCPU * runtime.NumCPU() }
+
+// Default returns the configuration used when nothing is set: SQLite and
+// mail files in ./data, listening on 127.0.0.1:8080, LDAP off. Paths derived
+// from data_dir are left empty here and filled by Resolve.
+func Default() *Config {
+	return &Config{
+		DataDir:   DefaultDataDir,
+		PublicURL: DefaultPublicURL,
+		Listen:    DefaultListen,
+		Log:       Log{Format: DefaultLogFormat, Level: DefaultLogLevel},
+		Store:     Store{Driver: DefaultStoreDriver},
+		Jobs: Jobs{
+			Workers:      DefaultJobsWorkers,
+			MaxAttempts:  DefaultJobsMaxAttempts,
+			Lease:        DefaultJobsLease,
+			PollInterval: DefaultJobsPollInterval,
+			BackoffBase:  DefaultJobsBackoffBase,
+			BackoffMax:   DefaultJobsBackoffMax,
+		},
+		Import:   Import{MaxBytes: DefaultImportMaxBytes, MaxRows: DefaultImportMaxRows},
+		Tokens:   Tokens{ActivateTTL: DefaultActivateTTL, ResetTTL: DefaultResetTTL},
+		Password: Password{MinLength: DefaultPasswordMinLength, MaxConcurrentHashes: DefaultMaxConcurrentHashes()},
+		Mail: Mail{
+			Driver: DefaultMailDriver,
+			From:   DefaultMailFrom,
+			SMTP:   SMTP{Port: DefaultSMTPPort, TLS: DefaultSMTPTLS},
+		},
+		LDAP: LDAP{
+			PageSize:       DefaultLDAPPageSize,
+			Timeout:        DefaultLDAPTimeout,
+			PasswordScheme: DefaultLDAPPasswordScheme,
+		},
+	}
+}
+
+// Resolve fills the paths that default to a place under data_dir
+// (store.sqlite.path, secrets.key_file, mail.file_dir) when they are empty.
+// Load calls it; call it yourself on a Config built in code.
+func (c *Config) Resolve() {
+	if c.Store.SQLite.Path == "" {
+		c.Store.SQLite.Path = filepath.Join(c.DataDir, DefaultSQLiteFile)
+	}
+	if c.Secrets.KeyFile == "" {
+		c.Secrets.KeyFile = filepath.Join(c.DataDir, DefaultKeyFile)
+	}
+	if c.Mail.FileDir == "" {
+		c.Mail.FileDir = filepath.Join(c.DataDir, DefaultMailDir)
+	}
+}
+
+// LDAPEnabled reports whether a directory is configured.
+func (c *Config) LDAPEnabled() bool { return c.LDAP.URL != "" }
+
+// SMTPPassword returns mail.smtp.password, or the content of
+// mail.smtp.password_file (without its trailing newline) when that is set.
+func (c *Config) SMTPPassword() (string, error) {
+	return secretValue("mail.smtp.password_file", c.Mail.SMTP.Password, c.Mail.SMTP.PasswordFile)
+}
+
+// LDAPBindPassword returns ldap.bind_password, or the content of
+// ldap.bind_password_file (without its trailing newline) when that is set.
+func (c *Config) LDAPBindPassword() (string, error) {
+	return secretValue("ldap.bind_password_file", c.LDAP.BindPassword, c.LDAP.BindPasswordFile)
+}
+
+func secretValue(key, value, file string) (string, error) {
+	if file == "" {
+		return value, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("config: %s: %w", key, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// Summary describes the configuration in a few lines, without secrets, for
+// "sesame config check".
+func (c *Config) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen:     %s (public URL %s)\n", c.Listen, c.PublicURL)
+	fmt.Fprintf(&b, "data dir:   %s\n", c.DataDir)
+	switch c.Store.Driver {
+	case "postgres":
+		fmt.Fprintf(&b, "store:      postgres (%s)\n", redactDSN(c.Store.Postgres.DSN))
+	default:
+		fmt.Fprintf(&b, "store:      sqlite (%s)\n", c.Store.SQLite.Path)
+	}
+	switch c.Mail.Driver {
+	case "smtp":
+		fmt.Fprintf(&b, "mail:       smtp %s:%d (%s), from %s\n", c.Mail.SMTP.Host, c.Mail.SMTP.Port, c.Mail.SMTP.TLS, c.Mail.From)
+	default:
+		fmt.Fprintf(&b, "mail:       files in %s, from %s\n", c.Mail.FileDir, c.Mail.From)
+	}
+	if c.LDAPEnabled() {
+		fmt.Fprintf(&b, "ldap:       %s, base %s\n", c.LDAP.URL, c.LDAP.BaseDN)
+	} else {
+		b.WriteString("ldap:       off\n")
+	}
+	fmt.Fprintf(&b, "jobs:       %d workers, %d attempts\n", c.Jobs.Workers, c.Jobs.MaxAttempts)
+	fmt.Fprintf(&b, "key file:   %s\n", c.Secrets.KeyFile)
+	fmt.Fprintf(&b, "log:        %s, %s\n", c.Log.Format, c.Log.Level)
+	return b.String()
+}
+
+// redactDSN hides the password of a PostgreSQL connection string.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.Redacted()
+	}
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if strings.HasPrefix(f, "password=") {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
+}

@@ -1,0 +1,110 @@
+package config
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// KeySize is the size in bytes of the master key and of derived keys.
+const KeySize = 32
+
+// Purposes of keys derived from the master key with DeriveKey. Changing one
+// invalidates what the key protects.
+const (
+	// PurposeTokens keys the HMAC that turns a nonce into an emailed link's
+	// secret (see onboarding.Tokens).
+	PurposeTokens = "sesame tokens v1"
+	// PurposeEncryption keys the at-rest encryption of provisioning
+	// credentials.
+	PurposeEncryption = "sesame at-rest encryption v1"
+)
+
+// LoadOrCreateKey returns the 32-byte master key held in path. When the file
+// does not exist it is created with 32 random bytes, mode 0600 (and its
+// directory with 0700), atomically: a concurrent start never sees a partial
+// key. A file of another size, or one that others than its owner may read,
+// is refused.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	key, err := readKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("config: create key directory: %w", err)
+	}
+	key = make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("config: generate key: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("config: create key file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("config: create key file: %w", err)
+	}
+	if _, err := tmp.Write(key); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("config: write key file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("config: write key file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("config: write key file: %w", err)
+	}
+	// Link fails when another process created the key meanwhile: use theirs.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return readKey(path)
+		}
+		return nil, fmt.Errorf("config: create key file: %w", err)
+	}
+	return key, nil
+}
+
+func readKey(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("config: read key file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("config: read key file: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("config: key file %s has mode %04o: others may read it; run chmod 600 on it", path, st.Mode().Perm())
+	}
+	key := make([]byte, KeySize+1)
+	n, _ := f.Read(key)
+	if n != KeySize {
+		return nil, fmt.Errorf("config: key file %s holds %d bytes, not %d (restore it from a backup; a new key invalidates emailed links and encrypted credentials)", path, n, KeySize)
+	}
+	return key[:KeySize], nil
+}
+
+// DeriveKey derives a 32-byte key for one purpose (PurposeTokens,
+// PurposeEncryption) from the master key, with HKDF-SHA256.
+func DeriveKey(master []byte, purpose string) ([]byte, error) {
+	if len(master) != KeySize {
+		return nil, fmt.Errorf("config: master key has %d bytes, not %d", len(master), KeySize)
+	}
+	k, err := hkdf.Key(sha256.New, master, nil, purpose, KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("config: derive key: %w", err)
+	}
+	return k, nil
+}

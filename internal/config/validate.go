@@ -1,0 +1,197 @@
+package config
+
+import (
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks every key and reports every problem at once in an *Error,
+// each naming its key, e.g. `listen: "abc" is not host:port`. Paths derived
+// from data_dir must have been filled (Load does it; see Resolve).
+func (c *Config) Validate() error { return problems(c.problems()).err() }
+
+func (c *Config) problems() problems {
+	var ps problems
+	required := func(key, v string) bool {
+		if strings.TrimSpace(v) == "" {
+			ps.add(key, "must be set")
+			return false
+		}
+		return true
+	}
+	oneOf := func(key, v string, allowed ...string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		ps.add(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+	between := func(key string, v, lo, hi int) {
+		if v < lo || v > hi {
+			ps.add(key, "%d is not between %d and %d", v, lo, hi)
+		}
+	}
+	positive := func(key string, d time.Duration) bool {
+		if d <= 0 {
+			ps.add(key, "%s must be a positive duration", d)
+			return false
+		}
+		return true
+	}
+	exclusive := func(keyA, a, keyB, b string) {
+		if a != "" && b != "" {
+			ps.add(keyB, "cannot be set together with %s: choose one", keyA)
+		}
+	}
+
+	required("data_dir", c.DataDir)
+	if required("public_url", c.PublicURL) {
+		checkPublicURL(&ps, c.PublicURL)
+	}
+	if required("listen", c.Listen) {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+			ps.add("listen", "%q is not host:port", c.Listen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			ps.add("listen", "%q has no valid port", c.Listen)
+		}
+	}
+
+	oneOf("log.format", c.Log.Format, "text", "json")
+	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+
+	oneOf("store.driver", c.Store.Driver, "sqlite", "postgres")
+	switch c.Store.Driver {
+	case "sqlite":
+		required("store.sqlite.path", c.Store.SQLite.Path)
+	case "postgres":
+		if required("store.postgres.dsn", c.Store.Postgres.DSN) {
+			checkDSN(&ps, c.Store.Postgres.DSN)
+		}
+	}
+
+	between("jobs.workers", c.Jobs.Workers, 1, maxJobsWorkersAllowed)
+	between("jobs.max_attempts", c.Jobs.MaxAttempts, 1, 1000)
+	positive("jobs.lease", c.Jobs.Lease)
+	positive("jobs.poll_interval", c.Jobs.PollInterval)
+	base := positive("jobs.backoff_base", c.Jobs.BackoffBase)
+	if positive("jobs.backoff_max", c.Jobs.BackoffMax) && base && c.Jobs.BackoffMax < c.Jobs.BackoffBase {
+		ps.add("jobs.backoff_max", "%s is shorter than jobs.backoff_base (%s)", c.Jobs.BackoffMax, c.Jobs.BackoffBase)
+	}
+
+	required("secrets.key_file", c.Secrets.KeyFile)
+
+	between("import.max_bytes", c.Import.MaxBytes, 1024, maxImportBytesAllowed)
+	between("import.max_rows", c.Import.MaxRows, 1, maxImportRowsAllowed)
+
+	if positive("tokens.activate_ttl", c.Tokens.ActivateTTL) && c.Tokens.ActivateTTL < minTokenTTLAllowed {
+		ps.add("tokens.activate_ttl", "%s is shorter than %s", c.Tokens.ActivateTTL, minTokenTTLAllowed)
+	}
+	if positive("tokens.reset_ttl", c.Tokens.ResetTTL) && c.Tokens.ResetTTL < minTokenTTLAllowed {
+		ps.add("tokens.reset_ttl", "%s is shorter than %s", c.Tokens.ResetTTL, minTokenTTLAllowed)
+	}
+
+	between("password.min_length", c.Password.MinLength, minPasswordLengthAllowed, maxPasswordLengthAllowed)
+	between("password.max_concurrent_hashes", c.Password.MaxConcurrentHashes, 1, maxConcurrentHashesAllowed)
+
+	c.mailProblems(&ps, required, oneOf, between, exclusive)
+	c.ldapProblems(&ps, required, oneOf, between, positive, exclusive)
+	return ps
+}
+
+func checkPublicURL(ps *problems, s string) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		ps.add("public_url", "%q is not a URL", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		ps.add("public_url", "%q must start with http:// or https://", s)
+	case u.Host == "" || u.Hostname() == "":
+		ps.add("public_url", "%q has no host", s)
+	case u.User != nil:
+		ps.add("public_url", "%q must not hold a user name or password", s)
+	case u.RawQuery != "" || u.ForceQuery:
+		ps.add("public_url", "%q must not have a query", s)
+	case u.Fragment != "":
+		ps.add("public_url", "%q must not have a fragment", s)
+	}
+}
+
+func checkDSN(ps *problems, dsn string) {
+	// pgx accepts URLs and key=value strings; check what can be checked
+	// without connecting.
+	if strings.Contains(dsn, "://") {
+		u, err := url.Parse(dsn)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			ps.add("store.postgres.dsn", "is not a postgres:// URL nor a key=value connection string")
+		}
+		return
+	}
+	if !strings.Contains(dsn, "=") {
+		ps.add("store.postgres.dsn", "is not a postgres:// URL nor a key=value connection string")
+	}
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) mailProblems(ps *problems, required func(string, string) bool,
+	oneOf func(string, string, ...string), between func(string, int, int, int), exclusive func(string, string, string, string)) {
+	oneOf("mail.driver", c.Mail.Driver, "file", "smtp")
+	if required("mail.from", c.Mail.From) {
+		if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+			ps.add("mail.from", "%q is not an email address such as \"sesame <sesame@example.org>\"", c.Mail.From)
+		}
+	}
+	switch c.Mail.Driver {
+	case "file":
+		required("mail.file_dir", c.Mail.FileDir)
+	case "smtp":
+		s := c.Mail.SMTP
+		required("mail.smtp.host", s.Host)
+		between("mail.smtp.port", s.Port, 1, 65535)
+		oneOf("mail.smtp.tls", s.TLS, "starttls", "tls", "none")
+		if s.TLS == "none" && s.Host != "" && !isLoopback(s.Host) {
+			ps.add("mail.smtp.tls", "none is only allowed for a loopback host, not %q", s.Host)
+		}
+		exclusive("mail.smtp.password", s.Password, "mail.smtp.password_file", s.PasswordFile)
+		if (s.Password != "" || s.PasswordFile != "") && s.Username == "" {
+			ps.add("mail.smtp.username", "must be set when a password is given")
+		}
+	}
+}
+
+func (c *Config) ldapProblems(ps *problems, required func(string, string) bool,
+	oneOf func(string, string, ...string), between func(string, int, int, int),
+	positive func(string, time.Duration) bool, exclusive func(string, string, string, string)) {
+	l := c.LDAP
+	if l.URL == "" {
+		return // LDAP is off; other ldap.* keys are ignored.
+	}
+	u, err := url.Parse(l.URL)
+	switch {
+	case err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "":
+		ps.add("ldap.url", "%q is not an ldap:// or ldaps:// URL with a host", l.URL)
+	case u.Scheme == "ldaps" && l.StartTLS:
+		ps.add("ldap.start_tls", "cannot be used with an ldaps:// URL (it is already TLS)")
+	}
+	required("ldap.base_dn", l.BaseDN)
+	required("ldap.bind_dn", l.BindDN)
+	exclusive("ldap.bind_password", l.BindPassword, "ldap.bind_password_file", l.BindPasswordFile)
+	if l.BindPassword == "" && l.BindPasswordFile == "" {
+		ps.add("ldap.bind_password", "must be set (or ldap.bind_password_file)")
+	}
+	between("ldap.page_size", l.PageSize, 1, maxLDAPPageSizeAllowed)
+	positive("ldap.timeout", l.Timeout)
+	oneOf("ldap.password_scheme", l.PasswordScheme, "ARGON2")
+}
