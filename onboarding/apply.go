@@ -1,0 +1,312 @@
+package onboarding
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"sesame/internal/jobs"
+	"sesame/internal/store"
+)
+
+// Importer runs imports against a store.
+type Importer struct {
+	Store   store.Store
+	Tokens  *Tokens // issues activation tokens for new people
+	Options Options
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// MaxAttempts bounds the re-runs after a uniqueness conflict with a
+	// concurrent import (a username or email taken meanwhile); 0 means 8.
+	MaxAttempts int
+
+	// afterPlan, when set (by tests), runs inside the transaction between
+	// the plan and its application, to let a concurrent change in.
+	afterPlan func(ctx context.Context)
+}
+
+// Request is one import.
+type Request struct {
+	Structure   string // slug
+	FileName    string
+	Data        []byte
+	Mode        store.ImportMode // "" means add
+	DryRun      bool
+	SkipInvalid bool   // apply the valid rows even when others have errors
+	Actor       string // "cli:root", "admin:alice"...
+	Lang        string // language of the report: "fr" (default) or "en"
+}
+
+// Result is what an import did.
+type Result struct {
+	ImportID string
+	Status   string // "applied", "dry-run" or "rejected"
+	Report   Report
+	Plan     *Plan
+}
+
+// Import statuses.
+const (
+	StatusApplied  = "applied"
+	StatusDryRun   = "dry-run"
+	StatusRejected = "rejected"
+)
+
+// ErrUnknownStructure means the request names no known structure.
+var ErrUnknownStructure = errors.New("onboarding: unknown structure")
+
+// ErrBadRequest means the request itself is wrong (an unknown mode).
+var ErrBadRequest = errors.New("onboarding: bad request")
+
+func (im *Importer) now() time.Time {
+	if im.Now != nil {
+		return im.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (im *Importer) logger() *slog.Logger {
+	if im.Logger != nil {
+		return im.Logger
+	}
+	return slog.Default()
+}
+
+// Import parses the file, plans it against the store and, unless it is a dry
+// run or the plan has errors (and invalid rows are not skipped), applies it:
+// all in one transaction, which also records the import and an audit entry,
+// dry runs and rejected files included. The plan is computed again inside
+// that transaction, so a stale preview cannot be applied. When a concurrent
+// import takes a username or an email meanwhile, the whole transaction is
+// run again.
+func (im *Importer) Import(ctx context.Context, req Request) (*Result, error) {
+	if req.Mode == "" {
+		req.Mode = store.ModeAdd
+	}
+	if req.Mode != store.ModeAdd && req.Mode != store.ModeSync {
+		return nil, fmt.Errorf("%w: mode %q (add or sync)", ErrBadRequest, req.Mode)
+	}
+	if req.Lang != "en" {
+		req.Lang = "fr"
+	}
+	st, err := im.Store.GetStructureBySlug(ctx, req.Structure)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownStructure, req.Structure)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: import: %w", err)
+	}
+	sum := sha256.Sum256(req.Data)
+	digest := hex.EncodeToString(sum[:])
+	attempts := im.MaxAttempts
+	if attempts <= 0 {
+		attempts = 8
+	}
+	var res *Result
+	for attempt := 1; ; attempt++ {
+		res = &Result{}
+		err = im.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			return im.importTx(ctx, tx, st, req, digest, res)
+		})
+		if errors.Is(err, store.ErrConflict) && attempt < attempts {
+			im.logger().Info("onboarding: import conflicted with a concurrent change, retrying",
+				"structure", st.Slug, "attempt", attempt)
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: import %s: %w", st.Slug, err)
+	}
+	im.logger().Info("onboarding: import", "structure", st.Slug, "status", res.Status, "actor", req.Actor,
+		"digest", digest, "mode", req.Mode, "summary", res.Report.Summary)
+	return res, nil
+}
+
+func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structure, req Request, digest string, res *Result) error {
+	services, err := tx.ListServices(ctx, st.ID)
+	if err != nil {
+		return fmt.Errorf("list services: %w", err)
+	}
+	sh := Parse(req.Data, services, im.Options)
+	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
+	if err != nil {
+		return err
+	}
+	res.Plan = plan
+	if im.afterPlan != nil {
+		im.afterPlan(ctx)
+	}
+	switch {
+	case len(plan.FileErrors) > 0 || (plan.HasErrors() && !req.SkipInvalid):
+		res.Status = StatusRejected
+	case req.DryRun:
+		res.Status = StatusDryRun
+	default:
+		res.Status = StatusApplied
+		if err := im.apply(ctx, tx, plan); err != nil {
+			return err
+		}
+	}
+	if req.DryRun && res.Status == StatusRejected {
+		res.Status = StatusDryRun
+	}
+	res.Report = plan.Report(req.Lang)
+	report, err := json.Marshal(res.Report)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	rec := &store.Import{StructureID: st.ID, Actor: req.Actor, FileName: req.FileName, FileDigest: digest,
+		Mode: req.Mode, DryRun: req.DryRun, Status: res.Status, Counts: plan.Counts(), Report: report,
+		CreatedAt: im.now()}
+	if err := tx.CreateImport(ctx, rec); err != nil {
+		return fmt.Errorf("record import: %w", err)
+	}
+	res.ImportID = rec.ID
+	action := "import." + res.Status
+	if res.Status == StatusApplied {
+		action = "import.apply"
+	}
+	if err := tx.AppendAudit(ctx, &store.AuditEntry{Time: im.now(), Actor: req.Actor, Action: action,
+		Target: "structure:" + st.Slug, Details: map[string]any{
+			"import_id": rec.ID, "file": req.FileName, "digest": digest, "mode": string(req.Mode),
+			"dry_run": req.DryRun, "skip_invalid": req.SkipInvalid, "status": res.Status, "counts": plan.Counts(),
+		}}); err != nil {
+		return fmt.Errorf("audit import: %w", err)
+	}
+	return nil
+}
+
+// apply writes a plan in tx: people, memberships, grants, activation tokens
+// and the jobs that bring the directory, applications and mailboxes to the
+// new state. Rows in error and unchanged rows are left alone.
+func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
+	st := plan.Structure
+	changed := false
+	for i := range plan.Rows {
+		pr := &plan.Rows[i]
+		switch pr.Action {
+		case ActError, ActUnchanged:
+			continue
+		}
+		changed = true
+		if err := im.applyRow(ctx, tx, st, pr); err != nil {
+			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	first, err := firstApply(ctx, tx, st.ID)
+	if err != nil {
+		return err
+	}
+	if first {
+		payload, _ := json.Marshal(jobs.StructureRef{StructureID: st.ID})
+		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPStructure,
+			DedupeKey: jobs.DedupeLDAPStructure(st.ID), Payload: payload}); err != nil {
+			return fmt.Errorf("enqueue %s: %w", jobs.KindLDAPStructure, err)
+		}
+	}
+	return nil
+}
+
+// firstApply reports whether the structure has never had an import applied,
+// in which case its LDAP groups may be missing.
+func firstApply(ctx context.Context, tx store.Tx, structureID string) (bool, error) {
+	ims, err := tx.ListImports(ctx, structureID)
+	if err != nil {
+		return false, fmt.Errorf("list imports: %w", err)
+	}
+	for _, x := range ims {
+		if x.Status == StatusApplied {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structure, pr *PlannedRow) error {
+	p := &pr.person
+	switch {
+	case pr.isNew:
+		if err := tx.CreatePerson(ctx, p); err != nil {
+			return fmt.Errorf("create person: %w", err)
+		}
+	case pr.fields:
+		want := *p
+		if _, err := tx.UpdatePerson(ctx, p.ID, func(x *store.Person) error {
+			x.GivenName, x.FamilyName, x.DisplayName = want.GivenName, want.FamilyName, want.DisplayName
+			x.Language, x.Quota, x.State = want.Language, want.Quota, want.State
+			return nil
+		}); err != nil {
+			return fmt.Errorf("update person: %w", err)
+		}
+	}
+	if pr.leaves {
+		for _, sid := range pr.delGrants {
+			if err := tx.DeleteGrant(ctx, p.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("delete grant: %w", err)
+			}
+		}
+		if err := tx.DeleteMembership(ctx, p.ID, st.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("delete membership: %w", err)
+		}
+		return enqueueLDAPPerson(ctx, tx, p.ID)
+	}
+	if pr.isNew || pr.linked {
+		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: st.ID, CreatedAt: im.now()}); err != nil {
+			return fmt.Errorf("put membership: %w", err)
+		}
+	}
+	for _, g := range pr.putGrants {
+		g.PersonID, g.CreatedAt = p.ID, im.now()
+		if err := tx.PutGrant(ctx, g); err != nil {
+			return fmt.Errorf("put grant: %w", err)
+		}
+	}
+	for _, sid := range pr.delGrants {
+		if err := tx.DeleteGrant(ctx, p.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("delete grant: %w", err)
+		}
+	}
+	if err := enqueueLDAPPerson(ctx, tx, p.ID); err != nil {
+		return err
+	}
+	if pr.isNew {
+		if im.Tokens == nil {
+			return errors.New("no token issuer configured")
+		}
+		if _, err := im.Tokens.Issue(ctx, tx, p.ID, st.ID, store.PurposeActivate); err != nil {
+			return err
+		}
+		return nil
+	}
+	// An existing person linked to the structure or given a new service is
+	// told so, unless they have not activated their account yet (their
+	// activation email, still valid, covers it).
+	if (pr.linked || len(pr.newAccess) > 0) && p.State != store.StateInvited {
+		ids := pr.newAccess
+		if ids == nil {
+			ids = []string{}
+		}
+		payload, _ := json.Marshal(jobs.AccessMail{PersonID: p.ID, StructureID: st.ID, ServiceIDs: ids})
+		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailAccess, Payload: payload}); err != nil {
+			return fmt.Errorf("enqueue %s: %w", jobs.KindMailAccess, err)
+		}
+	}
+	return nil
+}
+
+func enqueueLDAPPerson(ctx context.Context, tx store.Tx, personID string) error {
+	payload, _ := json.Marshal(jobs.PersonRef{PersonID: personID})
+	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPPerson, DedupeKey: jobs.DedupeLDAPPerson(personID), Payload: payload}); err != nil {
+		return fmt.Errorf("enqueue %s: %w", jobs.KindLDAPPerson, err)
+	}
+	return nil
+}

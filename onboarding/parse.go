@@ -1,0 +1,469 @@
+package onboarding
+
+import (
+	"errors"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"sesame/internal/store"
+)
+
+// Default limits of an import; Options overrides them.
+const (
+	DefaultMaxBytes = 10 << 20
+	DefaultMaxRows  = 10000
+	// MaxFieldLen bounds a name, a username, a language or a quota cell.
+	MaxFieldLen = 200
+	// MaxEmailLen is RFC 5321's limit on a path.
+	MaxEmailLen = 254
+	// MaxRightsLen bounds a rights cell.
+	MaxRightsLen = 2000
+)
+
+// Options are the limits of an import, from the configuration keys
+// import.max_bytes and import.max_rows. Zero values take the defaults.
+type Options struct {
+	MaxBytes int64
+	MaxRows  int
+}
+
+func (o Options) maxBytes() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+func (o Options) maxRows() int {
+	if o.MaxRows > 0 {
+		return o.MaxRows
+	}
+	return DefaultMaxRows
+}
+
+// Field is a column's meaning.
+type Field string
+
+// The fields a column may hold.
+const (
+	FieldEmail    Field = "email"
+	FieldGiven    Field = "given_name"
+	FieldFamily   Field = "family_name"
+	FieldFullName Field = "display_name"
+	FieldUsername Field = "username"
+	FieldRights   Field = "rights"
+	FieldLanguage Field = "language"
+	FieldQuota    Field = "quota"
+)
+
+// headerAliases maps folded header spellings, French and English, to fields.
+var headerAliases = map[string]Field{}
+
+func init() {
+	for f, names := range map[Field][]string{
+		FieldEmail: {"email", "e-mail", "mail", "courriel", "adresse mail", "adresse e-mail", "adresse email",
+			"adresse courriel", "adresse electronique", "mel", "email address", "e-mail address", "mail address"},
+		FieldGiven: {"prénom", "prenom", "first name", "firstname", "given name", "givenname", "forename"},
+		FieldFamily: {"nom", "nom de famille", "last name", "lastname", "surname", "family name", "familyname",
+			"nom d'usage"},
+		FieldFullName: {"nom complet", "name", "full name", "fullname", "display name", "displayname",
+			"nom affiché", "prénom nom", "prénom et nom", "nom et prénom", "nom prénom"},
+		FieldUsername: {"identifiant", "login", "username", "user name", "nom d'utilisateur", "uid", "user id"},
+		FieldRights: {"droits", "droit", "rights", "right", "accès", "acces", "access", "rôles", "rôle", "roles",
+			"role", "services", "permissions", "autorisations"},
+		FieldLanguage: {"langue", "language", "lang", "locale"},
+		FieldQuota:    {"quota", "espace", "storage quota", "quota disque"},
+	} {
+		for _, n := range names {
+			headerAliases[fold(n)] = f
+		}
+	}
+}
+
+// Problem is one error or warning about a cell, a row or the file.
+type Problem struct {
+	Row    int    // spreadsheet row; 0 for the file as a whole
+	Column string // the header as written; empty for the whole row or file
+	Msg    Message
+}
+
+// Grant is a right asked in the file, resolved against the structure's
+// services.
+type Grant struct {
+	Service store.Service
+	Role    string
+}
+
+// Row is one person as the file describes them, cleaned and validated.
+type Row struct {
+	Row         int
+	Email       string // NFC, trimmed, case-folded
+	GivenName   string
+	FamilyName  string
+	DisplayName string // as given, or given + family
+	Username    string // as given (empty: derived)
+	Language    string // "fr", "en" or empty (not given)
+	Quota       string // normalised, or empty (not given)
+	// Grants are the rights asked, one per service at most, by service ID.
+	Grants   map[string]Grant
+	Errors   []Problem
+	Warnings []Problem
+}
+
+// Sheet is a parsed file.
+type Sheet struct {
+	Encoding  Encoding
+	Delimiter rune
+	HeaderRow int
+	// HasRights is true when the file has a rights column or a service
+	// column: only then does it say what each person's rights are.
+	HasRights bool
+	Rows      []Row
+	// FileErrors stop the whole import (size, row count, broken CSV, no
+	// email column); Warnings concern the header.
+	FileErrors []Problem
+	Warnings   []Problem
+}
+
+// HasErrors reports whether the file or any row has an error.
+func (s *Sheet) HasErrors() bool {
+	if len(s.FileErrors) > 0 {
+		return true
+	}
+	for _, r := range s.Rows {
+		if len(r.Errors) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+type column struct {
+	header  string
+	field   Field          // set for a known field
+	service *store.Service // set for a service column
+}
+
+// Parse decodes and validates a file against a structure's services. It
+// never fails: every problem is in the Sheet, with its row and column.
+func Parse(data []byte, services []store.Service, opts Options) *Sheet {
+	sh := &Sheet{}
+	if int64(len(data)) > opts.maxBytes() {
+		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileTooLarge, opts.maxBytes())})
+		return sh
+	}
+	t, err := DecodeCSV(data)
+	if err != nil {
+		var le *LineError
+		p := Problem{Msg: msg(MsgFileBroken, err.Error())}
+		if errors.As(err, &le) {
+			p = Problem{Row: le.Row, Msg: msg(MsgFileBroken, le.Err.Error())}
+		}
+		sh.FileErrors = append(sh.FileErrors, p)
+		return sh
+	}
+	sh.Encoding, sh.Delimiter = t.Encoding, t.Delimiter
+	if len(t.Records) == 0 {
+		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileEmpty)})
+		return sh
+	}
+	if n := len(t.Records) - 1; n > opts.maxRows() {
+		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgTooManyRows, opts.maxRows())})
+		return sh
+	}
+	header := t.Records[0]
+	sh.HeaderRow = header.Row
+	ix := newServiceIndex(services)
+	cols := make([]column, len(header.Fields))
+	seenField := map[Field]bool{}
+	seenService := map[string]bool{}
+	for i, h := range header.Fields {
+		h = Clean(h)
+		cols[i].header = h
+		if h == "" {
+			continue
+		}
+		if f, ok := headerAliases[fold(h)]; ok {
+			if seenField[f] {
+				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.Row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
+				continue
+			}
+			seenField[f] = true
+			cols[i].field = f
+			if f == FieldRights {
+				sh.HasRights = true
+			}
+			continue
+		}
+		if svc, found, _ := ix.lookup(h); found {
+			if seenService[svc.ID] {
+				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.Row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
+				continue
+			}
+			seenService[svc.ID] = true
+			cols[i].service = &svc
+			sh.HasRights = true
+			continue
+		}
+		sh.Warnings = append(sh.Warnings, Problem{Row: header.Row, Column: h, Msg: msg(MsgUnknownColumn, h)})
+	}
+	if !seenField[FieldEmail] {
+		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.Row, Msg: msg(MsgNoEmailColumn)})
+	}
+	if len(sh.FileErrors) > 0 {
+		return sh
+	}
+	emailCol := ""
+	for _, c := range cols {
+		if c.field == FieldEmail {
+			emailCol = c.header
+		}
+	}
+	for _, rec := range t.Records[1:] {
+		sh.Rows = append(sh.Rows, parseRow(rec, cols, ix))
+	}
+	// Duplicate emails: an error on every row concerned.
+	byEmail := map[string][]int{}
+	for i, r := range sh.Rows {
+		if r.Email != "" {
+			byEmail[r.Email] = append(byEmail[r.Email], i)
+		}
+	}
+	for email, idx := range byEmail {
+		if len(idx) < 2 {
+			continue
+		}
+		rows := make([]string, len(idx))
+		for k, i := range idx {
+			rows[k] = strconv.Itoa(sh.Rows[i].Row)
+		}
+		list := strings.Join(rows, ", ")
+		for _, i := range idx {
+			sh.Rows[i].Errors = append(sh.Rows[i].Errors, Problem{Row: sh.Rows[i].Row, Column: emailCol, Msg: msg(MsgEmailDuplicate, email, list)})
+		}
+	}
+	return sh
+}
+
+var quotaRe = regexp.MustCompile(`^(?i)(\d+(?:[.,]\d+)?)\s*(b|o|kb|ko|mb|mo|gb|go|tb|to|kib|mib|gib|tib)?$`)
+
+var quotaUnits = map[string]string{
+	"": "B", "b": "B", "o": "B", "kb": "KB", "ko": "KB", "mb": "MB", "mo": "MB", "gb": "GB", "go": "GB",
+	"tb": "TB", "to": "TB", "kib": "KB", "mib": "MB", "gib": "GB", "tib": "TB",
+}
+
+// NormalizeQuota turns "5 Go", "5GB" or "1,5 To" into "5 GB", "1.5 TB"; it
+// accepts "none"/"aucun"/"default"/"défaut" as no quota (empty).
+func NormalizeQuota(s string) (string, bool) {
+	switch fold(s) {
+	case "", "none", "aucun", "default", "defaut", "par defaut":
+		return "", true
+	case "unlimited", "illimite":
+		return "none", true
+	}
+	m := quotaRe.FindStringSubmatch(Clean(s))
+	if m == nil {
+		return "", false
+	}
+	return strings.ReplaceAll(m[1], ",", ".") + " " + quotaUnits[strings.ToLower(m[2])], true
+}
+
+// NormalizeLanguage turns "fr", "Français", "en", "anglais"... into "fr" or
+// "en".
+func NormalizeLanguage(s string) (string, bool) {
+	switch fold(s) {
+	case "":
+		return "", true
+	case "fr", "fr fr", "francais", "french", "fra", "fre":
+		return "fr", true
+	case "en", "en gb", "en us", "anglais", "english", "eng":
+		return "en", true
+	}
+	return "", false
+}
+
+// yesWords and noWords are what a service column may hold besides a role.
+var (
+	yesWords = map[string]bool{"oui": true, "yes": true, "x": true, "1": true, "o": true, "y": true,
+		"vrai": true, "true": true, "ok": true, "\u2713": true, "\u2714": true, "v": true}
+	noWords = map[string]bool{"": true, "non": true, "no": true, "n": true, "0": true, "faux": true,
+		"false": true, "-": true}
+)
+
+func parseRow(rec Record, cols []column, ix *serviceIndex) Row {
+	r := Row{Row: rec.Row, Grants: map[string]Grant{}}
+	bad := func(col string, m Message) {
+		r.Errors = append(r.Errors, Problem{Row: rec.Row, Column: col, Msg: m})
+	}
+	if len(rec.Fields) > len(cols) {
+		extra := 0
+		for _, f := range rec.Fields[len(cols):] {
+			if Clean(f) != "" {
+				extra++
+			}
+		}
+		if extra > 0 {
+			bad("", msg(MsgTooManyFields, extra, len(cols)))
+		}
+	}
+	// grant records a right, checking for a second, different role.
+	grant := func(col string, svc store.Service, role string) {
+		canonical, ok := ResolveRole(svc, role)
+		if !ok {
+			if role == "" {
+				bad(col, msg(MsgNoDefaultRole, svc.Name))
+			} else {
+				bad(col, msg(MsgUnknownRole, role, svc.Name, strings.Join(ServiceRoles(svc), ", ")))
+			}
+			return
+		}
+		if g, ok := r.Grants[svc.ID]; ok && g.Role != canonical {
+			bad(col, msg(MsgConflictingRoles, svc.Name, g.Role, canonical))
+			return
+		}
+		r.Grants[svc.ID] = Grant{Service: svc, Role: canonical}
+	}
+	var full string
+	for i, c := range cols {
+		if i >= len(rec.Fields) || (c.field == "" && c.service == nil) {
+			continue
+		}
+		raw := rec.Fields[i]
+		isRights := c.field == FieldRights
+		limit := MaxFieldLen
+		switch c.field {
+		case FieldEmail:
+			limit = MaxEmailLen
+		case FieldRights:
+			limit = MaxRightsLen
+		}
+		if hasControl(strings.TrimFunc(raw, isTrimmable), isRights) {
+			bad(c.header, msg(MsgControlChar))
+			continue
+		}
+		var v string
+		if isRights {
+			v = strings.TrimFunc(raw, isTrimmable)
+		} else {
+			v = Clean(raw)
+		}
+		if utf8.RuneCountInString(v) > limit {
+			bad(c.header, msg(MsgTooLong, limit))
+			continue
+		}
+		if c.service != nil {
+			word := fold(v)
+			switch {
+			case noWords[word]:
+			case yesWords[word]:
+				grant(c.header, *c.service, "")
+			default:
+				grant(c.header, *c.service, v)
+			}
+			continue
+		}
+		switch c.field {
+		case FieldEmail:
+			r.Email = store.FoldEmail(v)
+		case FieldGiven:
+			r.GivenName = v
+		case FieldFamily:
+			r.FamilyName = v
+		case FieldFullName:
+			full = v
+		case FieldUsername:
+			if v != "" {
+				u := strings.ToLower(v)
+				if !ValidUsername(u) {
+					bad(c.header, msg(MsgInvalidUsername, v))
+				} else {
+					r.Username = u
+				}
+			}
+		case FieldLanguage:
+			if l, ok := NormalizeLanguage(v); ok {
+				r.Language = l
+			} else {
+				bad(c.header, msg(MsgInvalidLanguage, v))
+			}
+		case FieldQuota:
+			if q, ok := NormalizeQuota(v); ok {
+				r.Quota = q
+			} else {
+				bad(c.header, msg(MsgInvalidQuota, v))
+			}
+		case FieldRights:
+			for _, it := range ParseRights(v) {
+				if it.Service == "" {
+					bad(c.header, msg(MsgEmptyRight, ":"+it.Role))
+					continue
+				}
+				svc, found, ambiguous := ix.lookup(it.Service)
+				switch {
+				case ambiguous:
+					bad(c.header, msg(MsgAmbiguousService, it.Service))
+				case !found:
+					bad(c.header, msg(MsgUnknownService, it.Service, ix.names()))
+				default:
+					grant(c.header, svc, it.Role)
+				}
+			}
+		}
+	}
+	emailCol := ""
+	for _, c := range cols {
+		if c.field == FieldEmail {
+			emailCol = c.header
+		}
+	}
+	if !slices.ContainsFunc(r.Errors, func(p Problem) bool { return p.Column == emailCol }) {
+		switch {
+		case r.Email == "":
+			bad(emailCol, msg(MsgEmailMissing))
+		case !validEmail(r.Email):
+			bad(emailCol, msg(MsgEmailInvalid, r.Email))
+		}
+	}
+	// Names: a full name alone is split on its last space.
+	if r.GivenName == "" && r.FamilyName == "" && full != "" {
+		if i := strings.LastIndexByte(full, ' '); i > 0 {
+			r.GivenName, r.FamilyName = full[:i], full[i+1:]
+		} else {
+			r.GivenName = full
+		}
+	}
+	r.DisplayName = full
+	if r.DisplayName == "" {
+		r.DisplayName = strings.TrimSpace(r.GivenName + " " + r.FamilyName)
+	}
+	return r
+}
+
+// validEmail accepts a bare address "local@domain.tld" of printable
+// characters, as net/mail parses it, with a dotted domain.
+func validEmail(e string) bool {
+	if len(e) > MaxEmailLen || strings.ContainsAny(e, " <>\"(),;:\\[]") {
+		return false
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Name != "" || a.Address != e {
+		return false
+	}
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
+		return false
+	}
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+	}
+	return true
+}

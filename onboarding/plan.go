@@ -1,0 +1,322 @@
+package onboarding
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"sesame/internal/store"
+)
+
+// Action is what an import does with a row.
+type Action string
+
+// The actions of a plan.
+const (
+	ActCreate    Action = "create"    // a new person, or one known elsewhere linked to the structure
+	ActUpdate    Action = "update"    // fields or rights change
+	ActUnchanged Action = "unchanged" // nothing to do
+	ActDisable   Action = "disable"   // sync mode: missing from the file, leaves the structure
+	ActError     Action = "error"     // not applied
+)
+
+// Change is one field or right that an update changes. From is left empty
+// for a person who was not yet a member of the structure, so that nothing
+// another structure wrote is revealed.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+}
+
+// PlannedRow is one row of a plan.
+type PlannedRow struct {
+	Row      int
+	Action   Action
+	Email    string
+	Username string
+	Grants   []Grant // the rights the person will have on the structure's services
+	Changes  []Change
+	Errors   []Problem
+	Warnings []Problem
+
+	person    store.Person // the person as it will be written
+	isNew     bool         // CreatePerson
+	linked    bool         // known from another structure, not yet a member
+	fields    bool         // UpdatePerson needed
+	putGrants []store.Grant
+	delGrants []string // service IDs
+	newAccess []string // services newly granted to an existing person
+	leaves    bool     // disable: the membership ends
+}
+
+// Plan is what an import would do to the store.
+type Plan struct {
+	Structure  store.Structure
+	Mode       store.ImportMode
+	Rows       []PlannedRow
+	FileErrors []Problem
+	Warnings   []Problem
+}
+
+// HasErrors reports whether the plan has a file error or an error row.
+func (p *Plan) HasErrors() bool {
+	if len(p.FileErrors) > 0 {
+		return true
+	}
+	for _, r := range p.Rows {
+		if r.Action == ActError {
+			return true
+		}
+	}
+	return false
+}
+
+// Counts returns the number of rows per action, and of warnings.
+func (p *Plan) Counts() map[string]int {
+	c := map[string]int{string(ActCreate): 0, string(ActUpdate): 0, string(ActUnchanged): 0,
+		string(ActDisable): 0, string(ActError): 0, "warning": len(p.Warnings)}
+	if len(p.FileErrors) > 0 {
+		c[string(ActError)]++
+	}
+	for _, r := range p.Rows {
+		c[string(r.Action)]++
+		c["warning"] += len(r.Warnings)
+	}
+	return c
+}
+
+// ComputePlan compares a parsed sheet with the store, as seen from tx: each
+// row becomes create, update, unchanged or error, and in sync mode the
+// structure's members missing from the file become disable. Usernames of
+// new people are chosen here, unique across all structures and within the
+// file.
+func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode) (*Plan, error) {
+	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings}
+	if len(sh.FileErrors) > 0 {
+		return p, nil
+	}
+	people, err := tx.ListPeople(ctx, store.PeopleFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list people: %w", err)
+	}
+	byEmail := make(map[string]store.Person, len(people))
+	usernames := make(map[string]bool, len(people)+len(sh.Rows))
+	for _, x := range people {
+		byEmail[store.FoldEmail(x.Email)] = x
+		usernames[x.Username] = true
+	}
+	members, err := tx.ListMemberships(ctx, store.MembershipFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list memberships: %w", err)
+	}
+	isMember := make(map[string]bool, len(members))
+	memberships := make(map[string]int, len(members)) // person -> structures
+	for _, m := range members {
+		memberships[m.PersonID]++
+		if m.StructureID == st.ID {
+			isMember[m.PersonID] = true
+		}
+	}
+	grants, err := tx.ListGrants(ctx, store.GrantFilter{StructureID: st.ID})
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list grants: %w", err)
+	}
+	current := map[string]map[string]string{} // person -> service -> role
+	for _, g := range grants {
+		if current[g.PersonID] == nil {
+			current[g.PersonID] = map[string]string{}
+		}
+		current[g.PersonID][g.ServiceID] = g.Role
+	}
+	services, err := tx.ListServices(ctx, st.ID)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
+	}
+	svcByID := map[string]store.Service{}
+	for _, s := range services {
+		svcByID[s.ID] = s
+	}
+
+	// Usernames asked explicitly by new people are kept out of the derived
+	// ones, whatever the order of the rows.
+	reserved := map[string]bool{}
+	for _, r := range sh.Rows {
+		if _, known := byEmail[r.Email]; !known && r.Username != "" && len(r.Errors) == 0 {
+			reserved[r.Username] = true
+		}
+	}
+	inFile := map[string]bool{}
+	for _, r := range sh.Rows {
+		if r.Email != "" {
+			inFile[r.Email] = true
+		}
+		pr := PlannedRow{Row: r.Row, Email: r.Email, Warnings: r.Warnings, Grants: sortedGrants(r.Grants)}
+		if len(r.Errors) > 0 {
+			pr.Action, pr.Errors = ActError, r.Errors
+			p.Rows = append(p.Rows, pr)
+			continue
+		}
+		existing, known := byEmail[r.Email]
+		switch {
+		case !known:
+			u := r.Username
+			if u != "" && usernames[u] {
+				pr.Action = ActError
+				pr.Errors = append(pr.Errors, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameTaken, u)})
+				p.Rows = append(p.Rows, pr)
+				continue
+			}
+			if u == "" {
+				u = NextFreeUsername(BaseUsername(r.GivenName, r.FamilyName, r.Email), func(c string) bool { return usernames[c] || reserved[c] })
+			}
+			usernames[u] = true
+			lang := r.Language
+			if lang == "" {
+				lang = "fr"
+			}
+			pr.person = store.Person{Username: u, Email: r.Email, GivenName: r.GivenName, FamilyName: r.FamilyName,
+				DisplayName: r.DisplayName, Language: lang, Quota: r.Quota, State: store.StateInvited}
+			pr.isNew, pr.Action, pr.Username = true, ActCreate, u
+			for _, g := range pr.Grants {
+				pr.putGrants = append(pr.putGrants, store.Grant{ServiceID: g.Service.ID, Role: g.Role})
+			}
+		default:
+			pr.person, pr.Username = existing, existing.Username
+			if r.Username != "" && r.Username != existing.Username {
+				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameImmutable, existing.Username, r.Username)})
+			}
+			member := isMember[existing.ID]
+			if !member {
+				pr.linked = true
+				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgLinked)})
+			}
+			planExisting(&pr, r, st.Slug, member, member && memberships[existing.ID] == 1, sh.HasRights, current[existing.ID], svcByID)
+		}
+		p.Rows = append(p.Rows, pr)
+	}
+
+	if mode == store.ModeSync {
+		var leaving []store.Person
+		for _, x := range people {
+			if isMember[x.ID] && !inFile[store.FoldEmail(x.Email)] {
+				leaving = append(leaving, x)
+			}
+		}
+		sort.Slice(leaving, func(i, j int) bool { return leaving[i].Username < leaving[j].Username })
+		for _, x := range leaving {
+			pr := PlannedRow{Action: ActDisable, Email: x.Email, Username: x.Username, person: x, leaves: true}
+			pr.Changes = append(pr.Changes, Change{Field: "membership", From: st.Slug})
+			for _, sid := range sortedKeys(current[x.ID]) {
+				pr.delGrants = append(pr.delGrants, sid)
+				pr.Changes = append(pr.Changes, Change{Field: "grant:" + svcByID[sid].Slug, From: current[x.ID][sid]})
+			}
+			if memberships[x.ID] <= 1 && x.State != store.StateDisabled {
+				pr.Changes = append(pr.Changes, Change{Field: "state", From: string(x.State), To: string(store.StateDisabled)})
+				pr.person.State = store.StateDisabled
+				pr.fields = true
+			}
+			p.Rows = append(p.Rows, pr)
+		}
+	}
+	return p, nil
+}
+
+// planExisting fills the changes of a row whose person exists. Personal
+// fields (names, language, quota) are updated only when this structure is
+// the person's only one (owns): a person shared with other structures keeps
+// what they hold, so two structures' files never undo each other and
+// re-importing stays a no-op. For a person not yet a member (linked), no
+// former value is reported, so nothing another structure wrote is revealed.
+func planExisting(pr *PlannedRow, r Row, slug string, member, owns, hasRights bool, cur map[string]string, svcByID map[string]store.Service) {
+	x := &pr.person
+	change := func(field, from, to string) {
+		c := Change{Field: field, To: to}
+		if member {
+			c.From = from
+		}
+		pr.Changes = append(pr.Changes, c)
+	}
+	if owns {
+		set := func(field string, dst *string, v string) {
+			if v != "" && *dst != v {
+				change(field, *dst, v)
+				*dst = v
+				pr.fields = true
+			}
+		}
+		set("given_name", &x.GivenName, r.GivenName)
+		set("family_name", &x.FamilyName, r.FamilyName)
+		set("display_name", &x.DisplayName, r.DisplayName)
+		set("language", &x.Language, r.Language)
+		set("quota", &x.Quota, r.Quota)
+	}
+	if !member {
+		pr.Changes = append(pr.Changes, Change{Field: "membership", To: slug})
+	}
+	if x.State == store.StateDisabled {
+		to := store.StateInvited
+		if x.PasswordHash != "" {
+			to = store.StateActive
+		}
+		change("state", string(x.State), string(to))
+		x.State = to
+		pr.fields = true
+	}
+	if hasRights || !member {
+		want := map[string]bool{}
+		for _, g := range pr.Grants {
+			want[g.Service.ID] = true
+			old, had := cur[g.Service.ID]
+			if had && old == g.Role {
+				continue
+			}
+			pr.putGrants = append(pr.putGrants, store.Grant{PersonID: x.ID, ServiceID: g.Service.ID, Role: g.Role})
+			change("grant:"+g.Service.Slug, old, g.Role)
+			if !had {
+				pr.newAccess = append(pr.newAccess, g.Service.ID)
+			}
+		}
+		if hasRights {
+			for _, sid := range sortedKeys(cur) {
+				if !want[sid] {
+					pr.delGrants = append(pr.delGrants, sid)
+					change("grant:"+svcByID[sid].Slug, cur[sid], "")
+				}
+			}
+		}
+	}
+	// What the person will hold on the structure's services.
+	if !hasRights && member {
+		pr.Grants = nil
+		for _, sid := range sortedKeys(cur) {
+			pr.Grants = append(pr.Grants, Grant{Service: svcByID[sid], Role: cur[sid]})
+		}
+	}
+	switch {
+	case pr.linked:
+		pr.Action = ActCreate
+	case len(pr.Changes) > 0:
+		pr.Action = ActUpdate
+	default:
+		pr.Action = ActUnchanged
+	}
+}
+
+func sortedGrants(m map[string]Grant) []Grant {
+	out := make([]Grant, 0, len(m))
+	for _, g := range m {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Service.Slug < out[j].Service.Slug })
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
