@@ -1,0 +1,3 @@
+// Package ldapbench measures ldapsync's convergence against ldapadd on the
+// same slapd. It holds only benchmarks; see README.md.
+package ldapbench

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"sesame/internal/config"
+	"sesame/ldapsync"
+)
+
+func init() { commands = append(commands, newLDAPCmd) }
+
+// ldapConfig maps the configuration file's ldap section onto ldapsync's
+// own configuration. It fails when no directory is configured.
+func ldapConfig(cfg *config.Config) (ldapsync.Config, error) {
+	if !cfg.LDAPEnabled() {
+		return ldapsync.Config{}, errors.New("LDAP is not configured (set ldap.url, ldap.bind_dn, ldap.bind_password and ldap.base_dn; see docs/ldap.md)")
+	}
+	pw, err := cfg.LDAPBindPassword()
+	if err != nil {
+		return ldapsync.Config{}, err
+	}
+	l := cfg.LDAP
+	return ldapsync.Config{
+		URL:            l.URL,
+		StartTLS:       l.StartTLS,
+		CAFile:         l.CAFile,
+		BindDN:         l.BindDN,
+		BindPassword:   pw,
+		BaseDN:         l.BaseDN,
+		PageSize:       l.PageSize,
+		DialTimeout:    l.Timeout,
+		RequestTimeout: l.Timeout,
+		PasswordScheme: l.PasswordScheme,
+	}.WithDefaults(), nil
+}
+
+// ldapConn opens (lazily) the configured directory.
+func (a *app) ldapConn() (*ldapsync.Conn, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	lc, err := ldapConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ldapsync.NewConn(lc)
+}
+
+func newLDAPCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ldap",
+		Short: "Check, compare and synchronise the LDAP directory",
+		Long: `The ldap commands work on the OpenLDAP directory configured under ldap.* (see docs/ldap.md).
+sesame's store holds the desired state; the directory is brought to it by jobs, or at once by
+'sesame ldap sync'. Only entries sesame created (businessCategory: sesame) are ever changed.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newLDAPCheckCmd(a), newLDAPDiffCmd(a), newLDAPSyncCmd(a))
+	return cmd
+}
+
+func newLDAPCheckCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Check that the directory can hold what sesame writes",
+		Long: `Check connects and binds with the configured account, then tells whether the base entry
+exists, whether the account can write, whether the argon2 module verifies {ARGON2} password hashes
+and whether the memberof overlay maintains memberOf, using probe entries it removes afterwards.
+The exit status is 1 when a check fails.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			conn, err := a.ldapConn()
+			if err != nil {
+				return exitWith(1, err)
+			}
+			defer conn.Close()
+			r := conn.Check(cmd.Context())
+			fmt.Fprint(a.out, r.String())
+			if !r.OK() {
+				return exitWith(1, errors.New("the directory is not ready for sesame (see the lines marked FAIL)"))
+			}
+			fmt.Fprintln(a.out, "The directory is ready for sesame.")
+			return nil
+		},
+	}
+}
+
+func newLDAPDiffCmd(a *app) *cobra.Command {
+	var structure string
+	cmd := &cobra.Command{
+		Use:   "diff [--structure SLUG]",
+		Short: "Show what differs between the store and the directory",
+		Long: `Diff compares the store with the directory and prints every difference, changing nothing:
+"+" a missing entry, "~" an entry whose attributes or members differ, "-" an entry sesame created
+that the store no longer wants, "!" a foreign entry in the way (left alone). Password hashes are
+never printed. The exit status is 0 when nothing differs, 1 otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, closeFn, err := a.ldapSyncer(cmd)
+			if err != nil {
+				return exitWith(1, err)
+			}
+			defer closeFn()
+			plan, err := s.DiffStore(cmd.Context(), structure)
+			if err != nil {
+				return exitWith(1, err)
+			}
+			if plan.Empty() {
+				fmt.Fprintln(a.out, "The directory matches the store.")
+				return nil
+			}
+			fmt.Fprint(a.out, plan.String())
+			return exitWith(1, fmt.Errorf("%s", summary(plan)))
+		},
+	}
+	cmd.Flags().StringVar(&structure, "structure", "", "Compare only this structure (its slug): its entry, groups and people.")
+	return cmd
+}
+
+func newLDAPSyncCmd(a *app) *cobra.Command {
+	var structure string
+	cmd := &cobra.Command{
+		Use:   "sync [--structure SLUG]",
+		Short: "Bring the directory to the store's state now",
+		Long: `Sync makes the directory match the store: missing entries are added, differing attributes
+and memberships changed (one modify per group), entries sesame created that the store no longer
+wants removed. Foreign entries are left alone and reported. It can be interrupted and run again at
+any time; afterwards 'sesame ldap diff' prints nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, closeFn, err := a.ldapSyncer(cmd)
+			if err != nil {
+				return exitWith(1, err)
+			}
+			defer closeFn()
+			plan, applied, err := s.SyncStore(cmd.Context(), structure)
+			if err != nil {
+				return exitWith(1, fmt.Errorf("%w (%d changes made before it stopped; run sync again)", err, applied))
+			}
+			fmt.Fprint(a.out, plan.String())
+			fmt.Fprintf(a.out, "%d changes made.\n", applied)
+			if c := plan.Conflicts(); len(c) > 0 {
+				return exitWith(1, fmt.Errorf("%d foreign entries are in the way (marked !); sesame left them alone", len(c)))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&structure, "structure", "", "Synchronise only this structure (its slug): its entry, groups and people.")
+	return cmd
+}
+
+// ldapSyncer opens the store and the directory for a command.
+func (a *app) ldapSyncer(cmd *cobra.Command) (*ldapsync.Syncer, func(), error) {
+	conn, err := a.ldapConn()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := a.store(cmd.Context())
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return ldapsync.New(conn, st, a.logger), func() { conn.Close() }, nil
+}
+
+// summary counts a plan's changes in words.
+func summary(p ldapsync.Plan) string {
+	c := p.Counts()
+	return fmt.Sprintf("the directory differs from the store: %d missing, %d to change, %d extra, %d conflicts",
+		c[ldapsync.OpAdd], c[ldapsync.OpModify], c[ldapsync.OpDelete], c[ldapsync.OpConflict])
+}
+
+// registerLDAP registers the ldap.person and ldap.structure job handlers on
+// m.Runner when a directory is configured; without one, LDAP jobs stay
+// pending (no handler claims them) and sesame runs without a directory.
+// Nothing is dialled here: the connection is made by the first job, so the
+// server starts while the directory is down. (Called from registerJobs.)
+func (m *Main) registerLDAP() error {
+	if !m.Config.LDAPEnabled() {
+		return nil
+	}
+	lc, err := ldapConfig(m.Config)
+	if err != nil {
+		return err
+	}
+	conn, err := ldapsync.NewConn(lc)
+	if err != nil {
+		return err
+	}
+	ldapsync.New(conn, m.Store, m.Logger.With("component", "ldapsync")).Register(m.Runner)
+	return nil
+}
