@@ -1,0 +1,450 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sesame/internal/testenv"
+)
+
+func testMessage(id string) Message {
+	return Message{
+		MessageID: "<" + id + "@sesame.example.org>",
+		From:      "Sesame <sesame@example.org>",
+		To:        "camille@example.org",
+		ToName:    "Camille Dupont",
+		Subject:   "Activez votre compte — Le Bêta",
+		Text:      "Bonjour Camille,\n\nhttps://sesame.example.org/activate/abc\n",
+		HTML:      "<p>Bonjour Camille,</p><p><a href=\"https://sesame.example.org/activate/abc\">Activer</a></p>",
+		Date:      time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC),
+		Headers:   map[string]string{"X-Sesame-Job": "42"},
+	}
+}
+
+func plainSMTP(t testing.TB, host string, port int) *SMTP {
+	t.Helper()
+	s, err := newSMTP(SMTPConfig{Host: host, Port: port, TLS: TLSNone, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSMTPDeliversMultipart(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	s := plainSMTP(t, mp.SMTPHost, mp.SMTPPort)
+	if err := s.Send(context.Background(), testMessage("job-1.mail.activate")); err != nil {
+		t.Fatal(err)
+	}
+	msgs := mp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("mailpit holds %d messages", len(msgs))
+	}
+	if msgs[0].MessageID != "job-1.mail.activate@sesame.example.org" {
+		t.Fatalf("Message-ID %q", msgs[0].MessageID)
+	}
+	if msgs[0].Subject != "Activez votre compte — Le Bêta" || msgs[0].To[0].Name != "Camille Dupont" {
+		t.Fatalf("summary %+v", msgs[0])
+	}
+	full := mp.Message(msgs[0].ID)
+	if !strings.Contains(full.Text, "Bonjour Camille") || !strings.Contains(full.HTML, "<a href=\"https://sesame.example.org/activate/abc\">") {
+		t.Fatalf("parts: text %q html %q", full.Text, full.HTML)
+	}
+	raw := string(mp.Raw(msgs[0].ID))
+	for _, want := range []string{"Auto-Submitted: auto-generated", "Date: Tue, 01 Dec 2026 14:00:00 +0000",
+		"Content-Type: multipart/alternative", "Content-Type: text/plain", "Content-Type: text/html", "X-Sesame-Job: 42"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("raw message lacks %q:\n%s", want, raw)
+		}
+	}
+	if strings.Index(raw, "text/plain") > strings.Index(raw, "text/html") {
+		t.Error("the text part must come first (the last alternative is the preferred one)")
+	}
+}
+
+func TestSMTPHeaderInjection(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	s := plainSMTP(t, mp.SMTPHost, mp.SMTPPort)
+	m := testMessage("job-2.mail.activate")
+	m.Subject = "Bonjour\r\nBcc: victim@example.net\r\n\r\nbody"
+	m.ToName = "Eve\r\nBcc: other@example.net"
+	m.Headers = map[string]string{"X-Note": "a\nBcc: third@example.net"}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := mp.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 {
+		t.Fatalf("want one message to one recipient, got %+v", msgs)
+	}
+	raw := string(mp.Raw(msgs[0].ID))
+	head, _, _ := strings.Cut(raw, "\r\n\r\n")
+	for line := range strings.SplitSeq(head, "\r\n") {
+		if strings.HasPrefix(strings.ToLower(line), "bcc:") {
+			t.Fatalf("injected header line %q in:\n%s", line, head)
+		}
+	}
+	for _, bad := range []Message{
+		func() Message { m := testMessage("x"); m.Headers = map[string]string{"Bcc\r\nX": "y"}; return m }(),
+		func() Message {
+			m := testMessage("x")
+			m.Headers = map[string]string{"From": "evil@example.net"}
+			return m
+		}(),
+		func() Message { m := testMessage("x"); m.To = "a@example.org, b@example.org"; return m }(),
+		func() Message { m := testMessage("x"); m.To = "Camille <camille@example.org>"; return m }(),
+		func() Message { m := testMessage("x"); m.HTML = ""; return m }(),
+		func() Message { m := testMessage("x"); m.Text = ""; return m }(),
+		func() Message { m := testMessage("x"); m.MessageID = "no-at-sign"; return m }(),
+		func() Message { m := testMessage("x"); m.MessageID = "<a@b>\r\nBcc: c@d"; return m }(),
+		func() Message { m := testMessage("x"); m.From = "not an address"; return m }(),
+	} {
+		err := s.Send(context.Background(), bad)
+		if err == nil || !IsPermanent(err) || !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("Send(%+v) = %v; want a permanent ErrInvalidMessage", bad, err)
+		}
+	}
+	if n := len(mp.Messages()); n != 1 {
+		t.Fatalf("invalid messages reached the server: %d messages", n)
+	}
+}
+
+// countingProxy relays TCP connections to target and counts them, to see
+// whether the sender reuses its connection.
+type countingProxy struct {
+	addr  string
+	conns atomic.Int64
+	ln    net.Listener
+}
+
+func startProxy(t *testing.T, target string) *countingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &countingProxy{addr: ln.Addr().String(), ln: ln}
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.conns.Add(1)
+			wg.Go(func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go func() { _, _ = io.Copy(u, c); u.Close() }()
+				_, _ = io.Copy(c, u)
+			})
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return p
+}
+
+func TestSMTPReusesConnection(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	proxy := startProxy(t, mp.SMTPAddr)
+	_, port, _ := net.SplitHostPort(proxy.addr)
+	var portN int
+	fmt.Sscan(port, &portN)
+	s := plainSMTP(t, "127.0.0.1", portN)
+	ctx := context.Background()
+	for i := range 5 {
+		if err := s.Send(ctx, testMessage(fmt.Sprintf("job-%d.mail.activate", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := []Message{testMessage("b1.x"), testMessage("b2.x"), testMessage("b3.x")}
+	if err := s.Send(ctx, batch...); err != nil {
+		t.Fatal(err)
+	}
+	if n := proxy.conns.Load(); n != 1 {
+		t.Fatalf("8 messages in 6 Sends used %d connections; want 1", n)
+	}
+	if n := len(mp.Messages()); n != 8 {
+		t.Fatalf("mailpit holds %d messages; want 8", n)
+	}
+
+	// No reuse when asked.
+	s2, err := newSMTP(SMTPConfig{Host: "127.0.0.1", Port: portN, TLS: TLSNone, IdleTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := proxy.conns.Load()
+	for i := range 3 {
+		if err := s2.Send(ctx, testMessage(fmt.Sprintf("n%d.x", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := proxy.conns.Load() - before; n != 3 {
+		t.Fatalf("IdleTimeout<0 used %d connections for 3 Sends; want 3", n)
+	}
+}
+
+func TestSMTPServerDownThenUp(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	s := plainSMTP(t, mp.SMTPHost, mp.SMTPPort)
+	ctx := context.Background()
+	if err := s.Send(ctx, testMessage("a.x")); err != nil {
+		t.Fatal(err)
+	}
+	mp.Stop()
+	err := s.Send(ctx, testMessage("b.x"))
+	if err == nil {
+		t.Fatal("Send with the server down succeeded")
+	}
+	if IsPermanent(err) {
+		t.Fatalf("server down must be temporary: %v", err)
+	}
+	mp.Start()
+	// The pooled connection died with the server; Send notices (NOOP) and
+	// dials again.
+	if err := s.Send(ctx, testMessage("b.x")); err != nil {
+		t.Fatalf("Send after restart: %v", err)
+	}
+	if n := len(mp.Messages()); n != 2 {
+		t.Fatalf("mailpit holds %d messages; want 2", n)
+	}
+	// A stale pooled connection after a restart is also handled.
+	mp.Stop()
+	mp.Start()
+	if err := s.Send(ctx, testMessage("c.x")); err != nil {
+		t.Fatalf("Send over a connection the server dropped: %v", err)
+	}
+}
+
+func TestSMTPContextCancelled(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	s := plainSMTP(t, mp.SMTPHost, mp.SMTPPort)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := s.Send(ctx, testMessage("a.x"))
+	if err == nil || IsPermanent(err) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send with a cancelled context = %v", err)
+	}
+}
+
+func TestConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.pem")
+	os.WriteFile(notPEM, []byte("nope"), 0o600)
+	for name, cfg := range map[string]SMTPConfig{
+		"no host":             {TLS: TLSStartTLS},
+		"plain to remote":     {Host: "smtp.example.org", TLS: TLSNone},
+		"plain to private IP": {Host: "10.0.0.5", TLS: TLSNone},
+		"unknown TLS":         {Host: "smtp.example.org", TLS: "ssl"},
+		"bad port":            {Host: "smtp.example.org", Port: 70000},
+		"missing CA file":     {Host: "smtp.example.org", CAFile: filepath.Join(dir, "none.pem")},
+		"CA file not PEM":     {Host: "smtp.example.org", CAFile: notPEM},
+	} {
+		if _, err := NewSMTP(cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: NewSMTP(%+v) = %v; want ErrConfig", name, cfg, err)
+		}
+	}
+	for _, host := range []string{"127.0.0.1", "localhost", "::1", "127.0.0.53"} {
+		if _, err := NewSMTP(SMTPConfig{Host: host, TLS: TLSNone}); err != nil {
+			t.Errorf("plain SMTP to loopback %s refused: %v", host, err)
+		}
+	}
+}
+
+// startMailpitWith starts a mailpit with extra flags (TLS, recipient rules)
+// that testenv's default one does not take.
+func startMailpitWith(t *testing.T, args ...string) (smtpPort int, api string) {
+	t.Helper()
+	bin, ok := testenv.LookBinary("mailpit", "/root/go/bin", filepath.Join(os.Getenv("HOME"), "go", "bin"))
+	if !ok {
+		testenv.Missing(t, "mailpit is not installed")
+	}
+	smtpPort, httpPort := testenv.FreePort(t), testenv.FreePort(t)
+	dir := testenv.ShortTempDir(t)
+	api = fmt.Sprintf("127.0.0.1:%d", httpPort)
+	all := append([]string{"--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", api,
+		"--database", filepath.Join(dir, "mp.db"), "--quiet"}, args...)
+	cmd := exec.Command(bin, all...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := testenv.WaitTCP(fmt.Sprintf("127.0.0.1:%d", smtpPort), 15*time.Second); err != nil {
+		t.Fatalf("mailpit: %v\n%s", err, logs.String())
+	}
+	return smtpPort, "http://" + api
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, returning the
+// paths (the certificate doubles as the CA file).
+func selfSigned(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	return certFile, keyFile
+}
+
+func TestSMTPStartTLSAndImplicitTLSWithAuth(t *testing.T) {
+	cert, key := selfSigned(t)
+	ctx := context.Background()
+	t.Run("starttls", func(t *testing.T) {
+		port, _ := startMailpitWith(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls", "--smtp-auth-accept-any")
+		s, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: port, TLS: TLSStartTLS, CAFile: cert, Username: "sesame", Password: "secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(ctx, testMessage("tls1.x")); err != nil {
+			t.Fatalf("STARTTLS with auth: %v", err)
+		}
+		// Without the CA, the certificate is not trusted: refused, temporary.
+		s2, _ := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: port, TLS: TLSStartTLS})
+		if err := s2.Send(ctx, testMessage("tls2.x")); err == nil || IsPermanent(err) {
+			t.Fatalf("STARTTLS to an untrusted certificate = %v; want a temporary error", err)
+		}
+	})
+	t.Run("implicit tls", func(t *testing.T) {
+		port, _ := startMailpitWith(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-tls", "--smtp-auth-accept-any")
+		s, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: port, TLS: TLSImplicit, CAFile: cert, Username: "sesame", Password: "secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(ctx, testMessage("tls3.x")); err != nil {
+			t.Fatalf("implicit TLS with auth: %v", err)
+		}
+	})
+	t.Run("starttls required but not offered", func(t *testing.T) {
+		mp := testenv.StartMailpit(t) // plain only
+		s, _ := NewSMTP(SMTPConfig{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: TLSStartTLS})
+		if err := s.Send(ctx, testMessage("tls4.x")); err == nil || IsPermanent(err) {
+			t.Fatalf("STARTTLS to a server without it = %v; want a temporary error", err)
+		}
+		if n := len(mp.Messages()); n != 0 {
+			t.Fatal("a message went out in clear text")
+		}
+	})
+}
+
+func TestSMTPRejectedRecipientIsPermanent(t *testing.T) {
+	port, _ := startMailpitWith(t, "--smtp-allowed-recipients", `@example\.org$`)
+	s := plainSMTP(t, "127.0.0.1", port)
+	bad := testMessage("rej.x")
+	bad.To = "someone@elsewhere.net"
+	good := testMessage("ok.x")
+	err := s.Send(context.Background(), bad, good)
+	if err == nil || !IsPermanent(err) {
+		t.Fatalf("rejected recipient = %v; want permanent", err)
+	}
+	var me *Error
+	if !errors.As(err, &me) || me.MessageID != bad.MessageID || me.Code < 500 {
+		t.Fatalf("error does not name the refused message and its 5xx code: %#v", me)
+	}
+	// The other message of the batch still went, over the same connection.
+	if err := s.Send(context.Background(), testMessage("after.x")); err != nil {
+		t.Fatalf("connection unusable after a refused recipient: %v", err)
+	}
+}
+
+func TestFileSender(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mail")
+	var echo bytes.Buffer
+	f := NewFileSender(dir, &echo)
+	m := testMessage("job-9.mail.activate")
+	m.ToName = "Eve\r\nBcc: x@example.net"
+	if err := f.Send(context.Background(), m, m); err != nil { // twice: one file
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("files %v; want one", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	for _, want := range []string{"Message-ID: <job-9.mail.activate@sesame.example.org>", "Auto-Submitted: auto-generated", "multipart/alternative"} {
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("eml lacks %q", want)
+		}
+	}
+	if bytes.Contains(raw, []byte("\r\nBcc:")) {
+		t.Error("header injected into the eml")
+	}
+	line := echo.String()
+	if strings.Count(line, "\n") != 2 || !strings.Contains(line, "https://sesame.example.org/activate/abc") || !strings.Contains(line, "camille@example.org") {
+		t.Fatalf("echo %q", line)
+	}
+	if err := f.Send(context.Background(), Message{MessageID: "bad"}); !IsPermanent(err) {
+		t.Fatalf("invalid message to the file sender = %v", err)
+	}
+}
+
+// BenchmarkSMTPReused sends one message per Send to mailpit, reusing the
+// pooled connection: the path of one mail job after another.
+func BenchmarkSMTPReused(b *testing.B) {
+	mp := testenv.StartMailpit(b)
+	s := plainSMTP(b, mp.SMTPHost, mp.SMTPPort)
+	benchSend(b, s)
+}
+
+// BenchmarkSMTPConnPerMessage dials a new connection for every message.
+func BenchmarkSMTPConnPerMessage(b *testing.B) {
+	mp := testenv.StartMailpit(b)
+	s, err := newSMTP(SMTPConfig{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: TLSNone, IdleTimeout: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSend(b, s)
+}
+
+func benchSend(b *testing.B, s *SMTP) {
+	ctx := context.Background()
+	i := 0
+	start := time.Now()
+	for b.Loop() {
+		i++
+		if err := s.Send(ctx, testMessage(fmt.Sprintf("bench-%d.x", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "msgs/s")
+}

@@ -1,0 +1,438 @@
+package notify
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	netmail "net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"sesame/internal/jobs"
+	"sesame/internal/mail"
+	"sesame/internal/store"
+	"sesame/onboarding"
+)
+
+// Config is what the Notifier needs besides the store and the sender.
+type Config struct {
+	// PublicURL is sesame's public address (https://sso.example.org, no
+	// query); every link in every email starts with it.
+	PublicURL string
+	// From is the sender, "Name <address>" or "address".
+	From string
+	// Tokens derives link secrets from job nonces (its Key is required).
+	Tokens *onboarding.Tokens
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone dates are written in; nil means
+	// Europe/Paris.
+	Location *time.Location
+}
+
+// Notifier renders and sends sesame's emails as job handlers.
+type Notifier struct {
+	st        store.Store
+	sender    mail.Sender
+	cfg       Config
+	publicURL string // without a trailing slash
+	host      string // for Message-IDs
+	loc       *time.Location
+	tmpl      *emailTemplates
+	log       *slog.Logger
+}
+
+// ErrConfig means the Notifier's configuration cannot work.
+var ErrConfig = errors.New("notify: invalid configuration")
+
+// New checks cfg and parses every template; a missing or broken template,
+// or an invalid configuration, is an error.
+func New(st store.Store, sender mail.Sender, cfg Config, logger *slog.Logger) (*Notifier, error) {
+	if st == nil || sender == nil {
+		return nil, fmt.Errorf("%w: a store and a sender are required", ErrConfig)
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("%w: public URL %q must be an http(s) URL without query or fragment", ErrConfig, cfg.PublicURL)
+	}
+	if _, err := netmail.ParseAddress(cfg.From); err != nil || strings.ContainsAny(cfg.From, "\r\n") {
+		return nil, fmt.Errorf("%w: from address %q: %v", ErrConfig, cfg.From, err)
+	}
+	if cfg.Tokens == nil || len(cfg.Tokens.Key) < 32 {
+		return nil, fmt.Errorf("%w: a token key of at least 32 bytes is required", ErrConfig)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	loc := cfg.Location
+	if loc == nil {
+		if loc, err = time.LoadLocation("Europe/Paris"); err != nil {
+			return nil, fmt.Errorf("notify: time zone: %w", err)
+		}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	t, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	return &Notifier{
+		st: st, sender: sender, cfg: cfg, loc: loc, tmpl: t, log: logger,
+		publicURL: strings.TrimRight(u.String(), "/"), host: u.Hostname(),
+	}, nil
+}
+
+// Register adds the handlers of the four mail job kinds to r.
+func (n *Notifier) Register(r *jobs.Runner) {
+	r.Handle(jobs.KindMailActivate, n.handleToken(store.PurposeActivate))
+	r.Handle(jobs.KindMailReset, n.handleToken(store.PurposeReset))
+	r.Handle(jobs.KindMailAccess, n.handleAccess)
+	r.Handle(jobs.KindMailPasswordChanged, n.handlePasswordChanged)
+}
+
+// emailData is what every template sees. Every string is plain text; the
+// HTML templates escape it.
+type emailData struct {
+	Lang         string
+	Name         string // how to greet the person
+	Username     string
+	Structure    string
+	Contact      string
+	Services     []serviceView
+	ServiceNames string
+	Link         string // an emailed-link, under PublicURL
+	Expiry       string
+	When         string
+	Invited      bool
+	PublicURL    string
+	ForgotLink   string
+}
+
+type serviceView struct{ Name, URL string }
+
+// outgoing is what a handler found in the store: the email to send, or
+// why there is none.
+type outgoing struct {
+	person store.Person
+	email  string // template name
+	data   emailData
+	skip   string // not empty: do not send, for this reason
+	sent   bool   // an earlier attempt's message was accepted already
+}
+
+// prepare runs load in one read transaction (a consistent view, and one
+// transaction rather than one per lookup), then checks whether this job's
+// message already went out, and sends it unless it did or must not.
+func (n *Notifier) prepare(ctx context.Context, job store.Job, load func(ctx context.Context, tx store.Tx, out *outgoing) error) error {
+	var out outgoing
+	err := n.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		out = outgoing{}
+		if err := load(ctx, tx, &out); err != nil || out.skip != "" {
+			return err
+		}
+		prev, err := tx.ListAudit(ctx, store.AuditFilter{Target: auditTargetPfx + n.messageID(job), Action: auditMailSent, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("notify: job %d: check earlier sending: %w", job.ID, err)
+		}
+		out.sent = len(prev) > 0
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case out.skip != "":
+		n.log.Info("notify: email not sent", "job", job.ID, "kind", job.Kind, "person", out.person.ID, "reason", out.skip)
+		return nil
+	case out.sent:
+		n.log.Info("notify: email already sent by an earlier attempt", "job", job.ID, "kind", job.Kind, "message_id", n.messageID(job))
+		return nil
+	}
+	return n.deliver(ctx, job, out.person, out.email, out.data)
+}
+
+func (n *Notifier) handleToken(purpose store.TokenPurpose) func(context.Context, store.Job) error {
+	email, path := emailActivate, "/activate/"
+	if purpose == store.PurposeReset {
+		email, path = emailReset, "/reset/"
+	}
+	return func(ctx context.Context, job store.Job) error {
+		var p jobs.TokenMail
+		if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" || p.Nonce == "" {
+			return jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a token mail: %q", job.ID, job.Payload))
+		}
+		secret := n.cfg.Tokens.Secret(p.Nonce)
+		return n.prepare(ctx, job, func(ctx context.Context, tx store.Tx, out *outgoing) error {
+			if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
+				return err
+			}
+			tok, err := tx.GetToken(ctx, onboarding.Hash(secret))
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				out.skip = "the link's token was replaced or removed"
+				return nil
+			case err != nil:
+				return fmt.Errorf("notify: job %d: token: %w", job.ID, err)
+			case tok.PersonID != out.person.ID || tok.Purpose != purpose:
+				return jobs.Permanent(fmt.Errorf("notify: job %d: token belongs to another person or purpose", job.ID))
+			case !tok.UsedAt.IsZero():
+				out.skip = "the link was already used"
+				return nil
+			case !n.cfg.Now().Before(tok.ExpiresAt):
+				out.skip = "the link has expired"
+				return nil
+			}
+			st, err := n.structureOf(ctx, tx, out.person.ID, p.StructureID)
+			if err != nil {
+				return err
+			}
+			out.email, out.data = email, n.baseData(out.person, st)
+			out.data.Link = n.publicURL + path + secret
+			out.data.Expiry = formatDate(tok.ExpiresAt, n.loc, out.data.Lang)
+			if purpose == store.PurposeActivate && st.ID != "" {
+				if out.data.Services, err = n.services(ctx, tx, out.person.ID, st.ID, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+func (n *Notifier) handleAccess(ctx context.Context, job store.Job) error {
+	var p jobs.AccessMail
+	if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" || p.StructureID == "" {
+		return jobs.Permanent(fmt.Errorf("notify: job %d: payload is not an access mail: %q", job.ID, job.Payload))
+	}
+	return n.prepare(ctx, job, func(ctx context.Context, tx store.Tx, out *outgoing) error {
+		if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
+			return err
+		}
+		st, err := n.structureOf(ctx, tx, out.person.ID, p.StructureID)
+		if err != nil {
+			return err
+		}
+		if st.ID == "" {
+			out.skip = "the structure no longer exists"
+			return nil
+		}
+		svcs, err := n.services(ctx, tx, out.person.ID, st.ID, p.ServiceIDs)
+		if err != nil {
+			return err
+		}
+		if len(svcs) == 0 {
+			out.skip = "the person no longer has any of these services"
+			return nil
+		}
+		out.email, out.data = emailAccess, n.baseData(out.person, st)
+		out.data.Services = svcs
+		return nil
+	})
+}
+
+func (n *Notifier) handlePasswordChanged(ctx context.Context, job store.Job) error {
+	var p jobs.PersonRef
+	if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" {
+		return jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a person: %q", job.ID, job.Payload))
+	}
+	return n.prepare(ctx, job, func(ctx context.Context, tx store.Tx, out *outgoing) error {
+		if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
+			return err
+		}
+		ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: out.person.ID})
+		if err != nil {
+			return fmt.Errorf("notify: job %d: memberships: %w", job.ID, err)
+		}
+		var contacts []string
+		for _, m := range ms {
+			s, err := tx.GetStructure(ctx, m.StructureID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("notify: job %d: structure: %w", job.ID, err)
+			}
+			if c := oneLine(s.Contact); c != "" && !slices.Contains(contacts, c) {
+				contacts = append(contacts, c)
+			}
+		}
+		out.email, out.data = emailPasswordChanged, n.baseData(out.person, store.Structure{})
+		or := " ou "
+		if out.data.Lang == "en" {
+			or = " or "
+		}
+		out.data.Contact = strings.Join(contacts, or)
+		when := out.person.PasswordChangedAt
+		if when.IsZero() {
+			when = job.CreatedAt
+		}
+		out.data.When = formatDate(when, n.loc, out.data.Lang)
+		return nil
+	})
+}
+
+// person loads the job's person into out, or sets out.skip when there is
+// nobody to write to (gone, disabled, no address).
+func (n *Notifier) person(ctx context.Context, tx store.Tx, job store.Job, id string, out *outgoing) error {
+	p, err := tx.GetPerson(ctx, id)
+	out.person = p
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		out.person.ID, out.skip = id, "the person no longer exists"
+	case err != nil:
+		return fmt.Errorf("notify: job %d: person: %w", job.ID, err)
+	case p.State == store.StateDisabled:
+		out.skip = "the person is disabled"
+	case p.Email == "":
+		out.skip = "the person has no email address"
+	}
+	return nil
+}
+
+// structureOf returns the structure id names, or the person's first
+// structure when id is empty; a zero Structure when there is none.
+func (n *Notifier) structureOf(ctx context.Context, tx store.Tx, personID, id string) (store.Structure, error) {
+	if id == "" {
+		ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: personID})
+		if err != nil {
+			return store.Structure{}, fmt.Errorf("notify: memberships: %w", err)
+		}
+		if len(ms) == 0 {
+			return store.Structure{}, nil
+		}
+		id = ms[0].StructureID
+	}
+	s, err := tx.GetStructure(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Structure{}, nil
+	}
+	if err != nil {
+		return store.Structure{}, fmt.Errorf("notify: structure: %w", err)
+	}
+	return s, nil
+}
+
+// services lists the services of the structure the person holds a grant
+// on, restricted to only when it is not empty, ordered by name.
+func (n *Notifier) services(ctx context.Context, tx store.Tx, personID, structureID string, only []string) ([]serviceView, error) {
+	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: personID, StructureID: structureID})
+	if err != nil {
+		return nil, fmt.Errorf("notify: grants: %w", err)
+	}
+	var out []serviceView
+	for _, g := range grants {
+		if len(only) > 0 && !slices.Contains(only, g.ServiceID) {
+			continue
+		}
+		s, err := tx.GetService(ctx, g.ServiceID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify: service: %w", err)
+		}
+		out = append(out, serviceView{Name: oneLine(s.Name), URL: displayURL(s.BaseURL)})
+	}
+	slices.SortFunc(out, func(a, b serviceView) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out, nil
+}
+
+func (n *Notifier) baseData(p store.Person, s store.Structure) emailData {
+	lang := "fr"
+	if strings.EqualFold(strings.TrimSpace(p.Language), "en") {
+		lang = "en"
+	}
+	name := cmp.Or(oneLine(p.GivenName), oneLine(p.DisplayName), oneLine(p.Username))
+	return emailData{
+		Lang: lang, Name: name, Username: oneLine(p.Username),
+		Structure: oneLine(s.Name), Contact: oneLine(s.Contact),
+		Invited:   p.State == store.StateInvited,
+		PublicURL: n.publicURL, ForgotLink: n.publicURL + "/forgot",
+	}
+}
+
+// messageID is the stable Message-ID of a job's email.
+func (n *Notifier) messageID(job store.Job) string {
+	return fmt.Sprintf("<job-%d.%s@%s>", job.ID, job.Kind, n.host)
+}
+
+// Audit vocabulary of sent emails.
+const (
+	auditActor     = "notify"
+	auditMailSent  = "mail.sent"
+	auditTargetPfx = "mail:"
+)
+
+// deliver renders the email, sends it and records that it was sent.
+func (n *Notifier) deliver(ctx context.Context, job store.Job, p store.Person, email string, data emailData) error {
+	id := n.messageID(job)
+	if job.Attempts > 1 && job.LastError == "" {
+		n.log.Warn("notify: an earlier attempt stopped without a result; the person may receive this email twice",
+			"job", job.ID, "kind", job.Kind, "message_id", id, "attempts", job.Attempts)
+	}
+	data.ServiceNames = serviceNames(data.Services, data.Lang)
+	r, err := n.tmpl.render(data.Lang, email, data)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	toName := cmp.Or(oneLine(p.DisplayName), oneLine(strings.TrimSpace(p.GivenName+" "+p.FamilyName)))
+	msg := mail.Message{
+		MessageID: id, From: n.cfg.From, To: p.Email, ToName: toName,
+		Subject: r.Subject, Text: r.Text, HTML: r.HTML, Date: n.cfg.Now(),
+		Headers: map[string]string{"X-Auto-Response-Suppress": "All"},
+	}
+	if err := n.sender.Send(ctx, msg); err != nil {
+		if mail.IsPermanent(err) {
+			return jobs.Permanent(fmt.Errorf("notify: job %d: %w", job.ID, err))
+		}
+		return fmt.Errorf("notify: job %d: %w", job.ID, err)
+	}
+	if err := n.st.AppendAudit(ctx, &store.AuditEntry{
+		Time: n.cfg.Now(), Actor: auditActor, Action: auditMailSent, Target: auditTargetPfx + id,
+		Details: map[string]any{"job_id": job.ID, "kind": job.Kind, "person_id": p.ID, "lang": data.Lang},
+	}); err != nil {
+		// The message is out but not recorded: this retry will send it again
+		// (the documented window).
+		return fmt.Errorf("notify: job %d: sent, but recording it failed: %w", job.ID, err)
+	}
+	n.log.Info("notify: email sent", "job", job.ID, "kind", job.Kind, "person", p.ID, "message_id", id)
+	return nil
+}
+
+// serviceNames joins names the way a sentence lists them.
+func serviceNames(s []serviceView, lang string) string {
+	and := " et "
+	if lang == "en" {
+		and = " and "
+	}
+	names := make([]string, len(s))
+	for i, v := range s {
+		names[i] = v.Name
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + and + names[len(names)-1]
+}
+
+// oneLine flattens line breaks and control characters into single spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029
+	}), " ")
+}
+
+// displayURL returns an http(s) URL worth showing as text, or "".
+func displayURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return u.String()
+}
