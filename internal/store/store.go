@@ -176,6 +176,7 @@ type Tx interface {
 	Imports
 	Audit
 	Jobs
+	OIDC
 }
 
 // Store is a backend. Its methods outside InTx each run in their own

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"sesame/internal/store"
 	"sesame/internal/store/postgres"
+	"sesame/internal/store/sqldb"
 	"sesame/internal/store/storetest"
 	"sesame/internal/testenv"
 )
@@ -25,13 +27,15 @@ func open(t *testing.T, dsn string, now func() time.Time) *postgres.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+	opener := func(t *testing.T, now func() time.Time) store.Store {
 		db := open(t, testenv.Postgres(t), now)
 		if err := db.Migrate(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		return db
-	})
+	}
+	storetest.Run(t, opener)
+	storetest.RunOIDC(t, opener)
 }
 
 // TestMigrateConcurrent has four connections pools migrate one database at
@@ -61,12 +65,13 @@ func TestMigrateConcurrent(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	want := migrations(t)
 	var n int
-	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations has %d rows, %v", n, err)
+	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(want) {
+		t.Fatalf("schema_migrations has %d rows (%v), want %d", n, err, len(want))
 	}
-	if v, err := db.Version(ctx); err != nil || v != 1 {
-		t.Fatalf("version = %d, %v", v, err)
+	if v, err := db.Version(ctx); err != nil || v != want[len(want)-1].Version {
+		t.Fatalf("version = %d, %v; want %d", v, err, want[len(want)-1].Version)
 	}
 }
 
@@ -98,4 +103,14 @@ func BenchmarkStore(b *testing.B) {
 		}
 		return db
 	})
+}
+
+// migrations lists the package's migration files, as embedded.
+func migrations(t *testing.T) []sqldb.Migration {
+	t.Helper()
+	ms, err := sqldb.Migrations(os.DirFS("."), "migrations")
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("migrations: %d, %v", len(ms), err)
+	}
+	return ms
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"sesame/internal/store"
+	"sesame/internal/store/sqldb"
 	"sesame/internal/store/sqlite"
 	"sesame/internal/store/storetest"
 )
@@ -29,6 +31,7 @@ func open(t *testing.T, now func() time.Time) *sqlite.DB {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return open(t, now) })
+	storetest.RunOIDC(t, func(t *testing.T, now func() time.Time) store.Store { return open(t, now) })
 }
 
 func TestMigrateIdempotent(t *testing.T) {
@@ -64,13 +67,13 @@ func TestMigrateIdempotent(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v, err := db.Version(ctx)
-	if err != nil || v != 1 {
-		t.Fatalf("version = %d, %v", v, err)
+	want := migrations(t)
+	if v, err := db.Version(ctx); err != nil || v != want[len(want)-1].Version {
+		t.Fatalf("version = %d, %v; want %d", v, err, want[len(want)-1].Version)
 	}
 	var n int
-	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations has %d rows, %v", n, err)
+	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(want) {
+		t.Fatalf("schema_migrations has %d rows (%v), want %d", n, err, len(want))
 	}
 }
 
@@ -113,4 +116,73 @@ func BenchmarkStore(b *testing.B) {
 		}
 		return db
 	})
+}
+
+// migrations lists the package's migration files, as embedded.
+func migrations(t *testing.T) []sqldb.Migration {
+	t.Helper()
+	ms, err := sqldb.Migrations(os.DirFS("."), "migrations")
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("migrations: %d, %v", len(ms), err)
+	}
+	return ms
+}
+
+// TestOpenOddPath opens a file whose path has spaces, accents and URI
+// characters: the file is created under exactly that name.
+func TestOpenOddPath(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dossier été #1", "base?x=1&y%20.db")
+	db, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %q: %v", path, err)
+	}
+}
+
+// TestTransactionsAreImmediate checks that InTx takes the write lock at
+// BEGIN: while a transaction that has only read is open, another
+// connection cannot write.
+func TestTransactionsAreImmediate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sesame.db")
+	db, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	write := func() error {
+		_, err := other.ExecContext(ctx, "INSERT INTO structures (id, slug, created_at, updated_at) VALUES (?, ?, 'x', 'x')",
+			time.Now().String(), time.Now().String())
+		return err
+	}
+	if err := write(); err != nil {
+		t.Fatalf("write with no transaction open: %v", err)
+	}
+	err = db.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.GetStructureBySlug(ctx, "none"); !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := write(); err == nil {
+			return errors.New("another connection wrote while a transaction was open")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sesame/idp"
+	"sesame/internal/config"
+)
+
+func init() { commands = append(commands, newKeysCmd) }
+
+func newKeysCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Manage the OpenID Connect provider's signing keys",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newKeysRotateCmd(a), newKeysListCmd(a))
+	return cmd
+}
+
+// keyManager builds the idp key manager from the configuration.
+func (a *app) keyManager(cmd *cobra.Command) (*idp.KeyManager, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	master, err := config.LoadOrCreateKey(cfg.Secrets.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.store(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return &idp.KeyManager{Store: st, MasterKey: master}, nil
+}
+
+func newKeysRotateCmd(a *app) *cobra.Command {
+	var delay, keep time.Duration
+	cmd := &cobra.Command{
+		Use:   "rotate [--publish-delay 10m] [--keep 24h]",
+		Short: "Publish new signing keys (RS256 and ES256) that take over after a delay",
+		Long: `Rotate creates one new key per algorithm. The new keys are published in the JWKS at once and
+start signing after --publish-delay (longer than the servers' key reload interval, one minute, and
+than the relying parties' JWKS cache); the keys they replace stay published for --keep after that,
+the longest lifetime of a token they signed, and are then removed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			km, err := a.keyManager(cmd)
+			if err != nil {
+				return err
+			}
+			km.PublishDelay, km.KeepAfter = delay, keep
+			kids, err := km.Rotate(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("rotate keys: %w", err)
+			}
+			for _, k := range kids {
+				fmt.Fprintf(a.out, "New key %s published; it signs from %s.\n", k, time.Now().Add(delay).UTC().Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&delay, "publish-delay", 10*time.Minute, "How long the new keys are published before they sign.")
+	cmd.Flags().DurationVar(&keep, "keep", 24*time.Hour, "How long the replaced keys stay published once the new ones sign.")
+	return cmd
+}
+
+func newKeysListCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the signing keys and when they sign and retire",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			keys, err := st.ListSigningKeys(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("list keys: %w", err)
+			}
+			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KID\tALG\tSIGNS FROM\tRETIRES")
+			for _, k := range keys {
+				retire := "-"
+				if !k.RetireAfter.IsZero() {
+					retire = k.RetireAfter.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.KID, k.Alg, k.NotBefore.UTC().Format(time.RFC3339), retire)
+			}
+			return tw.Flush()
+		},
+	}
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"sesame/idp"
+	"sesame/internal/password"
+	"sesame/internal/store"
+)
+
+func init() {
+	serviceSubcommands = append(serviceSubcommands, newServiceShowCmd)
+	c := &clientFlags{}
+	serviceAddHooks = append(serviceAddHooks, serviceAddHook{Flags: c.register, Prepare: c.prepare, Created: c.created})
+}
+
+// clientFlags are the OpenID Connect options of "sesame service add"; each
+// overrides the kind's default (kindDefaults) when given.
+type clientFlags struct {
+	fs                   *pflag.FlagSet
+	redirects, logouts   []string
+	backchannel          string
+	authMethod, alg      string
+	requirePKCE, refresh bool
+	secret               string // made by prepare, printed once by created
+}
+
+func (c *clientFlags) register(fs *pflag.FlagSet) {
+	c.fs = fs
+	fs.StringArrayVar(&c.redirects, "redirect-uri", nil, "OpenID Connect redirect URI, matched exactly (repeatable; default: the kind's).")
+	fs.StringArrayVar(&c.logouts, "post-logout-uri", nil, "URI the service may send people back to after logout (repeatable; default: the kind's).")
+	fs.StringVar(&c.backchannel, "backchannel-logout-uri", "", "Where sesame posts back-channel logout tokens (default: the kind's; \"none\" for none).")
+	fs.StringVar(&c.authMethod, "auth-method", "", "Client authentication: client_secret_basic or client_secret_post (default: the kind's).")
+	fs.StringVar(&c.alg, "signing-alg", "", "ID token signing algorithm: RS256 or ES256 (default RS256).")
+	fs.BoolVar(&c.requirePKCE, "require-pkce", false, "Require PKCE (S256) from this client (default: the kind's).")
+	fs.BoolVar(&c.refresh, "refresh-tokens", false, "Issue refresh tokens to this client (default: the kind's).")
+}
+
+// prepare applies the flags, checks every URI, and makes the client secret.
+func (c *clientFlags) prepare(ctx context.Context, _ *app, s *store.Service) error {
+	changed := func(name string) bool { return c.fs != nil && c.fs.Changed(name) }
+	if changed("redirect-uri") {
+		s.RedirectURIs = c.redirects
+	}
+	if changed("post-logout-uri") {
+		s.PostLogoutURIs = c.logouts
+	}
+	if changed("backchannel-logout-uri") {
+		s.BackchannelLogoutURI = c.backchannel
+		if c.backchannel == "none" {
+			s.BackchannelLogoutURI = ""
+		}
+	}
+	if changed("auth-method") {
+		if c.authMethod != "client_secret_basic" && c.authMethod != "client_secret_post" {
+			return exitWith(2, fmt.Errorf("--auth-method %q: use client_secret_basic or client_secret_post", c.authMethod))
+		}
+		s.AuthMethod = c.authMethod
+	}
+	if changed("signing-alg") {
+		if c.alg != idp.AlgRS256 && c.alg != idp.AlgES256 {
+			return exitWith(2, fmt.Errorf("--signing-alg %q: use RS256 or ES256", c.alg))
+		}
+		s.SigningAlg = c.alg
+	}
+	if changed("require-pkce") {
+		s.RequirePKCE = c.requirePKCE
+	}
+	if changed("refresh-tokens") {
+		s.RefreshTokens = c.refresh
+	}
+	if err := checkClientURIs(*s); err != nil {
+		return exitWith(2, err)
+	}
+	if s.BackchannelLogoutURI != "" {
+		if err := idp.ValidateRedirectURI(s.BackchannelLogoutURI); err != nil {
+			return exitWith(2, fmt.Errorf("--backchannel-logout-uri: %w", err))
+		}
+	}
+	secret, hash, err := newClientSecret(ctx)
+	if err != nil {
+		return err
+	}
+	c.secret, s.ClientSecretHash = secret, hash
+	return nil
+}
+
+// created prints the secret, once, inside the application's setup snippet.
+func (c *clientFlags) created(_ context.Context, a *app, s store.Service) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "Client secret (shown only now; \"sesame service show --new-secret\" replaces it): %s\n\n", c.secret)
+	writeClientSetup(a.out, cfg.PublicURL, s, c.secret)
+	if len(s.RedirectURIs) == 0 {
+		fmt.Fprintln(a.out, "# No redirect URI yet: nobody can log into this service until one is registered.")
+	}
+	c.secret = ""
+	return nil
+}
+
+// newClientSecret makes a client secret (256 random bits, base64url) and its
+// argon2id hash; only the hash is stored, the secret is shown once.
+func newClientSecret(ctx context.Context) (secret, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("client secret: %w", err)
+	}
+	secret = base64.RawURLEncoding.EncodeToString(b)
+	hash, err = password.NewHasher(password.DefaultParams(), 1).Hash(ctx, secret)
+	if err != nil {
+		return "", "", fmt.Errorf("client secret: %w", err)
+	}
+	return secret, hash, nil
+}
+
+// checkClientURIs refuses redirect and post-logout URIs the provider would
+// never accept.
+func checkClientURIs(s store.Service) error {
+	var errs []error
+	for _, u := range append(append([]string(nil), s.RedirectURIs...), s.PostLogoutURIs...) {
+		if err := idp.ValidateRedirectURI(u); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writeClientSetup prints what the hoster pastes into the application to
+// make it a client of sesame, exactly as INTEGRATIONS.md gives it. secret
+// empty prints a placeholder (the secret is only known when created).
+func writeClientSetup(w io.Writer, issuer string, s store.Service, secret string) {
+	issuer = strings.TrimRight(issuer, "/")
+	if secret == "" {
+		secret = "SECRET"
+	}
+	switch s.Kind {
+	case store.KindNextcloud:
+		fmt.Fprintf(w, `# Nextcloud (app user_oidc), as the web server's user:
+occ user_oidc:provider sesame --clientid=%s --clientsecret=%s \
+  --discoveryuri=%s/.well-known/openid-configuration \
+  --scope="openid email profile" --unique-uid=0 --mapping-uid=preferred_username \
+  --group-provisioning=1 --send-id-token-hint=1
+`, s.ClientID, secret, issuer)
+		if s.BackchannelLogoutURI != "" {
+			fmt.Fprintf(w, "# sesame sends back-channel logouts to %s\n", s.BackchannelLogoutURI)
+		}
+	case store.KindWordPress:
+		fmt.Fprintf(w, `// WordPress (plugin OpenID Connect Generic), in wp-config.php:
+define('OIDC_LOGIN_TYPE', 'button');
+define('OIDC_CLIENT_ID', '%s');
+define('OIDC_CLIENT_SECRET', '%s');
+define('OIDC_CLIENT_SCOPE', 'openid email profile');
+define('OIDC_ENDPOINT_LOGIN_URL', '%s/authorize');
+define('OIDC_ENDPOINT_USERINFO_URL', '%s/userinfo');
+define('OIDC_ENDPOINT_TOKEN_URL', '%s/token');
+define('OIDC_ENDPOINT_LOGOUT_URL', '%s/logout');
+define('OIDC_LINK_EXISTING_USERS', true);
+define('OIDC_CREATE_IF_DOES_NOT_EXIST', true);
+`, s.ClientID, secret, issuer, issuer, issuer, issuer)
+	case store.KindPaheko:
+		fmt.Fprintf(w, `// Paheko, in config.local.php:
+const OIDC_CLIENT_URL = '%s';
+const OIDC_CLIENT_ID = '%s';
+const OIDC_CLIENT_SECRET = '%s';
+const OIDC_CLIENT_BUTTON = 'Se connecter avec sesame';
+const OIDC_CLIENT_MATCH_EMAIL = true;
+`, issuer, s.ClientID, secret)
+	default:
+		fmt.Fprintf(w, `# OpenID Connect client
+issuer:        %s
+discovery:     %s/.well-known/openid-configuration
+client_id:     %s
+client_secret: %s
+auth method:   %s
+`, issuer, issuer, s.ClientID, secret, s.AuthMethod)
+	}
+	fmt.Fprintf(w, "# redirect URIs: %s\n", strings.Join(s.RedirectURIs, " "))
+	if len(s.PostLogoutURIs) > 0 {
+		fmt.Fprintf(w, "# post-logout URIs: %s\n", strings.Join(s.PostLogoutURIs, " "))
+	}
+}
+
+func newServiceShowCmd(a *app) *cobra.Command {
+	var newSecret bool
+	cmd := &cobra.Command{
+		Use:   "show STRUCTURE SERVICE [--new-secret]",
+		Short: "Print a service's OpenID Connect setup for its application",
+		Long: `Show prints what to paste into the application: the occ command for Nextcloud, the wp-config.php
+constants for WordPress, the config.local.php constants for Paheko. The client secret is stored
+hashed and cannot be shown again: the snippet says SECRET, unless --new-secret replaces the secret
+(the old one stops working at once) and prints the new one.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			st, err := a.store(ctx)
+			if err != nil {
+				return err
+			}
+			structure, err := st.GetStructureBySlug(ctx, args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", args[0]))
+			}
+			if err != nil {
+				return fmt.Errorf("get structure: %w", err)
+			}
+			services, err := st.ListServices(ctx, structure.ID)
+			if err != nil {
+				return fmt.Errorf("list services: %w", err)
+			}
+			var svc *store.Service
+			for i := range services {
+				if services[i].Slug == args[1] || services[i].ClientID == args[1] {
+					svc = &services[i]
+				}
+			}
+			if svc == nil {
+				return exitWith(2, fmt.Errorf("the structure %s has no service %q (see sesame service list)", structure.Slug, args[1]))
+			}
+			secret := ""
+			if newSecret {
+				var hash string
+				if secret, hash, err = newClientSecret(ctx); err != nil {
+					return err
+				}
+				err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+					if _, err := tx.UpdateService(ctx, svc.ID, func(s *store.Service) error { s.ClientSecretHash = hash; return nil }); err != nil {
+						return err
+					}
+					return tx.AppendAudit(ctx, &store.AuditEntry{Actor: cliActor(), Action: "service.secret.rotate",
+						Target: "structure:" + structure.Slug, Details: map[string]any{"service": svc.Slug}})
+				})
+				if err != nil {
+					return fmt.Errorf("replace client secret: %w", err)
+				}
+			}
+			writeClientSetup(a.out, cfg.PublicURL, *svc, secret)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&newSecret, "new-secret", false, "Replace the client secret and print the new one.")
+	return cmd
+}

@@ -1,0 +1,474 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"sesame/internal/password"
+	"sesame/internal/store"
+)
+
+// supportedScopes are the scopes the provider knows; others are ignored.
+var supportedScopes = []string{"openid", "email", "profile", "offline_access"}
+
+// pkceChallenge is an S256 challenge: base64url of 32 bytes.
+var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// appendQuery adds params to uri, after its own query when it has one: a
+// registered ".../login.php?oidc" receives "...?oidc&code=...&state=...".
+func appendQuery(uri string, params url.Values) string {
+	sep := "?"
+	if strings.Contains(uri, "?") {
+		sep = "&"
+		if strings.HasSuffix(uri, "?") || strings.HasSuffix(uri, "&") {
+			sep = ""
+		}
+	}
+	return uri + sep + params.Encode()
+}
+
+// redirectError sends an OAuth error back to a redirect URI already matched
+// against the client's.
+func redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, code, desc string) {
+	v := url.Values{"error": {code}}
+	if desc != "" {
+		v.Set("error_description", desc)
+	}
+	if state != "" {
+		v.Set("state", state)
+	}
+	http.Redirect(w, r, appendQuery(redirectURI, v), http.StatusFound)
+}
+
+// browserID returns the browser cookie, setting a new one when absent.
+func (p *Provider) browserID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	v := randomID(32)
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: v, Path: p.path, HttpOnly: true,
+		Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+	return v
+}
+
+// session returns the browser's valid SSO session and its person, or
+// ErrNotFound. An expired session, or one of a person no longer active, is
+// no session.
+func (p *Provider) session(ctx context.Context, r *http.Request) (store.SSOSession, store.Person, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return store.SSOSession{}, store.Person{}, store.ErrNotFound
+	}
+	s, err := p.st.GetSSOSession(ctx, sha(c.Value))
+	if err != nil {
+		return store.SSOSession{}, store.Person{}, err
+	}
+	now := p.now()
+	if !now.Before(s.IdleExpiresAt) || !now.Before(s.ExpiresAt) {
+		return store.SSOSession{}, store.Person{}, store.ErrNotFound
+	}
+	person, err := p.st.GetPerson(ctx, s.PersonID)
+	if err != nil {
+		return store.SSOSession{}, store.Person{}, err
+	}
+	if person.State != store.StateActive || person.PasswordHash == "" {
+		return store.SSOSession{}, store.Person{}, store.ErrNotFound
+	}
+	return s, person, nil
+}
+
+func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.message(w, http.StatusBadRequest, "Requête invalide", "La demande de connexion est mal formée.", "The login request is malformed.")
+		return
+	}
+	q := r.Form
+	ctx := r.Context()
+	svc, err := p.st.GetServiceByClientID(ctx, q.Get("client_id"))
+	if err != nil || q.Get("client_id") == "" {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.log.Error("idp: authorize: client lookup", "err", err)
+		}
+		p.message(w, http.StatusBadRequest, "Service inconnu", "Ce service n'est pas enregistré auprès de sesame.", "This service is not registered with sesame.")
+		return
+	}
+	redirectURI := q.Get("redirect_uri")
+	if redirectURI == "" || !slices.Contains(svc.RedirectURIs, redirectURI) || ValidateRedirectURI(redirectURI) != nil {
+		p.message(w, http.StatusBadRequest, "Adresse de retour refusée",
+			"L'adresse de retour demandée n'est pas enregistrée pour ce service.",
+			"The requested redirect URI is not registered for this service.")
+		return
+	}
+	state := q.Get("state")
+	fail := func(code, desc string) { redirectError(w, r, redirectURI, state, code, desc) }
+	switch {
+	case q.Has("request"):
+		fail("request_not_supported", "request objects are not supported")
+		return
+	case q.Has("request_uri"):
+		fail("request_uri_not_supported", "request_uri is not supported")
+		return
+	case q.Get("response_type") != "code":
+		fail("unsupported_response_type", "only response_type=code is supported")
+		return
+	case q.Get("response_mode") != "" && q.Get("response_mode") != "query":
+		fail("invalid_request", "only response_mode=query is supported")
+		return
+	}
+	var scopes []string
+	for _, s := range strings.Fields(q.Get("scope")) {
+		if slices.Contains(supportedScopes, s) && !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	if !slices.Contains(scopes, "openid") {
+		fail("invalid_scope", "the openid scope is required")
+		return
+	}
+	prompt := strings.Fields(q.Get("prompt"))
+	if slices.Contains(prompt, "none") && len(prompt) > 1 {
+		fail("invalid_request", "prompt=none cannot be combined with other values")
+		return
+	}
+	maxAge := -1
+	if v := q.Get("max_age"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			fail("invalid_request", "max_age must be a non-negative integer")
+			return
+		}
+		maxAge = n
+	}
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	switch {
+	case challenge != "" && method != "S256":
+		fail("invalid_request", "code_challenge_method must be S256")
+		return
+	case challenge != "" && !pkceChallenge.MatchString(challenge):
+		fail("invalid_request", "code_challenge must be the base64url SHA-256 of the verifier")
+		return
+	case challenge == "" && method != "":
+		fail("invalid_request", "code_challenge_method without code_challenge")
+		return
+	case challenge == "" && svc.RequirePKCE:
+		fail("invalid_request", "this client must use PKCE (S256)")
+		return
+	}
+	now := p.now()
+	ar := store.AuthRequest{
+		ID: randomID(32), ClientID: svc.ClientID, RedirectURI: redirectURI, Scopes: scopes, State: state,
+		Nonce: q.Get("nonce"), CodeChallenge: challenge, CodeChallengeMethod: method, ResponseType: "code",
+		Prompt: prompt, MaxAge: maxAge, BrowserHash: sha(p.browserID(w, r)), ExpiresAt: now.Add(p.cfg.AuthRequestTTL),
+	}
+	sess, person, err := p.session(ctx, r)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Error("idp: authorize: session", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		return
+	}
+	hasSession := err == nil
+	needLogin := !hasSession || slices.Contains(prompt, "login") ||
+		(maxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(maxAge)*time.Second)
+	if needLogin && slices.Contains(prompt, "none") {
+		fail("login_required", "no valid session")
+		return
+	}
+	if hasSession && !needLogin {
+		ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID
+	}
+	if err := p.st.CreateAuthRequest(ctx, &ar); err != nil {
+		p.log.Error("idp: authorize: store request", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		return
+	}
+	if needLogin {
+		render(w, http.StatusOK, "login.html", loginPage{Request: ar.ID, Service: svc.Name})
+		return
+	}
+	p.finish(w, r, ar, sess.Hash)
+}
+
+// finish ends an authorization request whose person is known: the access
+// check, then a code sent back to the client.
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, sessHash []byte) {
+	ctx := r.Context()
+	now := p.now()
+	var (
+		code     string
+		refused  bool
+		svc      store.Service
+		structur store.Structure
+	)
+	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		code, refused = "", false
+		var err error
+		if svc, err = tx.GetServiceByClientID(ctx, ar.ClientID); err != nil {
+			return err
+		}
+		grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: ar.PersonID, ServiceID: svc.ID})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error {
+			if a.Done {
+				return store.ErrTokenUsed
+			}
+			a.Done, a.PersonID, a.AuthTime, a.SID = true, ar.PersonID, ar.AuthTime, ar.SID
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(grants) == 0 {
+			refused = true
+			structur, err = tx.GetStructure(ctx, svc.StructureID)
+			return err
+		}
+		code = randomID(32)
+		if err := tx.CreateAuthCode(ctx, store.AuthCode{Hash: sha(code), AuthRequestID: ar.ID, ClientID: ar.ClientID,
+			ExpiresAt: now.Add(p.cfg.CodeTTL)}); err != nil {
+			return err
+		}
+		return tx.TouchSSOSession(ctx, sessHash, now, now.Add(p.cfg.SessionIdle), ar.ClientID)
+	})
+	switch {
+	case errors.Is(err, store.ErrTokenUsed):
+		p.message(w, http.StatusBadRequest, "Demande déjà traitée",
+			"Cette demande de connexion a déjà été utilisée. Retournez sur le service et reconnectez-vous.",
+			"This login request was already used. Go back to the service and log in again.")
+		return
+	case err != nil:
+		p.log.Error("idp: finish authorization", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		return
+	}
+	if refused {
+		p.log.Info("idp: access refused", "person", ar.PersonID, "client", ar.ClientID)
+		if slices.Contains(ar.Prompt, "none") {
+			redirectError(w, r, ar.RedirectURI, ar.State, "access_denied", "no access to this service")
+			return
+		}
+		render(w, http.StatusForbidden, "login_noaccess.html", noAccessPage{Service: svc.Name, Structure: structur.Name, Contact: structur.Contact})
+		return
+	}
+	v := url.Values{"code": {code}}
+	if ar.State != "" {
+		v.Set("state", ar.State)
+	}
+	http.Redirect(w, r, appendQuery(ar.RedirectURI, v), http.StatusFound)
+}
+
+// loginRequest loads the pending request a login form belongs to, checking it
+// was started by this browser.
+func (p *Provider) loginRequest(ctx context.Context, r *http.Request, id string) (store.AuthRequest, error) {
+	if id == "" {
+		return store.AuthRequest{}, store.ErrNotFound
+	}
+	ar, err := p.st.GetAuthRequest(ctx, id)
+	if err != nil {
+		return ar, err
+	}
+	c, cerr := r.Cookie(browserCookie)
+	switch {
+	case cerr != nil || !constantEqual(sha(c.Value), ar.BrowserHash):
+		return ar, store.ErrNotFound
+	case ar.Done:
+		return ar, store.ErrTokenUsed
+	case !p.now().Before(ar.ExpiresAt):
+		return ar, store.ErrTokenExpired
+	}
+	return ar, nil
+}
+
+func (p *Provider) loginRequestError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired), errors.Is(err, store.ErrNotFound):
+		p.message(w, http.StatusBadRequest, "Demande expirée",
+			"Cette demande de connexion n'est plus valable. Retournez sur le service et reconnectez-vous.",
+			"This login request is no longer valid. Go back to the service and log in again.")
+	default:
+		p.log.Error("idp: login request", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+	}
+}
+
+const badLogin = "Identifiant ou mot de passe incorrect. · Wrong username or password."
+
+func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	switch r.Method {
+	case http.MethodGet:
+		ar, err := p.loginRequest(ctx, r, r.URL.Query().Get("req"))
+		if err != nil {
+			p.loginRequestError(w, err)
+			return
+		}
+		svc, _ := p.st.GetServiceByClientID(ctx, ar.ClientID)
+		render(w, http.StatusOK, "login.html", loginPage{Request: ar.ID, Service: svc.Name})
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		p.loginRequestError(w, store.ErrNotFound)
+		return
+	}
+	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))
+	if err != nil {
+		p.loginRequestError(w, err)
+		return
+	}
+	svc, _ := p.st.GetServiceByClientID(ctx, ar.ClientID)
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	page := loginPage{Request: ar.ID, Service: svc.Name, Username: username}
+	if wait, limited := p.limited(r, username); limited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		page.Error = "Trop de tentatives, réessayez dans quelques minutes. · Too many attempts, try again in a few minutes."
+		render(w, http.StatusTooManyRequests, "login.html", page)
+		return
+	}
+	person, ok, err := p.checkPassword(ctx, username, r.PostForm.Get("password"))
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		w.Header().Set("Retry-After", "2")
+		page.Error = "Trop de connexions en cours, réessayez dans un instant. · Too many logins right now, try again in a moment."
+		render(w, http.StatusServiceUnavailable, "login.html", page)
+		return
+	case err != nil:
+		p.log.Error("idp: login", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		return
+	case !ok:
+		page.Error = badLogin
+		render(w, http.StatusUnauthorized, "login.html", page)
+		return
+	}
+	sess, err := p.startSession(ctx, w, r, person)
+	if err != nil {
+		p.log.Error("idp: start session", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		return
+	}
+	ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID
+	if svc.Kind == store.KindWordPress && svc.BaseURL != "" &&
+		p.now().Sub(ar.ExpiresAt.Add(-p.cfg.AuthRequestTTL)) > wordPressStateTTL {
+		// WordPress forgets its state after 180 s: resuming would show
+		// "Invalid state". Its own login page starts a fresh request, which
+		// the new session answers at once.
+		if _, err := p.st.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error { a.Done = true; return nil }); err != nil {
+			p.log.Error("idp: close stale request", "err", err)
+		}
+		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+"/wp-login.php", http.StatusFound)
+		return
+	}
+	p.finish(w, r, ar, sess.Hash)
+}
+
+// wordPressStateTTL is how long the WordPress plugin keeps its state (180 s),
+// less a margin for the round trip.
+const wordPressStateTTL = 170 * time.Second
+
+// checkPassword finds the person by username, then by email, and verifies
+// the password; an unknown account costs a dummy verification, so both take
+// the same time. Only an active person with a password may pass.
+func (p *Provider) checkPassword(ctx context.Context, login, plain string) (store.Person, bool, error) {
+	person, err := p.st.GetPersonByUsername(ctx, strings.ToLower(login))
+	if errors.Is(err, store.ErrNotFound) && strings.Contains(login, "@") {
+		person, err = p.st.GetPersonByEmail(ctx, store.FoldEmail(login))
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Person{}, false, err
+	}
+	if err != nil || person.PasswordHash == "" || login == "" || plain == "" {
+		p.cfg.Hasher.Dummy(ctx)
+		return store.Person{}, false, nil
+	}
+	ok, err := p.cfg.Hasher.Verify(ctx, person.PasswordHash, plain)
+	if errors.Is(err, password.ErrBusy) {
+		return store.Person{}, false, err
+	}
+	if err != nil {
+		p.log.Warn("idp: unreadable password hash", "person", person.ID, "err", err)
+		return store.Person{}, false, nil
+	}
+	if !ok || person.State != store.StateActive {
+		return store.Person{}, false, nil
+	}
+	return person, true, nil
+}
+
+// startSession opens a new SSO session after a password login. The cookie
+// always gets a new id. A previous session of the same person hands over its
+// sid and clients (they stay logged in under it); one of another person is
+// ended.
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, person store.Person) (store.SSOSession, error) {
+	now := p.now()
+	id := randomID(32)
+	sess := store.SSOSession{Hash: sha(id), SID: randomID(16), PersonID: person.ID, AuthTime: now, CreatedAt: now,
+		LastSeenAt: now, IdleExpiresAt: now.Add(p.cfg.SessionIdle), ExpiresAt: now.Add(p.cfg.SessionMax)}
+	var ended []store.SSOSession
+	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		ended = nil
+		sess.SID, sess.Clients = randomID(16), nil
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			old, err := tx.DeleteSSOSession(ctx, sha(c.Value))
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return err
+			case old.PersonID == person.ID:
+				sess.SID, sess.Clients = old.SID, old.Clients
+			default:
+				ended = append(ended, old)
+				if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: old.SID}, now); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.CreateSSOSession(ctx, &sess)
+	})
+	if err != nil {
+		return sess, fmt.Errorf("idp: new session: %w", err)
+	}
+	p.backchannel(ended)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: p.path, HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	return sess, nil
+}
+
+// limited spends one attempt of the client's IP and of the account.
+func (p *Provider) limited(r *http.Request, username string) (time.Duration, bool) {
+	if p.cfg.LoginLimiter == nil {
+		return 0, false
+	}
+	ip := r.RemoteAddr
+	if p.cfg.ClientIP != nil {
+		ip = p.cfg.ClientIP(r)
+	} else if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	if ok, wait := p.cfg.LoginLimiter.Allow("ip:" + ip); !ok {
+		return wait, true
+	}
+	if ok, wait := p.cfg.LoginLimiter.Allow("account:" + strings.ToLower(username)); !ok {
+		return wait, true
+	}
+	return 0, false
+}

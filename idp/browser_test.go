@@ -1,0 +1,112 @@
+package idp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
+
+	"sesame/internal/store"
+)
+
+// TestBrowserLogin drives Debian's headless Chromium through the login
+// form and back to a test client, which exchanges the code with go-oidc.
+func TestBrowserLogin(t *testing.T) {
+	const chromium = "/usr/bin/chromium"
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("SESAME_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("chromium: %v", err)
+		}
+		t.Skip("no chromium")
+	}
+	f := newFixture(t)
+	ctx := context.Background()
+
+	// The relying party: a real HTTP server on loopback.
+	rpMux := http.NewServeMux()
+	rpSrv := httptest.NewServer(rpMux)
+	t.Cleanup(rpSrv.Close)
+	svc := store.Service{StructureID: f.structure.ID, Kind: store.KindGeneric, Slug: "browser", Name: "Appli navigateur",
+		ClientID: "browser-client", ClientSecretHash: f.hash("browser-secret"), RedirectURIs: []string{rpSrv.URL + "/cb"},
+		SigningAlg: AlgES256, AuthMethod: "client_secret_basic"}
+	if err := f.st.CreateService(ctx, &svc); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.PutGrant(ctx, store.Grant{PersonID: f.alice.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
+		t.Fatal(err)
+	}
+	client := f.rp(svc, "browser-secret", rpSrv.URL+"/cb")
+	verifier := oauth2.GenerateVerifier()
+	rpMux.HandleFunc("/cb", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("state") != "browser-state" {
+			http.Error(w, "bad state", 400)
+			return
+		}
+		tok, err := client.conf.Exchange(r.Context(), r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		idt, err := client.verifier.Verify(r.Context(), tok.Extra("id_token").(string))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		var c struct {
+			Username string `json:"preferred_username"`
+		}
+		_ = idt.Claims(&c)
+		fmt.Fprintf(w, "<html><body><p id=hello>Bonjour %s</p></body></html>", c.Username)
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// A watchdog rather than a deadline on the first call (which would
+	// bound the whole browser's life).
+	watchdog := time.AfterFunc(90*time.Second, cancel)
+	defer watchdog.Stop()
+
+	authURL := client.conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))
+	if err := chromedp.Do(bctx, chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.ID("username"))); err != nil {
+		t.Fatal(err)
+	}
+	user, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.ID("username"), "autocomplete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.ID("password"), "autocomplete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	userAC, passAC := user.Value, pass.Value
+	if err := chromedp.Do(bctx,
+		chromedp.SendKeys(chromedp.ID("username"), "alice.martin"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("hello")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	hello, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("hello")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if userAC != "username" || passAC != "current-password" {
+		t.Errorf("autocomplete %q / %q", userAC, passAC)
+	}
+	if !strings.Contains(hello, "Bonjour alice.martin") {
+		t.Errorf("the client shows %q", hello)
+	}
+}

@@ -1,0 +1,102 @@
+package idp
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sesame/internal/password"
+	"sesame/internal/store"
+)
+
+// TestLoginOverload: 500 concurrent password logins with the real argon2id
+// parameters against a hasher bounded to two hashes at once. The excess is
+// refused with 503 and Retry-After once the wait bound passes, instead of
+// queueing; the heap stays far below 256 MiB.
+func TestLoginOverload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	hasher := password.NewHasher(password.DefaultParams(), 2)
+	hasher.MaxWait = 300 * time.Millisecond
+	f := newFixture(t, func(c *Config) { c.Hasher = hasher })
+	ctx := context.Background()
+	hash, err := hasher.Hash(ctx, testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.UpdatePerson(ctx, f.alice.ID, func(p *store.Person) error { p.PasswordHash = hash; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	browserID := randomID(32)
+	ids := make([]string, n)
+	for i := range ids {
+		ar := store.AuthRequest{ID: randomID(32), ClientID: f.gen.ClientID, RedirectURI: genRedirect, Scopes: []string{"openid"},
+			ResponseType: "code", MaxAge: -1, BrowserHash: sha(browserID), ExpiresAt: f.clock.Now().Add(time.Hour)}
+		if err := f.st.CreateAuthRequest(ctx, &ar); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = ar.ID
+	}
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}
+	}()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var mu sync.Mutex
+	counts := map[int]int{}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			form := url.Values{"req": {id}, "username": {"alice.martin"}, "password": {testPassword}}
+			req, _ := http.NewRequest(http.MethodPost, f.issuer+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(&http.Cookie{Name: browserCookie, Value: browserID})
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			mu.Lock()
+			counts[resp.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	elapsed := time.Since(start)
+	t.Logf("500 concurrent logins in %v: %v; peak heap in use %d MiB", elapsed, counts, peak.Load()>>20)
+	if counts[http.StatusFound] == 0 || counts[http.StatusServiceUnavailable] == 0 || counts[http.StatusFound]+counts[http.StatusServiceUnavailable] != n {
+		t.Errorf("statuses %v: want some logins and the excess refused with 503", counts)
+	}
+	if peak.Load() > 256<<20 {
+		t.Errorf("peak heap %d MiB", peak.Load()>>20)
+	}
+}

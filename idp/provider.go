@@ -1,0 +1,249 @@
+package idp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"sesame/internal/password"
+	"sesame/internal/store"
+)
+
+// Config is what the provider needs. Zero durations take the defaults
+// documented on each field.
+type Config struct {
+	// Issuer is the public URL (the configuration's public_url), without a
+	// trailing slash; every endpoint hangs under it.
+	Issuer    string
+	Store     store.Store
+	Hasher    *password.Hasher
+	MasterKey []byte // 32 bytes; encrypts the signing keys
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// HTTPClient sends back-channel logout requests. Default: a client with
+	// a 5 s timeout.
+	HTTPClient *http.Client
+
+	AuthRequestTTL time.Duration // default 30 min
+	CodeTTL        time.Duration // default 60 s
+	AccessTTL      time.Duration // access and ID tokens; default 1 h
+	RefreshTTL     time.Duration // a family's lifetime; default 30 days
+	SessionIdle    time.Duration // default 8 h
+	SessionMax     time.Duration // default 7 days
+	// KeyReload is how often the key set is re-read from the store, so a
+	// rotation made by the CLI is published. Default 1 min.
+	KeyReload time.Duration
+	// RSABits is the size of RSA keys made at start; default 2048.
+	RSABits int
+	// LoginLimiter, when set, bounds password attempts per client IP and
+	// per account (web.RateLimiter fits). ClientIP names the client of a
+	// request; default: the host of RemoteAddr.
+	LoginLimiter Limiter
+	ClientIP     func(*http.Request) string
+}
+
+// Limiter is a rate limiter keyed by a string.
+type Limiter interface {
+	Allow(key string) (bool, time.Duration)
+}
+
+// Cookie names.
+const (
+	sessionCookie = "sesame_sso"
+	browserCookie = "sesame_browser"
+)
+
+// Provider is the OpenID Connect provider. Build it with New, serve it with
+// Mount.
+type Provider struct {
+	cfg      Config
+	st       store.Store
+	keys     keySet
+	cipher   *keyCipher
+	log      *slog.Logger
+	issuer   string
+	secure   bool // cookies get Secure
+	path     string
+	discover []byte
+
+	secretCache sync.Map // client id + secret digest + PHC -> struct{}
+	bcWG        sync.WaitGroup
+}
+
+// New loads (creating them when absent) the signing keys and returns the
+// provider.
+func New(ctx context.Context, cfg Config) (*Provider, error) {
+	if cfg.Store == nil || cfg.Hasher == nil {
+		return nil, errors.New("idp: Store and Hasher are required")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.Issuer, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("idp: issuer %q is not an absolute http(s) URL without query", cfg.Issuer)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.AuthRequestTTL, 30*time.Minute)
+	def(&cfg.CodeTTL, time.Minute)
+	def(&cfg.AccessTTL, time.Hour)
+	def(&cfg.RefreshTTL, 30*24*time.Hour)
+	def(&cfg.SessionIdle, 8*time.Hour)
+	def(&cfg.SessionMax, 7*24*time.Hour)
+	def(&cfg.KeyReload, time.Minute)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	c, err := newKeyCipher(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{cfg: cfg, st: cfg.Store, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
+	if p.path == "" {
+		p.path = "/"
+	}
+	if err := p.km().Ensure(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.ReloadKeys(ctx); err != nil {
+		return nil, err
+	}
+	p.discover, err = json.Marshal(p.discovery())
+	if err != nil {
+		return nil, fmt.Errorf("idp: discovery: %w", err)
+	}
+	return p, nil
+}
+
+func (p *Provider) km() *KeyManager {
+	return &KeyManager{Store: p.st, MasterKey: p.cfg.MasterKey, Now: p.cfg.Now, RSABits: p.cfg.RSABits}
+}
+
+func (p *Provider) now() time.Time { return p.cfg.Now().UTC() }
+
+// ReloadKeys re-reads the signing keys from the store.
+func (p *Provider) ReloadKeys(ctx context.Context) error {
+	stored, err := p.st.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("idp: list keys: %w", err)
+	}
+	return p.keys.load(p.cipher, stored, p.now())
+}
+
+// Run reloads the keys every KeyReload and purges expired rows, until ctx
+// ends. Errors are logged.
+func (p *Provider) Run(ctx context.Context) {
+	t := time.NewTicker(p.cfg.KeyReload)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.bcWG.Wait()
+			return
+		case <-t.C:
+			if err := p.ReloadKeys(ctx); err != nil {
+				p.log.Error("idp: reload keys", "err", err)
+			}
+			// Codes are kept a day past expiry so a late replay still revokes.
+			if _, err := p.st.DeleteExpiredOIDC(ctx, p.now().Add(-24*time.Hour)); err != nil {
+				p.log.Error("idp: purge expired", "err", err)
+			}
+		}
+	}
+}
+
+// Wait blocks until every back-channel logout sent so far has finished.
+func (p *Provider) Wait() { p.bcWG.Wait() }
+
+func (p *Provider) endpoint(name string) string { return p.issuer + "/" + name }
+
+// Endpoint paths, relative to the issuer.
+const (
+	pathAuthorize = "authorize"
+	pathLogin     = "login"
+	pathToken     = "token"
+	pathUserinfo  = "userinfo"
+	pathJWKS      = "jwks"
+	pathLogout    = "logout"
+	pathDiscovery = ".well-known/openid-configuration"
+)
+
+func (p *Provider) discovery() map[string]any {
+	return map[string]any{
+		"issuer":                                p.issuer,
+		"authorization_endpoint":                p.endpoint(pathAuthorize),
+		"token_endpoint":                        p.endpoint(pathToken),
+		"userinfo_endpoint":                     p.endpoint(pathUserinfo),
+		"jwks_uri":                              p.endpoint(pathJWKS),
+		"end_session_endpoint":                  p.endpoint(pathLogout),
+		"scopes_supported":                      []string{"openid", "email", "profile"},
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": Algorithms,
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid",
+			"preferred_username", "email", "email_verified", "name", "given_name", "family_name", "groups", "quota"},
+		"claims_parameter_supported":            false,
+		"request_parameter_supported":           false,
+		"request_uri_parameter_supported":       false,
+		"frontchannel_logout_supported":         false,
+		"backchannel_logout_supported":          true,
+		"backchannel_logout_session_supported":  true,
+		"userinfo_signing_alg_values_supported": []string{"none"},
+		"prompt_values_supported":               []string{"none", "login"},
+	}
+}
+
+// Mount registers the provider's endpoints under the issuer's path.
+func (p *Provider) Mount(mux *http.ServeMux) {
+	base := strings.TrimRight(p.path, "/") + "/"
+	mux.HandleFunc("GET "+base+pathDiscovery, p.handleDiscovery)
+	mux.HandleFunc("GET "+base+pathJWKS, p.handleJWKS)
+	mux.HandleFunc(base+pathAuthorize, p.handleAuthorize)
+	mux.HandleFunc(base+pathLogin, p.handleLogin)
+	mux.HandleFunc(base+pathToken, p.handleToken)
+	mux.HandleFunc(base+pathUserinfo, p.handleUserinfo)
+	mux.HandleFunc(base+pathLogout, p.handleLogout)
+}
+
+func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(p.discover)
+}
+
+func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(p.keys.jwksJSON())
+}
+
+func sha(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// tx runs fn in a transaction.
+func (p *Provider) tx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return p.st.InTx(ctx, fn)
+}

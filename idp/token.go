@@ -1,0 +1,480 @@
+package idp
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"sesame/internal/password"
+	"sesame/internal/store"
+)
+
+// oauthError is an error answered as RFC 6749 JSON.
+type oauthError struct {
+	status int
+	code   string
+	desc   string
+}
+
+func (e *oauthError) Error() string { return "idp: " + e.code + ": " + e.desc }
+
+func invalidGrant(desc string) *oauthError {
+	return &oauthError{http.StatusBadRequest, "invalid_grant", desc}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (p *Provider) writeOAuthError(w http.ResponseWriter, err error) {
+	var oe *oauthError
+	if !errors.As(err, &oe) {
+		p.log.Error("idp: token endpoint", "err", err)
+		oe = &oauthError{http.StatusInternalServerError, "server_error", "internal error"}
+		if errors.Is(err, password.ErrBusy) {
+			w.Header().Set("Retry-After", "2")
+			oe = &oauthError{http.StatusServiceUnavailable, "temporarily_unavailable", "try again shortly"}
+		}
+	}
+	if oe.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="sesame"`)
+	}
+	writeJSON(w, oe.status, map[string]string{"error": oe.code, "error_description": oe.desc})
+}
+
+func constantEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// authenticateClient checks client_secret_basic or client_secret_post. A
+// secret verified once is remembered (by its SHA-256 beside the stored hash)
+// so a client does not pay an argon2id verification per request.
+func (p *Provider) authenticateClient(ctx context.Context, r *http.Request) (store.Service, error) {
+	id, secret, basic := r.BasicAuth()
+	method := "client_secret_basic"
+	if basic {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return store.Service{}, &oauthError{http.StatusUnauthorized, "invalid_client", "malformed client credentials"}
+		}
+		if r.PostForm.Get("client_secret") != "" {
+			return store.Service{}, &oauthError{http.StatusBadRequest, "invalid_request", "use one client authentication method"}
+		}
+		if fid := r.PostForm.Get("client_id"); fid != "" && fid != id {
+			return store.Service{}, &oauthError{http.StatusBadRequest, "invalid_request", "client_id does not match the credentials"}
+		}
+	} else {
+		id, secret, method = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), "client_secret_post"
+	}
+	bad := &oauthError{http.StatusUnauthorized, "invalid_client", "client authentication failed"}
+	if id == "" || secret == "" {
+		return store.Service{}, bad
+	}
+	svc, err := p.st.GetServiceByClientID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && svc.ClientSecretHash == "") {
+		p.cfg.Hasher.Dummy(ctx)
+		return store.Service{}, bad
+	}
+	if err != nil {
+		return store.Service{}, err
+	}
+	if svc.AuthMethod != "" && svc.AuthMethod != method {
+		return store.Service{}, bad
+	}
+	digest := sha256.Sum256([]byte(secret))
+	cacheKey := svc.ClientID + "\x00" + base64.RawStdEncoding.EncodeToString(digest[:]) + "\x00" + svc.ClientSecretHash
+	if _, ok := p.secretCache.Load(cacheKey); ok {
+		return svc, nil
+	}
+	ok, err := p.cfg.Hasher.Verify(ctx, svc.ClientSecretHash, secret)
+	if err != nil {
+		if errors.Is(err, password.ErrBusy) {
+			return store.Service{}, err
+		}
+		p.log.Error("idp: client secret hash unreadable", "client", svc.ClientID, "err", err)
+		return store.Service{}, bad
+	}
+	if !ok {
+		return store.Service{}, bad
+	}
+	p.secretCache.Store(cacheKey, struct{}{})
+	return svc, nil
+}
+
+func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use POST"})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		p.writeOAuthError(w, &oauthError{http.StatusBadRequest, "invalid_request", "malformed form body"})
+		return
+	}
+	ctx := r.Context()
+	svc, err := p.authenticateClient(ctx, r)
+	if err != nil {
+		p.writeOAuthError(w, err)
+		return
+	}
+	var resp map[string]any
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		resp, err = p.exchangeCode(ctx, svc, r.PostForm)
+	case "refresh_token":
+		resp, err = p.refresh(ctx, svc, r.PostForm)
+	case "":
+		err = &oauthError{http.StatusBadRequest, "invalid_request", "grant_type is missing"}
+	default:
+		err = &oauthError{http.StatusBadRequest, "unsupported_grant_type", "only authorization_code and refresh_token"}
+	}
+	if err != nil {
+		p.writeOAuthError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// verifyPKCE checks the verifier against an S256 challenge.
+func verifyPKCE(challenge, verifier string) bool {
+	if len(verifier) < 43 || len(verifier) > 128 {
+		return false
+	}
+	for _, c := range verifier {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
+			return false
+		}
+	}
+	h := sha256.Sum256([]byte(verifier))
+	return constantEqual([]byte(base64.RawURLEncoding.EncodeToString(h[:])), []byte(challenge))
+}
+
+// grantFor returns the person (active) and their grant on svc.
+func grantFor(ctx context.Context, tx store.Tx, personID string, svc store.Service) (store.Person, store.Grant, error) {
+	person, err := tx.GetPerson(ctx, personID)
+	if err != nil {
+		return person, store.Grant{}, err
+	}
+	if person.State != store.StateActive {
+		return person, store.Grant{}, invalidGrant("the account is disabled")
+	}
+	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: personID, ServiceID: svc.ID})
+	if err != nil {
+		return person, store.Grant{}, err
+	}
+	if len(grants) == 0 {
+		return person, store.Grant{}, invalidGrant("no access to this service")
+	}
+	return person, grants[0], nil
+}
+
+// exchangeCode consumes the code first, atomically, and only then mints: a
+// second use of a code finds it consumed and revokes the family the first
+// use created.
+func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url.Values) (map[string]any, error) {
+	code := form.Get("code")
+	if code == "" {
+		return nil, &oauthError{http.StatusBadRequest, "invalid_request", "code is missing"}
+	}
+	now := p.now()
+	familyID := randomID(24)
+	var replayed string
+	var ar store.AuthRequest
+	var person store.Person
+	var grant store.Grant
+	var refresh string
+	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		replayed, refresh = "", ""
+		c, err := tx.ConsumeAuthCode(ctx, sha(code), familyID, now)
+		switch {
+		case errors.Is(err, store.ErrTokenUsed):
+			replayed = c.FamilyID
+			if c.FamilyID != "" {
+				if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{ID: c.FamilyID}, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
+			return invalidGrant("the code is invalid or expired")
+		case err != nil:
+			return err
+		}
+		if c.ClientID != svc.ClientID {
+			return invalidGrant("the code was issued to another client")
+		}
+		if ar, err = tx.GetAuthRequest(ctx, c.AuthRequestID); err != nil {
+			return err
+		}
+		if form.Get("redirect_uri") != ar.RedirectURI {
+			return invalidGrant("redirect_uri differs from the authorization request")
+		}
+		verifier := form.Get("code_verifier")
+		switch {
+		case ar.CodeChallenge != "" && !verifyPKCE(ar.CodeChallenge, verifier):
+			return invalidGrant("code_verifier does not match the code_challenge")
+		case ar.CodeChallenge == "" && verifier != "":
+			return invalidGrant("code_verifier sent but no code_challenge was")
+		}
+		if person, grant, err = grantFor(ctx, tx, ar.PersonID, svc); err != nil {
+			return err
+		}
+		fam := store.TokenFamily{ID: familyID, ClientID: svc.ClientID, PersonID: person.ID, SID: ar.SID, Scopes: ar.Scopes,
+			AuthTime: ar.AuthTime, ExpiresAt: now.Add(p.familyTTL(svc))}
+		if err := tx.CreateTokenFamily(ctx, &fam); err != nil {
+			return err
+		}
+		if svc.RefreshTokens {
+			refresh = randomID(32)
+			return tx.CreateRefreshToken(ctx, store.RefreshToken{Hash: sha(refresh), FamilyID: familyID, ExpiresAt: fam.ExpiresAt})
+		}
+		return nil
+	})
+	var oe *oauthError
+	switch {
+	case errors.As(err, &oe):
+		// A failed exchange still consumed the code: retry the transaction
+		// effect by consuming outside it, so the code never works again.
+		if _, cerr := p.st.ConsumeAuthCode(ctx, sha(code), "", now); cerr != nil && !isExpectedConsume(cerr) {
+			p.log.Error("idp: burn failed code", "err", cerr)
+		}
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	if replayed != "" || ar.ID == "" {
+		p.log.Warn("idp: authorization code replayed; its tokens are revoked", "client", svc.ClientID, "family", replayed)
+		return nil, invalidGrant("the code was already used")
+	}
+	return p.mint(svc, person, grant, ar.Scopes, ar.AuthTime, ar.Nonce, ar.SID, familyID, refresh)
+}
+
+func isExpectedConsume(err error) bool {
+	return errors.Is(err, store.ErrTokenUsed) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrTokenExpired)
+}
+
+func (p *Provider) familyTTL(svc store.Service) time.Duration {
+	if svc.RefreshTokens {
+		return p.cfg.RefreshTTL
+	}
+	return p.cfg.AccessTTL
+}
+
+func (p *Provider) alg(svc store.Service) string {
+	if svc.SigningAlg == AlgES256 {
+		return AlgES256
+	}
+	return AlgRS256
+}
+
+// mint signs the access and ID tokens of a family.
+func (p *Provider) mint(svc store.Service, person store.Person, grant store.Grant, scopes []string, authTime time.Time,
+	nonce, sid, familyID, refresh string) (map[string]any, error) {
+	now := p.now()
+	exp := now.Add(p.cfg.AccessTTL)
+	alg := p.alg(svc)
+	// Access tokens are read only by sesame's userinfo: ES256, the cheaper
+	// signature, whatever the client's ID token algorithm.
+	access, _, err := p.sign(AlgES256, "at+jwt", map[string]any{
+		"iss": p.issuer, "sub": person.ID, "aud": svc.ClientID, "client_id": svc.ClientID, "iat": now.Unix(),
+		"exp": exp.Unix(), "jti": randomID(16), "scope": strings.Join(scopes, " "), "fam": familyID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	claims := userClaims(person, svc, grant, scopes)
+	claims["iss"], claims["aud"], claims["azp"] = p.issuer, svc.ClientID, svc.ClientID
+	claims["iat"], claims["exp"], claims["auth_time"] = now.Unix(), exp.Unix(), authTime.Unix()
+	claims["at_hash"] = atHash(access)
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	idToken, _, err := p.sign(alg, "JWT", claims)
+	if err != nil {
+		return nil, err
+	}
+	resp := map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(p.cfg.AccessTTL.Seconds()),
+		"id_token": idToken, "scope": strings.Join(scopes, " ")}
+	if refresh != "" {
+		resp["refresh_token"] = refresh
+	}
+	return resp, nil
+}
+
+// refresh rotates a refresh token. A token used twice revokes its family: of
+// twenty concurrent uses, exactly one gets tokens.
+func (p *Provider) refresh(ctx context.Context, svc store.Service, form url.Values) (map[string]any, error) {
+	if !svc.RefreshTokens {
+		return nil, &oauthError{http.StatusBadRequest, "unauthorized_client", "this client does not use refresh tokens"}
+	}
+	token := form.Get("refresh_token")
+	if token == "" {
+		return nil, &oauthError{http.StatusBadRequest, "invalid_request", "refresh_token is missing"}
+	}
+	now := p.now()
+	var (
+		fam     store.TokenFamily
+		person  store.Person
+		grant   store.Grant
+		next    string
+		revoked bool
+		scopes  []string
+	)
+	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		revoked, next = false, ""
+		rt, err := tx.UseRefreshToken(ctx, sha(token), now)
+		switch {
+		case errors.Is(err, store.ErrTokenUsed):
+			// Reuse: the token leaked or two clients race; the family dies.
+			// Committed (nil) so the revocation holds, then refused below.
+			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{ID: rt.FamilyID}, now); err != nil {
+				return err
+			}
+			revoked = true
+			return nil
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
+			return invalidGrant("the refresh token is invalid or expired")
+		case err != nil:
+			return err
+		}
+		if fam, err = tx.GetTokenFamily(ctx, rt.FamilyID); err != nil {
+			return err
+		}
+		if fam.ClientID != svc.ClientID {
+			return invalidGrant("the refresh token was issued to another client")
+		}
+		if !fam.RevokedAt.IsZero() || !now.Before(fam.ExpiresAt) {
+			return invalidGrant("the refresh token was revoked")
+		}
+		scopes = fam.Scopes
+		if s := form.Get("scope"); s != "" {
+			scopes = nil
+			for _, sc := range strings.Fields(s) {
+				if !slices.Contains(fam.Scopes, sc) {
+					return &oauthError{http.StatusBadRequest, "invalid_scope", "a refresh cannot widen the scopes"}
+				}
+				scopes = append(scopes, sc)
+			}
+		}
+		person, grant, err = grantFor(ctx, tx, fam.PersonID, svc)
+		var oe *oauthError
+		if errors.As(err, &oe) {
+			// A disabled person or a removed grant: the family dies now.
+			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{ID: fam.ID}, now); err != nil {
+				return err
+			}
+			revoked = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next = randomID(32)
+		return tx.CreateRefreshToken(ctx, store.RefreshToken{Hash: sha(next), FamilyID: fam.ID, ExpiresAt: fam.ExpiresAt})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		p.log.Warn("idp: refresh refused; token family revoked", "client", svc.ClientID, "family", fam.ID)
+		return nil, invalidGrant("the refresh token is no longer valid")
+	}
+	return p.mint(svc, person, grant, scopes, fam.AuthTime, "", fam.SID, fam.ID, next)
+}
+
+// errUnauthorized is answered by userinfo with WWW-Authenticate.
+var errUnauthorized = errors.New("idp: invalid access token")
+
+// checkAccessToken verifies a bearer token and that its family, person and
+// grant still hold.
+func (p *Provider) checkAccessToken(ctx context.Context, token string) (store.Person, store.Service, store.Grant, []string, error) {
+	claims, err := p.verify(token, "at+jwt", false)
+	if err != nil {
+		return store.Person{}, store.Service{}, store.Grant{}, nil, fmt.Errorf("%w: %w", errUnauthorized, err)
+	}
+	famID, _ := claims["fam"].(string)
+	clientID, _ := claims["client_id"].(string)
+	scope, _ := claims["scope"].(string)
+	var (
+		person store.Person
+		svc    store.Service
+		grant  store.Grant
+	)
+	err = p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		fam, err := tx.GetTokenFamily(ctx, famID)
+		if err != nil {
+			return err
+		}
+		if !fam.RevokedAt.IsZero() || fam.ClientID != clientID {
+			return errUnauthorized
+		}
+		if svc, err = tx.GetServiceByClientID(ctx, clientID); err != nil {
+			return err
+		}
+		person, grant, err = grantFor(ctx, tx, fam.PersonID, svc)
+		return err
+	})
+	var oe *oauthError
+	if errors.Is(err, store.ErrNotFound) || errors.As(err, &oe) {
+		err = errUnauthorized
+	}
+	return person, svc, grant, strings.Fields(scope), err
+}
+
+func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	token := ""
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		token = strings.TrimSpace(h[7:])
+	} else if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err == nil {
+			token = r.PostForm.Get("access_token")
+		}
+	}
+	if token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sesame"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "no access token"})
+		return
+	}
+	person, svc, grant, scopes, err := p.checkAccessToken(r.Context(), token)
+	if errors.Is(err, errUnauthorized) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sesame", error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is invalid, expired or revoked"})
+		return
+	}
+	if err != nil {
+		p.log.Error("idp: userinfo", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	claims := userClaims(person, svc, grant, scopes)
+	// Paheko reads profile.name (INTEGRATIONS.md); the standard profile
+	// claim is a URL string, and typed clients (go-oidc) refuse an object,
+	// so only Paheko services get it.
+	if name, ok := claims["name"]; ok && svc.Kind == store.KindPaheko {
+		claims["profile"] = map[string]any{"name": name}
+	}
+	writeJSON(w, http.StatusOK, claims)
+}
