@@ -12,8 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sesame/idp"
 	"sesame/internal/config"
 	"sesame/internal/jobs"
+	"sesame/internal/password"
 	"sesame/internal/store"
 	"sesame/web"
 )
@@ -83,6 +85,8 @@ type Main struct {
 	// start); derive purpose keys from it with config.DeriveKey.
 	MasterKey []byte
 
+	hasher   *password.Hasher
+	idp      *idp.Provider
 	server   *http.Server
 	listener net.Listener
 	errc     chan error
@@ -112,14 +116,17 @@ func NewMain(cfg *config.Config, logger *slog.Logger, st store.Store) (*Main, er
 	if err := m.registerJobs(); err != nil {
 		return nil, err
 	}
+	if err := m.wireHandlers(); err != nil {
+		return nil, err
+	}
 	if err := m.mount(); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// mount registers every HTTP handler on m.Mux. Later handlers (account
-// pages, the OpenID Connect provider, administration) are added here.
+// mount registers the remaining HTTP handlers on m.Mux (the account pages
+// and the provider are mounted by wireHandlers).
 func (m *Main) mount() error {
 	(&web.Health{Store: m.Store, Logger: m.Logger}).Mount(m.Mux)
 	return nil
@@ -160,7 +167,11 @@ func (m *Main) Run(ctx context.Context) error {
 	// HTTP server, not by the signal that cancels ctx.
 	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(3)
+	go func() {
+		defer m.wg.Done()
+		m.idp.Run(jctx) // key reloads and purges of expired provider state
+	}()
 	go func() {
 		defer m.wg.Done()
 		if err := m.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {

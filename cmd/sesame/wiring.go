@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"sesame/idp"
+	"sesame/internal/config"
+	"sesame/internal/mail"
+	"sesame/internal/password"
+	"sesame/notify"
+	"sesame/onboarding"
+	"sesame/web"
+)
+
+// wireHandlers builds what the account pages, the provider and the mail
+// handlers share (one password hasher, so the bound on concurrent hashes
+// holds for the whole process; one token issuer), then mounts the HTTP
+// handlers and registers the mail job handlers.
+func (m *Main) wireHandlers() error {
+	cfg := m.Config
+	m.hasher = password.NewHasher(password.DefaultParams(), cfg.Password.MaxConcurrentHashes)
+	tokens := &onboarding.Tokens{Key: onboarding.TokenKey(m.MasterKey),
+		ActivateTTL: cfg.Tokens.ActivateTTL, ResetTTL: cfg.Tokens.ResetTTL}
+
+	p, err := idp.New(context.Background(), idp.Config{
+		Issuer:       cfg.PublicURL,
+		Store:        m.Store,
+		Hasher:       m.hasher,
+		MasterKey:    m.MasterKey,
+		Logger:       m.Logger.With("component", "idp"),
+		LoginLimiter: web.NewRateLimiter(10, time.Minute, nil),
+	})
+	if err != nil {
+		return err
+	}
+	m.idp = p
+	p.Mount(m.Mux)
+
+	rd, err := web.NewRenderer(nil, m.Logger)
+	if err != nil {
+		return err
+	}
+	(&web.Account{
+		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,
+		Policy:    password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore},
+		Sessions:  p, // activation and reset end every SSO session of the person
+		PublicURL: cfg.PublicURL, Logger: m.Logger.With("component", "web"),
+	}).Mount(m.Mux)
+	web.StaticHandler{}.Mount(m.Mux)
+
+	sender, err := mailSender(cfg)
+	if err != nil {
+		return err
+	}
+	n, err := notify.New(m.Store, sender, notify.Config{PublicURL: cfg.PublicURL, From: cfg.Mail.From, Tokens: tokens},
+		m.Logger.With("component", "notify"))
+	if err != nil {
+		return err
+	}
+	n.Register(m.Runner)
+	return nil
+}
+
+// mailSender maps the configuration onto the mail transport: SMTP, or
+// .eml files in the data directory (the embedded default, so a newcomer
+// can open the links without a mail server).
+func mailSender(cfg *config.Config) (mail.Sender, error) {
+	if cfg.Mail.Driver != "smtp" {
+		if err := os.MkdirAll(cfg.Mail.FileDir, 0o700); err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+		return mail.NewFileSender(cfg.Mail.FileDir, os.Stderr), nil
+	}
+	pw, err := cfg.SMTPPassword()
+	if err != nil {
+		return nil, err
+	}
+	return mail.NewSMTP(mail.SMTPConfig{Host: cfg.Mail.SMTP.Host, Port: cfg.Mail.SMTP.Port,
+		TLS: cfg.Mail.SMTP.TLS, Username: cfg.Mail.SMTP.Username, Password: pw})
+}
