@@ -124,7 +124,7 @@ type LDAP struct {
 	BaseDN           string        `key:"base_dn"`
 	PageSize         int           `key:"page_size"`
 	Timeout          time.Duration `key:"timeout"`
-	PasswordScheme   string        `key:"password_scheme"` // how userPassword is written: ARGON2
+	PasswordScheme   string        `key:"password_scheme"` // how userPassword is written: ARGON2, or NONE for a directory without the argon2 module (see docs/ldap.md)
 }
 
 // Default values, as named values so that documentation and code agree.

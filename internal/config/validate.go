@@ -193,5 +193,5 @@ func (c *Config) ldapProblems(ps *problems, required func(string, string) bool,
 	}
 	between("ldap.page_size", l.PageSize, 1, maxLDAPPageSizeAllowed)
 	positive("ldap.timeout", l.Timeout)
-	oneOf("ldap.password_scheme", l.PasswordScheme, "ARGON2")
+	oneOf("ldap.password_scheme", l.PasswordScheme, "ARGON2", "NONE")
 }
