@@ -145,12 +145,9 @@ none (defaults: user, subscriber, the first Paheko category).`,
 			if err != nil {
 				return err
 			}
-			structure, err := st.GetStructureBySlug(ctx, args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", args[0]))
-			}
+			structure, err := structureBySlug(ctx, st, args[0])
 			if err != nil {
-				return fmt.Errorf("get structure: %w", err)
+				return err
 			}
 			svc.StructureID = structure.ID
 			if svc.Slug = slug; svc.Slug == "" {
@@ -253,12 +250,9 @@ func newServiceListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			structure, err := st.GetStructureBySlug(ctx, args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", args[0]))
-			}
+			structure, err := structureBySlug(ctx, st, args[0])
 			if err != nil {
-				return fmt.Errorf("get structure: %w", err)
+				return err
 			}
 			svcs, err := st.ListServices(ctx, structure.ID)
 			if err != nil {

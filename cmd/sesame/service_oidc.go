@@ -211,12 +211,9 @@ hashed and cannot be shown again: the snippet says SECRET, unless --new-secret r
 			if err != nil {
 				return err
 			}
-			structure, err := st.GetStructureBySlug(ctx, args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", args[0]))
-			}
+			structure, err := structureBySlug(ctx, st, args[0])
 			if err != nil {
-				return fmt.Errorf("get structure: %w", err)
+				return err
 			}
 			services, err := st.ListServices(ctx, structure.ID)
 			if err != nil {

@@ -169,3 +169,16 @@ func dashIfEmpty(s string) string {
 	}
 	return s
 }
+
+// structureBySlug finds a structure named on the command line; an unknown
+// slug is a usage error (exit 2) that points to the list.
+func structureBySlug(ctx context.Context, st store.Structures, slug string) (store.Structure, error) {
+	s, err := st.GetStructureBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return s, exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", slug))
+	}
+	if err != nil {
+		return s, fmt.Errorf("get structure: %w", err)
+	}
+	return s, nil
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -83,12 +82,9 @@ and only their rights on its services.`,
 			var filter store.PeopleFilter
 			var onlyStructure string
 			if structureSlug != "" {
-				s, err := st.GetStructureBySlug(ctx, structureSlug)
-				if errors.Is(err, store.ErrNotFound) {
-					return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", structureSlug))
-				}
+				s, err := structureBySlug(ctx, st, structureSlug)
 				if err != nil {
-					return fmt.Errorf("get structure: %w", err)
+					return err
 				}
 				filter.StructureID, onlyStructure = s.ID, s.ID
 			}
