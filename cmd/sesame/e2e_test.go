@@ -67,20 +67,20 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	}, extraEnv...)...)
 
 	// 1. The hoster's command line: a structure, two services, an import.
-	runBinary(t, bin, env, "structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "referente@le-beta.example")
-	out := runBinary(t, bin, env, "service", "add", "le-beta", "nextcloud", "--name", "Nextcloud",
+	e2eRun(t, bin, env, "structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "referente@le-beta.example")
+	out := e2eRun(t, bin, env, "service", "add", "le-beta", "nextcloud", "--name", "Nextcloud",
 		"--url", "https://nc.example", "--redirect-uri", ncRedirect)
-	ncID, ncSecret := clientCredentials(t, out)
+	ncID, ncSecret := e2eClientCredentials(t, out)
 	if ncID != "le-beta.nextcloud" {
 		t.Errorf("nextcloud client id = %q, want le-beta.nextcloud", ncID)
 	}
 	if want := "--clientid=" + ncID + " --clientsecret=" + ncSecret; !strings.Contains(out, want) {
 		t.Errorf("the occ snippet does not carry the client id and secret (%q):\n%s", want, out)
 	}
-	out = runBinary(t, bin, env, "service", "add", "le-beta", "wordpress", "--name", "Site web",
+	out = e2eRun(t, bin, env, "service", "add", "le-beta", "wordpress", "--name", "Site web",
 		"--url", "https://wp.example", "--redirect-uri", wpRedirect)
-	wpID, wpSecret := clientCredentials(t, out)
-	report := parseReport(t, runBinary(t, bin, env, "import", "le-beta",
+	wpID, wpSecret := e2eClientCredentials(t, out)
+	report := parseReport(t, e2eRun(t, bin, env, "import", "le-beta",
 		filepath.Join("testdata", "e2e_people.csv"), "--format", "json"))
 	if report.Summary["create"] != 1 || len(report.Rows) != 1 {
 		t.Fatalf("import report: %+v", report)
@@ -93,8 +93,8 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	username, email := row.Username, row.Email
 
 	// 2. The server; the job runner mails the activation link.
-	srv := startServer(t, bin, env, base)
-	msg := waitForMail(t, mp, email, "choisissez votre mot de passe", nil)
+	srv := startE2EServer(t, bin, env, base)
+	msg := e2eWaitForMail(t, mp, email, "choisissez votre mot de passe", nil)
 	link := regexp.MustCompile(regexp.QuoteMeta(base) + `/activate/[A-Za-z0-9_-]+`).FindString(msg.Text)
 	if link == "" {
 		t.Fatalf("no activation link to %s in the email:\n%s", base, msg.Text)
@@ -107,7 +107,7 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 
 	// 3. Activation: the page, a cross-origin post and a mismatch refused,
 	// then the password.
-	b := newBrowser(t, base)
+	b := newE2EBrowser(t, base)
 	page := b.get(link)
 	page.want(http.StatusOK, "Activer votre compte", username, email, "Nextcloud", `name="confirm"`)
 	action := page.formAction(t)
@@ -120,11 +120,11 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	if again := b.get(link); again.status == http.StatusOK && strings.Contains(again.body, `name="confirm"`) {
 		t.Fatalf("the activation link opened the form a second time")
 	}
-	waitForMail(t, mp, email, "", []string{msg.ID}) // "your password was changed"
+	e2eWaitForMail(t, mp, email, "", []string{msg.ID}) // "your password was changed"
 
 	// 4. The relying party: discovery, code flow with PKCE S256 and nonce.
-	nc := newRelyingParty(ctx, t, base, ncID, ncSecret, ncRedirect)
-	state, nonce, verifier := "st-"+randomString(t), "n-"+randomString(t), oauth2.GenerateVerifier()
+	nc := newE2ERelyingParty(ctx, t, base, ncID, ncSecret, ncRedirect)
+	state, nonce, verifier := "st-"+e2eRandom(t), "n-"+e2eRandom(t), oauth2.GenerateVerifier()
 	authURL := nc.conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	page = b.get(authURL)
 	page.want(http.StatusOK, `name="password"`, "Nextcloud")
@@ -134,15 +134,15 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 		t.Fatalf("a wrong password did not show the form again: %d %v\n%.600s", page.status, page.location, page.body)
 	}
 	page = b.login(page, username, e2ePassword)
-	code := codeFrom(t, page, ncRedirect, state)
+	code := e2eCodeFrom(t, page, ncRedirect, state)
 	if _, err := nc.conf.Exchange(ctx, code); err == nil {
 		t.Fatal("the code was exchanged without its PKCE verifier")
 	}
 	// Whether that attempt consumed the code is the provider's choice: start
 	// again in the same browser, now logged in (single sign-on, no form).
-	state, nonce, verifier = "st-"+randomString(t), "n-"+randomString(t), oauth2.GenerateVerifier()
+	state, nonce, verifier = "st-"+e2eRandom(t), "n-"+e2eRandom(t), oauth2.GenerateVerifier()
 	page = b.get(nc.conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
-	code = codeFrom(t, page, ncRedirect, state)
+	code = e2eCodeFrom(t, page, ncRedirect, state)
 	tok, err := nc.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange the code: %v", err)
@@ -197,11 +197,11 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 
 	// 5. WordPress: no grant, so the "no access" page and never a code,
 	// whether the person is already logged in or logs in for it.
-	wp := newRelyingParty(ctx, t, base, wpID, wpSecret, wpRedirect)
+	wp := newE2ERelyingParty(ctx, t, base, wpID, wpSecret, wpRedirect)
 	noAccess := []string{"Site web", "Le Bêta", "referente@le-beta.example"}
 	page = b.get(wp.conf.AuthCodeURL("wp-1", oidc.Nonce("n")))
 	page.want(http.StatusForbidden, noAccess...)
-	fresh := newBrowser(t, base)
+	fresh := newE2EBrowser(t, base)
 	page = fresh.get(wp.conf.AuthCodeURL("wp-2", oidc.Nonce("n")))
 	page.want(http.StatusOK, `name="password"`)
 	fresh.login(page, email, e2ePassword).want(http.StatusForbidden, noAccess...)
@@ -210,9 +210,9 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	srv.stop()
 }
 
-// runBinary runs the built binary with env and returns its standard
+// e2eRun runs the built binary with env and returns its standard
 // output, failing the test on a non-zero exit.
-func runBinary(t *testing.T, bin string, env []string, args ...string) string {
+func e2eRun(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
@@ -225,33 +225,33 @@ func runBinary(t *testing.T, bin string, env []string, args ...string) string {
 }
 
 var (
-	clientIDLine     = regexp.MustCompile(`(?m)OpenID Connect client id (\S+)\.$`)
-	clientSecretLine = regexp.MustCompile(`(?m)^Client secret \(shown only now;[^)]*\): (\S+)$`)
+	e2eClientIDLine     = regexp.MustCompile(`(?m)OpenID Connect client id (\S+)\.$`)
+	e2eClientSecretLine = regexp.MustCompile(`(?m)^Client secret \(shown only now;[^)]*\): (\S+)$`)
 )
 
-// clientCredentials reads the client id and the once-shown secret from the
+// e2eClientCredentials reads the client id and the once-shown secret from the
 // output of "sesame service add".
-func clientCredentials(t *testing.T, out string) (id, secret string) {
+func e2eClientCredentials(t *testing.T, out string) (id, secret string) {
 	t.Helper()
-	m, s := clientIDLine.FindStringSubmatch(out), clientSecretLine.FindStringSubmatch(out)
+	m, s := e2eClientIDLine.FindStringSubmatch(out), e2eClientSecretLine.FindStringSubmatch(out)
 	if m == nil || s == nil {
 		t.Fatalf("service add printed no client id or secret:\n%s", out)
 	}
 	return m[1], s[1]
 }
 
-// server is a running "sesame serve".
-type server struct {
+// e2eServer is a running "sesame serve".
+type e2eServer struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	done chan error
 	logs *syncBuffer
 }
 
-// startServer starts "sesame serve" and waits until /readyz answers 200.
-func startServer(t *testing.T, bin string, env []string, base string) *server {
+// startE2EServer starts "sesame serve" and waits until /readyz answers 200.
+func startE2EServer(t *testing.T, bin string, env []string, base string) *e2eServer {
 	t.Helper()
-	s := &server{t: t, cmd: exec.Command(bin, "serve"), done: make(chan error, 1), logs: &syncBuffer{}}
+	s := &e2eServer{t: t, cmd: exec.Command(bin, "serve"), done: make(chan error, 1), logs: &syncBuffer{}}
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
@@ -286,7 +286,7 @@ func startServer(t *testing.T, bin string, env []string, base string) *server {
 }
 
 // stop sends SIGTERM and expects a clean exit with no error logged.
-func (s *server) stop() {
+func (s *e2eServer) stop() {
 	s.t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		s.t.Fatal(err)
@@ -310,9 +310,9 @@ func (s *server) stop() {
 	}
 }
 
-// waitForMail waits (at most 30 s) for a message to addr whose subject
+// e2eWaitForMail waits (at most 30 s) for a message to addr whose subject
 // contains subject, other than the ids in seen, and returns it in full.
-func waitForMail(t *testing.T, mp *testenv.Mailpit, addr, subject string, seen []string) testenv.Message {
+func e2eWaitForMail(t *testing.T, mp *testenv.Mailpit, addr, subject string, seen []string) testenv.Message {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -334,22 +334,23 @@ func waitForMail(t *testing.T, mp *testenv.Mailpit, addr, subject string, seen [
 	}
 }
 
-// browser is a person's user agent: it keeps cookies and follows redirects
+// e2eBrowser is a person's user agent: it keeps cookies and follows redirects
 // within sesame, stopping at the first one that leaves it (to a relying
 // party's redirect URI).
-type browser struct {
+type e2eBrowser struct {
 	t      *testing.T
 	client *http.Client
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+// newE2EBrowser is a fresh browser (no cookies) for the sesame at base.
+func newE2EBrowser(t *testing.T, base string) *e2eBrowser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(base, "http://")
-	return &browser{t: t, client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	return &e2eBrowser{t: t, client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Host != host {
 				return http.ErrUseLastResponse
@@ -361,8 +362,8 @@ func newBrowser(t *testing.T, base string) *browser {
 		}}}
 }
 
-// page is what the browser ended on.
-type page struct {
+// e2ePage is what the browser ended on.
+type e2ePage struct {
 	t        *testing.T
 	status   int
 	body     string
@@ -370,7 +371,7 @@ type page struct {
 	location *url.URL // set when sesame redirected away
 }
 
-func (b *browser) do(req *http.Request) page {
+func (b *e2eBrowser) do(req *http.Request) e2ePage {
 	b.t.Helper()
 	resp, err := b.client.Do(req)
 	if err != nil {
@@ -381,7 +382,7 @@ func (b *browser) do(req *http.Request) page {
 	if err != nil {
 		b.t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
 	}
-	p := page{t: b.t, status: resp.StatusCode, body: string(body), url: resp.Request.URL}
+	p := e2ePage{t: b.t, status: resp.StatusCode, body: string(body), url: resp.Request.URL}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if p.location, err = resp.Location(); err != nil {
 			b.t.Fatalf("%s %s: redirect without a location: %v", req.Method, req.URL, err)
@@ -390,7 +391,7 @@ func (b *browser) do(req *http.Request) page {
 	return p
 }
 
-func (b *browser) get(u string) page {
+func (b *e2eBrowser) get(u string) e2ePage {
 	b.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
@@ -400,7 +401,7 @@ func (b *browser) get(u string) page {
 }
 
 // post submits form to u as a browser would from a page of origin.
-func (b *browser) post(u string, form url.Values, origin string) page {
+func (b *e2eBrowser) post(u string, form url.Values, origin string) e2ePage {
 	b.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -411,12 +412,12 @@ func (b *browser) post(u string, form url.Values, origin string) page {
 	return b.do(req)
 }
 
-var loginRequestField = regexp.MustCompile(`name="req" value="([^"]+)"`)
+var e2eLoginReqField = regexp.MustCompile(`name="req" value="([^"]+)"`)
 
 // login fills and posts the login form p shows.
-func (b *browser) login(p page, username, password string) page {
+func (b *e2eBrowser) login(p e2ePage, username, password string) e2ePage {
 	b.t.Helper()
-	m := loginRequestField.FindStringSubmatch(p.body)
+	m := e2eLoginReqField.FindStringSubmatch(p.body)
 	if m == nil {
 		b.t.Fatalf("not a login form: %d\n%.600s", p.status, p.body)
 	}
@@ -424,12 +425,12 @@ func (b *browser) login(p page, username, password string) page {
 	return b.post(p.formAction(b.t), url.Values{"req": {m[1]}, "username": {username}, "password": {password}}, origin)
 }
 
-var formActionAttr = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+var e2eFormAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
 
 // formAction is the absolute address p's form posts to.
-func (p page) formAction(t *testing.T) string {
+func (p e2ePage) formAction(t *testing.T) string {
 	t.Helper()
-	m := formActionAttr.FindStringSubmatch(p.body)
+	m := e2eFormAction.FindStringSubmatch(p.body)
 	if m == nil {
 		t.Fatalf("no form on the page: %d\n%.600s", p.status, p.body)
 	}
@@ -441,7 +442,7 @@ func (p page) formAction(t *testing.T) string {
 }
 
 // want checks the page's status and that its body contains every string.
-func (p page) want(status int, contains ...string) {
+func (p e2ePage) want(status int, contains ...string) {
 	p.t.Helper()
 	if p.status != status {
 		p.t.Fatalf("page %s: status %d, want %d (redirect %v)\n%.1000s", p.url, p.status, status, p.location, p.body)
@@ -453,9 +454,9 @@ func (p page) want(status int, contains ...string) {
 	}
 }
 
-// codeFrom checks that p is a redirect to the relying party's redirect URI
+// e2eCodeFrom checks that p is a redirect to the relying party's redirect URI
 // with state and no error, and returns the code.
-func codeFrom(t *testing.T, p page, redirect, state string) string {
+func e2eCodeFrom(t *testing.T, p e2ePage, redirect, state string) string {
 	t.Helper()
 	if p.location == nil {
 		t.Fatalf("no redirect to the relying party: %d on %s\n%.600s", p.status, p.url, p.body)
@@ -472,16 +473,17 @@ func codeFrom(t *testing.T, p page, redirect, state string) string {
 	return q.Get("code")
 }
 
-// relyingParty is an independent OpenID Connect client: go-oidc for
+// e2eRelyingParty is an independent OpenID Connect client: go-oidc for
 // discovery and verification, x/oauth2 for the code exchange, with
 // client_secret_post as Nextcloud and WordPress use.
-type relyingParty struct {
+type e2eRelyingParty struct {
 	provider *oidc.Provider
 	conf     oauth2.Config
 	verifier *oidc.IDTokenVerifier
 }
 
-func newRelyingParty(ctx context.Context, t *testing.T, issuer, clientID, secret, redirect string) *relyingParty {
+// newE2ERelyingParty discovers issuer and configures the client.
+func newE2ERelyingParty(ctx context.Context, t *testing.T, issuer, clientID, secret, redirect string) *e2eRelyingParty {
 	t.Helper()
 	prov, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
@@ -489,14 +491,14 @@ func newRelyingParty(ctx context.Context, t *testing.T, issuer, clientID, secret
 	}
 	ep := prov.Endpoint()
 	ep.AuthStyle = oauth2.AuthStyleInParams
-	return &relyingParty{provider: prov,
+	return &e2eRelyingParty{provider: prov,
 		conf: oauth2.Config{ClientID: clientID, ClientSecret: secret, Endpoint: ep, RedirectURL: redirect,
 			Scopes: []string{oidc.ScopeOpenID, "email", "profile"}},
 		verifier: prov.Verifier(&oidc.Config{ClientID: clientID})}
 }
 
-// randomString is a fresh random value for a state or nonce.
-func randomString(t *testing.T) string {
+// e2eRandom is a fresh random value for a state or nonce.
+func e2eRandom(t *testing.T) string {
 	t.Helper()
 	return oauth2.GenerateVerifier()[:16]
 }
