@@ -128,9 +128,14 @@ func newClientSecret(ctx context.Context) (secret, hash string, err error) {
 // never accept.
 func checkClientURIs(s store.Service) error {
 	var errs []error
-	for _, u := range append(append([]string(nil), s.RedirectURIs...), s.PostLogoutURIs...) {
-		if err := idp.ValidateRedirectURI(u); err != nil {
-			errs = append(errs, err)
+	for _, list := range []struct {
+		flag string
+		uris []string
+	}{{"--redirect-uri", s.RedirectURIs}, {"--post-logout-uri", s.PostLogoutURIs}} {
+		for _, u := range list.uris {
+			if err := idp.ValidateRedirectURI(u); err != nil {
+				errs = append(errs, fmt.Errorf("%s (set it with %s, or it is derived from --url): %w", list.flag, list.flag, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
