@@ -183,6 +183,18 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	hasSession := err == nil
 	needLogin := !hasSession || slices.Contains(prompt, "login") ||
 		(maxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(maxAge)*time.Second)
+	if hint := q.Get("id_token_hint"); hint != "" {
+		// The hint names whom the client expects (an expired one still
+		// does). A session of someone else must not answer for them.
+		claims, err := p.verify(hint, "", true)
+		if err != nil {
+			fail("invalid_request", "id_token_hint was not issued by this provider")
+			return
+		}
+		if sub, _ := claims["sub"].(string); hasSession && sub != person.ID {
+			needLogin = true
+		}
+	}
 	if needLogin && slices.Contains(prompt, "none") {
 		fail("login_required", "no valid session")
 		return

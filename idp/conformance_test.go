@@ -217,6 +217,23 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		v := authParams(f.gen.ClientID, genRedirect, "prompt", "none", "id_token_hint", body["id_token"].(string))
 		f.codeFrom(b.get(f.authURL(v)), genRedirect, v.Get("state"))
 	})
+	t.Run("oidcc-id-token-hint-other-subject-prompt-none", func(t *testing.T) {
+		// alice's ID token as the hint, while the browser's session is bob's.
+		_, body := f.exchange(f.gen, secretGen, f.codeFor(f.loggedIn(), f.gen, genRedirect), genRedirect, "")
+		if err := f.st.PutGrant(context.Background(), store.Grant{PersonID: f.bob.ID, ServiceID: f.gen.ID, Role: "user"}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.st.DeleteGrant(context.Background(), f.bob.ID, f.gen.ID) }) // later cases need bob without it
+		b := f.browser()
+		v := authParams(f.gen.ClientID, genRedirect)
+		f.codeFrom(b.login(b.get(f.authURL(v)), "bob.durand", testPassword), genRedirect, v.Get("state"))
+		v = authParams(f.gen.ClientID, genRedirect, "prompt", "none", "id_token_hint", body["id_token"].(string))
+		f.wantErrorRedirect(b.get(f.authURL(v)), genRedirect, "login_required", v.Get("state"))
+	})
+	t.Run("oidcc-id-token-hint-forged", func(t *testing.T) {
+		v := authParams(f.gen.ClientID, genRedirect, "prompt", "none", "id_token_hint", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "invalid_request", v.Get("state"))
+	})
 	t.Run("oidcc-ensure-request-without-nonce-succeeds-for-code-flow", func(t *testing.T) {
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
