@@ -569,15 +569,33 @@ func conformanceSuite(t *testing.T, f *fixture) {
 	t.Run("oidcc-rp-initiated-logout-nextcloud-unencoded", func(t *testing.T) {
 		b := f.loggedIn()
 		res := b.get(f.issuer + "/logout?client_id=" + f.nc.ClientID + "&post_logout_redirect_uri=" + ncLogout + "&state=a/b?c")
+		// No id_token_hint: the person is asked first, then confirms.
+		wantPage(t, res, 200, "Se déconnecter de sesame")
+		res = b.post(f.issuer+"/logout", url.Values{"client_id": {f.nc.ClientID}, "post_logout_redirect_uri": {ncLogout},
+			"state": {"a/b?c"}, "confirm": {"1"}})
 		if res.location == nil || res.location.String() != ncLogout+"&state=a%2Fb%3Fc" {
-			t.Fatalf("%d %v %.200s", res.status, res.location, res.body)
+			t.Fatalf("%d %v %.2000s", res.status, res.location, res.body)
 		}
 		if r := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))); !r.isLoginForm() {
 			t.Error("the session survived the logout")
 		}
 	})
+	t.Run("logout-csrf-needs-confirmation", func(t *testing.T) {
+		b := f.loggedIn()
+		wantPage(t, b.get(f.issuer+"/logout"), 200, "Se déconnecter de sesame")
+		req, _ := http.NewRequest(http.MethodPost, f.issuer+"/logout", strings.NewReader("confirm=1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		wantPage(t, b.do(req), 200, "Se déconnecter de sesame")
+		if r := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))); r.isLoginForm() {
+			t.Error("a cross-site request ended the session")
+		}
+	})
 	t.Run("logout-without-parameters", func(t *testing.T) {
-		wantPage(t, f.loggedIn().get(f.issuer+"/logout"), 200, "déconnecté")
+		b := f.loggedIn()
+		wantPage(t, b.get(f.issuer+"/logout"), 200, "Se déconnecter de sesame")
+		wantPage(t, b.post(f.issuer+"/logout", url.Values{"confirm": {"1"}}), 200, "déconnecté")
 	})
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // logoutParams are the end-session parameters sesame reads.
-var logoutParams = []string{"id_token_hint", "post_logout_redirect_uri", "client_id", "state", "ui_locales", "logout_hint"}
+var logoutParams = []string{"id_token_hint", "post_logout_redirect_uri", "client_id", "state", "ui_locales", "logout_hint", "confirm"}
 
 // parseLenient reads a query or form body whose values may not be
 // URL-encoded (Nextcloud sends post_logout_redirect_uri raw, with its own
@@ -101,6 +101,19 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				"The post-logout redirect URI is not registered for this service.")
 			return
 		}
+	}
+	// Without a hint, a plain link could log anyone out (logout CSRF): ask
+	// first, and act only on the confirmation posted from sesame's own page.
+	if c, err := r.Cookie(sessionCookie); q.Get("id_token_hint") == "" && err == nil && c.Value != "" &&
+		!(r.Method == http.MethodPost && q.Get("confirm") == "1" && p.sameOrigin.Check(r) == nil) {
+		params := map[string]string{}
+		for _, k := range []string{"post_logout_redirect_uri", "client_id", "state"} {
+			if v := q.Get(k); v != "" {
+				params[k] = v
+			}
+		}
+		render(w, http.StatusOK, "login_logout.html", logoutPage{Params: params})
+		return
 	}
 	// End the browser's session; with a hint naming another person's
 	// session, only that person's session named by sid is ended.
@@ -222,4 +235,9 @@ func (p *Provider) backchannel(ended []store.SSOSession) {
 			}(svc.BackchannelLogoutURI)
 		}
 	}
+}
+
+// logoutPage asks a person to confirm a logout that no client vouched for.
+type logoutPage struct {
+	Params map[string]string
 }

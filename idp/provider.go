@@ -64,15 +64,18 @@ const (
 // Provider is the OpenID Connect provider. Build it with New, serve it with
 // Mount.
 type Provider struct {
-	cfg      Config
-	st       store.Store
-	keys     keySet
-	cipher   *keyCipher
-	log      *slog.Logger
-	issuer   string
-	secure   bool // cookies get Secure
-	path     string
-	discover []byte
+	cfg    Config
+	st     store.Store
+	keys   keySet
+	cipher *keyCipher
+	log    *slog.Logger
+	issuer string
+	secure bool // cookies get Secure
+	path   string
+	// sameOrigin accepts only requests made from sesame's own pages (the
+	// logout confirmation).
+	sameOrigin *http.CrossOriginProtection
+	discover   []byte
 
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
 	bcWG        sync.WaitGroup
@@ -116,6 +119,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{cfg: cfg, st: cfg.Store, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
 	if p.path == "" {
 		p.path = "/"
+	}
+	p.sameOrigin = http.NewCrossOriginProtection()
+	if err := p.sameOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+		return nil, fmt.Errorf("idp: issuer origin: %w", err)
 	}
 	if err := p.km().Ensure(ctx); err != nil {
 		return nil, err
