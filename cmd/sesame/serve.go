@@ -82,7 +82,8 @@ type Main struct {
 	Mux    *http.ServeMux
 	Runner *jobs.Runner
 	// MasterKey is the content of secrets.key_file (created at first
-	// start); derive purpose keys from it with config.DeriveKey.
+	// start). Each user derives its own purpose key from it with a labelled
+	// HMAC (onboarding.TokenKey, idp's signing-key cipher).
 	MasterKey []byte
 
 	hasher   *password.Hasher

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,19 +9,8 @@ import (
 	"path/filepath"
 )
 
-// KeySize is the size in bytes of the master key and of derived keys.
+// KeySize is the size in bytes of the master key.
 const KeySize = 32
-
-// Purposes of keys derived from the master key with DeriveKey. Changing one
-// invalidates what the key protects.
-const (
-	// PurposeTokens keys the HMAC that turns a nonce into an emailed link's
-	// secret (see onboarding.Tokens).
-	PurposeTokens = "sesame tokens v1"
-	// PurposeEncryption keys the at-rest encryption of provisioning
-	// credentials.
-	PurposeEncryption = "sesame at-rest encryption v1"
-)
 
 // LoadOrCreateKey returns the 32-byte master key held in path. When the file
 // does not exist it is created with 32 random bytes, mode 0600 (and its
@@ -94,17 +81,4 @@ func readKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("config: key file %s holds %d bytes, not %d (restore it from a backup; a new key invalidates emailed links and encrypted credentials)", path, n, KeySize)
 	}
 	return key[:KeySize], nil
-}
-
-// DeriveKey derives a 32-byte key for one purpose (PurposeTokens,
-// PurposeEncryption) from the master key, with HKDF-SHA256.
-func DeriveKey(master []byte, purpose string) ([]byte, error) {
-	if len(master) != KeySize {
-		return nil, fmt.Errorf("config: master key has %d bytes, not %d", len(master), KeySize)
-	}
-	k, err := hkdf.Key(sha256.New, master, nil, purpose, KeySize)
-	if err != nil {
-		return nil, fmt.Errorf("config: derive key: %w", err)
-	}
-	return k, nil
 }

@@ -85,19 +85,3 @@ func TestLoadOrCreateKeyRefuses(t *testing.T) {
 		t.Fatal("key under a regular file accepted")
 	}
 }
-
-func TestDeriveKey(t *testing.T) {
-	master := bytes.Repeat([]byte{7}, 32)
-	a, err := config.DeriveKey(master, config.PurposeTokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a2, _ := config.DeriveKey(master, config.PurposeTokens)
-	b, _ := config.DeriveKey(master, config.PurposeEncryption)
-	if len(a) != 32 || !bytes.Equal(a, a2) || bytes.Equal(a, b) || bytes.Equal(a, master) {
-		t.Fatalf("derived keys: %x %x %x", a, a2, b)
-	}
-	if _, err := config.DeriveKey(master[:16], config.PurposeTokens); err == nil {
-		t.Fatal("short master key accepted")
-	}
-}
