@@ -51,3 +51,13 @@ func TestDiscoveryGolden(t *testing.T) {
 		t.Errorf("discovery changed:\n--- got\n%s\n--- want\n%s", got, want)
 	}
 }
+
+// TestLoginPageOffersANextStep: a person who does not know their password
+// must find the way out from the login page itself.
+func TestLoginPageOffersANextStep(t *testing.T) {
+	f := newFixture(t)
+	res := f.browser().get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
+	if !res.isLoginForm() || !strings.Contains(res.body, `href="forgot"`) {
+		t.Fatalf("login page without a link to /forgot: %d %.300s", res.status, res.body)
+	}
+}
