@@ -144,6 +144,19 @@ func (t *Tx) single(ctx context.Context, fn func(e *ex) error) error {
 	return fn(&ex{q: t.db.sql, d: t.db.dialect, db: t.db})
 }
 
+// one reads the single row query selects by arg, with scan, in the
+// caller's transaction or as one statement; a missing row is wrapped as
+// store.ErrNotFound with the message format and fargs.
+func one[T any](ctx context.Context, t *Tx, scan func(scanner) (T, error), query string, arg any, format string, fargs ...any) (T, error) {
+	var v T
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		v, err = scan(e.row(ctx, query, arg))
+		return e.wrap(err, format, fargs...)
+	})
+	return v, err
+}
+
 func (e *ex) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return e.q.ExecContext(ctx, e.d.rebind(query), args...)
 }

@@ -50,13 +50,7 @@ func (t *Tx) CreateImport(ctx context.Context, im *store.Import) error {
 
 // GetImport returns an import by id.
 func (t *Tx) GetImport(ctx context.Context, id string) (store.Import, error) {
-	var v store.Import
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanImport(e.row(ctx, "SELECT "+importCols+" FROM imports WHERE id = ?", id))
-		return e.wrap(err, "get import %q", id)
-	})
-	return v, err
+	return one(ctx, t, scanImport, "SELECT "+importCols+" FROM imports WHERE id = ?", id, "get import %q", id)
 }
 
 // ListImports returns a structure's imports, newest first.

@@ -173,13 +173,7 @@ func (t *Tx) tv(v time.Time) any { return (&ex{d: t.db.dialect}).tv(v) }
 
 // GetJob returns a job by id.
 func (t *Tx) GetJob(ctx context.Context, id int64) (store.Job, error) {
-	var v store.Job
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanJob(e.row(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = ?", id))
-		return e.wrap(err, "get job %d", id)
-	})
-	return v, err
+	return one(ctx, t, scanJob, "SELECT "+jobCols+" FROM jobs WHERE id = ?", id, "get job %d", id)
 }
 
 // ListJobs returns jobs by ascending ID.

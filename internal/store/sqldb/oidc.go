@@ -135,13 +135,7 @@ func (t *Tx) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error 
 
 // GetAuthRequest returns an authorization request by id.
 func (t *Tx) GetAuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
-	var v store.AuthRequest
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanAuthRequest(e.row(ctx, "SELECT "+authRequestCols+" FROM oidc_auth_requests WHERE id = ?", id))
-		return e.wrap(err, "get auth request")
-	})
-	return v, err
+	return one(ctx, t, scanAuthRequest, "SELECT "+authRequestCols+" FROM oidc_auth_requests WHERE id = ?", id, "get auth request")
 }
 
 // UpdateAuthRequest reads the request, hands it to fn and writes back what
@@ -270,24 +264,12 @@ func (t *Tx) CreateSSOSession(ctx context.Context, s *store.SSOSession) error {
 
 // GetSSOSession returns a session by hash.
 func (t *Tx) GetSSOSession(ctx context.Context, hash []byte) (store.SSOSession, error) {
-	var v store.SSOSession
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanSSOSession(e.row(ctx, "SELECT "+ssoSessionCols+" FROM oidc_sessions WHERE hash = ?", hash))
-		return e.wrap(err, "get sso session")
-	})
-	return v, err
+	return one(ctx, t, scanSSOSession, "SELECT "+ssoSessionCols+" FROM oidc_sessions WHERE hash = ?", hash, "get sso session")
 }
 
 // GetSSOSessionBySID returns a session by its public id.
 func (t *Tx) GetSSOSessionBySID(ctx context.Context, sid string) (store.SSOSession, error) {
-	var v store.SSOSession
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanSSOSession(e.row(ctx, "SELECT "+ssoSessionCols+" FROM oidc_sessions WHERE sid = ?", sid))
-		return e.wrap(err, "get sso session by sid")
-	})
-	return v, err
+	return one(ctx, t, scanSSOSession, "SELECT "+ssoSessionCols+" FROM oidc_sessions WHERE sid = ?", sid, "get sso session by sid")
 }
 
 // TouchSSOSession moves the idle expiry and records clientID.
@@ -376,13 +358,7 @@ func (t *Tx) CreateTokenFamily(ctx context.Context, f *store.TokenFamily) error 
 
 // GetTokenFamily returns a family by id.
 func (t *Tx) GetTokenFamily(ctx context.Context, id string) (store.TokenFamily, error) {
-	var v store.TokenFamily
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanTokenFamily(e.row(ctx, "SELECT "+tokenFamilyCols+" FROM oidc_token_families WHERE id = ?", id))
-		return e.wrap(err, "get token family")
-	})
-	return v, err
+	return one(ctx, t, scanTokenFamily, "SELECT "+tokenFamilyCols+" FROM oidc_token_families WHERE id = ?", id, "get token family")
 }
 
 // RevokeTokenFamilies marks the matching families revoked.

@@ -79,13 +79,7 @@ func (t *Tx) GetPersonByUsername(ctx context.Context, username string) (store.Pe
 }
 
 func (t *Tx) getPerson(ctx context.Context, col, val string) (store.Person, error) {
-	var v store.Person
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanPerson(e.row(ctx, "SELECT "+personCols+" FROM people WHERE "+col+" = ?", val))
-		return e.wrap(err, "get person by %s %q", col, val)
-	})
-	return v, err
+	return one(ctx, t, scanPerson, "SELECT "+personCols+" FROM people WHERE "+col+" = ?", val, "get person by %s %q", col, val)
 }
 
 // ListPeople returns people ordered by username.

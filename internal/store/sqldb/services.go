@@ -88,24 +88,12 @@ func (t *Tx) CreateService(ctx context.Context, s *store.Service) error {
 
 // GetService returns a service by id.
 func (t *Tx) GetService(ctx context.Context, id string) (store.Service, error) {
-	var v store.Service
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanService(e.row(ctx, "SELECT "+serviceCols+" FROM services WHERE id = ?", id))
-		return e.wrap(err, "get service %q", id)
-	})
-	return v, err
+	return one(ctx, t, scanService, "SELECT "+serviceCols+" FROM services WHERE id = ?", id, "get service %q", id)
 }
 
 // GetServiceByClientID returns a service by its OIDC client id.
 func (t *Tx) GetServiceByClientID(ctx context.Context, clientID string) (store.Service, error) {
-	var v store.Service
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanService(e.row(ctx, "SELECT "+serviceCols+" FROM services WHERE client_id = ?", clientID))
-		return e.wrap(err, "get service by client id %q", clientID)
-	})
-	return v, err
+	return one(ctx, t, scanService, "SELECT "+serviceCols+" FROM services WHERE client_id = ?", clientID, "get service by client id %q", clientID)
 }
 
 // ListServices returns the services of a structure (or of all) by slug.

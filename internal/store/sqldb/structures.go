@@ -40,24 +40,12 @@ func (t *Tx) CreateStructure(ctx context.Context, s *store.Structure) error {
 
 // GetStructure returns a structure by id.
 func (t *Tx) GetStructure(ctx context.Context, id string) (store.Structure, error) {
-	var v store.Structure
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanStructure(e.row(ctx, "SELECT "+structureCols+" FROM structures WHERE id = ?", id))
-		return e.wrap(err, "get structure %q", id)
-	})
-	return v, err
+	return one(ctx, t, scanStructure, "SELECT "+structureCols+" FROM structures WHERE id = ?", id, "get structure %q", id)
 }
 
 // GetStructureBySlug returns a structure by slug.
 func (t *Tx) GetStructureBySlug(ctx context.Context, slug string) (store.Structure, error) {
-	var v store.Structure
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanStructure(e.row(ctx, "SELECT "+structureCols+" FROM structures WHERE slug = ?", slug))
-		return e.wrap(err, "get structure by slug %q", slug)
-	})
-	return v, err
+	return one(ctx, t, scanStructure, "SELECT "+structureCols+" FROM structures WHERE slug = ?", slug, "get structure by slug %q", slug)
 }
 
 // ListStructures returns every structure ordered by slug.

@@ -45,13 +45,7 @@ func (t *Tx) IssueToken(ctx context.Context, tok store.Token) error {
 
 // GetToken returns a token by hash, used or not.
 func (t *Tx) GetToken(ctx context.Context, hash []byte) (store.Token, error) {
-	var v store.Token
-	err := t.single(ctx, func(e *ex) error {
-		var err error
-		v, err = scanToken(e.row(ctx, "SELECT "+tokenCols+" FROM tokens WHERE hash = ?", hash))
-		return e.wrap(err, "get token")
-	})
-	return v, err
+	return one(ctx, t, scanToken, "SELECT "+tokenCols+" FROM tokens WHERE hash = ?", hash, "get token")
 }
 
 // ConsumeToken marks the token used at now with one conditional UPDATE, so
