@@ -281,6 +281,14 @@ func TestValidate(t *testing.T) {
 			c.LDAP = config.LDAP{URL: "ldaps://x", StartTLS: true, BindDN: "cn=a", BindPassword: "p", BaseDN: "dc=x",
 				PageSize: 10, Timeout: time.Second, PasswordScheme: "ARGON2"}
 		}, []string{"ldap.start_tls"}},
+		{"ldap without the argon2 module", func(c *config.Config) {
+			c.LDAP = config.LDAP{URL: "ldap://x", BindDN: "cn=a", BindPassword: "p", BaseDN: "dc=x",
+				PageSize: 10, Timeout: time.Second, PasswordScheme: "NONE"}
+		}, nil},
+		{"ldap unknown password scheme", func(c *config.Config) {
+			c.LDAP = config.LDAP{URL: "ldap://x", BindDN: "cn=a", BindPassword: "p", BaseDN: "dc=x",
+				PageSize: 10, Timeout: time.Second, PasswordScheme: "SSHA"}
+		}, []string{"ldap.password_scheme"}},
 		{"ldap off ignores the rest", func(c *config.Config) { c.LDAP.PageSize = -1 }, nil},
 	}
 	for _, tc := range cases {
