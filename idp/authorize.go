@@ -435,9 +435,7 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 	id := randomID(32)
 	sess := store.SSOSession{Hash: sha(id), SID: randomID(16), PersonID: person.ID, AuthTime: now, CreatedAt: now,
 		LastSeenAt: now, IdleExpiresAt: now.Add(p.cfg.SessionIdle), ExpiresAt: now.Add(p.cfg.SessionMax)}
-	var ended []store.SSOSession
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
-		ended = nil
 		sess.SID, sess.Clients = randomID(16), nil
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			old, err := tx.DeleteSSOSession(ctx, sha(c.Value))
@@ -448,8 +446,12 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 			case old.PersonID == person.ID:
 				sess.SID, sess.Clients = old.SID, old.Clients
 			default:
-				ended = append(ended, old)
+				// Someone else logs in on this browser: the previous
+				// person's session ends everywhere.
 				if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: old.SID}, now); err != nil {
+					return err
+				}
+				if err := queueBackchannel(ctx, tx, []store.SSOSession{old}); err != nil {
 					return err
 				}
 			}
@@ -459,7 +461,6 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return sess, fmt.Errorf("idp: new session: %w", err)
 	}
-	p.backchannel(ended)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: p.path, HttpOnly: true, Secure: p.secure,
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 	return sess, nil

@@ -537,7 +537,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		if err := f.p.EndAllSessions(ctx, erin.ID); err != nil {
 			t.Fatal(err)
 		}
-		f.p.Wait()
+		f.deliver()
 		if len(f.bc.all()) != before+1 {
 			t.Errorf("no back-channel logout on disable")
 		}

@@ -146,7 +146,7 @@ func TestFullFlow(t *testing.T) {
 	if res.location == nil || res.location.String() != ncLogout+"&state=bye" {
 		t.Fatalf("logout ended on %d %v", res.status, res.location)
 	}
-	f.p.Wait()
+	f.deliver()
 	got := f.bc.all()
 	if len(got) != 2 {
 		t.Fatalf("back-channel logouts: %d, want 2", len(got))

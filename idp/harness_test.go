@@ -22,6 +22,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
 )
@@ -52,17 +53,26 @@ const (
 	ncLogout     = "https://nc.example/index.php/apps/user_oidc/logged-out?from=sesame"
 )
 
-// backchannelSink records logout tokens posted to it.
+// backchannelSink records the logout tokens it accepts; refuse holds the
+// statuses it answers to the next posts first (a client that is down).
 type backchannelSink struct {
 	mu     sync.Mutex
 	tokens []string
+	posts  int
+	refuse []int
 }
 
 func (b *backchannelSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.posts++
+	if len(b.refuse) > 0 {
+		w.WriteHeader(b.refuse[0])
+		b.refuse = b.refuse[1:]
+		return
+	}
 	b.tokens = append(b.tokens, r.PostForm.Get("logout_token"))
-	b.mu.Unlock()
 }
 
 func (b *backchannelSink) all() []string {
@@ -79,6 +89,8 @@ type fixture struct {
 	srv    *httptest.Server
 	issuer string
 	bc     *backchannelSink
+	runner *jobs.Runner
+	cfg    Config
 	bcSrv  *httptest.Server
 
 	structure               store.Structure
@@ -119,9 +131,19 @@ func newFixtureOn(t testing.TB, st store.Store, opts ...func(*Config)) *fixture 
 		t.Fatal(err)
 	}
 	p.Mount(mux)
-	f.p = p
-	t.Cleanup(p.Wait)
+	f.p, f.cfg = p, cfg
+	// Back-channel logouts are jobs: f.deliver runs them, retrying at once.
+	f.runner = jobs.NewRunner(st, jobs.Config{BackoffBase: time.Nanosecond, BackoffMax: time.Nanosecond}, cfg.Logger)
+	p.Register(f.runner)
 	return f
+}
+
+// deliver runs the queued jobs (back-channel logouts) until none is due.
+func (f *fixture) deliver() {
+	f.t.Helper()
+	if _, err := f.runner.RunOnce(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f *fixture) hash(secret string) string {

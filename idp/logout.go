@@ -2,7 +2,9 @@ package idp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/jobs"
 	"sesame/internal/store"
 )
 
@@ -146,7 +149,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		return nil
+		return queueBackchannel(ctx, tx, ended)
 	})
 	if err != nil {
 		p.log.Error("idp: logout", "err", err)
@@ -155,7 +158,6 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
-	p.backchannel(ended)
 	if redirect != "" {
 		v := url.Values{}
 		if s := q.Get("state"); s != "" {
@@ -173,67 +175,110 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 // EndAllSessions ends every SSO session of a person and revokes their
 // tokens (call it when a person is disabled); the clients of those sessions
-// get a back-channel logout.
+// get a back-channel logout (a job queued in the same transaction).
 func (p *Provider) EndAllSessions(ctx context.Context, personID string) error {
-	var ended []store.SSOSession
-	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		if ended, err = tx.DeletePersonSSOSessions(ctx, personID); err != nil {
+	return p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		ended, err := tx.DeletePersonSSOSessions(ctx, personID)
+		if err != nil {
 			return err
 		}
-		_, err = tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: personID}, p.now())
-		return err
+		if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: personID}, p.now()); err != nil {
+			return err
+		}
+		return queueBackchannel(ctx, tx, ended)
 	})
-	if err != nil {
-		return err
+}
+
+// backchannelAttempts bounds the deliveries of one back-channel logout:
+// with the runner's backoff (from 10 s, doubling) the last try comes about
+// twenty minutes after the logout. A client that stays down longer keeps
+// its own session until that session's timeout.
+const backchannelAttempts = 8
+
+// queueBackchannel enqueues, in the transaction that ended the sessions, a
+// back-channel logout for every client of those sessions that registered a
+// URI: the logouts survive a restart and a client that is down for a while.
+func queueBackchannel(ctx context.Context, tx store.Tx, ended []store.SSOSession) error {
+	for _, s := range ended {
+		for _, clientID := range s.Clients {
+			svc, err := tx.GetServiceByClientID(ctx, clientID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if svc.BackchannelLogoutURI == "" {
+				continue
+			}
+			b, err := json.Marshal(jobs.BackchannelLogout{ClientID: clientID, PersonID: s.PersonID, SID: s.SID})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindOIDCBackchannelLogout, Payload: b,
+				MaxAttempts: backchannelAttempts}); err != nil {
+				return fmt.Errorf("idp: queue back-channel logout: %w", err)
+			}
+		}
 	}
-	p.backchannel(ended)
 	return nil
 }
 
-// backchannel sends a logout token to every client of the ended sessions
-// that registered a back-channel URI, in the background (Wait waits for
-// them). Failures are logged: the client's own session times out.
-func (p *Provider) backchannel(ended []store.SSOSession) {
-	for _, s := range ended {
-		for _, clientID := range s.Clients {
-			svc, err := p.st.GetServiceByClientID(context.Background(), clientID)
-			if err != nil || svc.BackchannelLogoutURI == "" {
-				continue
-			}
-			now := p.now()
-			token, _, err := p.sign(p.alg(svc), "logout+jwt", map[string]any{
-				"iss": p.issuer, "aud": svc.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
-				"jti": randomID(16), "sub": s.PersonID, "sid": s.SID,
-				"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
-			})
-			if err != nil {
-				p.log.Error("idp: sign logout token", "err", err)
-				continue
-			}
-			p.bcWG.Add(1)
-			go func(uri string) {
-				defer p.bcWG.Done()
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri, strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
-				if err != nil {
-					p.log.Error("idp: back-channel logout", "uri", uri, "err", err)
-					return
-				}
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				resp, err := p.cfg.HTTPClient.Do(req)
-				if err != nil {
-					p.log.Warn("idp: back-channel logout failed", "uri", uri, "err", err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-				_ = resp.Body.Close()
-				if resp.StatusCode >= 300 {
-					p.log.Warn("idp: back-channel logout refused", "uri", uri, "status", resp.StatusCode)
-				}
-			}(svc.BackchannelLogoutURI)
-		}
+// Register registers the provider's job handlers (back-channel logout) on r.
+func (p *Provider) Register(r *jobs.Runner) {
+	r.Handle(jobs.KindOIDCBackchannelLogout, p.deliverBackchannel)
+}
+
+// deliverBackchannel posts one logout token, signed now (so a retry carries
+// a fresh iat, exp and jti). A 2xx ends the job; no answer, 400 (the spec's
+// "logout failed"), 408, 429 and 5xx are retried; any other status (a
+// wrong URI, a redirect) is final.
+func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
+	var bl jobs.BackchannelLogout
+	if err := json.Unmarshal(j.Payload, &bl); err != nil {
+		return jobs.Permanent(fmt.Errorf("idp: back-channel payload: %w", err))
+	}
+	svc, err := p.st.GetServiceByClientID(ctx, bl.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // the service is gone, and its sessions with it
+	}
+	if err != nil {
+		return err
+	}
+	uri := svc.BackchannelLogoutURI
+	if uri == "" {
+		return nil // unregistered since
+	}
+	now := p.now()
+	token, _, err := p.sign(p.alg(svc), "logout+jwt", map[string]any{
+		"iss": p.issuer, "aud": svc.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
+		"jti": randomID(16), "sub": bl.PersonID, "sid": bl.SID,
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
+	})
+	if err != nil {
+		return fmt.Errorf("idp: sign logout token: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri, strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	if err != nil {
+		return jobs.Permanent(fmt.Errorf("idp: back-channel logout URI %q: %w", uri, err))
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("idp: back-channel logout to %s: %w", uri, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	_ = resp.Body.Close()
+	switch c := resp.StatusCode; {
+	case c >= 200 && c < 300:
+		p.log.Info("idp: back-channel logout delivered", "client_id", svc.ClientID, "sid", bl.SID)
+		return nil
+	case c == http.StatusBadRequest, c == http.StatusRequestTimeout, c == http.StatusTooManyRequests, c >= 500:
+		return fmt.Errorf("idp: back-channel logout to %s: status %d", uri, c)
+	default:
+		return jobs.Permanent(fmt.Errorf("idp: back-channel logout to %s: status %d", uri, c))
 	}
 }
 

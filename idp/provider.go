@@ -28,8 +28,9 @@ type Config struct {
 	MasterKey []byte // 32 bytes; encrypts the signing keys
 	Logger    *slog.Logger
 	Now       func() time.Time
-	// HTTPClient sends back-channel logout requests. Default: a client with
-	// a 5 s timeout.
+	// HTTPClient sends back-channel logout requests (jobs run by the runner
+	// the provider is Registered on). Default: a client with a 5 s timeout
+	// that does not follow redirects.
 	HTTPClient *http.Client
 
 	AuthRequestTTL time.Duration // default 30 min
@@ -78,7 +79,6 @@ type Provider struct {
 	discover   []byte
 
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
-	bcWG        sync.WaitGroup
 }
 
 // New loads (creating them when absent) the signing keys and returns the
@@ -110,7 +110,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+		// Back-channel logouts are posted where the client registered,
+		// never to where a redirect points.
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	c, err := newKeyCipher(cfg.MasterKey)
 	if err != nil {
@@ -160,7 +163,6 @@ func (p *Provider) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			p.bcWG.Wait()
 			return
 		case <-t.C:
 			if err := p.ReloadKeys(ctx); err != nil {
@@ -173,9 +175,6 @@ func (p *Provider) Run(ctx context.Context) {
 		}
 	}
 }
-
-// Wait blocks until every back-channel logout sent so far has finished.
-func (p *Provider) Wait() { p.bcWG.Wait() }
 
 func (p *Provider) endpoint(name string) string { return p.issuer + "/" + name }
 

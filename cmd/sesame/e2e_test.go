@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -24,11 +25,13 @@ import (
 )
 
 // The end-to-end tests run the built sesame binary as a hoster would: the
-// command line creates a structure, two services and imports a spreadsheet;
-// "sesame serve" mails the activation link through a real mailpit; the
-// person chooses a password on the activation page; an independent relying
-// party (go-oidc and x/oauth2, nothing of sesame's) logs them in with the
-// code flow, PKCE and a nonce. Nothing calls a handler directly.
+// command line creates a structure, three services and imports a
+// spreadsheet; "sesame serve" mails the activation link through a real
+// mailpit; the person chooses a password on the activation page; independent
+// relying parties (go-oidc and x/oauth2, nothing of sesame's) log them in
+// with the code flow, PKCE and a nonce, reach a second service without a
+// second login, refresh, and log out, and the back-channel logout token
+// reaches the first. Nothing calls a handler directly.
 
 // e2ePassword is the password the imported person chooses.
 const e2ePassword = "sept hérissons lisent Proust sous la pluie"
@@ -54,6 +57,9 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	ncRedirect := fmt.Sprintf("http://127.0.0.1:%d/cb", rpPort)
 	wpRedirect := fmt.Sprintf("http://127.0.0.1:%d/wp/cb", rpPort)
+	pkRedirect := fmt.Sprintf("http://127.0.0.1:%d/admin/login.php?oidc", rpPort)
+	ncBye := fmt.Sprintf("http://127.0.0.1:%d/bye", rpPort)
+	logoutTokens := startE2EBackchannelSink(t, rpPort)
 	env := cleanEnv(append([]string{
 		"SESAME_DATA_DIR=" + filepath.Join(t.TempDir(), "data"),
 		fmt.Sprintf("SESAME_LISTEN=127.0.0.1:%d", port),
@@ -69,7 +75,8 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	// 1. The hoster's command line: a structure, two services, an import.
 	e2eRun(t, bin, env, "structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "referente@le-beta.example")
 	out := e2eRun(t, bin, env, "service", "add", "le-beta", "nextcloud", "--name", "Nextcloud",
-		"--url", "https://nc.example", "--redirect-uri", ncRedirect)
+		"--url", "https://nc.example", "--redirect-uri", ncRedirect, "--post-logout-uri", ncBye,
+		"--backchannel-logout-uri", fmt.Sprintf("http://127.0.0.1:%d/backchannel", rpPort))
 	ncID, ncSecret := e2eClientCredentials(t, out)
 	if ncID != "le-beta.nextcloud" {
 		t.Errorf("nextcloud client id = %q, want le-beta.nextcloud", ncID)
@@ -80,14 +87,17 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	out = e2eRun(t, bin, env, "service", "add", "le-beta", "wordpress", "--name", "Site web",
 		"--url", "https://wp.example", "--redirect-uri", wpRedirect)
 	wpID, wpSecret := e2eClientCredentials(t, out)
+	out = e2eRun(t, bin, env, "service", "add", "le-beta", "paheko", "--name", "Paheko",
+		"--url", "https://paheko.example", "--paheko-category", "Membres", "--redirect-uri", pkRedirect)
+	pkID, pkSecret := e2eClientCredentials(t, out)
 	report := parseReport(t, e2eRun(t, bin, env, "import", "le-beta",
 		filepath.Join("testdata", "e2e_people.csv"), "--format", "json"))
 	if report.Summary["create"] != 1 || len(report.Rows) != 1 {
 		t.Fatalf("import report: %+v", report)
 	}
 	row := report.Rows[0]
-	if row.Username != "camille.lefevre" || row.Email != "camille.lefevre@le-beta.example" ||
-		len(row.Grants) != 1 || row.Grants[0].Service != "nextcloud" || row.Grants[0].Role != "admin" {
+	if row.Username != "camille.lefevre" || row.Email != "camille.lefevre@le-beta.example" || len(row.Grants) != 2 ||
+		row.Grants[0].Service != "nextcloud" || row.Grants[0].Role != "admin" || row.Grants[1].Service != "paheko" {
 		t.Fatalf("imported row: %+v", row)
 	}
 	username, email := row.Username, row.Email
@@ -206,8 +216,140 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 	page.want(http.StatusOK, `name="password"`)
 	fresh.login(page, email, e2ePassword).want(http.StatusForbidden, noAccess...)
 
-	// 6. SIGTERM: a clean exit.
+	// 6. Single sign-on, refresh and logout, in the first browser.
+	e2eSessionLifecycle(ctx, t, b, base, nc, ncBye, logoutTokens,
+		newE2ERelyingParty(ctx, t, base, pkID, pkSecret, pkRedirect))
+
+	// 7. SIGTERM: a clean exit.
 	srv.stop()
+}
+
+// e2eSessionLifecycle walks a logged-in browser through a second service
+// without a second login (Paheko, whose redirect URI has its own query),
+// token refresh with rotation and reuse detection, then an RP-initiated
+// logout whose back-channel logout token reaches Nextcloud and verifies
+// with the provider's published keys.
+func e2eSessionLifecycle(ctx context.Context, t *testing.T, b *e2eBrowser, base string, nc *e2eRelyingParty,
+	ncBye string, logoutTokens <-chan string, pk *e2eRelyingParty) {
+	t.Helper()
+	state, nonce, verifier := "st-"+e2eRandom(t), "n-"+e2eRandom(t), oauth2.GenerateVerifier()
+	page := b.get(nc.conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+	tok, err := nc.conf.Exchange(ctx, e2eCodeFrom(t, page, nc.conf.RedirectURL, state), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	idt, err := nc.verifier.Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ncClaims struct {
+		SID string `json:"sid"`
+	}
+	if err := idt.Claims(&ncClaims); err != nil || ncClaims.SID == "" {
+		t.Fatalf("the ID token has no sid (%v)", err)
+	}
+
+	// Paheko: no form, and the code is appended to "login.php?oidc" with "&".
+	page = b.get(pk.conf.AuthCodeURL("pk-state", oidc.Nonce("pk-nonce")))
+	if page.location == nil || !strings.HasPrefix(page.location.String(), pk.conf.RedirectURL+"&code=") {
+		t.Fatalf("Paheko's authorization did not come back with a code (single sign-on): %d %v\n%.600s",
+			page.status, page.location, page.body)
+	}
+	pkTok, err := pk.conf.Exchange(ctx, page.location.Query().Get("code"))
+	if err != nil {
+		t.Fatalf("Paheko's exchange: %v", err)
+	}
+	pkIDT, err := pk.verifier.Verify(ctx, pkTok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkClaims struct {
+		SID    string   `json:"sid"`
+		Groups []string `json:"groups"`
+	}
+	if err := pkIDT.Claims(&pkClaims); err != nil || pkClaims.SID != ncClaims.SID || pkIDT.Subject != idt.Subject ||
+		!slices.Contains(pkClaims.Groups, "Membres") {
+		t.Errorf("Paheko's ID token: sub %s sid %s groups %v; want the Nextcloud session's person and sid %s, group Membres (%v)",
+			pkIDT.Subject, pkClaims.SID, pkClaims.Groups, ncClaims.SID, err)
+	}
+
+	// Refresh: a new pair each time; the old refresh token used again
+	// revokes the whole family.
+	refreshed, err := nc.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if refreshed.RefreshToken == "" || refreshed.RefreshToken == tok.RefreshToken || refreshed.AccessToken == tok.AccessToken {
+		t.Fatal("the refresh did not rotate the tokens")
+	}
+	if ridt, err := nc.verifier.Verify(ctx, refreshed.Extra("id_token").(string)); err != nil || ridt.Subject != idt.Subject {
+		t.Fatalf("the refreshed ID token: %v", err)
+	}
+	if _, err := nc.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Fatal("a used refresh token worked again")
+	}
+	if _, err := nc.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshed.RefreshToken}).Token(); err == nil {
+		t.Fatal("after a reuse, the newest refresh token of the family still works")
+	}
+
+	// RP-initiated logout, as Nextcloud sends it (the hint, an unencoded
+	// post-logout URI, a state); then the back-channel logout token.
+	page = b.get(base + "/logout?id_token_hint=" + tok.Extra("id_token").(string) +
+		"&post_logout_redirect_uri=" + ncBye + "&state=bye")
+	if page.location == nil || page.location.String() != ncBye+"?state=bye" {
+		t.Fatalf("logout ended on %d %v\n%.600s", page.status, page.location, page.body)
+	}
+	var raw string
+	select {
+	case raw = <-logoutTokens:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no back-channel logout token reached Nextcloud within 15 s")
+	}
+	lt, err := nc.provider.Verifier(&oidc.Config{ClientID: nc.conf.ClientID}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("the logout token does not verify with the provider's keys: %v", err)
+	}
+	var ltClaims struct {
+		SID    string         `json:"sid"`
+		Events map[string]any `json:"events"`
+		Nonce  *string        `json:"nonce"`
+	}
+	if err := lt.Claims(&ltClaims); err != nil || lt.Subject != idt.Subject || ltClaims.SID != ncClaims.SID ||
+		ltClaims.Events["http://schemas.openid.net/event/backchannel-logout"] == nil || ltClaims.Nonce != nil {
+		t.Errorf("logout token: sub %s %+v (%v)", lt.Subject, ltClaims, err)
+	}
+	select {
+	case extra := <-logoutTokens:
+		t.Errorf("a second logout token (Paheko registered no back-channel URI): %.80s", extra)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The session is over: the next authorization asks for the password.
+	b.get(nc.conf.AuthCodeURL("after", oidc.Nonce("n"), oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))).
+		want(http.StatusOK, `name="password"`)
+	t.Logf("session %s: Paheko without a second login, refresh rotated then revoked on reuse, logout token verified", ncClaims.SID)
+}
+
+// startE2EBackchannelSink serves the relying parties' back-channel logout
+// endpoint on port and returns the tokens it receives.
+func startE2EBackchannelSink(t *testing.T, port int) <-chan string {
+	t.Helper()
+	tokens := make(chan string, 8)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /backchannel", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("logout_token") == "" {
+			http.Error(w, "no logout_token", http.StatusBadRequest)
+			return
+		}
+		tokens <- r.PostForm.Get("logout_token")
+	})
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return tokens
 }
 
 // e2eRun runs the built binary with env and returns its standard

@@ -38,6 +38,7 @@ func (m *Main) wireHandlers() error {
 	}
 	m.idp = p
 	p.Mount(m.Mux)
+	p.Register(m.Runner) // back-channel logouts
 
 	rd, err := web.NewRenderer(nil, m.Logger)
 	if err != nil {

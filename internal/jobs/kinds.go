@@ -23,6 +23,11 @@ const (
 	// KindMailPasswordChanged tells a person their password was changed.
 	// Payload: PersonRef.
 	KindMailPasswordChanged = "mail.password-changed"
+
+	// KindOIDCBackchannelLogout tells one client that one of its sessions
+	// ended (OpenID Connect Back-Channel Logout): the logout token is signed
+	// when the job runs. Payload: BackchannelLogout.
+	KindOIDCBackchannelLogout = "oidc.backchannel-logout"
 )
 
 // PersonRef names a person.
@@ -50,6 +55,14 @@ type AccessMail struct {
 	PersonID    string   `json:"person_id"`
 	StructureID string   `json:"structure_id"`
 	ServiceIDs  []string `json:"service_ids"`
+}
+
+// BackchannelLogout is the payload of KindOIDCBackchannelLogout jobs: the
+// client to tell, and the person and session id the logout token names.
+type BackchannelLogout struct {
+	ClientID string `json:"client_id"`
+	PersonID string `json:"person_id"`
+	SID      string `json:"sid"`
 }
 
 // DedupeLDAPPerson is the dedupe key of KindLDAPPerson jobs: while one is
