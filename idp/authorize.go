@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
 )
@@ -423,7 +425,44 @@ func (p *Provider) checkPassword(ctx context.Context, login, plain string) (stor
 	if !ok || person.State != store.StateActive {
 		return store.Person{}, false, nil
 	}
+	if p.cfg.Hasher.NeedsRehash(person.PasswordHash) {
+		p.rehash(ctx, person, plain)
+	}
 	return person, true, nil
+}
+
+// rehash stores a hash made with the current parameters after a login
+// proved plain right (the parameters were raised since the person chose
+// it), unless the password changed meanwhile, and queues the directory
+// update. A failure only logs: the next login tries again.
+func (p *Provider) rehash(ctx context.Context, person store.Person, plain string) {
+	fresh, err := p.cfg.Hasher.Hash(ctx, plain)
+	if err != nil {
+		p.log.Warn("idp: rehash password", "person", person.ID, "err", err)
+		return
+	}
+	err = p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		changed := false
+		if _, err := tx.UpdatePerson(ctx, person.ID, func(cur *store.Person) error {
+			if cur.PasswordHash == person.PasswordHash {
+				cur.PasswordHash, changed = fresh, true
+			}
+			return nil
+		}); err != nil || !changed {
+			return err
+		}
+		ref, err := json.Marshal(jobs.PersonRef{PersonID: person.ID})
+		if err != nil {
+			return err
+		}
+		_, err = tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPPerson, DedupeKey: jobs.DedupeLDAPPerson(person.ID), Payload: ref})
+		return err
+	})
+	if err != nil {
+		p.log.Warn("idp: rehash password", "person", person.ID, "err", err)
+		return
+	}
+	p.log.Info("idp: password hash upgraded to the current parameters", "person", person.ID)
 }
 
 // startSession opens a new SSO session after a password login. The cookie
