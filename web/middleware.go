@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,15 +61,92 @@ func CSRF(rd *Renderer, publicURL string, next http.Handler) (http.Handler, erro
 	return p.Handler(next), nil
 }
 
-// ClientIP returns the address a request came from: RemoteAddr's host. A
-// deployment behind a reverse proxy sets Account.ClientIP to read the
-// proxy's header instead.
+// ClientIP returns the address a request came from: RemoteAddr's host. It
+// is the client when no reverse proxy is trusted; behind one, use the
+// function ClientIPFrom returns.
 func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// ClientIPFrom returns a function that finds a request's client address
+// when sesame runs behind the reverse proxies in trusted. A request whose
+// peer (RemoteAddr) is not trusted is its own client, and its
+// X-Forwarded-For is ignored. Otherwise X-Forwarded-For (every header line,
+// entries separated by commas) is read from the right, the end each proxy
+// appends to: entries that are trusted proxies are skipped and the first
+// other one is the client. When every entry is trusted, the leftmost is the
+// client. An entry that is not an IP address stops the walk at the last
+// trusted hop, whose address is then returned: nothing to its left can be
+// believed. Addresses are returned in their canonical form, IPv4-mapped IPv6
+// as IPv4.
+//
+// Only X-Forwarded-For is read, never Forwarded (RFC 7239): a proxy that
+// writes one header passes the other through as the client sent it, so
+// reading both would let a client forge the one its proxy does not write.
+// nginx, Caddy, HAProxy and Apache all write X-Forwarded-For.
+//
+// With no trusted proxy it returns ClientIP.
+func ClientIPFrom(trusted []netip.Prefix) func(*http.Request) string {
+	if len(trusted) == 0 {
+		return ClientIP
+	}
+	trusted = slices.Clone(trusted)
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(r *http.Request) string {
+		hop, ok := parseHop(r.RemoteAddr)
+		if !ok {
+			return ClientIP(r)
+		}
+		if !isTrusted(hop) {
+			return hop.String()
+		}
+		lines := r.Header.Values("X-Forwarded-For")
+		for i := len(lines) - 1; i >= 0; i-- {
+			entries := strings.Split(lines[i], ",")
+			for j := len(entries) - 1; j >= 0; j-- {
+				a, ok := parseHop(strings.TrimSpace(entries[j]))
+				if !ok {
+					return hop.String()
+				}
+				if !isTrusted(a) {
+					return a.String()
+				}
+				hop = a
+			}
+		}
+		return hop.String()
+	}
+}
+
+// parseHop parses an address as RemoteAddr or X-Forwarded-For give it: an
+// IP address, with or without a port ("192.0.2.1:4711", "[2001:db8::1]:4711",
+// "[2001:db8::1]"). The zone is dropped and IPv4-mapped IPv6 becomes IPv4.
+func parseHop(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		host, _, serr := net.SplitHostPort(s)
+		if serr != nil {
+			if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+				return netip.Addr{}, false
+			}
+			host = s[1 : len(s)-1]
+		}
+		if a, err = netip.ParseAddr(host); err != nil {
+			return netip.Addr{}, false
+		}
+	}
+	return a.Unmap().WithZone(""), true
 }
 
 // LimitByIP refuses with 429 the requests of next whose client IP has no
@@ -125,8 +204,15 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // LogRequests logs one line per request (method, redacted path without the
-// query, status, size, duration, client address).
+// query, status, size, duration, peer address).
 func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return LogRequestsFrom(logger, nil, next)
+}
+
+// LogRequestsFrom is LogRequests for a server behind reverse proxies: when
+// clientIP (see ClientIPFrom) finds a client other than the peer, the line
+// also has a "client" field. A nil clientIP is ClientIP.
+func LogRequestsFrom(logger *slog.Logger, clientIP func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusRecorder{ResponseWriter: w}
@@ -138,9 +224,15 @@ func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		if sw.status >= 500 {
 			level = slog.LevelWarn
 		}
-		logger.Log(r.Context(), level, "request", "method", r.Method, "path", RedactPath(r.URL.Path),
+		attrs := []any{"method", r.Method, "path", RedactPath(r.URL.Path),
 			"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond),
-			"remote", r.RemoteAddr)
+			"remote", r.RemoteAddr}
+		if clientIP != nil {
+			if ip := clientIP(r); ip != ClientIP(r) {
+				attrs = append(attrs, "client", ip)
+			}
+		}
+		logger.Log(r.Context(), level, "request", attrs...)
 	})
 }
 

@@ -88,6 +88,7 @@ type Main struct {
 
 	hasher   *password.Hasher
 	idp      *idp.Provider
+	clientIP func(*http.Request) string // set by wireHandlers from http.trusted_proxies
 	server   *http.Server
 	listener net.Listener
 	errc     chan error
@@ -156,7 +157,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = l
 	m.server = &http.Server{
-		Handler:           web.LogRequests(m.Logger, m.Mux),
+		Handler:           web.LogRequestsFrom(m.Logger, m.clientIP, m.Mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

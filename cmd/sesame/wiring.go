@@ -25,6 +25,14 @@ func (m *Main) wireHandlers() error {
 	tokens := &onboarding.Tokens{Key: onboarding.TokenKey(m.MasterKey),
 		ActivateTTL: cfg.Tokens.ActivateTTL, ResetTTL: cfg.Tokens.ResetTTL}
 
+	// Per-IP limits and request logs name the client, read from
+	// X-Forwarded-For when the peer is a trusted reverse proxy.
+	proxies, err := cfg.TrustedProxies()
+	if err != nil {
+		return err
+	}
+	m.clientIP = web.ClientIPFrom(proxies)
+
 	p, err := idp.New(context.Background(), idp.Config{
 		Issuer:       cfg.PublicURL,
 		Store:        m.Store,
@@ -32,6 +40,7 @@ func (m *Main) wireHandlers() error {
 		MasterKey:    m.MasterKey,
 		Logger:       m.Logger.With("component", "idp"),
 		LoginLimiter: web.NewRateLimiter(10, time.Minute, nil),
+		ClientIP:     m.clientIP,
 	})
 	if err != nil {
 		return err
@@ -49,6 +58,7 @@ func (m *Main) wireHandlers() error {
 		Policy:    password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore},
 		Sessions:  p, // activation and reset end every SSO session of the person
 		PublicURL: cfg.PublicURL, Logger: m.Logger.With("component", "web"),
+		ClientIP: m.clientIP,
 	}).Mount(m.Mux)
 	web.StaticHandler{}.Mount(m.Mux)
 

@@ -2,12 +2,14 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Config is sesame's whole configuration. Each field's key tag is its name in
@@ -23,6 +25,7 @@ type Config struct {
 	// Listen is the host:port the HTTP server listens on.
 	Listen string `key:"listen"`
 
+	HTTP     HTTP     `key:"http"`
 	Log      Log      `key:"log"`
 	Store    Store    `key:"store"`
 	Jobs     Jobs     `key:"jobs"`
@@ -32,6 +35,15 @@ type Config struct {
 	Password Password `key:"password"`
 	Mail     Mail     `key:"mail"`
 	LDAP     LDAP     `key:"ldap"`
+}
+
+// HTTP configures how sesame reads requests.
+type HTTP struct {
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For header
+	// names the client: IP addresses and CIDR prefixes separated by commas or
+	// spaces, e.g. "127.0.0.1, 10.0.0.0/8, ::1". Empty means no proxy is
+	// trusted and a request's client is the peer of its connection.
+	TrustedProxies string `key:"trusted_proxies"`
 }
 
 // Log configures the server's logs.
@@ -220,6 +232,55 @@ func (c *Config) Resolve() {
 	}
 }
 
+// TrustedProxies returns http.trusted_proxies as prefixes (an address is a
+// prefix of one address), or an error naming the first entry that is not an
+// IP address or CIDR prefix. It returns nil when no proxy is trusted.
+func (c *Config) TrustedProxies() ([]netip.Prefix, error) {
+	ps, bad := parseProxies(c.HTTP.TrustedProxies)
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("config: http.trusted_proxies: %q is not an IP address or CIDR prefix", bad[0])
+	}
+	return ps, nil
+}
+
+// parseProxies splits a list of addresses and prefixes on commas and spaces
+// and parses each entry; it returns the entries that do not parse apart.
+// IPv4-mapped IPv6 entries are turned into IPv4, as clients' addresses are.
+func parseProxies(s string) (prefixes []netip.Prefix, bad []string) {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	for _, f := range fields {
+		p, err := parseProxy(f)
+		if err != nil {
+			bad = append(bad, f)
+			continue
+		}
+		prefixes = append(prefixes, p)
+	}
+	return prefixes, bad
+}
+
+func parseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q has a zone", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
 // LDAPEnabled reports whether a directory is configured.
 func (c *Config) LDAPEnabled() bool { return c.LDAP.URL != "" }
 
@@ -252,6 +313,9 @@ func (c *Config) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen:     %s (public URL %s)\n", c.Listen, c.PublicURL)
 	fmt.Fprintf(&b, "data dir:   %s\n", c.DataDir)
+	if ps, err := c.TrustedProxies(); err == nil && len(ps) > 0 {
+		fmt.Fprintf(&b, "proxies:    %s (X-Forwarded-For trusted from them)\n", joinPrefixes(ps))
+	}
 	switch c.Store.Driver {
 	case "postgres":
 		fmt.Fprintf(&b, "store:      postgres (%s)\n", redactDSN(c.Store.Postgres.DSN))
@@ -273,6 +337,14 @@ func (c *Config) Summary() string {
 	fmt.Fprintf(&b, "key file:   %s\n", c.Secrets.KeyFile)
 	fmt.Fprintf(&b, "log:        %s, %s\n", c.Log.Format, c.Log.Level)
 	return b.String()
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // redactDSN hides the password of a PostgreSQL connection string.

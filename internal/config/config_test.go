@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -290,6 +291,14 @@ func TestValidate(t *testing.T) {
 				PageSize: 10, Timeout: time.Second, PasswordScheme: "SSHA"}
 		}, []string{"ldap.password_scheme"}},
 		{"ldap off ignores the rest", func(c *config.Config) { c.LDAP.PageSize = -1 }, nil},
+		{"trusted proxies", func(c *config.Config) {
+			c.HTTP.TrustedProxies = "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8\n::ffff:192.168.0.0/112"
+		}, nil},
+		{"trusted proxy garbage", func(c *config.Config) {
+			c.HTTP.TrustedProxies = "127.0.0.1, nginx, 10.0.0.0/33"
+		}, []string{"http.trusted_proxies", "http.trusted_proxies"}},
+		{"trusted proxy everywhere", func(c *config.Config) { c.HTTP.TrustedProxies = "0.0.0.0/0" },
+			[]string{"http.trusted_proxies"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -300,6 +309,51 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("problems = %v, want keys %v", err, tc.keys)
 			}
 		})
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("SESAME_HTTP_TRUSTED_PROXIES", "127.0.0.1 ::1, 10.1.2.3/8,::ffff:172.16.0.1")
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := cfg.TrustedProxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128"),
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.1/32")}
+	if !slices.Equal(ps, want) {
+		t.Fatalf("TrustedProxies = %v, want %v", ps, want)
+	}
+	if s := cfg.Summary(); !strings.Contains(s, "127.0.0.1/32, ::1/128, 10.0.0.0/8") {
+		t.Errorf("summary does not show the proxies:\n%s", s)
+	}
+
+	// The default trusts no proxy.
+	if ps, err := config.Default().TrustedProxies(); ps != nil || err != nil {
+		t.Fatalf("default TrustedProxies = %v, %v", ps, err)
+	}
+
+	// A bad entry in the environment is reported under the key, like any
+	// value that has the right type but is wrong.
+	t.Setenv("SESAME_HTTP_TRUSTED_PROXIES", "127.0.0.1, fe80::1%eth0")
+	_, err = config.Load("")
+	if ps := config.Problems(err); len(ps) != 1 || ps[0].Key != "http.trusted_proxies" ||
+		!strings.Contains(ps[0].Message, `"fe80::1%eth0"`) {
+		t.Fatalf("problems = %v", ps)
+	}
+	// In the file, the key sits in the http section; a list is refused.
+	clearEnv(t)
+	cfg, err = config.Load(writeFile(t, "http:\n  trusted_proxies: 192.0.2.10\n"))
+	if err != nil || cfg.HTTP.TrustedProxies != "192.0.2.10" {
+		t.Fatalf("file: %v, %+v", err, cfg.HTTP)
+	}
+	_, err = config.Load(writeFile(t, "http:\n  trusted_proxies: [192.0.2.10]\n"))
+	if ps := config.Problems(err); len(ps) != 1 || ps[0].Key != "http.trusted_proxies" {
+		t.Fatalf("list: problems = %v", ps)
 	}
 }
 

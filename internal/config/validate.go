@@ -61,6 +61,8 @@ func (c *Config) problems() problems {
 		}
 	}
 
+	checkProxies(&ps, c.HTTP.TrustedProxies)
+
 	oneOf("log.format", c.Log.Format, "text", "json")
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 
@@ -118,6 +120,21 @@ func checkPublicURL(ps *problems, s string) {
 		ps.add("public_url", "%q must not have a query", s)
 	case u.Fragment != "":
 		ps.add("public_url", "%q must not have a fragment", s)
+	}
+}
+
+// checkProxies reports every entry of http.trusted_proxies that does not
+// parse, and a prefix that trusts every address (any client could then name
+// itself).
+func checkProxies(ps *problems, s string) {
+	prefixes, bad := parseProxies(s)
+	for _, b := range bad {
+		ps.add("http.trusted_proxies", "%q is not an IP address or CIDR prefix such as 10.0.0.0/8", b)
+	}
+	for _, p := range prefixes {
+		if p.Bits() == 0 {
+			ps.add("http.trusted_proxies", "%s trusts every address: any client could choose the address it is limited by", p)
+		}
 	}
 }
 
