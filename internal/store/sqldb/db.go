@@ -22,6 +22,9 @@ type DB struct {
 	sql     *sql.DB
 	dialect *Dialect
 	clock   func() time.Time
+	// writer, for a SingleWriter engine, is held by the transaction or
+	// statement that writes; nil otherwise.
+	writer chan struct{}
 }
 
 var _ store.Store = (*DB)(nil)
@@ -33,8 +36,27 @@ func New(db *sql.DB, d *Dialect, now func() time.Time) *DB {
 		now = time.Now
 	}
 	s := &DB{sql: db, dialect: d, clock: now}
+	if d.SingleWriter {
+		s.writer = make(chan struct{}, 1)
+	}
 	s.Tx = Tx{db: s}
 	return s
+}
+
+// lockWriter waits for the writer's turn on a SingleWriter engine and
+// returns its release. Transactions of this process thus queue in Go
+// rather than on the database lock; other processes (the CLI beside the
+// server) still meet the engine's busy timeout.
+func (db *DB) lockWriter(ctx context.Context) (func(), error) {
+	if db.writer == nil {
+		return func() {}, nil
+	}
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sqldb: waiting to write: %w", ctx.Err())
+	}
 }
 
 // SQL returns the underlying handle (for tests and tools).
@@ -85,6 +107,11 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func (db *DB) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	unlock, err := db.lockWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	stx, err := db.sql.BeginTx(ctx, db.dialect.TxOptions)
 	if err != nil {
 		return fmt.Errorf("sqldb: begin: %w", err)
@@ -142,6 +169,19 @@ func (t *Tx) single(ctx context.Context, fn func(e *ex) error) error {
 		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true})
 	}
 	return fn(&ex{q: t.db.sql, d: t.db.dialect, db: t.db})
+}
+
+// singleWrite is single for a statement that writes: outside InTx it waits
+// for the writer's turn (see DB.lockWriter).
+func (t *Tx) singleWrite(ctx context.Context, fn func(e *ex) error) error {
+	if t.tx == nil {
+		unlock, err := t.db.lockWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	return t.single(ctx, fn)
 }
 
 // one reads the single row query selects by arg, with scan, in the

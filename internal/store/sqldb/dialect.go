@@ -35,6 +35,11 @@ type Dialect struct {
 	// IsRetryable reports a serialization failure or deadlock (or a busy
 	// database) after which the whole transaction may be run again.
 	IsRetryable func(error) bool
+	// SingleWriter says the engine runs one write transaction at a time
+	// (SQLite): the store then queues its writers on a mutex instead of
+	// letting them collide on the database lock, whose busy handler sleeps
+	// for milliseconds while a core could work.
+	SingleWriter bool
 	// MigrationsTable is the CREATE TABLE IF NOT EXISTS statement of the
 	// schema_migrations table.
 	MigrationsTable string

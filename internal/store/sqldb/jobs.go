@@ -86,7 +86,7 @@ func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, 
 	leaseUntil := norm(now.Add(r.Lease))
 	lease := newID()
 	var out []store.Job
-	err := t.single(ctx, func(e *ex) error {
+	err := t.singleWrite(ctx, func(e *ex) error {
 		args := []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now),
 			string(store.JobPending), e.tv(now), string(store.JobRunning), e.tv(now)}
 		kinds := ""
@@ -120,7 +120,7 @@ func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, 
 // whether it needs a serializable transaction anyway).
 func (t *Tx) finish(ctx context.Context, serializable bool, what string, id int64, leaseID string, set string, args ...any) error {
 	now := t.db.now()
-	do := t.single
+	do := t.singleWrite
 	if serializable {
 		do = t.run
 	}

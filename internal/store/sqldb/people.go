@@ -209,7 +209,7 @@ func (t *Tx) PutMembership(ctx context.Context, m store.Membership) error {
 
 // DeleteMembership removes a membership; ErrNotFound when there was none.
 func (t *Tx) DeleteMembership(ctx context.Context, personID, structureID string) error {
-	return t.single(ctx, func(e *ex) error {
+	return t.singleWrite(ctx, func(e *ex) error {
 		res, err := e.exec(ctx, "DELETE FROM memberships WHERE person_id = ? AND structure_id = ?", personID, structureID)
 		if err == nil {
 			err = mustAffect(res)
@@ -271,7 +271,7 @@ func (t *Tx) PutGrant(ctx context.Context, g store.Grant) error {
 
 // DeleteGrant removes a grant; ErrNotFound when there was none.
 func (t *Tx) DeleteGrant(ctx context.Context, personID, serviceID string) error {
-	return t.single(ctx, func(e *ex) error {
+	return t.singleWrite(ctx, func(e *ex) error {
 		res, err := e.exec(ctx, "DELETE FROM grants WHERE person_id = ? AND service_id = ?", personID, serviceID)
 		if err == nil {
 			err = mustAffect(res)

@@ -54,7 +54,7 @@ func (t *Tx) GetToken(ctx context.Context, hash []byte) (store.Token, error) {
 // returned with ErrTokenUsed and ErrTokenExpired.
 func (t *Tx) ConsumeToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, now time.Time) (store.Token, error) {
 	var v store.Token
-	err := t.single(ctx, func(e *ex) error {
+	err := t.singleWrite(ctx, func(e *ex) error {
 		var err error
 		v, err = scanToken(e.row(ctx, `UPDATE tokens SET used_at = ?
 			WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?

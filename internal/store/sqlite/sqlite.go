@@ -31,7 +31,8 @@ var _ store.Store = (*DB)(nil)
 
 // dialect is SQLite's share of the SQL.
 var dialect = &sqldb.Dialect{
-	Name: "sqlite",
+	Name:         "sqlite",
+	SingleWriter: true,
 	IsUnique: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -184,5 +185,66 @@ func TestTransactionsAreImmediate(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Writers of one process queue on the store's writer mutex: while a
+// transaction is open, another waits (and gives up with its context), and
+// many concurrent writers all succeed without meeting SQLITE_BUSY.
+func TestWritersQueue(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, nil)
+	s := store.Structure{Slug: "le-beta", Name: "Le Bêta", Contact: "c@le-beta.example"}
+	if err := db.CreateStructure(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+	// Reads go on while the writer holds its turn (WAL).
+	if _, err := db.GetStructure(ctx, s.ID); err != nil {
+		t.Fatalf("a read waited for the writer: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	err := db.InTx(short, func(ctx context.Context, tx store.Tx) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second writer while one is open: %v, want its context's deadline", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				p := store.Person{Username: fmt.Sprintf("p%d.%d", g, i), Email: fmt.Sprintf("p%d.%d@x.example", g, i),
+					GivenName: "P", FamilyName: "Q", DisplayName: "P Q", Language: "fr", State: store.StateInvited}
+				if err := db.CreatePerson(ctx, &p); err != nil {
+					errs <- err
+					return
+				}
+				if err := db.DeleteMembership(ctx, p.ID, s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
