@@ -2,10 +2,16 @@ package idp
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"sesame/internal/password"
 	"sesame/internal/store"
@@ -66,22 +72,26 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
 
-// BenchmarkLogin measures password logins over HTTP with sesame's real
-// argon2id parameters (m=19 MiB, t=2, p=1): form post, lookup, verify, new
-// SSO session, access check, code. Compare with BenchmarkArgon2idVerify.
-func BenchmarkLogin(b *testing.B) {
+// realPasswordFixture is a fixture whose hasher has sesame's real argon2id
+// parameters (m=19 MiB, t=2, p=1), with alice's password hashed by them.
+func realPasswordFixture(b *testing.B) *fixture {
 	f := newFixture(b, func(c *Config) { c.Hasher = password.NewHasher(password.DefaultParams(), 0) })
 	ctx := context.Background()
-	real := password.NewHasher(password.DefaultParams(), 0)
-	hash, err := real.Hash(ctx, testPassword)
+	hash, err := f.p.cfg.Hasher.Hash(ctx, testPassword)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if _, err := f.st.UpdatePerson(ctx, f.alice.ID, func(p *store.Person) error { p.PasswordHash = hash; return nil }); err != nil {
 		b.Fatal(err)
 	}
-	browserID := randomID(32)
-	ids := make([]string, b.N)
+	return f
+}
+
+// loginRequests stores n pending authorization requests of one browser, so
+// that each can be answered by one password login.
+func (f *fixture) loginRequests(b *testing.B, n int, browserID string) []string {
+	ctx := context.Background()
+	ids := make([]string, n)
 	for i := range ids {
 		ar := store.AuthRequest{ID: randomID(32), ClientID: f.gen.ClientID, RedirectURI: genRedirect, Scopes: []string{"openid"},
 			ResponseType: "code", MaxAge: -1, BrowserHash: sha(browserID), ExpiresAt: f.clock.Now().Add(f.p.cfg.AuthRequestTTL)}
@@ -90,33 +100,132 @@ func BenchmarkLogin(b *testing.B) {
 		}
 		ids[i] = ar.ID
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+	return ids
+}
+
+// postLogin posts the login form for request id and returns the status.
+func (f *fixture) postLogin(client *http.Client, browserID, id string) (int, error) {
+	form := url.Values{"req": {id}, "username": {"alice.martin"}, "password": {testPassword}}
+	req, _ := http.NewRequest(http.MethodPost, f.issuer+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: browserCookie, Value: browserID})
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func noRedirectClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// BenchmarkLogin measures password logins over HTTP with sesame's real
+// argon2id parameters: form post, lookup, verify, new SSO session, access
+// check, code. Compare with BenchmarkArgon2idVerify. Twice as many clients
+// as hash slots keep the slots busy while others wait on the store, as a
+// server's many visitors do.
+func BenchmarkLogin(b *testing.B) {
+	f := realPasswordFixture(b)
+	browserID := randomID(32)
+	ids := f.loginRequests(b, b.N, browserID)
+	client := noRedirectClient()
+	var next atomic.Int64
+	b.SetParallelism(2)
 	b.ResetTimer()
-	var i int64
-	mu := make(chan struct{}, 1)
-	mu <- struct{}{}
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			<-mu
-			id := ids[i]
-			i++
-			mu <- struct{}{}
-			form := url.Values{"req": {id}, "username": {"alice.martin"}, "password": {testPassword}}
-			req, _ := http.NewRequest(http.MethodPost, f.issuer+"/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.AddCookie(&http.Cookie{Name: browserCookie, Value: browserID})
-			resp, err := client.Do(req)
+			status, err := f.postLogin(client, browserID, ids[next.Add(1)-1])
 			if err != nil {
 				b.Fatal(err)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusFound {
-				b.Fatalf("status %d", resp.StatusCode)
+			if status != http.StatusFound {
+				b.Fatalf("status %d", status)
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
+}
+
+// BenchmarkMetadataUnderLogins measures the latency of JWKS and discovery
+// requests (alternating, one at a time) on an idle provider, then while
+// password logins keep every core busy, in the same run; both are served
+// from bytes prepared in memory. -benchtime 500x gives 500 requests per
+// phase.
+func BenchmarkMetadataUnderLogins(b *testing.B) {
+	f := realPasswordFixture(b)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	paths := []string{f.issuer + "/jwks", f.issuer + "/.well-known/openid-configuration"}
+	phase := func() []time.Duration {
+		lat := make([]time.Duration, b.N)
+		for i := range lat {
+			start := time.Now()
+			resp, err := client.Get(paths[i%2])
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+			lat[i] = time.Since(start)
+		}
+		slices.Sort(lat)
+		return lat
+	}
+	pct := func(lat []time.Duration, q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds())
+	}
+	b.ResetTimer()
+	idle := phase()
+
+	// Logins from 2 x GOMAXPROCS clients, until the loaded phase ends.
+	browserID := randomID(32)
+	b.StopTimer()
+	ids := f.loginRequests(b, 4000, browserID)
+	b.StartTimer()
+	loginClient := noRedirectClient()
+	var next, logins atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 * runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := next.Add(1) - 1
+				if i >= int64(len(ids)) {
+					return
+				}
+				if status, err := f.postLogin(loginClient, browserID, ids[i]); err == nil && status == http.StatusFound {
+					logins.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // every hash slot busy
+	start, before := time.Now(), logins.Load()
+	loaded := phase()
+	rate := float64(logins.Load()-before) / time.Since(start).Seconds()
+	close(stop)
+	wg.Wait()
+	if rate == 0 {
+		b.Fatal("no login completed during the loaded phase")
+	}
+	b.ReportMetric(pct(idle, 0.5), "idle-p50-µs")
+	b.ReportMetric(pct(idle, 0.99), "idle-p99-µs")
+	b.ReportMetric(pct(loaded, 0.5), "loaded-p50-µs")
+	b.ReportMetric(pct(loaded, 0.99), "loaded-p99-µs")
+	b.ReportMetric(rate, "logins/s")
 }
 
 // BenchmarkArgon2idVerify is the raw hash rate on the same machine, with

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
@@ -59,5 +60,28 @@ func TestLoginPageOffersANextStep(t *testing.T) {
 	res := f.browser().get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
 	if !res.isLoginForm() || !strings.Contains(res.body, `href="forgot"`) {
 		t.Fatalf("login page without a link to /forgot: %d %.300s", res.status, res.body)
+	}
+}
+
+// Discovery and the JWKS are answered from memory: they still work with
+// the store closed, so no request reads the database.
+func TestMetadataNeedsNoStore(t *testing.T) {
+	f := newFixture(t)
+	if err := f.st.(interface{ Close() error }).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.GetStructure(context.Background(), f.structure.ID); err == nil {
+		t.Fatal("the store still answers after Close")
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/jwks"} {
+		resp, err := http.Get(f.issuer + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !json.Valid(body) || len(body) < 100 {
+			t.Errorf("%s with the store closed: %d %.200s", path, resp.StatusCode, body)
+		}
 	}
 }
