@@ -18,4 +18,9 @@
 // its own dictionary. Each refusal is a Problem carrying a plain, helpful
 // sentence in French and in English. Passwords are never truncated: long
 // passphrases of any characters, up to MaxLength runes, are hashed whole.
+//
+// The policy costs nothing until it is used: the embedded lists and zxcvbn's
+// dictionaries (together about 9 MiB of live heap, some 45 ms of work) are
+// built by the first Check, not when the program starts. zxcvbn is a copy of
+// github.com/trustelem/zxcvbn in internal/third_party/zxcvbn for that reason.
 package password

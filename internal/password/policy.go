@@ -10,8 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/trustelem/zxcvbn"
-	"github.com/trustelem/zxcvbn/match"
+	"sesame/internal/third_party/zxcvbn"
+	"sesame/internal/third_party/zxcvbn/match"
 )
 
 // Policy defaults and limits.
