@@ -150,6 +150,64 @@ func BenchmarkLogin(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
 }
 
+// BenchmarkLoginVsArgon2id interleaves, in one process, rounds of raw
+// argon2id verifications (GOMAXPROCS at a time, as many as the hash slots)
+// and rounds of password logins over HTTP (twice as many clients), 20 of
+// each per round, so that the drift of a shared machine falls on both
+// alike; it reports both rates and their ratio. b.N is the number of
+// logins (and of raw verifications).
+func BenchmarkLoginVsArgon2id(b *testing.B) {
+	f := realPasswordFixture(b)
+	ctx := context.Background()
+	hash, err := f.p.cfg.Hasher.Hash(ctx, testPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	browserID := randomID(32)
+	ids := f.loginRequests(b, b.N, browserID)
+	client := noRedirectClient()
+	const round = 20
+	run := func(n, workers int, one func(i int)) time.Duration {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= n {
+						return
+					}
+					one(i)
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	procs := runtime.GOMAXPROCS(0)
+	var raw, login time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += round {
+		n := min(round, b.N-done)
+		raw += run(n, procs, func(int) {
+			if ok, err := f.p.cfg.Hasher.Verify(ctx, hash, testPassword); !ok || err != nil {
+				b.Error(ok, err)
+			}
+		})
+		login += run(n, 2*procs, func(i int) {
+			if status, err := f.postLogin(client, browserID, ids[done+i]); err != nil || status != http.StatusFound {
+				b.Error(status, err)
+			}
+		})
+	}
+	b.ReportMetric(float64(b.N)/raw.Seconds(), "hashes/s")
+	b.ReportMetric(float64(b.N)/login.Seconds(), "logins/s")
+	b.ReportMetric(raw.Seconds()/login.Seconds(), "login/raw")
+}
+
 // BenchmarkMetadataUnderLogins measures the latency of JWKS and discovery
 // requests (alternating, one at a time) on an idle provider, then while
 // password logins keep every core busy, in the same run; both are served
