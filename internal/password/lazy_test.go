@@ -44,7 +44,7 @@ func liveHeap() int64 {
 // firstCheckChild runs in the fresh process: nothing has called Check yet.
 func firstCheckChild(path string) int {
 	const plain = "Le chat de ma grand-mère dort toujours près du radiateur"
-	r := firstCheckReport{ListsBefore: commonSet != nil, DictsBefore: matching.DictionariesLoaded()}
+	r := firstCheckReport{ListsBefore: dictionariesLoaded(), DictsBefore: matching.DictionariesLoaded()}
 	r.HeapBefore = liveHeap()
 	start := time.Now()
 	p := DefaultPolicy().Check(plain, person...)
@@ -55,7 +55,7 @@ func firstCheckChild(path string) int {
 	start = time.Now()
 	DefaultPolicy().Check(plain, person...)
 	r.Second = time.Since(start)
-	r.ListsAfter, r.DictsAfter = commonSet != nil, matching.DictionariesLoaded()
+	r.ListsAfter, r.DictsAfter = dictionariesLoaded(), matching.DictionariesLoaded()
 	r.HeapAfter = liveHeap()
 	b, err := json.Marshal(r)
 	if err == nil {
@@ -131,4 +131,48 @@ func BenchmarkPolicyFirstCheck(b *testing.B) {
 	b.ReportMetric(float64(first.Microseconds())/1000/float64(n), "ms/first-check")
 	b.ReportMetric(float64(second.Microseconds())/1000/float64(n), "ms/second-check")
 	b.ReportMetric(float64(heap)/(1<<20)/float64(n), "MiB-live-after-first")
+}
+
+// After DictionaryIdle without a Check, both sets of dictionaries are
+// dropped and their memory is handed back; the next Check builds them
+// again and judges as before.
+func TestDictionariesReleasedWhenIdle(t *testing.T) {
+	setIdle := func(d time.Duration) {
+		listsMu.Lock()
+		DictionaryIdle = d
+		listsMu.Unlock()
+	}
+	old := DictionaryIdle
+	setIdle(100 * time.Millisecond)
+	t.Cleanup(func() { setIdle(old) })
+	const plain = "Le chat de ma grand-mère dort toujours près du radiateur"
+	if p := DefaultPolicy().Check(plain, person...); p != nil {
+		t.Fatal(p.EN)
+	}
+	if !dictionariesLoaded() || !matching.DictionariesLoaded() {
+		t.Fatal("a Check did not build the dictionaries")
+	}
+	loaded := liveHeap()
+	deadline := time.Now().Add(5 * time.Second)
+	for dictionariesLoaded() || matching.DictionariesLoaded() {
+		if time.Now().After(deadline) {
+			t.Fatal("the dictionaries are still loaded 5 s after the last Check")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	released := liveHeap()
+	t.Logf("live heap %.1f MiB with the dictionaries, %.1f MiB after their release",
+		float64(loaded)/(1<<20), float64(released)/(1<<20))
+	if loaded-released < 5<<20 {
+		t.Errorf("releasing the dictionaries freed %.1f MiB; want more than 5", float64(loaded-released)/(1<<20))
+	}
+	if p := DefaultPolicy().Check(plain, person...); p != nil {
+		t.Errorf("after a release, the passphrase: %s", p.EN)
+	}
+	if !dictionariesLoaded() || !matching.DictionariesLoaded() {
+		t.Error("the Check after a release did not build the dictionaries again")
+	}
+	if p := DefaultPolicy().Check("motdepasse123", person...); p != problemCommon {
+		t.Errorf("after a release, a common password: %v", p)
+	}
 }

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"embed"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"sesame/internal/third_party/zxcvbn"
 	"sesame/internal/third_party/zxcvbn/match"
+	"sesame/internal/third_party/zxcvbn/matching"
 )
 
 // Policy defaults and limits.
@@ -133,11 +136,12 @@ func (p Policy) Check(plain string, userInputs ...string) *Problem {
 	if inputs.covers(plain) {
 		return problemPersonal
 	}
+	lists := currentLists()
 	for _, v := range variants(plain) {
 		if inputs.set[v] {
 			return problemPersonal
 		}
-		if isCommon(v) {
+		if _, ok := lists.common[v]; ok {
 			return problemCommon
 		}
 	}
@@ -145,7 +149,7 @@ func (p Policy) Check(plain string, userInputs ...string) *Problem {
 	if n > scoredRunes {
 		scored = string([]rune(plain)[:scoredRunes])
 	}
-	res := zxcvbn.PasswordStrength(scored, inputs.withFrench())
+	res := zxcvbn.PasswordStrength(scored, inputs.withFrench(lists.frenchRank))
 	if res.Score >= minScore {
 		return nil
 	}
@@ -225,8 +229,7 @@ func (u userInputSet) covers(plain string) bool {
 // (ranks 1..n), then the French words and names. zxcvbn keeps the last rank
 // of a repeated word, so the person's own words are left out of the French
 // part.
-func (u userInputSet) withFrench() []string {
-	fr := frenchWords()
+func (u userInputSet) withFrench(fr []string) []string {
 	out := make([]string, 0, len(u.list)+len(fr))
 	out = append(out, u.list...)
 	for _, w := range fr {
@@ -349,16 +352,62 @@ var accentFolder = strings.NewReplacer(
 //go:embed lists/*.txt
 var listFS embed.FS
 
-// The embedded lists, loaded once on first use.
+// wordLists are the embedded lists, as Check uses them.
+type wordLists struct {
+	common     map[string]struct{}
+	frenchRank []string // French words and names for zxcvbn, most frequent first
+	words      int      // lines read
+}
+
+// The dictionaries (the embedded lists and zxcvbn's) are built on the
+// first Check and dropped after DictionaryIdle without one: about 9 MiB
+// live, needed only while people choose passwords (an activation wave),
+// then given back so that an idle server stays small.
 var (
-	listsOnce   sync.Once
-	commonSet   map[string]struct{}
-	frenchRank  []string // French words and names for zxcvbn, most frequent first
-	listsLoaded int
+	listsMu     sync.Mutex
+	lists       *wordLists
+	idleRelease *time.Timer
 )
 
-func loadLists() {
-	commonSet = make(map[string]struct{}, 100000)
+// DictionaryIdle is how long the dictionaries stay in memory after the
+// last Check.
+var DictionaryIdle = 10 * time.Minute
+
+// currentLists returns the lists, building them if needed, and pushes
+// their release back.
+func currentLists() *wordLists {
+	listsMu.Lock()
+	defer listsMu.Unlock()
+	if lists == nil {
+		lists = loadLists()
+	}
+	if idleRelease == nil {
+		idleRelease = time.AfterFunc(DictionaryIdle, releaseDictionaries)
+	} else {
+		idleRelease.Reset(DictionaryIdle)
+	}
+	return lists
+}
+
+// dictionariesLoaded reports whether the embedded lists are built.
+func dictionariesLoaded() bool {
+	listsMu.Lock()
+	defer listsMu.Unlock()
+	return lists != nil
+}
+
+// releaseDictionaries drops both sets of dictionaries and hands the memory
+// back to the system. A Check in progress keeps what it holds.
+func releaseDictionaries() {
+	listsMu.Lock()
+	lists = nil
+	listsMu.Unlock()
+	matching.ReleaseDictionaries()
+	debug.FreeOSMemory()
+}
+
+func loadLists() *wordLists {
+	l := &wordLists{common: make(map[string]struct{}, 100000)}
 	for _, name := range []string{"passwords.txt", "fr-common-words.txt", "fr-firstnames.txt", "fr-lastnames.txt"} {
 		f, err := listFS.Open("lists/" + name)
 		if err != nil {
@@ -370,38 +419,28 @@ func loadLists() {
 			if w == "" {
 				continue
 			}
-			listsLoaded++
+			l.words++
 			if name == "passwords.txt" {
-				commonSet[w] = struct{}{}
+				l.common[w] = struct{}{}
 				continue
 			}
 			// Only words long enough to be a password on their own are
 			// refused whole; every word helps zxcvbn spot combinations.
 			if utf8.RuneCountInString(w) >= 6 {
-				commonSet[w] = struct{}{}
+				l.common[w] = struct{}{}
 				if f := foldAccents(w); f != w {
-					commonSet[f] = struct{}{}
+					l.common[f] = struct{}{}
 				}
 			}
-			if name != "fr-common-words.txt" || len(frenchRank) < frenchWordsForZxcvbn {
-				frenchRank = append(frenchRank, w)
+			if name != "fr-common-words.txt" || len(l.frenchRank) < frenchWordsForZxcvbn {
+				l.frenchRank = append(l.frenchRank, w)
 			}
 		}
 		f.Close()
 	}
+	return l
 }
 
 // frenchWordsForZxcvbn bounds how many French common words are handed to
 // zxcvbn on each check (it builds a map of them every call).
 const frenchWordsForZxcvbn = 10000
-
-func isCommon(v string) bool {
-	listsOnce.Do(loadLists)
-	_, ok := commonSet[v]
-	return ok
-}
-
-func frenchWords() []string {
-	listsOnce.Do(loadLists)
-	return frenchRank
-}

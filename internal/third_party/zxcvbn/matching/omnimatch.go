@@ -6,7 +6,6 @@ import (
 	"sesame/internal/third_party/zxcvbn/frequency"
 	"sesame/internal/third_party/zxcvbn/match"
 	"sync"
-	"sync/atomic"
 )
 
 func Omnimatch(password string, userInputs []string) (matches []*match.Match) {
@@ -32,26 +31,37 @@ func Omnimatch(password string, userInputs []string) (matches []*match.Match) {
 
 // sesame: the ranked dictionaries were built at package initialisation
 // (10 MB allocated, 4.7 MiB of maps kept live); they are now built by the
-// first Omnimatch.
+// first Omnimatch, and ReleaseDictionaries lets them go.
 var (
-	defaultDictionnariesOnce   sync.Once
-	defaultDictionnariesLoaded atomic.Bool
-	defaultRankedDictionnaries dictionaryMatch
+	defaultDictionnariesMu     sync.Mutex
+	defaultRankedDictionnaries *dictionaryMatch
 )
 
 func defaultDictionnaries() dictionaryMatch {
-	defaultDictionnariesOnce.Do(func() {
-		defaultRankedDictionnaries = loadDefaultDictionnaries()
-		defaultDictionnariesLoaded.Store(true)
-	})
-	return defaultRankedDictionnaries
+	defaultDictionnariesMu.Lock()
+	defer defaultDictionnariesMu.Unlock()
+	if defaultRankedDictionnaries == nil {
+		d := loadDefaultDictionnaries()
+		defaultRankedDictionnaries = &d
+	}
+	return *defaultRankedDictionnaries
 }
 
-// DictionariesLoaded reports whether the ranked frequency dictionaries have
-// been built, which happens on the first call of Omnimatch (sesame addition,
-// for tests).
+// DictionariesLoaded reports whether the ranked frequency dictionaries are
+// built, which the first call of Omnimatch does (sesame addition).
 func DictionariesLoaded() bool {
-	return defaultDictionnariesLoaded.Load()
+	defaultDictionnariesMu.Lock()
+	defer defaultDictionnariesMu.Unlock()
+	return defaultRankedDictionnaries != nil
+}
+
+// ReleaseDictionaries drops the ranked frequency dictionaries; the next
+// Omnimatch builds them again. A running Omnimatch keeps its own reference
+// (sesame addition).
+func ReleaseDictionaries() {
+	defaultDictionnariesMu.Lock()
+	defer defaultDictionnariesMu.Unlock()
+	defaultRankedDictionnaries = nil
 }
 
 var (
