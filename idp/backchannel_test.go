@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -123,5 +124,47 @@ func TestBackchannelLogoutOnlyForRegisteredClients(t *testing.T) {
 	}
 	if js := f.backchannelJobs(""); len(js) != 0 {
 		t.Fatalf("jobs queued for a client without a back-channel URI: %+v", js)
+	}
+}
+
+// A person disabled by an import (which queues oidc.end-sessions) loses
+// their sessions and tokens, and the services are told; a person enabled
+// again before the job runs keeps theirs.
+func TestEndSessionsJob(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	queue := func() {
+		t.Helper()
+		b, _ := json.Marshal(jobs.PersonRef{PersonID: f.alice.ID})
+		if _, err := f.st.EnqueueJob(ctx, &store.Job{Kind: jobs.KindOIDCEndSessions,
+			DedupeKey: jobs.DedupeOIDCEndSessions(f.alice.ID), Payload: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setState := func(s store.PersonState) {
+		t.Helper()
+		if _, err := f.st.UpdatePerson(ctx, f.alice.ID, func(p *store.Person) error { p.State = s; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Still active when the job runs: nothing ends.
+	b := f.loggedIn()
+	queue()
+	f.deliver()
+	if res := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))); res.isLoginForm() {
+		t.Fatal("the session of a person who is active again was ended")
+	}
+
+	// Disabled: the session is gone and the generic client is told.
+	setState(store.StateDisabled)
+	queue()
+	f.deliver()
+	setState(store.StateActive) // even enabled again, the old session stays ended
+	if res := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))); !res.isLoginForm() {
+		t.Fatalf("the disabled person's session survived: %d %v", res.status, res.location)
+	}
+	if got := f.bc.all(); len(got) != 1 {
+		t.Fatalf("%d back-channel logouts, want 1", len(got))
 	}
 }

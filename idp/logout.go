@@ -224,9 +224,31 @@ func queueBackchannel(ctx context.Context, tx store.Tx, ended []store.SSOSession
 	return nil
 }
 
-// Register registers the provider's job handlers (back-channel logout) on r.
+// Register registers the provider's job handlers (back-channel logout, end
+// of a disabled person's sessions) on r.
 func (p *Provider) Register(r *jobs.Runner) {
 	r.Handle(jobs.KindOIDCBackchannelLogout, p.deliverBackchannel)
+	r.Handle(jobs.KindOIDCEndSessions, p.endSessionsJob)
+}
+
+// endSessionsJob ends the sessions of a person disabled elsewhere (an
+// import). A person enabled again since keeps their new sessions.
+func (p *Provider) endSessionsJob(ctx context.Context, j store.Job) error {
+	var ref jobs.PersonRef
+	if err := json.Unmarshal(j.Payload, &ref); err != nil {
+		return jobs.Permanent(fmt.Errorf("idp: end-sessions payload: %w", err))
+	}
+	person, err := p.st.GetPerson(ctx, ref.PersonID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if person.State != store.StateDisabled {
+		return nil
+	}
+	return p.EndAllSessions(ctx, person.ID)
 }
 
 // deliverBackchannel posts one logout token, signed now (so a retry carries

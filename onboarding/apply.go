@@ -240,12 +240,22 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 		}
 	case pr.fields:
 		want := *p
+		disabled := false
 		if _, err := tx.UpdatePerson(ctx, p.ID, func(x *store.Person) error {
+			disabled = x.State != store.StateDisabled && want.State == store.StateDisabled
 			x.GivenName, x.FamilyName, x.DisplayName = want.GivenName, want.FamilyName, want.DisplayName
 			x.Language, x.Quota, x.State = want.Language, want.Quota, want.State
 			return nil
 		}); err != nil {
 			return fmt.Errorf("update person: %w", err)
+		}
+		if disabled {
+			// Their sessions end everywhere, and the services are told.
+			payload, _ := json.Marshal(jobs.PersonRef{PersonID: p.ID})
+			if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindOIDCEndSessions,
+				DedupeKey: jobs.DedupeOIDCEndSessions(p.ID), Payload: payload}); err != nil {
+				return fmt.Errorf("enqueue %s: %w", jobs.KindOIDCEndSessions, err)
+			}
 		}
 	}
 	if pr.leaves {

@@ -340,6 +340,12 @@ func TestImportSyncDisables(t *testing.T) {
 		if g := grantsOf(t, st, only.ID); len(g) != 0 {
 			t.Errorf("only keeps grants %v", g)
 		}
+		// The provider is asked to end the disabled person's sessions (and
+		// only theirs: both keeps beta's services).
+		if js, _ := st.ListJobs(ctx, store.JobFilter{Kind: jobs.KindOIDCEndSessions}); len(js) != 1 ||
+			!strings.Contains(string(js[0].Payload), only.ID) {
+			t.Errorf("end-sessions jobs after the sync: %+v", js)
+		}
 		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: both.ID}); len(ms) != 1 || ms[0].StructureID != b.structure.ID {
 			t.Errorf("both memberships = %+v", ms)
 		}

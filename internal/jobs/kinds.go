@@ -28,6 +28,11 @@ const (
 	// ended (OpenID Connect Back-Channel Logout): the logout token is signed
 	// when the job runs. Payload: BackchannelLogout.
 	KindOIDCBackchannelLogout = "oidc.backchannel-logout"
+	// KindOIDCEndSessions ends every single sign-on session of a person who
+	// was disabled, revokes their tokens and queues the back-channel
+	// logouts (the producer, e.g. an import, cannot reach the provider).
+	// Payload: PersonRef. Dedupe key: DedupeOIDCEndSessions(id).
+	KindOIDCEndSessions = "oidc.end-sessions"
 )
 
 // PersonRef names a person.
@@ -68,6 +73,9 @@ type BackchannelLogout struct {
 // DedupeLDAPPerson is the dedupe key of KindLDAPPerson jobs: while one is
 // pending, another change to the same person needs no second job.
 func DedupeLDAPPerson(personID string) string { return KindLDAPPerson + ":" + personID }
+
+// DedupeOIDCEndSessions is the dedupe key of KindOIDCEndSessions jobs.
+func DedupeOIDCEndSessions(personID string) string { return KindOIDCEndSessions + ":" + personID }
 
 // DedupeLDAPStructure is the dedupe key of KindLDAPStructure jobs.
 func DedupeLDAPStructure(structureID string) string { return KindLDAPStructure + ":" + structureID }
