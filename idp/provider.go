@@ -46,7 +46,8 @@ type Config struct {
 	RSABits int
 	// LoginLimiter, when set, bounds password attempts per client IP and
 	// per account (web.RateLimiter fits). ClientIP names the client of a
-	// request; default: the host of RemoteAddr.
+	// request (web.ClientIPFrom reads X-Forwarded-For from trusted
+	// proxies); default: the host of RemoteAddr.
 	LoginLimiter Limiter
 	ClientIP     func(*http.Request) string
 }
