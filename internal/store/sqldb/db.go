@@ -84,7 +84,11 @@ func (db *DB) now() time.Time { return norm(db.clock()) }
 // after a short jittered pause). fn must not call InTx itself.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
 	return db.inTx(ctx, func(stx *sql.Tx) error {
-		return fn(ctx, &Tx{db: db, tx: stx})
+		t := &Tx{db: db, tx: stx}
+		if db.dialect.PrepareInTx {
+			t.stmts = map[string]*sql.Stmt{}
+		}
+		return fn(ctx, t)
 	})
 }
 
@@ -131,6 +135,9 @@ func (db *DB) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 type Tx struct {
 	db *DB
 	tx *sql.Tx
+	// stmts holds the statements prepared in tx, by query text (see
+	// Dialect.PrepareInTx); database/sql closes them with tx.
+	stmts map[string]*sql.Stmt
 }
 
 var _ store.Tx = (*Tx)(nil)
@@ -148,13 +155,14 @@ type ex struct {
 	d      *Dialect
 	db     *DB
 	userTx bool // inside the caller's InTx
+	stmts  map[string]*sql.Stmt
 }
 
 // run calls fn in the caller's transaction, or in a new one (re-run on
 // serialization failures).
 func (t *Tx) run(ctx context.Context, fn func(e *ex) error) error {
 	if t.tx != nil {
-		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true})
+		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true, stmts: t.stmts})
 	}
 	return t.db.inTx(ctx, func(stx *sql.Tx) error {
 		return fn(&ex{q: stx, d: t.db.dialect, db: t.db})
@@ -166,7 +174,7 @@ func (t *Tx) run(ctx context.Context, fn func(e *ex) error) error {
 // claim and its fenced updates, token consumption).
 func (t *Tx) single(ctx context.Context, fn func(e *ex) error) error {
 	if t.tx != nil {
-		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true})
+		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true, stmts: t.stmts})
 	}
 	return fn(&ex{q: t.db.sql, d: t.db.dialect, db: t.db})
 }
@@ -198,15 +206,46 @@ func one[T any](ctx context.Context, t *Tx, scan func(scanner) (T, error), query
 }
 
 func (e *ex) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := e.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
 	return e.q.ExecContext(ctx, e.d.rebind(query), args...)
 }
 
 func (e *ex) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := e.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return e.q.QueryContext(ctx, e.d.rebind(query), args...)
 }
 
 func (e *ex) row(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := e.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return e.q.QueryRowContext(ctx, e.d.rebind(query), args...)
+}
+
+// prepared returns query prepared in the caller's transaction when the
+// dialect reuses statements there, else nil (run it directly). A failed
+// preparation also returns nil: the direct run reports the error.
+func (e *ex) prepared(ctx context.Context, query string) *sql.Stmt {
+	if e.stmts == nil {
+		return nil
+	}
+	if s, ok := e.stmts[query]; ok {
+		return s
+	}
+	stx, ok := e.q.(*sql.Tx)
+	if !ok {
+		return nil
+	}
+	s, err := stx.PrepareContext(ctx, e.d.rebind(query))
+	if err != nil {
+		return nil
+	}
+	e.stmts[query] = s
+	return s
 }
 
 // guard runs fn, a statement that may break a constraint, so that the

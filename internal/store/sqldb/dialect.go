@@ -40,6 +40,11 @@ type Dialect struct {
 	// letting them collide on the database lock, whose busy handler sleeps
 	// for milliseconds while a core could work.
 	SingleWriter bool
+	// PrepareInTx says statements run inside InTx are prepared once per
+	// transaction and reused (SQLite, whose driver otherwise compiles every
+	// statement at every call). PostgreSQL's driver keeps its own statement
+	// cache.
+	PrepareInTx bool
 	// MigrationsTable is the CREATE TABLE IF NOT EXISTS statement of the
 	// schema_migrations table.
 	MigrationsTable string

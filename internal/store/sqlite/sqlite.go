@@ -33,6 +33,7 @@ var _ store.Store = (*DB)(nil)
 var dialect = &sqldb.Dialect{
 	Name:         "sqlite",
 	SingleWriter: true,
+	PrepareInTx:  true,
 	IsUnique: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},
