@@ -132,6 +132,14 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /forgot", form(a.requestLink(modeForgot)))
 	mux.Handle("GET /resend", page(a.showRequest(modeResend)))
 	mux.Handle("POST /resend", form(a.requestLink(modeResend)))
+	// The home page says how to log in and where to go when stuck; any
+	// other unknown address gets the same help rather than a bare 404.
+	mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request) {
+		a.Renderer.Render(w, r, http.StatusOK, "home", &Page{Title: "home.title"})
+	}))
+	mux.Handle("/", page(func(w http.ResponseWriter, r *http.Request) {
+		a.Renderer.WriteError(w, r, &Error{Code: ENotFound, Err: fmt.Errorf("web: no page at %s", RedactPath(r.URL.Path))})
+	}))
 }
 
 // Why a link does not open its form.

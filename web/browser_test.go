@@ -139,3 +139,30 @@ func TestBrowserActivation(t *testing.T) {
 	}
 	screenshot(t, ctx, "invalid-320")
 }
+
+// The home page and an unknown address at 320 px: no horizontal
+// scrolling, and the way out (the forgotten-password page) one tap away.
+func TestBrowserHomeAndUnknown(t *testing.T) {
+	e := newEnv(t)
+	ctx := browser(t)
+	for _, path := range []string{"/", "/nope"} {
+		if err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(320, 720, chromedp.EmulateMobile),
+			chromedp.Navigate(e.srv.URL+path),
+			chromedp.WaitVisible(chromedp.CSS(`a[href="/forgot"]`)),
+		); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width > 320 {
+			t.Errorf("%s is %d px wide at a 320 px viewport", path, width)
+		}
+		screenshot(t, ctx, map[string]string{"/": "home-320", "/nope": "notfound-320"}[path])
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/forgot"]`)), chromedp.WaitVisible(chromedp.ID("identifier"))); err != nil {
+		t.Fatalf("the link to the forgotten-password page: %v", err)
+	}
+}

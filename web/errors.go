@@ -146,8 +146,11 @@ func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error
 		return
 	}
 	title := "error.title"
-	if code == ETooMany {
+	switch code {
+	case ETooMany:
 		title = "error.too_many.t"
+	case ENotFound:
+		title = "error.not_found.t"
 	}
 	rd.Render(w, r, status, "error", &Page{Title: title, Data: errorView{Code: code, Message: msg}})
 }

@@ -33,7 +33,7 @@ const LayoutTemplate = "layout.html"
 // PageNames lists the page templates the renderer must find (NAME.html).
 // Other packages' pages (the login pages of the OpenID Connect provider)
 // are added through NewRenderer's extra argument.
-var PageNames = []string{"password_form", "password_done", "link_invalid", "request_link", "link_sent", "error"}
+var PageNames = []string{"password_form", "password_done", "link_invalid", "request_link", "link_sent", "error", "home"}
 
 // Page is what every template receives: the common fields the layout needs
 // and the page's own Data.
