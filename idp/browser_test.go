@@ -34,7 +34,7 @@ func TestBrowserLogin(t *testing.T) {
 	rpSrv := httptest.NewServer(rpMux)
 	t.Cleanup(rpSrv.Close)
 	svc := store.Service{StructureID: f.structure.ID, Kind: store.KindGeneric, Slug: "browser", Name: "Appli navigateur",
-		ClientID: "browser-client", ClientSecretHash: f.hash("browser-secret"), RedirectURIs: []string{rpSrv.URL + "/cb"},
+		ClientID: "browser-client", ClientSecretHash: HashClientSecret("browser-secret"), RedirectURIs: []string{rpSrv.URL + "/cb"},
 		SigningAlg: AlgES256, AuthMethod: "client_secret_basic"}
 	if err := f.st.CreateService(ctx, &svc); err != nil {
 		t.Fatal(err)

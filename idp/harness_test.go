@@ -162,7 +162,7 @@ func (f *fixture) seed(ctx context.Context) {
 	}
 	mk := func(kind store.ServiceKind, slug, name, clientID, secret string, redirects, logouts []string, mod func(*store.Service)) store.Service {
 		s := store.Service{StructureID: f.structure.ID, Kind: kind, Slug: slug, Name: name, BaseURL: "https://" + slug + ".example",
-			ClientID: clientID, ClientSecretHash: f.hash(secret), RedirectURIs: redirects, PostLogoutURIs: logouts,
+			ClientID: clientID, ClientSecretHash: HashClientSecret(secret), RedirectURIs: redirects, PostLogoutURIs: logouts,
 			SigningAlg: AlgRS256, DefaultRole: "user"}
 		if mod != nil {
 			mod(&s)

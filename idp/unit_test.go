@@ -1,8 +1,12 @@
 package idp
 
 import (
+	"context"
 	"net/url"
+	"strings"
 	"testing"
+
+	"sesame/internal/store"
 )
 
 func TestAppendQuery(t *testing.T) {
@@ -85,5 +89,52 @@ func TestVerifyPKCE(t *testing.T) {
 	}
 	if verifyPKCE(ch, v+"x") || verifyPKCE(ch, "") || verifyPKCE(ch, ch) || verifyPKCE(ch, "short") {
 		t.Error("a wrong verifier passed")
+	}
+}
+
+// Client secrets are stored as SHA-256 and checked in constant time; one
+// stored as argon2id by an earlier version still works once and is then
+// replaced by its SHA-256.
+func TestClientSecretStorage(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if !strings.HasPrefix(f.gen.ClientSecretHash, "$sha256$") {
+		t.Fatalf("stored %q", f.gen.ClientSecretHash)
+	}
+	if fast, ok := fastClientSecret(f.gen.ClientSecretHash, secretGen); !fast || !ok {
+		t.Error("the right secret does not match its hash")
+	}
+	if _, ok := fastClientSecret(f.gen.ClientSecretHash, secretGen+"x"); ok {
+		t.Error("a wrong secret matches")
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}
+	if st, body := f.tokenReq(f.gen.ClientID, secretGen+"x", true, refresh); st != 401 || errCode(body) != "invalid_client" {
+		t.Errorf("wrong secret: %d %v", st, body)
+	}
+	if st, body := f.tokenReq("no-such-client", secretGen, true, refresh); st != 401 || errCode(body) != "invalid_client" {
+		t.Errorf("unknown client: %d %v", st, body)
+	}
+
+	legacy := f.hash(secretGen) // argon2id, as sesame stored secrets before
+	if _, err := f.st.UpdateService(ctx, f.gen.ID, func(s *store.Service) error { s.ClientSecretHash = legacy; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := f.tokenReq(f.gen.ClientID, secretGen+"x", true, refresh); st != 401 || errCode(body) != "invalid_client" {
+		t.Errorf("wrong secret against an argon2id hash: %d %v", st, body)
+	}
+	if svc, _ := f.st.GetService(ctx, f.gen.ID); svc.ClientSecretHash != legacy {
+		t.Fatal("a wrong secret replaced the stored hash")
+	}
+	// The right secret authenticates (the grant then fails: the refresh
+	// token is made up) and the stored hash becomes its SHA-256.
+	if st, body := f.tokenReq(f.gen.ClientID, secretGen, true, refresh); st != 400 || errCode(body) != "invalid_grant" {
+		t.Errorf("right secret against an argon2id hash: %d %v", st, body)
+	}
+	svc, err := f.st.GetService(ctx, f.gen.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.ClientSecretHash != HashClientSecret(secretGen) {
+		t.Errorf("after a good authentication the stored hash is %q", svc.ClientSecretHash)
 	}
 }
