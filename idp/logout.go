@@ -77,9 +77,11 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	clientID := q.Get("client_id")
 	var hintSub, hintSID string
+	hintFresh := false
 	if hint := q.Get("id_token_hint"); hint != "" {
-		// An expired hint is still a hint: WordPress sends the login's.
-		claims, err := p.verify(hint, "", true)
+		// An expired hint is still a hint: WordPress sends the login's. It
+		// must be an ID token (not an access or logout token).
+		claims, err := p.verify(hint, "JWT", true)
 		if err != nil {
 			p.message(w, http.StatusBadRequest, "Déconnexion refusée", "Le jeton fourni n'a pas été émis par sesame.", "The token sent was not issued by sesame.")
 			return
@@ -94,6 +96,8 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		}
 		hintSub, _ = claims["sub"].(string)
 		hintSID, _ = claims["sid"].(string)
+		exp, _ := claims["exp"].(float64)
+		hintFresh = p.now().Before(time.Unix(int64(exp), 0))
 	}
 	redirect := q.Get("post_logout_redirect_uri")
 	if redirect != "" {
@@ -118,11 +122,14 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusOK, "login_logout.html", logoutPage{Params: params})
 		return
 	}
-	// End the browser's session; with a hint naming another person's
-	// session, only that person's session named by sid is ended.
+	// End the browser's session. Without it (another browser, or a cookie
+	// already gone), a hint still ends the session its sid names, but only
+	// while the hint is fresh: an old ID token found in a log must not let
+	// anyone log a person out. The session's tokens are revoked with it.
 	var ended []store.SSOSession
+	keepCookie := false
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
-		ended = nil
+		ended, keepCookie = nil, false
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			s, err := tx.GetSSOSession(ctx, sha(c.Value))
 			switch {
@@ -130,7 +137,9 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 			case err != nil:
 				return err
 			case hintSub != "" && s.PersonID != hintSub:
-				// The hint is about someone else: leave this session alone.
+				// The hint is about someone else: leave this session, and
+				// its cookie, alone.
+				keepCookie = true
 			default:
 				if _, err := tx.DeleteSSOSession(ctx, s.Hash); err != nil {
 					return err
@@ -138,7 +147,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				ended = append(ended, s)
 			}
 		}
-		if len(ended) == 0 && hintSID != "" {
+		if len(ended) == 0 && hintSID != "" && hintFresh {
 			s, err := tx.GetSSOSessionBySID(ctx, hintSID)
 			if err == nil && s.PersonID == hintSub {
 				if _, err := tx.DeleteSSOSession(ctx, s.Hash); err != nil {
@@ -149,6 +158,11 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
+		for _, s := range ended {
+			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: s.SID}, p.now()); err != nil {
+				return err
+			}
+		}
 		return queueBackchannel(ctx, tx, ended)
 	})
 	if err != nil {
@@ -156,8 +170,10 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	if !keepCookie {
+		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
+			SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	}
 	if redirect != "" {
 		v := url.Values{}
 		if s := q.Get("state"); s != "" {
