@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -352,13 +353,23 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	svc, _ := p.st.GetServiceByClientID(ctx, ar.ClientID)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	page := loginPage{Request: ar.ID, Service: svc.Name, Username: username}
-	if wait, limited := p.limited(r, username); limited {
+	account, found, err := p.findAccount(ctx, username)
+	if err != nil {
+		p.log.Error("idp: login", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		return
+	}
+	limits := p.limitKeys(r, username, account, found)
+	if wait, limited := p.limited(limits); limited {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		page.Error = "Trop de tentatives, réessayez dans quelques minutes. · Too many attempts, try again in a few minutes."
 		render(w, http.StatusTooManyRequests, "login.html", page)
 		return
 	}
-	person, ok, err := p.checkPassword(ctx, username, r.PostForm.Get("password"))
+	person, ok, err := p.checkPassword(ctx, account, found, username, r.PostForm.Get("password"))
+	if err == nil && !ok {
+		p.failed(limits)
+	}
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		w.Header().Set("Retry-After", "2")
@@ -399,20 +410,27 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 // less a margin for the round trip.
 const wordPressStateTTL = 170 * time.Second
 
-// checkPassword finds the person by username, then by email, and verifies
-// the password; an unknown account costs a dummy verification, so both take
-// the same time. Only an active person with a password may pass.
-func (p *Provider) checkPassword(ctx context.Context, login, plain string) (store.Person, bool, error) {
+// findAccount finds the person a login names: by username, then by email.
+func (p *Provider) findAccount(ctx context.Context, login string) (store.Person, bool, error) {
+	if login == "" {
+		return store.Person{}, false, nil
+	}
 	person, err := p.st.GetPersonByUsername(ctx, strings.ToLower(login))
 	if errors.Is(err, store.ErrNotFound) && strings.Contains(login, "@") {
 		person, err = p.st.GetPersonByEmail(ctx, store.FoldEmail(login))
 	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Person{}, false, err
-	}
-	if err != nil || person.PasswordHash == "" || login == "" || plain == "" {
-		p.cfg.Hasher.Dummy(ctx)
+	if errors.Is(err, store.ErrNotFound) {
 		return store.Person{}, false, nil
+	}
+	return person, err == nil, err
+}
+
+// checkPassword verifies the password of the person findAccount found; an
+// unknown account costs a dummy verification, so both take the same time.
+// Only an active person with a password may pass.
+func (p *Provider) checkPassword(ctx context.Context, person store.Person, found bool, login, plain string) (store.Person, bool, error) {
+	if !found || person.PasswordHash == "" || login == "" || plain == "" {
+		return store.Person{}, false, p.cfg.Hasher.Dummy(ctx)
 	}
 	ok, err := p.cfg.Hasher.Verify(ctx, person.PasswordHash, plain)
 	if errors.Is(err, password.ErrBusy) {
@@ -505,10 +523,13 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 	return sess, nil
 }
 
-// limited spends one attempt of the client's IP and of the account.
-func (p *Provider) limited(r *http.Request, username string) (time.Duration, bool) {
+// limitKeys are the buckets a login attempt counts against: the client's
+// address (an IPv6 client by its /64, which one host usually holds whole)
+// and the account (by person, so a username and an email share one; an
+// unknown login by its text).
+func (p *Provider) limitKeys(r *http.Request, login string, person store.Person, found bool) []string {
 	if p.cfg.LoginLimiter == nil {
-		return 0, false
+		return nil
 	}
 	ip := r.RemoteAddr
 	if p.cfg.ClientIP != nil {
@@ -516,11 +537,33 @@ func (p *Provider) limited(r *http.Request, username string) (time.Duration, boo
 	} else if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	if ok, wait := p.cfg.LoginLimiter.Allow("ip:" + ip); !ok {
-		return wait, true
+	if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
+		if pfx, err := a.Prefix(64); err == nil {
+			ip = pfx.String()
+		}
 	}
-	if ok, wait := p.cfg.LoginLimiter.Allow("account:" + strings.ToLower(username)); !ok {
-		return wait, true
+	account := "login:" + strings.ToLower(login)
+	if found {
+		account = "person:" + person.ID
+	}
+	return []string{"ip:" + ip, "account:" + account}
+}
+
+// limited reports whether a bucket of keys is empty, and for how long. It
+// spends nothing: only failures count (see failed), so people who type
+// their password right are never held back, even thirty behind one NAT.
+func (p *Provider) limited(keys []string) (time.Duration, bool) {
+	for _, k := range keys {
+		if ok, wait := p.cfg.LoginLimiter.Check(k); !ok {
+			return wait, true
+		}
 	}
 	return 0, false
+}
+
+// failed spends one token of each bucket of keys after a wrong password.
+func (p *Provider) failed(keys []string) {
+	for _, k := range keys {
+		p.cfg.LoginLimiter.Allow(k)
+	}
 }

@@ -44,16 +44,18 @@ type Config struct {
 	KeyReload time.Duration
 	// RSABits is the size of RSA keys made at start; default 2048.
 	RSABits int
-	// LoginLimiter, when set, bounds password attempts per client IP and
-	// per account (web.RateLimiter fits). ClientIP names the client of a
+	// LoginLimiter, when set, bounds failed password attempts per client
+	// address (IPv6 per /64) and per account (web.RateLimiter fits); a
+	// successful login spends nothing. ClientIP names the client of a
 	// request (web.ClientIPFrom reads X-Forwarded-For from trusted
 	// proxies); default: the host of RemoteAddr.
 	LoginLimiter Limiter
 	ClientIP     func(*http.Request) string
 }
 
-// Limiter is a rate limiter keyed by a string.
+// Limiter is a rate limiter keyed by a string: Check looks, Allow spends.
 type Limiter interface {
+	Check(key string) (bool, time.Duration)
 	Allow(key string) (bool, time.Duration)
 }
 

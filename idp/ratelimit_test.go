@@ -74,3 +74,73 @@ func TestLoginRateLimitBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// Only failures count: people who type their password right are never held
+// back (thirty members behind one NAT on training day), the username and
+// the email of one account share a bucket, and an IPv6 client is limited
+// by its /64.
+func TestLoginRateLimitCountsFailures(t *testing.T) {
+	var f *fixture
+	f = newFixture(t, func(c *Config) {
+		c.LoginLimiter = web.NewRateLimiter(3, time.Minute, func() time.Time { return f.clock.Now() })
+		c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+	})
+	for i := range 6 {
+		b := f.browser()
+		b.client.Transport = remoteAddr("203.0.113.50") // all from one address
+		v := authParams(f.gen.ClientID, genRedirect)
+		res := b.login(b.get(f.authURL(v)), "alice.martin", testPassword)
+		if res.location == nil {
+			t.Fatalf("successful login %d was refused: %d", i+1, res.status)
+		}
+	}
+	attempt := func(b *browser, login string) int {
+		return b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), login, "wrong").status
+	}
+	// Two failures by username and one by email empty alice's bucket, from
+	// three different addresses.
+	for i, login := range []string{"alice.martin", "ALICE.MARTIN", "alice.martin@lebeta.example"} {
+		b := f.browser()
+		b.client.Transport = remoteAddr(fmt.Sprintf("198.51.100.%d", i+1))
+		if st := attempt(b, login); st != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, st)
+		}
+	}
+	b := f.browser()
+	b.client.Transport = remoteAddr("198.51.100.9")
+	if st := attempt(b, "alice.martin@lebeta.example"); st != http.StatusTooManyRequests {
+		t.Errorf("after three failures on the account: %d, want 429", st)
+	}
+}
+
+// remoteAddr is a transport whose requests the provider sees from addr
+// (through a trusted proxy header the fixture's ClientIP reads).
+type remoteAddr string
+
+func (a remoteAddr) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Test-Client", string(a))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestLoginRateLimitIPv6Prefix(t *testing.T) {
+	var f *fixture
+	f = newFixture(t, func(c *Config) {
+		c.LoginLimiter = web.NewRateLimiter(2, time.Minute, func() time.Time { return f.clock.Now() })
+		c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+	})
+	attempt := func(client, login string) int {
+		b := f.browser()
+		b.client.Transport = remoteAddr(client)
+		return b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), login, "wrong").status
+	}
+	if attempt("2001:db8:1:2::1", "x1") != http.StatusUnauthorized || attempt("2001:db8:1:2::ffff", "x2") != http.StatusUnauthorized {
+		t.Fatal("first two failures")
+	}
+	if st := attempt("2001:db8:1:2:abcd::7", "x3"); st != http.StatusTooManyRequests {
+		t.Errorf("a third address of the same /64: %d, want 429", st)
+	}
+	if st := attempt("2001:db8:1:3::1", "x4"); st != http.StatusUnauthorized {
+		t.Errorf("another /64: %d, want 401", st)
+	}
+}

@@ -41,6 +41,16 @@ func (l *RateLimiter) now() time.Time {
 // Allow spends one token of key. When none is left it returns false and how
 // long until one is back.
 func (l *RateLimiter) Allow(key string) (bool, time.Duration) {
+	return l.take(key, 1)
+}
+
+// Check reports, like Allow, whether key has a token left, without spending
+// it (for limits that count only failures: check first, Allow after one).
+func (l *RateLimiter) Check(key string) (bool, time.Duration) {
+	return l.take(key, 0)
+}
+
+func (l *RateLimiter) take(key string, spend float64) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -58,7 +68,7 @@ func (l *RateLimiter) Allow(key string) (bool, time.Duration) {
 		b.last = now
 	}
 	if b.tokens >= 1 {
-		b.tokens--
+		b.tokens -= spend
 		return true, 0
 	}
 	wait := time.Duration(math.Ceil((1-b.tokens)/l.Rate*1000)) * time.Millisecond

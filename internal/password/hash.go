@@ -189,8 +189,10 @@ func (h *Hasher) Verify(ctx context.Context, phc, plain string) (bool, error) {
 
 // Dummy spends what a Verify with the Hasher's parameters spends, and
 // discards the result. Call it for an unknown account or a missing hash so
-// that the answer takes as long as for a known one.
-func (h *Hasher) Dummy(ctx context.Context) {
+// that the answer takes as long as for a known one. Its error is Verify's
+// (ErrBusy when no slot came free): an unknown account must get the same
+// "busy" answer as a known one.
+func (h *Hasher) Dummy(ctx context.Context) error {
 	h.dummyOnce.Do(func() {
 		salt := make([]byte, h.params.SaltLen)
 		_, _ = rand.Read(salt)
@@ -198,7 +200,8 @@ func (h *Hasher) Dummy(ctx context.Context) {
 		_, _ = rand.Read(key)
 		h.dummy = encodePHC(h.params, salt, key)
 	})
-	_, _ = h.Verify(ctx, h.dummy, "sesame dummy password")
+	_, err := h.Verify(ctx, h.dummy, "sesame dummy password")
+	return err
 }
 
 // NeedsRehash reports whether phc was made with parameters other than the
