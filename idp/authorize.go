@@ -41,7 +41,7 @@ func appendQuery(uri string, params url.Values) string {
 
 // redirectError sends an OAuth error back to a redirect URI already matched
 // against the client's.
-func redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, code, desc string) {
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, code, desc string) {
 	v := url.Values{"error": {code}}
 	if desc != "" {
 		v.Set("error_description", desc)
@@ -49,7 +49,16 @@ func redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, c
 	if state != "" {
 		v.Set("state", state)
 	}
-	http.Redirect(w, r, appendQuery(redirectURI, v), http.StatusFound)
+	p.redirectBack(w, r, redirectURI, v)
+}
+
+// redirectBack sends the browser to a client's redirect URI with params and
+// the issuer (RFC 9207, so a client of several providers can tell which
+// answered), with 303 so that a login form's POST is not repeated
+// (RFC 9700, 4.12).
+func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+	params.Set("iss", p.issuer)
+	http.Redirect(w, r, appendQuery(redirectURI, params), http.StatusSeeOther)
 }
 
 // browserID returns the browser cookie, setting a new one when absent.
@@ -117,7 +126,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := q.Get("state")
-	fail := func(code, desc string) { redirectError(w, r, redirectURI, state, code, desc) }
+	fail := func(code, desc string) { p.redirectError(w, r, redirectURI, state, code, desc) }
 	switch {
 	case q.Has("request"):
 		fail("request_not_supported", "request objects are not supported")
@@ -273,7 +282,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 	if refused {
 		p.log.Info("idp: access refused", "person", ar.PersonID, "client", ar.ClientID)
 		if slices.Contains(ar.Prompt, "none") {
-			redirectError(w, r, ar.RedirectURI, ar.State, "access_denied", "no access to this service")
+			p.redirectError(w, r, ar.RedirectURI, ar.State, "access_denied", "no access to this service")
 			return
 		}
 		render(w, http.StatusForbidden, "login_noaccess.html", noAccessPage{Service: svc.Name, Structure: structur.Name, Contact: structur.Contact})
@@ -283,7 +292,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 	if ar.State != "" {
 		v.Set("state", ar.State)
 	}
-	http.Redirect(w, r, appendQuery(ar.RedirectURI, v), http.StatusFound)
+	p.redirectBack(w, r, ar.RedirectURI, v)
 }
 
 // loginRequest loads the pending request a login form belongs to, checking it
@@ -338,6 +347,14 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	// The form is posted from sesame's own page: a post from another site,
+	// even a sibling subdomain, could log a browser in as someone else.
+	if err := p.sameOrigin.Check(r); err != nil {
+		p.message(w, http.StatusForbidden, "Requête refusée",
+			"Ce formulaire de connexion a été envoyé depuis un autre site. Revenez au service et réessayez.",
+			"This login form was sent from another site. Go back to the service and try again.")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -400,7 +417,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		if _, err := p.st.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error { a.Done = true; return nil }); err != nil {
 			p.log.Error("idp: close stale request", "err", err)
 		}
-		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+"/wp-login.php", http.StatusFound)
+		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+"/wp-login.php", http.StatusSeeOther)
 		return
 	}
 	p.finish(w, r, ar, sess.Hash)

@@ -147,7 +147,7 @@ func BenchmarkLogin(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if status != http.StatusFound {
+			if status != http.StatusSeeOther {
 				b.Fatalf("status %d", status)
 			}
 		}
@@ -203,7 +203,7 @@ func BenchmarkLoginVsArgon2id(b *testing.B) {
 			}
 		})
 		login += run(n, 2*procs, func(i int) {
-			if status, err := f.postLogin(client, browserID, ids[done+i]); err != nil || status != http.StatusFound {
+			if status, err := f.postLogin(client, browserID, ids[done+i]); err != nil || status != http.StatusSeeOther {
 				b.Error(status, err)
 			}
 		})
@@ -314,7 +314,7 @@ func BenchmarkMetadataUnderLogins(b *testing.B) {
 					return
 				}
 				status, err := f.postLogin(loginClient, browserID, ids[i])
-				if err != nil || status != http.StatusFound {
+				if err != nil || status != http.StatusSeeOther {
 					b.Errorf("login: %d %v", status, err)
 					return
 				}

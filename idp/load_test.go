@@ -93,7 +93,7 @@ func TestLoginOverload(t *testing.T) {
 	close(stop)
 	elapsed := time.Since(start)
 	t.Logf("500 concurrent logins in %v: %v; peak heap in use %d MiB", elapsed, counts, peak.Load()>>20)
-	if counts[http.StatusFound] == 0 || counts[http.StatusServiceUnavailable] == 0 || counts[http.StatusFound]+counts[http.StatusServiceUnavailable] != n {
+	if counts[http.StatusSeeOther] == 0 || counts[http.StatusServiceUnavailable] == 0 || counts[http.StatusSeeOther]+counts[http.StatusServiceUnavailable] != n {
 		t.Errorf("statuses %v: want some logins and the excess refused with 503", counts)
 	}
 	if peak.Load() > 256<<20 {

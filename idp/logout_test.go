@@ -2,7 +2,9 @@ package idp
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +61,64 @@ func TestLogoutHintWithoutTheCookie(t *testing.T) {
 	_, body = f.exchange(f.gen, secretGen, code, genRedirect, "")
 	if res := f.logoutWith(f.browser(), body["id_token"].(string)); res.status != http.StatusOK || stillIn() {
 		t.Fatalf("a fresh hint did not end the session (%d)", res.status)
+	}
+}
+
+// The authorization response names the issuer (RFC 9207), on success and
+// on error, and comes as a 303 after the login form's POST.
+func TestAuthorizationResponseCarriesIssuer(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser()
+	v := authParams(f.gen.ClientID, genRedirect)
+	res := b.login(b.get(f.authURL(v)), "alice.martin", testPassword)
+	if res.status != http.StatusSeeOther || res.location == nil {
+		t.Fatalf("after the login form: %d %v", res.status, res.location)
+	}
+	if q := res.location.Query(); q.Get("iss") != f.issuer || q.Get("code") == "" || q.Get("state") != v.Get("state") {
+		t.Errorf("code response %s: want code, state and iss=%s", res.location, f.issuer)
+	}
+	res = f.browser().get(f.authURL(authParams(f.gen.ClientID, genRedirect, "prompt", "none")))
+	if res.location == nil || res.location.Query().Get("error") != "login_required" || res.location.Query().Get("iss") != f.issuer {
+		t.Errorf("error response %d %v: want login_required with iss", res.status, res.location)
+	}
+}
+
+// The login form is only accepted from sesame's own pages: a post from
+// another site, even a sibling subdomain, is refused before anything else.
+func TestLoginFormRefusesOtherOrigins(t *testing.T) {
+	f := newFixture(t)
+	for _, h := range [][2]string{{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "same-site"}, {"Sec-Fetch-Site", "cross-site"}} {
+		b := f.browser()
+		form := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
+		m := reqField.FindStringSubmatch(form.body)
+		if m == nil {
+			t.Fatal("no login form")
+		}
+		req, _ := http.NewRequest(http.MethodPost, f.issuer+"/login",
+			strings.NewReader(url.Values{"req": {m[1]}, "username": {"alice.martin"}, "password": {testPassword}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(h[0], h[1])
+		if res := b.do(req); res.status != http.StatusForbidden || res.location != nil {
+			t.Errorf("login posted with %s: %s: %d %v, want 403", h[0], h[1], res.status, res.location)
+		}
+	}
+}
+
+// Over https every endpoint sends Strict-Transport-Security.
+func TestHSTSOverHTTPS(t *testing.T) {
+	st := openStore(t)
+	p, err := New(t.Context(), Config{Issuer: "https://sso.example", Store: st, Hasher: testHasher(),
+		MasterKey: []byte("0123456789abcdef0123456789abcdef"), RSABits: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Mount(mux)
+	for _, path := range []string{"/jwks", "/.well-known/openid-configuration", "/authorize", "/logout"} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://sso.example"+path, nil))
+		if rec.Header().Get("Strict-Transport-Security") == "" {
+			t.Errorf("%s: no Strict-Transport-Security (status %d)", path, rec.Code)
+		}
 	}
 }

@@ -210,27 +210,38 @@ func (p *Provider) discovery() map[string]any {
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid",
 			"preferred_username", "email", "email_verified", "name", "given_name", "family_name", "groups", "quota"},
-		"claims_parameter_supported":            false,
-		"request_parameter_supported":           false,
-		"request_uri_parameter_supported":       false,
-		"frontchannel_logout_supported":         false,
-		"backchannel_logout_supported":          true,
-		"backchannel_logout_session_supported":  true,
-		"userinfo_signing_alg_values_supported": []string{"none"},
-		"prompt_values_supported":               []string{"none", "login"},
+		"claims_parameter_supported":                     false,
+		"request_parameter_supported":                    false,
+		"request_uri_parameter_supported":                false,
+		"frontchannel_logout_supported":                  false,
+		"backchannel_logout_supported":                   true,
+		"backchannel_logout_session_supported":           true,
+		"userinfo_signing_alg_values_supported":          []string{"none"},
+		"prompt_values_supported":                        []string{"none", "login"},
+		"authorization_response_iss_parameter_supported": true,
 	}
 }
 
 // Mount registers the provider's endpoints under the issuer's path.
 func (p *Provider) Mount(mux *http.ServeMux) {
 	base := strings.TrimRight(p.path, "/") + "/"
-	mux.HandleFunc("GET "+base+pathDiscovery, p.handleDiscovery)
-	mux.HandleFunc("GET "+base+pathJWKS, p.handleJWKS)
-	mux.HandleFunc(base+pathAuthorize, p.handleAuthorize)
-	mux.HandleFunc(base+pathLogin, p.handleLogin)
-	mux.HandleFunc(base+pathToken, p.handleToken)
-	mux.HandleFunc(base+pathUserinfo, p.handleUserinfo)
-	mux.HandleFunc(base+pathLogout, p.handleLogout)
+	// Over https every answer tells browsers to stay on https.
+	h := func(f http.HandlerFunc) http.HandlerFunc {
+		if !p.secure {
+			return f
+		}
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+			f(w, r)
+		}
+	}
+	mux.HandleFunc("GET "+base+pathDiscovery, h(p.handleDiscovery))
+	mux.HandleFunc("GET "+base+pathJWKS, h(p.handleJWKS))
+	mux.HandleFunc(base+pathAuthorize, h(p.handleAuthorize))
+	mux.HandleFunc(base+pathLogin, h(p.handleLogin))
+	mux.HandleFunc(base+pathToken, h(p.handleToken))
+	mux.HandleFunc(base+pathUserinfo, h(p.handleUserinfo))
+	mux.HandleFunc(base+pathLogout, h(p.handleLogout))
 }
 
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
