@@ -63,11 +63,11 @@ func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, redirect
 
 // browserID returns the browser cookie, setting a new one when absent.
 func (p *Provider) browserID(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) >= 32 {
+	if c, err := r.Cookie(p.cookieBrowser); err == nil && len(c.Value) >= 32 {
 		return c.Value
 	}
 	v := randomID(32)
-	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: v, Path: p.path, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: p.cookieBrowser, Value: v, Path: p.path, HttpOnly: true,
 		Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	return v
 }
@@ -76,7 +76,7 @@ func (p *Provider) browserID(w http.ResponseWriter, r *http.Request) string {
 // ErrNotFound. An expired session, or one of a person no longer active, is
 // no session.
 func (p *Provider) session(ctx context.Context, r *http.Request) (store.SSOSession, store.Person, error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(p.cookieSSO)
 	if err != nil || c.Value == "" {
 		return store.SSOSession{}, store.Person{}, store.ErrNotFound
 	}
@@ -305,7 +305,7 @@ func (p *Provider) loginRequest(ctx context.Context, r *http.Request, id string)
 	if err != nil {
 		return ar, err
 	}
-	c, cerr := r.Cookie(browserCookie)
+	c, cerr := r.Cookie(p.cookieBrowser)
 	switch {
 	case cerr != nil || !constantEqual(sha(c.Value), ar.BrowserHash):
 		return ar, store.ErrNotFound
@@ -511,7 +511,7 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 		LastSeenAt: now, IdleExpiresAt: now.Add(p.cfg.SessionIdle), ExpiresAt: now.Add(p.cfg.SessionMax)}
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess.SID, sess.Clients = randomID(16), nil
-		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if c, err := r.Cookie(p.cookieSSO); err == nil && c.Value != "" {
 			old, err := tx.DeleteSSOSession(ctx, sha(c.Value))
 			switch {
 			case errors.Is(err, store.ErrNotFound):
@@ -535,7 +535,7 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return sess, fmt.Errorf("idp: new session: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: p.path, HttpOnly: true, Secure: p.secure,
+	http.SetCookie(w, &http.Cookie{Name: p.cookieSSO, Value: id, Path: p.path, HttpOnly: true, Secure: p.secure,
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 	return sess, nil
 }

@@ -111,7 +111,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	// Without a hint, a plain link could log anyone out (logout CSRF): ask
 	// first, and act only on the confirmation posted from sesame's own page.
-	if c, err := r.Cookie(sessionCookie); q.Get("id_token_hint") == "" && err == nil && c.Value != "" &&
+	if c, err := r.Cookie(p.cookieSSO); q.Get("id_token_hint") == "" && err == nil && c.Value != "" &&
 		!(r.Method == http.MethodPost && q.Get("confirm") == "1" && p.sameOrigin.Check(r) == nil) {
 		params := map[string]string{}
 		for _, k := range []string{"post_logout_redirect_uri", "client_id", "state"} {
@@ -130,7 +130,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	keepCookie := false
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
 		ended, keepCookie = nil, false
-		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if c, err := r.Cookie(p.cookieSSO); err == nil && c.Value != "" {
 			s, err := tx.GetSSOSession(ctx, sha(c.Value))
 			switch {
 			case errors.Is(err, store.ErrNotFound):
@@ -171,7 +171,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !keepCookie {
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
+		http.SetCookie(w, &http.Cookie{Name: p.cookieSSO, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
 			SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	}
 	if redirect != "" {

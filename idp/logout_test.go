@@ -104,13 +104,17 @@ func TestLoginFormRefusesOtherOrigins(t *testing.T) {
 	}
 }
 
-// Over https every endpoint sends Strict-Transport-Security.
+// Over https every endpoint sends Strict-Transport-Security, and the
+// cookies take the __Host- prefix (no sibling subdomain can set them).
 func TestHSTSOverHTTPS(t *testing.T) {
 	st := openStore(t)
 	p, err := New(t.Context(), Config{Issuer: "https://sso.example", Store: st, Hasher: testHasher(),
 		MasterKey: []byte("0123456789abcdef0123456789abcdef"), RSABits: 2048})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.cookieSSO != "__Host-sesame_sso" || p.cookieBrowser != "__Host-sesame_browser" {
+		t.Errorf("cookie names over https at the root: %q, %q", p.cookieSSO, p.cookieBrowser)
 	}
 	mux := http.NewServeMux()
 	p.Mount(mux)

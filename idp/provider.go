@@ -82,6 +82,9 @@ type Provider struct {
 	discover   []byte
 
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
+	// The cookies' names: with the __Host- prefix when the issuer is https
+	// at the root, so that no sibling subdomain can set or shadow them.
+	cookieSSO, cookieBrowser string
 }
 
 // New loads (creating them when absent) the signing keys and returns the
@@ -125,6 +128,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{cfg: cfg, st: cfg.Store, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
 	if p.path == "" {
 		p.path = "/"
+	}
+	p.cookieSSO, p.cookieBrowser = sessionCookie, browserCookie
+	if p.secure && p.path == "/" {
+		p.cookieSSO, p.cookieBrowser = "__Host-"+sessionCookie, "__Host-"+browserCookie
 	}
 	p.sameOrigin = http.NewCrossOriginProtection()
 	if err := p.sameOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
