@@ -254,10 +254,14 @@ type KeyManager struct {
 	// it must exceed the provider's reload interval. Default 10 minutes.
 	PublishDelay time.Duration
 	// KeepAfter is how long a replaced key stays in the JWKS once its
-	// successor signs: the longest lifetime of a token it signed. Default
-	// 24 hours.
+	// successor signs. Default 15 days: tokens live an hour, but WordPress
+	// sends its login's ID token as the logout hint up to 14 days later
+	// ("remember me"), and a hint sesame cannot verify is refused.
 	KeepAfter time.Duration
 }
+
+// DefaultKeyKeep is KeyManager.KeepAfter's default.
+const DefaultKeyKeep = 15 * 24 * time.Hour
 
 func (m *KeyManager) now() time.Time {
 	if m.Now != nil {
@@ -307,7 +311,7 @@ func (m *KeyManager) Rotate(ctx context.Context) ([]string, error) {
 		delay = 10 * time.Minute
 	}
 	if keep <= 0 {
-		keep = 24 * time.Hour
+		keep = DefaultKeyKeep
 	}
 	now := m.now()
 	start := now.Add(delay)

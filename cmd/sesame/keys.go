@@ -43,12 +43,13 @@ func (a *app) keyManager(cmd *cobra.Command) (*idp.KeyManager, error) {
 func newKeysRotateCmd(a *app) *cobra.Command {
 	var delay, keep time.Duration
 	cmd := &cobra.Command{
-		Use:   "rotate [--publish-delay 10m] [--keep 24h]",
+		Use:   "rotate [--publish-delay 10m] [--keep 360h]",
 		Short: "Publish new signing keys (RS256 and ES256) that take over after a delay",
 		Long: `Rotate creates one new key per algorithm. The new keys are published in the JWKS at once and
 start signing after --publish-delay (longer than the servers' key reload interval, one minute, and
-than the relying parties' JWKS cache); the keys they replace stay published for --keep after that,
-the longest lifetime of a token they signed, and are then removed.`,
+than the relying parties' JWKS cache); the keys they replace stay published for --keep after that
+(15 days: tokens live an hour, but WordPress sends its login's ID token as the logout hint up to
+14 days later), and are then removed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			km, err := a.keyManager(cmd)
@@ -67,7 +68,7 @@ the longest lifetime of a token they signed, and are then removed.`,
 		},
 	}
 	cmd.Flags().DurationVar(&delay, "publish-delay", 10*time.Minute, "How long the new keys are published before they sign.")
-	cmd.Flags().DurationVar(&keep, "keep", 24*time.Hour, "How long the replaced keys stay published once the new ones sign.")
+	cmd.Flags().DurationVar(&keep, "keep", idp.DefaultKeyKeep, "How long the replaced keys stay published once the new ones sign (WordPress sends old ID tokens as logout hints).")
 	return cmd
 }
 
