@@ -158,6 +158,11 @@ type Jobs interface {
 	RetryJob(ctx context.Context, id int64, leaseID string, runAfter time.Time, lastErr string) error
 	// BuryJob marks the job dead, keeping lastErr.
 	BuryJob(ctx context.Context, id int64, leaseID string, lastErr string) error
+	// RequeueJob gives a dead job a fresh set of attempts, due now (an
+	// admin's "try again" once the cause is fixed); it keeps the last
+	// error until the next run. ErrNotFound for an unknown job,
+	// ErrConflict for one that is not dead.
+	RequeueJob(ctx context.Context, id int64) error
 	GetJob(ctx context.Context, id int64) (Job, error)
 	// ListJobs returns jobs by ascending ID.
 	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)

@@ -168,6 +168,33 @@ func (t *Tx) BuryJob(ctx context.Context, id int64, leaseID string, lastErr stri
 	return t.finish(ctx, false, "bury", id, leaseID, "state = ?, last_error = ?", string(store.JobDead), lastErr)
 }
 
+// RequeueJob makes a dead job pending again with no attempts counted. Like
+// RetryJob, it gives its dedupe key up when a pending job holds it.
+func (t *Tx) RequeueJob(ctx context.Context, id int64) error {
+	now := t.db.now()
+	return t.run(ctx, func(e *ex) error {
+		res, err := e.exec(ctx, `UPDATE jobs SET state = ?, attempts = 0, run_after = ?, updated_at = ?,
+			dedupe_key = CASE WHEN dedupe_key <> '' AND EXISTS (SELECT 1 FROM jobs o
+				WHERE o.state = 'pending' AND o.dedupe_key = jobs.dedupe_key AND o.id <> jobs.id)
+				THEN '' ELSE dedupe_key END
+			WHERE id = ? AND state = ?`,
+			string(store.JobPending), e.tv(now), e.tv(now), id, string(store.JobDead))
+		if err == nil {
+			err = mustAffect(res)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return e.wrap(err, "requeue job %d", id)
+		}
+		var state string
+		if err := e.row(ctx, "SELECT state FROM jobs WHERE id = ?", id).Scan(&state); errors.Is(err, sql.ErrNoRows) {
+			return e.wrap(store.ErrNotFound, "requeue job %d", id)
+		} else if err != nil {
+			return e.wrap(err, "requeue job %d", id)
+		}
+		return e.wrap(store.ErrConflict, "requeue job %d: it is %s, not dead", id, state)
+	})
+}
+
 // tv is ex.tv for callers outside a statement.
 func (t *Tx) tv(v time.Time) any { return (&ex{d: t.db.dialect}).tv(v) }
 

@@ -79,6 +79,7 @@ func Run(t *testing.T, open Opener) {
 		{"JobsFencing", testJobsFencing},
 		{"JobsRetryBury", testJobsRetryBury},
 		{"JobsRetryDedupeConflict", testJobsRetryDedupe},
+		{"JobsRequeue", testJobsRequeue},
 		{"JobsClaimConcurrent", testJobsClaimConcurrent},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Times", testTimes},
@@ -1030,6 +1031,35 @@ func testJobsRetryDedupe(e *env) {
 	ok, _ = e.st.EnqueueJob(e.ctx, &store.Job{Kind: "ldap.person", DedupeKey: "p1"})
 	if ok {
 		e.t.Fatal("the key is no longer deduplicated")
+	}
+}
+
+func testJobsRequeue(e *env) {
+	j := store.Job{Kind: "ldap.person", DedupeKey: "p9"}
+	_, err := e.st.EnqueueJob(e.ctx, &j)
+	e.ok(err, "enqueue")
+	e.is(e.st.RequeueJob(e.ctx, j.ID), store.ErrConflict, "requeue a pending job")
+	e.is(e.st.RequeueJob(e.ctx, j.ID+1000), store.ErrNotFound, "requeue an unknown job")
+	c, _ := e.st.ClaimJobs(e.ctx, store.ClaimRequest{Lease: time.Minute})
+	e.ok(e.st.BuryJob(e.ctx, j.ID, c[0].LeaseID, "directory refused"), "bury")
+	// Meanwhile a newer job for the same person is pending: requeueing the
+	// dead one keeps both.
+	newer := store.Job{Kind: "ldap.person", DedupeKey: "p9"}
+	_, err = e.st.EnqueueJob(e.ctx, &newer)
+	e.ok(err, "enqueue newer")
+	e.clock.Advance(time.Hour)
+	e.ok(e.st.RequeueJob(e.ctx, j.ID), "requeue")
+	got, _ := e.st.GetJob(e.ctx, j.ID)
+	if got.State != store.JobPending || got.Attempts != 0 || got.LastError != "directory refused" ||
+		!got.RunAfter.Equal(e.clock.Now().Truncate(time.Microsecond)) {
+		e.t.Fatalf("requeued job = %+v", got)
+	}
+	if pending, _ := e.st.ListJobs(e.ctx, store.JobFilter{State: store.JobPending}); len(pending) != 2 {
+		e.t.Fatalf("pending = %+v, want the requeued and the newer", pending)
+	}
+	c, _ = e.st.ClaimJobs(e.ctx, store.ClaimRequest{Lease: time.Minute, Limit: 10})
+	if len(c) != 2 {
+		e.t.Fatalf("claimed %d, want 2", len(c))
 	}
 }
 
