@@ -94,7 +94,7 @@ func realPasswordFixture(b *testing.B) *fixture {
 
 // loginRequests stores n pending authorization requests of one browser, so
 // that each can be answered by one password login.
-func (f *fixture) loginRequests(b *testing.B, n int, browserID string) []string {
+func (f *fixture) loginRequests(b testing.TB, n int, browserID string) []string {
 	ctx := context.Background()
 	ids := make([]string, n)
 	for i := range ids {
@@ -108,19 +108,20 @@ func (f *fixture) loginRequests(b *testing.B, n int, browserID string) []string 
 	return ids
 }
 
-// postLogin posts the login form for request id and returns the status.
-func (f *fixture) postLogin(client *http.Client, browserID, id string) (int, error) {
+// postLogin posts alice's login form for request id; the response's body
+// is read and closed.
+func (f *fixture) postLogin(client *http.Client, browserID, id string) (*http.Response, error) {
 	form := url.Values{"req": {id}, "username": {"alice.martin"}, "password": {testPassword}}
 	req, _ := http.NewRequest(http.MethodPost, f.issuer+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: browserCookie, Value: browserID})
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, nil
+	return resp, nil
 }
 
 func noRedirectClient() *http.Client {
@@ -143,12 +144,12 @@ func BenchmarkLogin(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			status, err := f.postLogin(client, browserID, ids[next.Add(1)-1])
+			resp, err := f.postLogin(client, browserID, ids[next.Add(1)-1])
 			if err != nil {
 				b.Fatal(err)
 			}
-			if status != http.StatusSeeOther {
-				b.Fatalf("status %d", status)
+			if resp.StatusCode != http.StatusSeeOther {
+				b.Fatalf("status %d", resp.StatusCode)
 			}
 		}
 	})
@@ -203,8 +204,8 @@ func BenchmarkLoginVsArgon2id(b *testing.B) {
 			}
 		})
 		login += run(n, 2*procs, func(i int) {
-			if status, err := f.postLogin(client, browserID, ids[done+i]); err != nil || status != http.StatusSeeOther {
-				b.Error(status, err)
+			if resp, err := f.postLogin(client, browserID, ids[done+i]); err != nil || resp.StatusCode != http.StatusSeeOther {
+				b.Error(resp, err)
 			}
 		})
 	}
@@ -313,9 +314,9 @@ func BenchmarkMetadataUnderLogins(b *testing.B) {
 				if i >= int64(len(ids)) {
 					return
 				}
-				status, err := f.postLogin(loginClient, browserID, ids[i])
-				if err != nil || status != http.StatusSeeOther {
-					b.Errorf("login: %d %v", status, err)
+				resp, err := f.postLogin(loginClient, browserID, ids[i])
+				if err != nil || resp.StatusCode != http.StatusSeeOther {
+					b.Errorf("login: %v %v", resp, err)
 					return
 				}
 				logins.Add(1)

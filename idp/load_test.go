@@ -3,9 +3,7 @@ package idp
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,15 +34,7 @@ func TestLoginOverload(t *testing.T) {
 	}
 	const n = 500
 	browserID := randomID(32)
-	ids := make([]string, n)
-	for i := range ids {
-		ar := store.AuthRequest{ID: randomID(32), ClientID: f.gen.ClientID, RedirectURI: genRedirect, Scopes: []string{"openid"},
-			ResponseType: "code", MaxAge: -1, BrowserHash: sha(browserID), ExpiresAt: f.clock.Now().Add(time.Hour)}
-		if err := f.st.CreateAuthRequest(ctx, &ar); err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = ar.ID
-	}
+	ids := f.loginRequests(t, n, browserID)
 	var peak atomic.Uint64
 	stop := make(chan struct{})
 	go func() {
@@ -71,16 +61,11 @@ func TestLoginOverload(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			form := url.Values{"req": {id}, "username": {"alice.martin"}, "password": {testPassword}}
-			req, _ := http.NewRequest(http.MethodPost, f.issuer+"/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.AddCookie(&http.Cookie{Name: browserCookie, Value: browserID})
-			resp, err := client.Do(req)
+			resp, err := f.postLogin(client, browserID, id)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			resp.Body.Close()
 			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
 				t.Error("503 without Retry-After")
 			}

@@ -31,14 +31,19 @@ func TestLoginRateLimit(t *testing.T) {
 	f.codeFrom(b.login(b.get(f.authURL(v)), "alice.martin", testPassword), genRedirect, v.Get("state"))
 }
 
-// forwardedFor is a proxy's transport: it adds the client's address.
-type forwardedFor string
+// withHeader is a transport that adds one header to every request: a
+// proxy's X-Forwarded-For, or the address a test's ClientIP reads.
+type withHeader struct{ name, value string }
 
-func (a forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+func (h withHeader) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
-	r.Header.Add("X-Forwarded-For", string(a))
+	r.Header.Add(h.name, h.value)
 	return http.DefaultTransport.RoundTrip(r)
 }
+
+// remoteAddr is the transport of a client the provider sees at addr
+// through the ClientIP of these tests (the X-Test-Client header).
+func remoteAddr(addr string) http.RoundTripper { return withHeader{"X-Test-Client", addr} }
 
 // Behind a trusted reverse proxy, each client's login attempts count
 // against its own address; without the proxy trusted, they share the
@@ -54,7 +59,7 @@ func TestLoginRateLimitBehindProxy(t *testing.T) {
 		})
 		attempt := func(client, username string) int {
 			b := f.browser()
-			b.client.Transport = forwardedFor(client)
+			b.client.Transport = withHeader{"X-Forwarded-For", client}
 			return b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), username, "wrong").status
 		}
 		for i := range 3 {
@@ -111,16 +116,6 @@ func TestLoginRateLimitCountsFailures(t *testing.T) {
 	if st := attempt(b, "alice.martin@lebeta.example"); st != http.StatusTooManyRequests {
 		t.Errorf("after three failures on the account: %d, want 429", st)
 	}
-}
-
-// remoteAddr is a transport whose requests the provider sees from addr
-// (through a trusted proxy header the fixture's ClientIP reads).
-type remoteAddr string
-
-func (a remoteAddr) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("X-Test-Client", string(a))
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 func TestLoginRateLimitIPv6Prefix(t *testing.T) {
