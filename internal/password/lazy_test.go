@@ -143,8 +143,10 @@ func TestDictionariesReleasedWhenIdle(t *testing.T) {
 		listsMu.Unlock()
 	}
 	old := DictionaryIdle
-	setIdle(100 * time.Millisecond)
 	t.Cleanup(func() { setIdle(old) })
+	// A long idle period while checking (a slow machine must not release
+	// them mid-test), then a short one, armed as a Check would arm it.
+	setIdle(time.Hour)
 	const plain = "Le chat de ma grand-mère dort toujours près du radiateur"
 	if p := DefaultPolicy().Check(plain, person...); p != nil {
 		t.Fatal(p.EN)
@@ -153,6 +155,8 @@ func TestDictionariesReleasedWhenIdle(t *testing.T) {
 		t.Fatal("a Check did not build the dictionaries")
 	}
 	loaded := liveHeap()
+	setIdle(100 * time.Millisecond)
+	currentLists()
 	deadline := time.Now().Add(5 * time.Second)
 	for dictionariesLoaded() || matching.DictionariesLoaded() {
 		if time.Now().After(deadline) {
@@ -166,7 +170,7 @@ func TestDictionariesReleasedWhenIdle(t *testing.T) {
 	if loaded-released < 5<<20 {
 		t.Errorf("releasing the dictionaries freed %.1f MiB; want more than 5", float64(loaded-released)/(1<<20))
 	}
-	setIdle(time.Hour) // a slow machine must not release them again before the checks below
+	setIdle(time.Hour)
 	if p := DefaultPolicy().Check(plain, person...); p != nil {
 		t.Errorf("after a release, the passphrase: %s", p.EN)
 	}
