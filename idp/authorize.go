@@ -180,6 +180,17 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "this client must use PKCE (S256)")
 		return
 	}
+	// Each request is stored for its lifetime: one address may not store
+	// them faster than AuthorizeLimiter allows.
+	if p.cfg.AuthorizeLimiter != nil {
+		if ok, wait := p.cfg.AuthorizeLimiter.Allow("authorize:" + p.clientKey(r)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			p.message(w, http.StatusTooManyRequests, "Trop de demandes",
+				"Trop de demandes de connexion depuis votre adresse. Réessayez dans une minute.",
+				"Too many login requests from your address. Try again in a minute.")
+			return
+		}
+	}
 	now := p.now()
 	ar := store.AuthRequest{
 		ID: randomID(32), ClientID: svc.ClientID, RedirectURI: redirectURI, Scopes: scopes, State: state,
@@ -198,7 +209,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if hint := q.Get("id_token_hint"); hint != "" {
 		// The hint names whom the client expects (an expired one still
 		// does). A session of someone else must not answer for them.
-		claims, err := p.verify(hint, "", true)
+		claims, err := p.verify(hint, "JWT", true)
 		if err != nil {
 			fail("invalid_request", "id_token_hint was not issued by this provider")
 			return
@@ -541,13 +552,22 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *h
 }
 
 // limitKeys are the buckets a login attempt counts against: the client's
-// address (an IPv6 client by its /64, which one host usually holds whole)
-// and the account (by person, so a username and an email share one; an
+// address (see clientKey) and the account (by person, so a username and an email share one; an
 // unknown login by its text).
 func (p *Provider) limitKeys(r *http.Request, login string, person store.Person, found bool) []string {
 	if p.cfg.LoginLimiter == nil {
 		return nil
 	}
+	account := "login:" + strings.ToLower(login)
+	if found {
+		account = "person:" + person.ID
+	}
+	return []string{"ip:" + p.clientKey(r), "account:" + account}
+}
+
+// clientKey names the client of r for rate limits: its address, an IPv6
+// client by its /64 (which one host usually holds whole).
+func (p *Provider) clientKey(r *http.Request) string {
 	ip := r.RemoteAddr
 	if p.cfg.ClientIP != nil {
 		ip = p.cfg.ClientIP(r)
@@ -559,11 +579,7 @@ func (p *Provider) limitKeys(r *http.Request, login string, person store.Person,
 			ip = pfx.String()
 		}
 	}
-	account := "login:" + strings.ToLower(login)
-	if found {
-		account = "person:" + person.ID
-	}
-	return []string{"ip:" + ip, "account:" + account}
+	return ip
 }
 
 // limited reports whether a bucket of keys is empty, and for how long. It

@@ -51,6 +51,10 @@ type Config struct {
 	// proxies); default: the host of RemoteAddr.
 	LoginLimiter Limiter
 	ClientIP     func(*http.Request) string
+	// AuthorizeLimiter, when set, bounds how fast one client address
+	// (IPv6: /64) makes the provider store authorization requests: each is
+	// kept 30 minutes, and client ids and redirect URIs are public.
+	AuthorizeLimiter Limiter
 }
 
 // Limiter is a rate limiter keyed by a string: Check looks, Allow spends.

@@ -139,3 +139,31 @@ func TestLoginRateLimitIPv6Prefix(t *testing.T) {
 		t.Errorf("another /64: %d, want 401", st)
 	}
 }
+
+// One address may not store authorization requests faster than the
+// authorize limit; another address is not affected.
+func TestAuthorizeRateLimit(t *testing.T) {
+	var f *fixture
+	f = newFixture(t, func(c *Config) {
+		c.AuthorizeLimiter = web.NewRateLimiter(2, time.Minute, func() time.Time { return f.clock.Now() })
+		c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+	})
+	get := func(client string) result {
+		b := f.browser()
+		b.client.Transport = remoteAddr(client)
+		return b.get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
+	}
+	for i := range 2 {
+		if res := get("198.51.100.7"); !res.isLoginForm() {
+			t.Fatalf("authorization %d: %d", i+1, res.status)
+		}
+	}
+	wantPage(t, get("198.51.100.7"), http.StatusTooManyRequests, "Trop de demandes")
+	if res := get("198.51.100.8"); !res.isLoginForm() {
+		t.Errorf("another address was limited too: %d", res.status)
+	}
+	f.clock.Advance(time.Minute)
+	if res := get("198.51.100.7"); !res.isLoginForm() {
+		t.Errorf("after a minute: %d", res.status)
+	}
+}

@@ -40,7 +40,10 @@ func (m *Main) wireHandlers() error {
 		MasterKey:    m.MasterKey,
 		Logger:       m.Logger.With("component", "idp"),
 		LoginLimiter: web.NewRateLimiter(10, time.Minute, nil),
-		ClientIP:     m.clientIP,
+		// 120 at once, then two a second: thirty members behind one NAT
+		// opening three services each on training day stay well inside.
+		AuthorizeLimiter: web.NewRateLimiter(120, 500*time.Millisecond, nil),
+		ClientIP:         m.clientIP,
 	})
 	if err != nil {
 		return err
