@@ -170,6 +170,26 @@ type Jobs interface {
 	CountJobs(ctx context.Context) (map[JobState]int, error)
 }
 
+// ProvisionFilter narrows ListProvisions. Zero values match everything.
+type ProvisionFilter struct {
+	PersonID    string
+	ServiceID   string
+	StructureID string // provisions on any service of this structure
+	Status      ProvisionStatus
+}
+
+// Provisions keeps the state of each person's account in each application.
+type Provisions interface {
+	// PutProvision inserts or replaces the record of p's person and
+	// service, setting UpdatedAt. An unknown person or service gives
+	// ErrNotFound.
+	PutProvision(ctx context.Context, p Provision) error
+	// GetProvision returns one record; ErrNotFound when there is none.
+	GetProvision(ctx context.Context, personID, serviceID string) (Provision, error)
+	// ListProvisions returns records by person, then service.
+	ListProvisions(ctx context.Context, f ProvisionFilter) ([]Provision, error)
+}
+
 // Tx is everything the store keeps, seen from inside one transaction.
 type Tx interface {
 	Structures
@@ -177,6 +197,7 @@ type Tx interface {
 	People
 	Memberships
 	Grants
+	Provisions
 	Tokens
 	Imports
 	Audit

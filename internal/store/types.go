@@ -70,6 +70,10 @@ type Service struct {
 	// ProvisioningSecret holds the application's API credentials, encrypted
 	// at rest by the caller. Nil when the service is not provisioned.
 	ProvisioningSecret []byte
+	// ProvisionTakeOver lets provisioning demote, disable or rename accounts
+	// of the application that sesame did not create (found by email). Off,
+	// they are only linked.
+	ProvisionTakeOver bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -212,4 +216,43 @@ type Job struct {
 	LastError   string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// ProvisionStatus says where one person's account in one application
+// stands.
+type ProvisionStatus string
+
+// The provisioning statuses.
+const (
+	// ProvisionPending: a job will bring the account to the store's state.
+	ProvisionPending ProvisionStatus = "pending"
+	// ProvisionDone: the account matches the store's state (or was removed).
+	ProvisionDone ProvisionStatus = "done"
+	// ProvisionFailed: the application refused; Message says why, in its own
+	// words. Retrying will not help until someone fixes the cause.
+	ProvisionFailed ProvisionStatus = "failed"
+	// ProvisionManual: the application cannot do what is needed through its
+	// API; Message says what the hoster must do by hand.
+	ProvisionManual ProvisionStatus = "manual"
+)
+
+// Provision records one person's account in one service's application, as
+// sesame last left it. It outlives the grant: a person whose grant ended
+// keeps the record, so that the account can be demoted or disabled.
+type Provision struct {
+	PersonID  string
+	ServiceID string
+	Status    ProvisionStatus
+	// RemoteID is the application's own id for the account ("42", "jean.dupont").
+	RemoteID string
+	// Managed is false for an account sesame found (by email) but did not
+	// create: it is linked, never demoted, disabled or renamed unless the
+	// service says to take such accounts over.
+	Managed bool
+	// Role is the role last written to the application ("" when removed).
+	Role string
+	// Message is the application's message for a failure, or the manual
+	// step to take.
+	Message   string
+	UpdatedAt time.Time
 }

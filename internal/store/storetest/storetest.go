@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateClosures", testUpdateClosures},
 		{"Memberships", testMemberships},
 		{"Grants", testGrants},
+		{"Provisions", testProvisions},
 		{"Tokens", testTokens},
 		{"TokenIssueInvalidates", testTokenIssueInvalidates},
 		{"TokenConsumeConcurrent", testTokenConsumeConcurrent},
@@ -517,6 +518,66 @@ func testGrants(e *env) {
 	gs, _ = e.st.ListGrants(e.ctx, store.GrantFilter{PersonID: p.ID})
 	if len(gs) != 2 {
 		e.t.Fatalf("after delete p has %+v", gs)
+	}
+}
+
+func testProvisions(e *env) {
+	p := e.person("p")
+	q := e.person("q")
+	a := e.structure("a")
+	b := e.structure("b")
+	ca := e.service(a.ID, "cloud")
+	cb := e.service(b.ID, "cloud")
+	_, err := e.st.GetProvision(e.ctx, p.ID, ca.ID)
+	e.is(err, store.ErrNotFound, "none yet")
+	want := store.Provision{PersonID: p.ID, ServiceID: ca.ID, Status: store.ProvisionDone, RemoteID: "42",
+		Managed: true, Role: "admin", Message: ""}
+	e.ok(e.st.PutProvision(e.ctx, want), "put")
+	e.ok(e.st.PutProvision(e.ctx, store.Provision{PersonID: q.ID, ServiceID: ca.ID, Status: store.ProvisionPending}), "put q")
+	e.ok(e.st.PutProvision(e.ctx, store.Provision{PersonID: p.ID, ServiceID: cb.ID, Status: store.ProvisionFailed,
+		Message: "Sorry, you are not allowed to create new users."}), "put p on b")
+	got, err := e.st.GetProvision(e.ctx, p.ID, ca.ID)
+	e.ok(err, "get")
+	if got.UpdatedAt.IsZero() {
+		e.t.Fatalf("UpdatedAt not set")
+	}
+	got.UpdatedAt = time.Time{}
+	if got != want {
+		e.t.Fatalf("got %+v, want %+v", got, want)
+	}
+	// Replace: every field is written, including a cleared Managed.
+	e.clock.Advance(time.Second)
+	e.ok(e.st.PutProvision(e.ctx, store.Provision{PersonID: p.ID, ServiceID: ca.ID, Status: store.ProvisionManual,
+		RemoteID: "42", Message: "à faire à la main"}), "replace")
+	got2, _ := e.st.GetProvision(e.ctx, p.ID, ca.ID)
+	if got2.Status != store.ProvisionManual || got2.Managed || got2.Role != "" || got2.Message != "à faire à la main" ||
+		!got2.UpdatedAt.After(got.UpdatedAt) {
+		e.t.Fatalf("after replace: %+v", got2)
+	}
+	ls, err := e.st.ListProvisions(e.ctx, store.ProvisionFilter{StructureID: a.ID})
+	e.ok(err, "by structure")
+	if len(ls) != 2 {
+		e.t.Fatalf("provisions in a = %+v", ls)
+	}
+	ls, _ = e.st.ListProvisions(e.ctx, store.ProvisionFilter{PersonID: p.ID})
+	if len(ls) != 2 {
+		e.t.Fatalf("provisions of p = %+v", ls)
+	}
+	ls, _ = e.st.ListProvisions(e.ctx, store.ProvisionFilter{Status: store.ProvisionFailed})
+	if len(ls) != 1 || ls[0].ServiceID != cb.ID {
+		e.t.Fatalf("failed = %+v", ls)
+	}
+	ls, _ = e.st.ListProvisions(e.ctx, store.ProvisionFilter{ServiceID: ca.ID, PersonID: q.ID})
+	if len(ls) != 1 || ls[0].Status != store.ProvisionPending {
+		e.t.Fatalf("q on ca = %+v", ls)
+	}
+	e.is(e.st.PutProvision(e.ctx, store.Provision{PersonID: p.ID, ServiceID: "nope", Status: store.ProvisionDone}), store.ErrNotFound, "unknown service")
+	e.is(e.st.PutProvision(e.ctx, store.Provision{PersonID: p.ID, ServiceID: ca.ID, Status: "weird"}), store.ErrInvalid, "unknown status")
+	// The record outlives the grant, not the service.
+	svc, err := e.st.UpdateService(e.ctx, ca.ID, func(s *store.Service) error { s.ProvisionTakeOver = true; return nil })
+	e.ok(err, "take over")
+	if got, _ := e.st.GetService(e.ctx, ca.ID); !got.ProvisionTakeOver || !svc.ProvisionTakeOver {
+		e.t.Fatalf("ProvisionTakeOver not kept: %+v", got)
 	}
 }
 
