@@ -1,0 +1,61 @@
+package secretbox
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	master := bytes.Repeat([]byte{7}, 32)
+	b, err := New(master, "credentials v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := b.Seal("svc-1", []byte("admin:app password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("app password")) {
+		t.Fatal("the sealed value holds the plaintext")
+	}
+	again, _ := b.Seal("svc-1", []byte("admin:app password"))
+	if bytes.Equal(sealed, again) {
+		t.Fatal("two seals of one value are equal (nonce reused?)")
+	}
+	plain, err := b.Open("svc-1", sealed)
+	if err != nil || string(plain) != "admin:app password" {
+		t.Fatalf("Open = %q, %v", plain, err)
+	}
+
+	other, _ := New(master, "totp v1")
+	otherMaster, _ := New(bytes.Repeat([]byte{8}, 32), "credentials v1")
+	damaged := bytes.Clone(sealed)
+	damaged[len(damaged)-1] ^= 1
+	for name, tc := range map[string]struct {
+		box    *Box
+		ad     string
+		sealed []byte
+	}{
+		"another row":        {b, "svc-2", sealed},
+		"another purpose":    {other, "svc-1", sealed},
+		"another master key": {otherMaster, "svc-1", sealed},
+		"damaged":            {b, "svc-1", damaged},
+		"truncated":          {b, "svc-1", sealed[:10]},
+		"empty":              {b, "svc-1", nil},
+		"unknown version":    {b, "svc-1", append([]byte{9}, sealed[1:]...)},
+	} {
+		if _, err := tc.box.Open(tc.ad, tc.sealed); !errors.Is(err, ErrOpen) {
+			t.Errorf("%s: err = %v, want ErrOpen", name, err)
+		}
+	}
+}
+
+func TestNewRefusesShortKeys(t *testing.T) {
+	if _, err := New(make([]byte, 16), "x"); err == nil {
+		t.Fatal("a 16-byte master key was accepted")
+	}
+	if _, err := New(make([]byte, 32), ""); err == nil {
+		t.Fatal("an empty purpose was accepted")
+	}
+}
