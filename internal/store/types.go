@@ -245,10 +245,10 @@ type Provision struct {
 	Status    ProvisionStatus
 	// RemoteID is the application's own id for the account ("42", "jean.dupont").
 	RemoteID string
-	// Managed is false for an account sesame found (by email) but did not
-	// create: it is linked, never demoted, disabled or renamed unless the
-	// service says to take such accounts over.
-	Managed bool
+	// Owned is true when sesame created the account. An account sesame
+	// found (by email) but did not create is linked, and never demoted,
+	// disabled or renamed unless the service takes such accounts over.
+	Owned bool
 	// Role is the role last written to the application ("" when removed).
 	Role string
 	// Message is the application's message for a failure, or the manual

@@ -7,11 +7,11 @@ import (
 	"sesame/internal/store"
 )
 
-const provisionCols = "person_id, service_id, status, remote_id, managed, role, message, updated_at"
+const provisionCols = "person_id, service_id, status, remote_id, owned, role, message, updated_at"
 
 func scanProvision(s scanner) (store.Provision, error) {
 	var v store.Provision
-	err := s.Scan(&v.PersonID, &v.ServiceID, &v.Status, &v.RemoteID, &v.Managed, &v.Role, &v.Message, ts(&v.UpdatedAt))
+	err := s.Scan(&v.PersonID, &v.ServiceID, &v.Status, &v.RemoteID, &v.Owned, &v.Role, &v.Message, ts(&v.UpdatedAt))
 	return v, err
 }
 
@@ -31,9 +31,9 @@ func (t *Tx) PutProvision(ctx context.Context, p store.Provision) error {
 		return e.guard(ctx, func() error {
 			_, err := e.exec(ctx, `INSERT INTO provisions (`+provisionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (person_id, service_id) DO UPDATE SET status = excluded.status,
-				remote_id = excluded.remote_id, managed = excluded.managed, role = excluded.role,
+				remote_id = excluded.remote_id, owned = excluded.owned, role = excluded.role,
 				message = excluded.message, updated_at = excluded.updated_at`,
-				p.PersonID, p.ServiceID, string(p.Status), p.RemoteID, p.Managed, p.Role, p.Message, e.tv(now))
+				p.PersonID, p.ServiceID, string(p.Status), p.RemoteID, p.Owned, p.Role, p.Message, e.tv(now))
 			return e.wrap(err, "put provision of %q on %q", p.PersonID, p.ServiceID)
 		})
 	})

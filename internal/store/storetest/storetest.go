@@ -531,7 +531,7 @@ func testProvisions(e *env) {
 	_, err := e.st.GetProvision(e.ctx, p.ID, ca.ID)
 	e.is(err, store.ErrNotFound, "none yet")
 	want := store.Provision{PersonID: p.ID, ServiceID: ca.ID, Status: store.ProvisionDone, RemoteID: "42",
-		Managed: true, Role: "admin", Message: ""}
+		Owned: true, Role: "admin", Message: ""}
 	e.ok(e.st.PutProvision(e.ctx, want), "put")
 	e.ok(e.st.PutProvision(e.ctx, store.Provision{PersonID: q.ID, ServiceID: ca.ID, Status: store.ProvisionPending}), "put q")
 	e.ok(e.st.PutProvision(e.ctx, store.Provision{PersonID: p.ID, ServiceID: cb.ID, Status: store.ProvisionFailed,
@@ -545,12 +545,12 @@ func testProvisions(e *env) {
 	if got != want {
 		e.t.Fatalf("got %+v, want %+v", got, want)
 	}
-	// Replace: every field is written, including a cleared Managed.
+	// Replace: every field is written, including a cleared Owned.
 	e.clock.Advance(time.Second)
 	e.ok(e.st.PutProvision(e.ctx, store.Provision{PersonID: p.ID, ServiceID: ca.ID, Status: store.ProvisionManual,
 		RemoteID: "42", Message: "à faire à la main"}), "replace")
 	got2, _ := e.st.GetProvision(e.ctx, p.ID, ca.ID)
-	if got2.Status != store.ProvisionManual || got2.Managed || got2.Role != "" || got2.Message != "à faire à la main" ||
+	if got2.Status != store.ProvisionManual || got2.Owned || got2.Role != "" || got2.Message != "à faire à la main" ||
 		!got2.UpdatedAt.After(got.UpdatedAt) {
 		e.t.Fatalf("after replace: %+v", got2)
 	}

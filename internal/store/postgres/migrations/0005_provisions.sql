@@ -7,7 +7,7 @@ CREATE TABLE provisions (
 	service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE,
 	status     TEXT NOT NULL,
 	remote_id  TEXT NOT NULL DEFAULT '',
-	managed    BOOLEAN NOT NULL DEFAULT FALSE,
+	owned      BOOLEAN NOT NULL DEFAULT FALSE,
 	role       TEXT NOT NULL DEFAULT '',
 	message    TEXT NOT NULL DEFAULT '',
 	updated_at TIMESTAMPTZ NOT NULL,

@@ -7,7 +7,7 @@ CREATE TABLE provisions (
 	service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE,
 	status     TEXT NOT NULL,
 	remote_id  TEXT NOT NULL DEFAULT '',
-	managed    INTEGER NOT NULL DEFAULT 0,
+	owned      INTEGER NOT NULL DEFAULT 0,
 	role       TEXT NOT NULL DEFAULT '',
 	message    TEXT NOT NULL DEFAULT '',
 	updated_at TEXT NOT NULL,
