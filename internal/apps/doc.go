@@ -1,0 +1,41 @@
+// Package apps holds what sesame knows about each kind of application it
+// serves (Nextcloud, WordPress, Paheko) that is not the OpenID Connect login
+// itself; today, the provisioning connectors: the code that creates, updates
+// and removes a person's account in the application through its own HTTP
+// API, so that the rights of an import reach the application before the
+// person's first login.
+//
+// Each kind lives in one file (nextcloud.go, wordpress.go, paheko.go) and
+// implements Connector:
+//
+//   - Ensure brings one account to the desired state: it finds the account
+//     (by the id an earlier call returned, or by email), creates it when it is
+//     missing, and changes only what differs (a call with nothing to change
+//     sends no write). A retried call never creates a second account.
+//   - Remove takes the person's access away: WordPress keeps the account but
+//     loses every role (its content keeps its author), Nextcloud disables the
+//     account, and for Paheko, whose API cannot move a member to another
+//     category, the Result says in French and English what the hoster must
+//     do by hand.
+//   - Check tests the credentials and says in plain words what is missing.
+//
+// Accounts that sesame did not create (a WordPress administrator made at
+// install time, a Paheko member entered by hand, a Nextcloud user of another
+// backend) are found by email or id and linked, but never renamed, demoted
+// or disabled, unless the service's configuration takes them over
+// (Config.TakeOver), just as ldapsync never touches directory entries
+// without its mark. Whether sesame created an account is recorded by the
+// caller from Result.Owned (and Error.MayHaveCreated when a create got no
+// clear answer) and given back in Account.Owned.
+//
+// Failures are *Error values that keep the application's own code and
+// message and say whether retrying can help (IsRetryable): no answer, a
+// timeout, 408, 429 and 5xx are retryable; refused credentials, missing
+// permissions and invalid input are not.
+//
+// The package uses only the standard library's net/http: one http.Client
+// (and connection pool) per connector, keep-alive reused, redirects never
+// followed (a POST silently turned into a GET would create nothing, and the
+// credentials must not go to another address). Connectors are safe for
+// concurrent use.
+package apps
