@@ -138,7 +138,8 @@ func (m *Main) mount() error {
 // notify and provision are added here.
 func (m *Main) registerJobs() error {
 	for _, register := range []func() error{
-		m.registerLDAP, // ldap.go: ldapsync's handlers, when a directory is configured
+		m.registerLDAP,      // ldap.go: ldapsync's handlers, when a directory is configured
+		m.registerProvision, // service_provision.go: accounts in the applications
 	} {
 		if err := register(); err != nil {
 			return err
