@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -18,6 +16,7 @@ import (
 	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
+	"sesame/web"
 )
 
 // supportedScopes are the scopes the provider knows; others are ignored.
@@ -565,21 +564,14 @@ func (p *Provider) limitKeys(r *http.Request, login string, person store.Person,
 	return []string{"ip:" + p.clientKey(r), "account:" + account}
 }
 
-// clientKey names the client of r for rate limits: its address, an IPv6
-// client by its /64 (which one host usually holds whole).
+// clientKey names the client of r for rate limits, as web.ClientKey does
+// for the account pages: its address, an IPv6 client by its /64 (which one
+// host usually holds whole), an IPv4-mapped address as IPv4.
 func (p *Provider) clientKey(r *http.Request) string {
-	ip := r.RemoteAddr
 	if p.cfg.ClientIP != nil {
-		ip = p.cfg.ClientIP(r)
-	} else if h, _, err := net.SplitHostPort(ip); err == nil {
-		ip = h
+		return web.ClientKey(p.cfg.ClientIP(r))
 	}
-	if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
-		if pfx, err := a.Prefix(64); err == nil {
-			ip = pfx.String()
-		}
-	}
-	return ip
+	return web.ClientKey(web.ClientIP(r))
 }
 
 // limited reports whether a bucket of keys is empty, and for how long. It
