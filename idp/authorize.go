@@ -103,8 +103,8 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		p.message(w, http.StatusBadRequest, "Requête invalide", "La demande de connexion est mal formée.", "The login request is malformed.")
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, err, "La demande de connexion est mal formée.", "The login request is malformed.")
 		return
 	}
 	q := r.Form
@@ -367,9 +367,8 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			"This login form was sent from another site. Go back to the service and try again.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		p.loginRequestError(w, store.ErrNotFound)
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, err, "Le formulaire de connexion est mal formé.", "The login form is malformed.")
 		return
 	}
 	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))

@@ -14,6 +14,7 @@ import (
 
 	"sesame/internal/jobs"
 	"sesame/internal/store"
+	"sesame/web"
 )
 
 // logoutParams are the end-session parameters sesame reads.
@@ -59,10 +60,14 @@ func parseLenient(raw string) url.Values {
 
 func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.RawQuery
+	if len(raw) > web.MaxFormBytes {
+		p.badForm(w, web.ErrQueryTooLong, "", "")
+		return
+	}
 	if r.Method == http.MethodPost {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		b, err := web.ReadForm(w, r)
 		if err != nil {
-			p.message(w, http.StatusBadRequest, "Requête invalide", "La demande de déconnexion est mal formée.", "The logout request is malformed.")
+			p.badForm(w, err, "La demande de déconnexion est mal formée.", "The logout request is malformed.")
 			return
 		}
 		if len(b) > 0 {
