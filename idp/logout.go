@@ -136,7 +136,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				"The post-logout redirect URI is not registered for this service.")
 			return
 		}
-		p.log.Info("idp: logout with an unregistered return address: session ended, no redirect",
+		p.log.Info("idp: logout with an unregistered return address: the session ends, no redirect",
 			"client_id", clientID, "post_logout_redirect_uri", redirect)
 		redirect = ""
 	}
