@@ -84,3 +84,24 @@ func TestFormsStopAt64KiB(t *testing.T) {
 		t.Errorf("the same logout without the filler: %d", res.status)
 	}
 }
+
+// A malformed form body (a bad percent escape) is a 400, told apart from a
+// body that is too large, on every endpoint that reads one.
+func TestMalformedForms(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		path, contains string
+	}{
+		{"/authorize", "mal formée"},
+		{"/login", "mal formé"},
+		{"/token", `"error":"invalid_request"`},
+		{"/userinfo", `"error":"invalid_request"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, f.issuer+c.path, strings.NewReader("client_id=%zz"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res := f.browser().do(req)
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, c.contains) {
+			t.Errorf("POST %s with a malformed body: %d %.300s", c.path, res.status, res.body)
+		}
+	}
+}
