@@ -242,6 +242,30 @@ func isConnError(err error) bool {
 		ldap.LDAPResultServerDown, ldap.LDAPResultConnectError, ldap.LDAPResultTimeout)
 }
 
+// isRefusal reports whether err is the directory refusing one entry's data
+// (a value its schema does not allow, a missing required attribute, a bad
+// name): retrying cannot help until the data changes, and other entries are
+// not concerned. An unreachable directory, a lack of rights or any other
+// failure is not a refusal.
+func isRefusal(err error) bool {
+	return err != nil && !isConnError(err) && ldap.IsErrorAnyOf(err,
+		ldap.LDAPResultUndefinedAttributeType, ldap.LDAPResultInappropriateMatching,
+		ldap.LDAPResultConstraintViolation, ldap.LDAPResultInvalidAttributeSyntax,
+		ldap.LDAPResultInvalidDNSyntax, ldap.LDAPResultNamingViolation,
+		ldap.LDAPResultObjectClassViolation, ldap.LDAPResultNotAllowedOnRDN,
+		ldap.LDAPResultObjectClassModsProhibited)
+}
+
+// refusalReason is the directory's own words for a refusal: its result code
+// and diagnostic message.
+func refusalReason(err error) string {
+	var le *ldap.Error
+	if errors.As(err, &le) {
+		return le.Error()
+	}
+	return err.Error()
+}
+
 // Search runs req, following paged results with the configured page size
 // (a base-object search, which returns one entry at most, is not paged).
 func (c *Conn) Search(req *ldap.SearchRequest) (*ldap.SearchResult, error) {
