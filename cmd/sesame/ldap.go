@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -218,13 +220,18 @@ func refusalLines(e *ldapsync.RefusedError) string {
 }
 
 // registerLDAP registers the ldap.person and ldap.structure job handlers on
-// m.Runner when a directory is configured; without one, LDAP jobs stay
-// pending (no handler claims them) and sesame runs without a directory.
-// Nothing is dialled here: the connection is made by the first job, so the
-// server starts while the directory is down. (Called from registerJobs.)
+// m.Runner when a directory is configured. Without one, sesame runs without
+// a directory: the store queues no LDAP job, and those an earlier
+// configuration left pending are cleared (with a log line; `sesame ldap
+// sync` catches up once LDAP is on). Nothing is dialled here: the
+// connection is made by the first job, so the server starts while the
+// directory is down. (Called from registerJobs.)
 func (m *Main) registerLDAP() error {
+	m.Store.SetDisabledJobSinks(disabledJobSinks(m.Config)...)
 	if !m.Config.LDAPEnabled() {
-		return nil
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return clearDisabledJobs(ctx, m.Config, m.Store, m.Logger)
 	}
 	lc, err := ldapConfig(m.Config)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,10 +44,7 @@ func IsPermanent(err error) bool {
 // Sink is the component a job kind writes to: the part of the kind before
 // its first dot ("ldap" for "ldap.person", "mail" for "mail.activate"), or
 // the whole kind when it has no dot.
-func Sink(kind string) string {
-	sink, _, _ := strings.Cut(kind, ".")
-	return sink
-}
+func Sink(kind string) string { return store.JobSink(kind) }
 
 // Config is the queue's policy. Zero fields take DefaultConfig's values.
 type Config struct {
@@ -178,7 +174,9 @@ func (r *Runner) sinkKinds() (sinks []string, kinds map[string][]string) {
 
 // Enqueue adds a job of kind with payload marshalled as JSON, through tx
 // (usually the transaction of the change that needs it). It returns false
-// when a pending job with the same non-empty dedupe key already exists.
+// when a pending job with the same non-empty dedupe key already exists, or
+// when the kind's sink is disabled (its component is not configured: see
+// store.Store.SetDisabledJobSinks).
 func Enqueue(ctx context.Context, tx store.Jobs, kind, dedupeKey string, payload any) (bool, error) {
 	b, err := json.Marshal(payload)
 	if err != nil {
