@@ -74,12 +74,18 @@ func (s *Syncer) Diff(ctx context.Context, want State) (Plan, error) {
 // ErrRejected: retrying cannot help until their data changes.
 type RefusedError struct {
 	Refused []Change
+	// Rest says the other changes of a convergence were applied.
+	Rest bool
 }
 
 func (e *RefusedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ldapsync: the directory refused %d entr%s (everything else was applied): ", len(e.Refused),
+	fmt.Fprintf(&b, "ldapsync: the directory refused %d entr%s", len(e.Refused),
 		map[bool]string{true: "y", false: "ies"}[len(e.Refused) == 1])
+	if e.Rest {
+		b.WriteString(" (everything else was applied)")
+	}
+	b.WriteString(": ")
 	for i, c := range e.Refused {
 		if i > 0 {
 			b.WriteString("; ")
@@ -95,7 +101,7 @@ func (e *RefusedError) Unwrap() error { return ErrRejected }
 func (c Change) refusalLine() string {
 	who := c.DN
 	if c.Person != "" {
-		who = "person " + c.Person + " (" + c.DN + ")"
+		who = "person " + c.Person
 	}
 	return who + ": " + c.Refused
 }
@@ -130,7 +136,7 @@ func (s *Syncer) Converge(ctx context.Context, want State) (Plan, int, error) {
 	}
 	if err == nil {
 		if refused := plan.Refusals(); len(refused) > 0 {
-			err = &RefusedError{Refused: refused}
+			err = &RefusedError{Refused: refused, Rest: true}
 		}
 	}
 	s.logger().Info("ldapsync: converged", "scope", want.Scope, "changes", len(plan.Changes), "applied", n,

@@ -141,7 +141,7 @@ oidc.backchannel-logout, oidc.end-sessions.`,
 			fmt.Fprintln(tw, "ID\tKIND\tATTEMPTS\tUPDATED\tPAYLOAD\tLAST ERROR")
 			for _, j := range jobs {
 				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Kind, j.Attempts, j.UpdatedAt.UTC().Format("2006-01-02 15:04"),
-					string(j.Payload), dashIfEmpty(oneLine(j.LastError, 120)))
+					string(j.Payload), dashIfEmpty(oneLine(j.LastError, 200)))
 			}
 			return tw.Flush()
 		},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +43,32 @@ func TestCLILDAPRefusedEntry(t *testing.T) {
 	}
 	db.Close()
 
-	out := ldapRun(t, 1, "ldap", "diff")
+	// The server's jobs: Zoé's and the structure's go dead at once, and
+	// jobs list names her with slapd's reason.
+	a := &app{out: io.Discard, errOut: io.Discard}
+	cfg, err := a.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.store(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMain(cfg, slog.New(slog.DiscardHandler), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Runner.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	out := mustRun(t, "jobs", "list")
+	if !strings.Contains(out, "dead 2") || strings.Count(out, `zoe.martin <zoe\u200b@example.org>: LDAP Result Code 21 "Invalid Attribute Syntax": mail: value #0 invalid per syntax`) != 2 ||
+		!strings.Contains(out, "ldap.structure") || !strings.Contains(out, "ldap.person") {
+		t.Fatalf("jobs list after the server's jobs ran:\n%s", out)
+	}
+
+	out = ldapRun(t, 1, "ldap", "diff")
 	if !strings.Contains(out, `! refused by the directory: mail "zoe\u200b@example.org" holds U+200B`) || !strings.Contains(out, "1 the directory will refuse") {
 		t.Fatalf("ldap diff does not announce the refusal:\n%s", out)
 	}
@@ -52,8 +79,8 @@ func TestCLILDAPRefusedEntry(t *testing.T) {
 			t.Errorf("ldap sync does not say %q:\n%s", want, out)
 		}
 	}
-	// Only the refused entry is left, and her two memberships: the groups
-	// were written without her.
+	// Only the refused entry is left (the jobs wrote the others already),
+	// and her two memberships: the groups were written without her.
 	out = ldapRun(t, 1, "ldap", "diff")
 	if !strings.Contains(out, "1 missing, 2 to change, 0 extra, 0 conflicts") || !strings.Contains(out, "+ person uid=zoe.martin") ||
 		strings.Count(out, "+ member uid=zoe.martin") != 2 || strings.Count(out, "member") != 2 {
