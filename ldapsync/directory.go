@@ -117,16 +117,22 @@ func (c *Conn) acquire() (*ldap.Conn, int, error) {
 	}
 	c.mu.Lock()
 	gen := c.gen
-	for len(c.idle) > 0 {
+	var stale []*ldap.Conn
+	var found *ldap.Conn
+	for found == nil && len(c.idle) > 0 {
 		p := c.idle[len(c.idle)-1]
 		c.idle = c.idle[:len(c.idle)-1]
 		if p.gen == gen && !p.c.IsClosing() {
-			c.mu.Unlock()
-			return p.c, gen, nil
+			found = p.c
+		} else {
+			stale = append(stale, p.c)
 		}
-		_ = p.c.Close()
 	}
 	c.mu.Unlock()
+	closeAll(stale)
+	if found != nil {
+		return found, gen, nil
+	}
 	// Dial and bind with no lock held: a hanging server delays only this
 	// caller, never those that find an idle connection.
 	lc, err := c.dialBind(c.cfg.BindDN, c.password)
@@ -141,24 +147,33 @@ func (c *Conn) acquire() (*ldap.Conn, int, error) {
 // one unless it broke (then every idle connection of its generation is
 // dropped too: they lead to the same failed server).
 func (c *Conn) release(lc *ldap.Conn, gen int, broken bool) {
+	var drop []*ldap.Conn
 	c.mu.Lock()
 	switch {
 	case broken:
-		_ = lc.Close()
-		if gen == c.gen {
+		drop = append(drop, lc)
+		if gen == c.gen { // the first to see this failure
 			c.gen++
+			for _, p := range c.idle {
+				drop = append(drop, p.c)
+			}
+			c.idle = nil
 		}
-		for _, p := range c.idle {
-			_ = p.c.Close()
-		}
-		c.idle = nil
 	case gen != c.gen || lc.IsClosing():
-		_ = lc.Close()
+		drop = append(drop, lc)
 	default:
 		c.idle = append(c.idle, pooled{c: lc, gen: gen})
 	}
 	c.mu.Unlock()
+	closeAll(drop)
 	<-c.slots
+}
+
+// closeAll closes connections (with no lock held).
+func closeAll(conns []*ldap.Conn) {
+	for _, lc := range conns {
+		_ = lc.Close()
+	}
 }
 
 // dialBind opens a new connection (TLS as configured) and binds it as dn.
@@ -301,15 +316,16 @@ func (c *Conn) Del(req *ldap.DelRequest) error {
 // operation ends. The Conn may still be used: it dials again.
 func (c *Conn) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.gen++
+	idle := c.idle
+	c.idle = nil
+	c.mu.Unlock()
 	var errs []error
-	for _, p := range c.idle {
+	for _, p := range idle {
 		if err := p.c.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	c.idle = nil
 	return errors.Join(errs...)
 }
 

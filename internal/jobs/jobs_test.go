@@ -376,9 +376,10 @@ func TestSinksHaveTheirOwnWorkers(t *testing.T) {
 			cancel()
 			<-done
 		}()
+		waitUntil(t, "a slow job to start", func() bool { return slowIn.Load() > 0 })
 		waitUntil(t, "the fast sink's jobs to run while the slow sink is blocked", func() bool { return fast.Load() == nFast })
-		if slowIn.Load() != 1 {
-			t.Fatalf("%d slow jobs in flight, want 1 (its SinkWorkers)", slowIn.Load())
+		if n := slowMax.Load(); n != 1 {
+			t.Fatalf("%d slow jobs in flight, want 1 (its SinkWorkers)", n)
 		}
 		close(release)
 		released = true
