@@ -157,7 +157,13 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 		res.Status = StatusDryRun
 	}
 	res.Report = plan.Report(req.Lang)
-	report, err := json.Marshal(res.Report)
+	// The record keeps the bounded report of what was applied or refused;
+	// a dry run keeps its counts only.
+	kept := res.Report
+	if req.DryRun {
+		kept = kept.SummaryOnly()
+	}
+	report, err := json.Marshal(kept)
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}

@@ -53,6 +53,7 @@ type PlannedRow struct {
 // Plan is what an import would do to the store.
 type Plan struct {
 	Structure  store.Structure
+	Services   []store.Service // the structure's services
 	Mode       store.ImportMode
 	Rows       []PlannedRow
 	FileErrors []Problem
@@ -93,6 +94,11 @@ func (p *Plan) Counts() map[string]int {
 // file.
 func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode) (*Plan, error) {
 	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings}
+	services, err := tx.ListServices(ctx, st.ID)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
+	}
+	p.Services = services
 	if len(sh.FileErrors) > 0 {
 		return p, nil
 	}
@@ -128,10 +134,6 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 			current[g.PersonID] = map[string]string{}
 		}
 		current[g.PersonID][g.ServiceID] = g.Role
-	}
-	services, err := tx.ListServices(ctx, st.ID)
-	if err != nil {
-		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
 	}
 	svcByID := map[string]store.Service{}
 	for _, s := range services {
@@ -192,6 +194,10 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgLinked)})
 			}
 			planExisting(&pr, r, st.Slug, member, member && memberships[existing.ID] == 1, sh.HasRights, current[existing.ID], svcByID)
+		}
+		if len(pr.Grants) == 0 {
+			// An account that opens nothing: most likely a forgotten cell.
+			pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgNoRights)})
 		}
 		p.Rows = append(p.Rows, pr)
 	}
