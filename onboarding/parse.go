@@ -385,6 +385,7 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		r.Grants[svc.ID] = Grant{Service: svc, Role: canonical}
 	}
 	var full, emailRaw string
+	var names []struct{ column, value string } // name cells, for the script check
 	for i, c := range p.cols {
 		if i >= len(rec.fields) {
 			continue
@@ -440,6 +441,10 @@ func (p *rowParser) parse(rec csvRecord) Row {
 				grant(c.header, *c.service, v)
 			}
 			continue
+		}
+		switch c.field {
+		case FieldGiven, FieldFamily, FieldFullName:
+			names = append(names, struct{ column, value string }{c.header, v})
 		}
 		switch c.field {
 		case FieldEmail:
@@ -529,20 +534,9 @@ func (p *rowParser) parse(rec csvRecord) Row {
 	if r.DisplayName == "" {
 		r.DisplayName = strings.TrimSpace(r.GivenName + " " + r.FamilyName)
 	}
-	for _, c := range p.cols {
-		var v string
-		switch c.field {
-		case FieldGiven:
-			v = r.GivenName
-		case FieldFamily:
-			v = r.FamilyName
-		case FieldFullName:
-			v = full
-		default:
-			continue
-		}
-		if mixesScripts(v) {
-			warn(c.header, msg(MsgMixedScripts, v))
+	for _, n := range names {
+		if mixesScripts(n.value) {
+			warn(n.column, msg(MsgMixedScripts, n.value))
 		}
 	}
 	if more {
