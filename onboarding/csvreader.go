@@ -51,6 +51,21 @@ func (r *csvReader) readLine() (string, bool) {
 	return l, true
 }
 
+// linesLeft counts the lines left to read, up to max: the most records
+// there can be.
+func (r *csvReader) linesLeft(max int) int {
+	n, rest := 0, r.text[r.pos:]
+	for n < max && rest != "" {
+		n++
+		i := strings.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		rest = rest[i+1:]
+	}
+	return n
+}
+
 // next returns the next record that is not blank (every field only white
 // space), keeping at most max fields (all when max < 0), and false at the end
 // of the text.

@@ -246,6 +246,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		}
 	}
 	p := rowParser{cols: cols, ix: ix, enc: t.Encoding, emailCol: emailCol}
+	sh.Rows = make([]Row, 0, min(rd.linesLeft(opts.maxRows()+1), opts.maxRows()))
 	for {
 		rec, ok := rd.next(len(cols))
 		if !ok {

@@ -102,6 +102,7 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 	if len(sh.FileErrors) > 0 {
 		return p, nil
 	}
+	p.Rows = make([]PlannedRow, 0, len(sh.Rows))
 	people, err := tx.ListPeople(ctx, store.PeopleFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: plan: list people: %w", err)
