@@ -37,6 +37,9 @@ type Summary struct {
 	// Omitted counts the errors and warnings past MaxReportProblems,
 	// counted but not detailed.
 	Omitted int `json:"omitted_problems,omitempty"`
+	// OmittedRows counts the rows an import record does not keep (see
+	// Stored).
+	OmittedRows int `json:"omitted_rows,omitempty"`
 }
 
 // ReportRow is one row of the report. Row is the spreadsheet row, 0 for a
@@ -127,6 +130,27 @@ func (p *Plan) Report(lang string) Report {
 		r.ServiceKinds = nil
 	}
 	return r
+}
+
+// Stored is what an applied or refused import keeps with its record: the
+// summary, the header's warnings, and the first MaxReportProblems rows that
+// have something to say (a change, an error or a warning); the others are
+// counted in Summary.OmittedRows. Unchanged rows without a warning are
+// left out: the summary counts them. The record thus stays small whatever
+// import.max_rows allows.
+func (r Report) Stored() Report {
+	out := Report{Summary: r.Summary, Warnings: r.Warnings, ServiceKinds: r.ServiceKinds, Rows: []ReportRow{}}
+	for _, row := range r.Rows {
+		if row.Action == ActUnchanged && len(row.Errors)+len(row.Warnings) == 0 {
+			continue
+		}
+		if len(out.Rows) == MaxReportProblems {
+			out.Summary.OmittedRows++
+			continue
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out
 }
 
 // SummaryOnly is what a dry run keeps with its import record: the counts,

@@ -57,3 +57,25 @@ func TestReportText(t *testing.T) {
 		t.Error("the JSON report lost its identifiers")
 	}
 }
+
+// TestReportStored: an import record keeps the rows that say something,
+// at most MaxReportProblems of them, and counts the others.
+func TestReportStored(t *testing.T) {
+	warn := []ReportIssue{{Message: "w"}}
+	r := Report{Summary: Summary{Create: 1, Unchanged: 2}, Rows: []ReportRow{
+		{Row: 2, Action: ActUnchanged},
+		{Row: 3, Action: ActUnchanged, Warnings: warn},
+		{Row: 4, Action: ActCreate},
+	}}
+	s := r.Stored()
+	if len(s.Rows) != 2 || s.Rows[0].Row != 3 || s.Rows[1].Row != 4 || s.Summary.OmittedRows != 0 || s.Summary.Unchanged != 2 {
+		t.Errorf("stored = %+v", s)
+	}
+	r.Rows = nil
+	for i := range MaxReportProblems + 7 {
+		r.Rows = append(r.Rows, ReportRow{Row: i + 2, Action: ActCreate})
+	}
+	if s := r.Stored(); len(s.Rows) != MaxReportProblems || s.Summary.OmittedRows != 7 {
+		t.Errorf("stored %d rows, omitted %d", len(s.Rows), s.Summary.OmittedRows)
+	}
+}
