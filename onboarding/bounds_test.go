@@ -222,3 +222,29 @@ func TestPlanWarnsRowsWithoutRights(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanFindsPeopleStoredWithUnicodeDomains: a person stored with a
+// Unicode domain (before domains were written in ASCII) is the person a file
+// now names in ASCII: updated, not created twice, and not removed by a sync.
+func TestPlanFindsPeopleStoredWithUnicodeDomains(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store, c *clock) {
+		ctx := context.Background()
+		f := newFixture(t, st, c, "le-beta")
+		p := store.Person{Username: "zoe", Email: "zoe@exämple.org", GivenName: "Zoé", DisplayName: "Zoé",
+			Language: "fr", State: store.StateInvited}
+		if err := st.CreatePerson(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: f.structure.ID}); err != nil {
+			t.Fatal(err)
+		}
+		res := f.importFile(t, "courriel;prénom;droits\nzoe@exämple.org;Zoé;nextcloud\n", func(r *Request) { r.Mode = store.ModeSync })
+		if res.Status != StatusApplied || len(res.Plan.Rows) != 1 || res.Plan.Rows[0].Action != ActUpdate || res.Plan.Rows[0].Username != "zoe" {
+			t.Fatalf("%s: %+v", res.Status, res.Plan.Rows)
+		}
+		people, _ := st.ListPeople(ctx, store.PeopleFilter{})
+		if len(people) != 1 || people[0].State == store.StateDisabled {
+			t.Errorf("people = %+v", people)
+		}
+	})
+}

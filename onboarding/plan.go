@@ -113,6 +113,15 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		byEmail[store.FoldEmail(x.Email)] = x
 		usernames[x.Username] = true
 	}
+	// A person stored before domains were written in ASCII is found under
+	// the ASCII form a file now gives (never a second account).
+	for _, x := range people {
+		if a := asciiKey(x.Email); a != store.FoldEmail(x.Email) {
+			if _, taken := byEmail[a]; !taken {
+				byEmail[a] = x
+			}
+		}
+	}
 	members, err := tx.ListMemberships(ctx, store.MembershipFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: plan: list memberships: %w", err)
@@ -206,7 +215,7 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 	if mode == store.ModeSync {
 		var leaving []store.Person
 		for _, x := range people {
-			if isMember[x.ID] && !inFile[store.FoldEmail(x.Email)] {
+			if isMember[x.ID] && !inFile[store.FoldEmail(x.Email)] && !inFile[asciiKey(x.Email)] {
 				leaving = append(leaving, x)
 			}
 		}
@@ -227,6 +236,16 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		}
 	}
 	return p, nil
+}
+
+// asciiKey is a stored address as a file now spells it: folded, with its
+// domain in ASCII when it converts.
+func asciiKey(email string) string {
+	k := store.FoldEmail(email)
+	if a, _, _, ok := asciiEmail(k); ok {
+		return a
+	}
+	return k
 }
 
 // planExisting fills the changes of a row whose person exists. Personal
