@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -18,6 +16,7 @@ import (
 	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
+	"sesame/web"
 )
 
 // supportedScopes are the scopes the provider knows; others are ignored.
@@ -104,8 +103,8 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		p.message(w, http.StatusBadRequest, "Requête invalide", "La demande de connexion est mal formée.", "The login request is malformed.")
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, err, "La demande de connexion est mal formée.", "The login request is malformed.")
 		return
 	}
 	q := r.Form
@@ -368,9 +367,8 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			"This login form was sent from another site. Go back to the service and try again.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		p.loginRequestError(w, store.ErrNotFound)
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, err, "Le formulaire de connexion est mal formé.", "The login form is malformed.")
 		return
 	}
 	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))
@@ -565,21 +563,14 @@ func (p *Provider) limitKeys(r *http.Request, login string, person store.Person,
 	return []string{"ip:" + p.clientKey(r), "account:" + account}
 }
 
-// clientKey names the client of r for rate limits: its address, an IPv6
-// client by its /64 (which one host usually holds whole).
+// clientKey names the client of r for rate limits, as web.ClientKey does
+// for the account pages: its address, an IPv6 client by its /64 (which one
+// host usually holds whole), an IPv4-mapped address as IPv4.
 func (p *Provider) clientKey(r *http.Request) string {
-	ip := r.RemoteAddr
 	if p.cfg.ClientIP != nil {
-		ip = p.cfg.ClientIP(r)
-	} else if h, _, err := net.SplitHostPort(ip); err == nil {
-		ip = h
+		return web.ClientKey(p.cfg.ClientIP(r))
 	}
-	if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
-		if pfx, err := a.Prefix(64); err == nil {
-			ip = pfx.String()
-		}
-	}
-	return ip
+	return web.ClientKey(web.ClientIP(r))
 }
 
 // limited reports whether a bucket of keys is empty, and for how long. It

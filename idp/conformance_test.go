@@ -56,17 +56,26 @@ func wantPage(t *testing.T, res result, status int, contains string) {
 }
 
 func TestConformance(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { conformanceSuite(t, newFixture(t)) })
-	t.Run("postgres", func(t *testing.T) { conformanceSuite(t, newFixtureOn(t, openPostgres(t))) })
+	t.Run("sqlite", func(t *testing.T) {
+		conformanceSuite(t, func(t *testing.T) *fixture { return newFixture(t, sharedKeys(t)) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		open := postgresPerCase(t)
+		conformanceSuite(t, func(t *testing.T) *fixture { return newFixtureOn(t, open(t), sharedKeys(t)) })
+	})
 }
 
 // conformanceSuite is the negative suite, named after the OpenID
 // Foundation's OP conformance modules it mirrors, plus the tricks behind
-// other providers' advisories.
-func conformanceSuite(t *testing.T, f *fixture) {
+// other providers' advisories. Every case builds its own fixture with
+// newFixture(t) on its own *testing.T: its own store contents, provider,
+// server and clock, so that a case's failure is reported on that case and
+// no case sees another's sessions, grants or time.
+func conformanceSuite(t *testing.T, newFixture func(*testing.T) *fixture) {
 	ctx := context.Background()
 
 	t.Run("oidcc-codereuse", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		v, ch := pkce()
 		code := f.codeFor(b, f.nc, ncRedirect, "code_challenge", ch, "code_challenge_method", "S256")
@@ -90,6 +99,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-codereuse-30seconds", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		if st, _ := f.exchange(f.gen, secretGen, code, genRedirect, ""); st != 200 {
 			t.Fatal(st)
@@ -100,6 +110,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-codereuse-concurrent-twenty", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -122,14 +133,17 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-ensure-registered-redirect-uri", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.browser().get(f.authURL(authParams(f.gen.ClientID, "https://evil.example/callback")))
 		wantPage(t, res, 400, "pas enregistrée")
 	})
 	t.Run("oidcc-ensure-redirect-uri-in-authorization-request", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.browser().get(f.authURL(authParams(f.gen.ClientID, genRedirect, "redirect_uri", "")))
 		wantPage(t, res, 400, "pas enregistrée")
 	})
 	t.Run("redirect-uri-with-added-query-parameter", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.browser().get(f.authURL(authParams(f.gen.ClientID, genRedirect+"?x=1")))
 		wantPage(t, res, 400, "pas enregistrée")
 		res = f.browser().get(f.authURL(authParams(f.pk.ClientID, pkRedirect+"&evil=1")))
@@ -148,6 +162,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		"advisory-backslash":         "https://app.example\\@evil.example/callback",
 	} {
 		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
 			res := f.browser().get(f.authURL(authParams(f.gen.ClientID, uri)))
 			wantPage(t, res, 400, "pas enregistrée")
 			if name != "advisory-prefix-match" && name != "advisory-case-change" && name != "advisory-trailing-slash" {
@@ -158,15 +173,18 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		})
 	}
 	t.Run("oidcc-prompt-none-not-logged-in", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "prompt", "none")
 		f.wantErrorRedirect(f.browser().get(f.authURL(v)), genRedirect, "login_required", v.Get("state"))
 	})
 	t.Run("oidcc-prompt-none-logged-in", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		v := authParams(f.gen.ClientID, genRedirect, "prompt", "none")
 		f.codeFrom(b.get(f.authURL(v)), genRedirect, v.Get("state"))
 	})
 	t.Run("oidcc-prompt-login", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		res := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect, "prompt", "login")))
 		if !res.isLoginForm() {
@@ -174,10 +192,12 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("prompt-none-with-login-is-invalid", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "prompt", "none login")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "invalid_request", v.Get("state"))
 	})
 	t.Run("oidcc-max-age-1", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		f.clock.Advance(2 * time.Second)
 		v := authParams(f.gen.ClientID, genRedirect, "max_age", "1")
@@ -196,21 +216,26 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-max-age-10000", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		f.clock.Advance(2 * time.Second)
 		v := authParams(f.gen.ClientID, genRedirect, "max_age", "10000")
 		f.codeFrom(b.get(f.authURL(v)), genRedirect, v.Get("state"))
 	})
 	t.Run("oidcc-ensure-request-with-unknown-parameter-succeeds", func(t *testing.T) {
+		f := newFixture(t)
 		f.codeFor(f.loggedIn(), f.gen, genRedirect, "extra", "foobar", "vendor_thing", "1")
 	})
 	t.Run("oidcc-ensure-request-with-claims-parameter-succeeds", func(t *testing.T) {
+		f := newFixture(t)
 		f.codeFor(f.loggedIn(), f.gen, genRedirect, "claims", `{"id_token":{"email":{"essential":true}}}`)
 	})
 	t.Run("oidcc-ensure-request-with-malformed-claims-succeeds", func(t *testing.T) {
+		f := newFixture(t)
 		f.codeFor(f.loggedIn(), f.gen, genRedirect, "claims", `{not json`)
 	})
 	t.Run("oidcc-id-token-hint", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		code := f.codeFor(b, f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
@@ -218,12 +243,12 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		f.codeFrom(b.get(f.authURL(v)), genRedirect, v.Get("state"))
 	})
 	t.Run("oidcc-id-token-hint-other-subject-prompt-none", func(t *testing.T) {
+		f := newFixture(t)
 		// alice's ID token as the hint, while the browser's session is bob's.
 		_, body := f.exchange(f.gen, secretGen, f.codeFor(f.loggedIn(), f.gen, genRedirect), genRedirect, "")
 		if err := f.st.PutGrant(context.Background(), store.Grant{PersonID: f.bob.ID, ServiceID: f.gen.ID, Role: "user"}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = f.st.DeleteGrant(context.Background(), f.bob.ID, f.gen.ID) }) // later cases need bob without it
 		b := f.browser()
 		v := authParams(f.gen.ClientID, genRedirect)
 		f.codeFrom(b.login(b.get(f.authURL(v)), "bob.durand", testPassword), genRedirect, v.Get("state"))
@@ -231,10 +256,12 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		f.wantErrorRedirect(b.get(f.authURL(v)), genRedirect, "login_required", v.Get("state"))
 	})
 	t.Run("oidcc-id-token-hint-forged", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "prompt", "none", "id_token_hint", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "invalid_request", v.Get("state"))
 	})
 	t.Run("oidcc-ensure-request-without-nonce-succeeds-for-code-flow", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		if c := idClaims(t, body); c["nonce"] != nil {
@@ -242,27 +269,33 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-ensure-post-request-succeeds", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		v := authParams(f.gen.ClientID, genRedirect)
 		f.codeFrom(b.post(f.issuer+"/authorize", v), genRedirect, v.Get("state"))
 	})
 	t.Run("oidcc-response-type-missing", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "response_type", "")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "unsupported_response_type", v.Get("state"))
 	})
 	t.Run("oidcc-ensure-response-type-token-refused", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "response_type", "token id_token")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "unsupported_response_type", v.Get("state"))
 	})
 	t.Run("oidcc-unsigned-request-object-refused", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "request", "eyJhbGciOiJub25lIn0.e30.")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "request_not_supported", v.Get("state"))
 	})
 	t.Run("oidcc-scope-openid-missing", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.gen.ClientID, genRedirect, "scope", "email profile")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "invalid_scope", v.Get("state"))
 	})
 	t.Run("oidcc-scope-email-only", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect, "scope", "openid email")
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		c := idClaims(t, body)
@@ -271,6 +304,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-client-secret-basic-wrong-secret", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		st, body := f.tokenReq(f.gen.ClientID, "wrong", true, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {genRedirect}})
 		if st != 401 || errCode(body) != "invalid_client" {
@@ -278,6 +312,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-client-secret-post-wrong-secret", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.wp, wpRedirect)
 		st, body := f.tokenReq(f.wp.ClientID, secretWP+"x", false, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {wpRedirect}})
 		if st != 401 || errCode(body) != "invalid_client" {
@@ -285,12 +320,14 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("unknown-client-at-token-endpoint", func(t *testing.T) {
+		f := newFixture(t)
 		st, body := f.tokenReq("nobody", "x", false, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}})
 		if st != 401 || errCode(body) != "invalid_client" {
 			t.Fatalf("%d %s", st, fmtJSON(body))
 		}
 	})
 	t.Run("unregistered-auth-method-refused", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		st, body := f.tokenReq(f.gen.ClientID, secretGen, false, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {genRedirect}})
 		if st != 401 || errCode(body) != "invalid_client" {
@@ -298,19 +335,23 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("pkce-plain-refused", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.nc.ClientID, ncRedirect, "code_challenge", strings.Repeat("a", 43), "code_challenge_method", "plain")
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), ncRedirect, "invalid_request", v.Get("state"))
 	})
 	t.Run("pkce-empty-method-refused", func(t *testing.T) {
+		f := newFixture(t)
 		_, ch := pkce()
 		v := authParams(f.gen.ClientID, genRedirect, "code_challenge", ch)
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), genRedirect, "invalid_request", v.Get("state"))
 	})
 	t.Run("pkce-missing-for-require-pkce-client", func(t *testing.T) {
+		f := newFixture(t)
 		v := authParams(f.nc.ClientID, ncRedirect)
 		f.wantErrorRedirect(f.loggedIn().get(f.authURL(v)), ncRedirect, "invalid_request", v.Get("state"))
 	})
 	t.Run("pkce-challenge-without-verifier", func(t *testing.T) {
+		f := newFixture(t)
 		_, ch := pkce()
 		code := f.codeFor(f.loggedIn(), f.nc, ncRedirect, "code_challenge", ch, "code_challenge_method", "S256")
 		if st, body := f.exchange(f.nc, secretNC, code, ncRedirect, ""); st != 400 || errCode(body) != "invalid_grant" {
@@ -318,6 +359,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("pkce-wrong-verifier", func(t *testing.T) {
+		f := newFixture(t)
 		_, ch := pkce()
 		other, _ := pkce()
 		code := f.codeFor(f.loggedIn(), f.nc, ncRedirect, "code_challenge", ch, "code_challenge_method", "S256")
@@ -330,6 +372,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("pkce-verifier-without-challenge", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		v, _ := pkce()
 		if st, body := f.exchange(f.gen, secretGen, code, genRedirect, v); st != 400 || errCode(body) != "invalid_grant" {
@@ -337,6 +380,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("expired-code", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		f.clock.Advance(61 * time.Second)
 		if st, body := f.exchange(f.gen, secretGen, code, genRedirect, ""); st != 400 || errCode(body) != "invalid_grant" {
@@ -344,6 +388,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("code-bound-to-another-client", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		st, body := f.tokenReq(f.wp.ClientID, secretWP, false, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {genRedirect}})
 		if st != 400 || errCode(body) != "invalid_grant" {
@@ -351,18 +396,21 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("token-redirect-uri-mismatch", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		if st, body := f.exchange(f.gen, secretGen, code, genRedirect+"?x", ""); st != 400 || errCode(body) != "invalid_grant" {
 			t.Fatalf("%d %s", st, fmtJSON(body))
 		}
 	})
 	t.Run("unsupported-grant-type", func(t *testing.T) {
+		f := newFixture(t)
 		st, body := f.tokenReq(f.gen.ClientID, secretGen, true, url.Values{"grant_type": {"password"}, "username": {"alice.martin"}, "password": {testPassword}})
 		if st != 400 || errCode(body) != "unsupported_grant_type" {
 			t.Fatalf("%d %s", st, fmtJSON(body))
 		}
 	})
 	t.Run("person-without-grant-gets-no-code", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.browser()
 		v := authParams(f.gen.ClientID, genRedirect)
 		res := b.login(b.get(f.authURL(v)), "bob.durand", testPassword)
@@ -372,16 +420,19 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("disabled-person-refused", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.browser()
 		res := b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), "carol.petit", testPassword)
 		wantPage(t, res, http.StatusUnauthorized, "incorrect")
 	})
 	t.Run("invited-person-refused", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.browser()
 		res := b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), "dave.roux", testPassword)
 		wantPage(t, res, http.StatusUnauthorized, "incorrect")
 	})
 	t.Run("wrong-password-and-unknown-account-look-alike", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.browser()
 		r1 := b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), "alice.martin", "wrong")
 		r2 := b.login(b.get(f.authURL(authParams(f.gen.ClientID, genRedirect))), "nobody.here", "wrong")
@@ -389,11 +440,13 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		wantPage(t, r2, http.StatusUnauthorized, "incorrect")
 	})
 	t.Run("login-form-from-another-browser-refused", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.browser().get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
 		other := f.browser()
 		wantPage(t, other.login(res, "alice.martin", testPassword), 400, "plus valable")
 	})
 	t.Run("oidcc-refresh-token", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		rt := body["refresh_token"].(string)
@@ -416,6 +469,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("refresh-scope-cannot-widen", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect, "scope", "openid email")
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		st, b2 := f.tokenReq(f.gen.ClientID, secretGen, true, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}, "scope": {"openid email profile"}})
@@ -424,6 +478,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("twenty-parallel-refreshes", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		rt := body["refresh_token"].(string)
@@ -448,6 +503,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("refresh-token-of-client-a-refused-for-client-b", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		st, b2 := f.tokenReq(f.nc.ClientID, secretNC, false, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}})
@@ -461,6 +517,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("wordpress-stale-state-goes-to-its-login-page", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.browser()
 		res := b.get(f.authURL(authParams(f.wp.ClientID, wpRedirect)))
 		f.clock.Advance(4 * time.Minute)
@@ -473,6 +530,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		f.codeFrom(b.get(f.authURL(v)), wpRedirect, v.Get("state"))
 	})
 	t.Run("no-refresh-token-for-wordpress", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.wp, wpRedirect)
 		_, body := f.exchange(f.wp, secretWP, code, wpRedirect, "")
 		if body["refresh_token"] != nil {
@@ -480,6 +538,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("userinfo-forged-token", func(t *testing.T) {
+		f := newFixture(t)
 		for _, tok := range []string{"nope", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", strings.Repeat("a", 100)} {
 			if st, _ := f.userinfo(tok); st != 401 {
 				t.Errorf("userinfo with %q: %d", tok, st)
@@ -487,6 +546,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("userinfo-id-token-is-not-an-access-token", func(t *testing.T) {
+		f := newFixture(t)
 		code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
 		if st, _ := f.userinfo(body["id_token"].(string)); st != 401 {
@@ -494,6 +554,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("new-session-id-after-every-login", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.browser()
 		v := authParams(f.gen.ClientID, genRedirect)
 		b.login(b.get(f.authURL(v)), "alice.martin", testPassword)
@@ -509,6 +570,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("disabling-a-person-ends-their-sessions", func(t *testing.T) {
+		f := newFixture(t)
 		erin := store.Person{Username: "erin.blanc", Email: "erin@lebeta.example", GivenName: "Erin", FamilyName: "Blanc",
 			State: store.StateActive, PasswordHash: f.hash(testPassword)}
 		if err := f.st.CreatePerson(ctx, &erin); err != nil {
@@ -543,23 +605,28 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("oidcc-rp-initiated-logout-bad-post-logout-redirect-uri", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		res := b.get(f.issuer + "/logout?client_id=" + f.gen.ClientID + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"))
 		wantPage(t, res, 400, "pas enregistrée")
 	})
 	t.Run("oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.loggedIn().get(f.issuer + "/logout?client_id=" + f.gen.ClientID + "&post_logout_redirect_uri=" + url.QueryEscape("https://app.example/bye?x=1"))
 		wantPage(t, res, 400, "pas enregistrée")
 	})
 	t.Run("oidcc-rp-initiated-logout-no-client", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.loggedIn().get(f.issuer + "/logout?post_logout_redirect_uri=" + url.QueryEscape("https://app.example/bye"))
 		wantPage(t, res, 400, "pas enregistrée")
 	})
 	t.Run("oidcc-rp-initiated-logout-bad-id-token-hint", func(t *testing.T) {
+		f := newFixture(t)
 		res := f.loggedIn().get(f.issuer + "/logout?id_token_hint=eyJhbGciOiJub25lIn0.e30.&post_logout_redirect_uri=" + url.QueryEscape("https://app.example/bye"))
 		wantPage(t, res, 400, "pas été émis")
 	})
 	t.Run("oidcc-rp-initiated-logout-id-token-hint-of-another-client", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		code := f.codeFor(b, f.gen, genRedirect)
 		_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
@@ -567,6 +634,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		wantPage(t, res, 400, "autre service")
 	})
 	t.Run("oidcc-rp-initiated-logout-nextcloud-unencoded", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		res := b.get(f.issuer + "/logout?client_id=" + f.nc.ClientID + "&post_logout_redirect_uri=" + ncLogout + "&state=a/b?c")
 		// No id_token_hint: the person is asked first, then confirms.
@@ -581,6 +649,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("logout-csrf-needs-confirmation", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		wantPage(t, b.get(f.issuer+"/logout"), 200, "Se déconnecter de sesame")
 		req, _ := http.NewRequest(http.MethodPost, f.issuer+"/logout", strings.NewReader("confirm=1"))
@@ -593,6 +662,7 @@ func conformanceSuite(t *testing.T, f *fixture) {
 		}
 	})
 	t.Run("logout-without-parameters", func(t *testing.T) {
+		f := newFixture(t)
 		b := f.loggedIn()
 		wantPage(t, b.get(f.issuer+"/logout"), 200, "Se déconnecter de sesame")
 		wantPage(t, b.post(f.issuer+"/logout", url.Values{"confirm": {"1"}}), 200, "déconnecté")

@@ -99,6 +99,44 @@ type fixture struct {
 	hasher                  *password.Hasher
 }
 
+// sharedKeys is an option of newFixture that puts into the fixture's store,
+// before the provider starts, signing keys made once per test binary, as
+// KeyManager.Ensure makes them (sealed under the fixture's master key,
+// published an hour before the fixture's clock starts). Making an RSA key
+// costs tens to hundreds of milliseconds: a suite that builds a fixture per
+// case would spend much of its time there.
+func sharedKeys(t testing.TB) func(*Config) {
+	return func(c *Config) {
+		t.Helper()
+		ctx := context.Background()
+		sharedKeySet.once.Do(func() {
+			st := openStore(t)
+			km := &KeyManager{Store: st, MasterKey: c.MasterKey, Now: func() time.Time { return time.Now().Add(-time.Hour) }}
+			if err := km.Ensure(ctx); err != nil {
+				sharedKeySet.err = err
+				return
+			}
+			sharedKeySet.master = string(c.MasterKey)
+			sharedKeySet.keys, sharedKeySet.err = st.ListSigningKeys(ctx)
+		})
+		if sharedKeySet.err != nil || sharedKeySet.master != string(c.MasterKey) {
+			t.Fatalf("shared signing keys: %v (master key %q)", sharedKeySet.err, sharedKeySet.master)
+		}
+		for _, k := range sharedKeySet.keys {
+			if err := c.Store.CreateSigningKey(ctx, &k); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+var sharedKeySet struct {
+	once   sync.Once
+	master string
+	keys   []store.SigningKey
+	err    error
+}
+
 // testHasher hashes cheaply: the parameters travel in the PHC string, so
 // verification is as cheap.
 func testHasher() *password.Hasher {

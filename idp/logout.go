@@ -8,12 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"sesame/internal/jobs"
 	"sesame/internal/store"
+	"sesame/web"
 )
 
 // logoutParams are the end-session parameters sesame reads.
@@ -59,10 +61,14 @@ func parseLenient(raw string) url.Values {
 
 func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.RawQuery
+	if len(raw) > web.MaxFormBytes {
+		p.badForm(w, web.ErrQueryTooLong, "", "")
+		return
+	}
 	if r.Method == http.MethodPost {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		b, err := web.ReadForm(w, r)
 		if err != nil {
-			p.message(w, http.StatusBadRequest, "Requête invalide", "La demande de déconnexion est mal formée.", "The logout request is malformed.")
+			p.badForm(w, err, "La demande de déconnexion est mal formée.", "The logout request is malformed.")
 			return
 		}
 		if len(b) > 0 {
@@ -99,15 +105,40 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		exp, _ := claims["exp"].(float64)
 		hintFresh = p.now().Before(time.Unix(int64(exp), 0))
 	}
+	// The service the logout comes from, when it can be told: its return
+	// addresses, and the link back to it on sesame's own page.
+	var svc store.Service
+	if clientID != "" {
+		var err error
+		svc, err = p.st.GetServiceByClientID(ctx, clientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.log.Error("idp: logout: client lookup", "err", err)
+			p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+			return
+		}
+	}
 	redirect := q.Get("post_logout_redirect_uri")
-	if redirect != "" {
-		svc, err := p.st.GetServiceByClientID(ctx, clientID)
-		if clientID == "" || err != nil || !slices.Contains(svc.PostLogoutURIs, redirect) {
+	if redirect != "" && !postLogoutAllowed(svc, redirect) {
+		// A return address that is not registered is never followed. A
+		// hint signed for the person whose session this browser holds
+		// still ends that session (WordPress sends its own locale in the
+		// address, and themes their own pages): sesame's page then says
+		// so. Anyone else gets the refusal, and nothing ends.
+		vouched, err := p.hintNamesBrowserSession(ctx, r, hintSub)
+		if err != nil {
+			p.log.Error("idp: logout: session lookup", "err", err)
+			p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+			return
+		}
+		if !vouched {
 			p.message(w, http.StatusBadRequest, "Adresse de retour refusée",
 				"L'adresse de retour après déconnexion n'est pas enregistrée pour ce service.",
 				"The post-logout redirect URI is not registered for this service.")
 			return
 		}
+		p.log.Info("idp: logout with an unregistered return address: the session ends, no redirect",
+			"client_id", clientID, "post_logout_redirect_uri", redirect)
+		redirect = ""
 	}
 	// Without a hint, a plain link could log anyone out (logout CSRF): ask
 	// first, and act only on the confirmation posted from sesame's own page.
@@ -186,7 +217,75 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
-	p.message(w, http.StatusOK, "Vous êtes déconnecté", "Vous êtes maintenant déconnecté de sesame.", "You are now logged out of sesame.")
+	page := loggedOutPage{}
+	if svc.ID != "" && ValidateRedirectURI(svc.BaseURL) == nil {
+		page.Service, page.Back = svc.Name, svc.BaseURL
+	}
+	render(w, http.StatusOK, "login_loggedout.html", page)
+}
+
+// hintNamesBrowserSession reports whether sub, the subject of a verified
+// id_token_hint, is the person whose SSO session the browser's cookie
+// holds: the hint was then signed by sesame for this very person, in this
+// browser (its sid may be older: a WordPress session outlives sesame's
+// idle timeout, and the sid changes when the person logs in again after a
+// logout).
+func (p *Provider) hintNamesBrowserSession(ctx context.Context, r *http.Request, sub string) (bool, error) {
+	c, err := r.Cookie(p.cookieSSO)
+	if sub == "" || err != nil || c.Value == "" {
+		return false, nil
+	}
+	s, err := p.st.GetSSOSession(ctx, sha(c.Value))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.PersonID == sub, nil
+}
+
+// postLogoutAllowed reports whether the service may send people to uri
+// after logout: one of its registered post-logout URIs, byte for byte, or
+// for a WordPress service the plugin's own return address with another
+// locale (wordPressLogoutURI).
+func postLogoutAllowed(svc store.Service, uri string) bool {
+	if svc.ID == "" || uri == "" {
+		return false
+	}
+	if slices.Contains(svc.PostLogoutURIs, uri) {
+		return true
+	}
+	return svc.Kind == store.KindWordPress && wordPressLogoutURI(svc.PostLogoutURIs, uri)
+}
+
+// wpLogoutMarker ends the part of the WordPress plugin's return address
+// that comes before the locale: "{site}/wp-login.php?loggedout=true&wp_lang=".
+const wpLogoutMarker = "/wp-login.php?loggedout=true&wp_lang="
+
+// wpLocale is a WordPress locale as wp_lang carries it: a language of two
+// or three letters, then optionally a country and a variant (de_DE, pt_BR,
+// ary, de_DE_formal, pt_PT_ao90, art_xemoji).
+var wpLocale = regexp.MustCompile(`^[a-z]{2,3}(_[A-Z]{2})?(_[A-Za-z0-9]{1,12})?$`)
+
+// wordPressLogoutURI is the one deliberate exception to exact matching
+// (DESIGN.md): WordPress returns people to
+// "{site}/wp-login.php?loggedout=true&wp_lang=LOCALE" with the logged-out
+// person's own locale, any of some two hundred. uri is accepted when one
+// registered URI has that very form and uri differs from it only by
+// another well-formed locale: same scheme, host, path and parameters in
+// the same order, byte for byte, and nothing after the locale.
+func wordPressLogoutURI(registered []string, uri string) bool {
+	prefix, locale, ok := strings.Cut(uri, wpLogoutMarker)
+	if !ok || !wpLocale.MatchString(locale) {
+		return false
+	}
+	for _, reg := range registered {
+		if rp, rl, ok := strings.Cut(reg, wpLogoutMarker); ok && rp == prefix && wpLocale.MatchString(rl) {
+			return true
+		}
+	}
+	return false
 }
 
 // EndAllSessions ends every SSO session of a person and revokes their
@@ -323,4 +422,11 @@ func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 // logoutPage asks a person to confirm a logout that no client vouched for.
 type logoutPage struct {
 	Params map[string]string
+}
+
+// loggedOutPage says the person is logged out, with a link back to the
+// service the logout came from when it is known.
+type loggedOutPage struct {
+	Service string
+	Back    string // the service's base URL
 }

@@ -5,6 +5,8 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+
+	"sesame/web"
 )
 
 //go:embed templates/*.html
@@ -58,4 +60,17 @@ func render(w http.ResponseWriter, status int, name string, data any) {
 
 func (p *Provider) message(w http.ResponseWriter, status int, title, fr, en string) {
 	render(w, status, "login_message.html", messagePage{Title: title, Message: fr, English: en})
+}
+
+// badForm answers a form that web.ParseForm or web.ReadForm refused: 413
+// (414 for a query) past web.MaxFormBytes, with nothing done; else 400
+// with the given sentences.
+func (p *Provider) badForm(w http.ResponseWriter, err error, fr, en string) {
+	if status := web.FormStatus(err); status != http.StatusBadRequest {
+		p.message(w, status, "Requête trop volumineuse",
+			"La demande dépasse la taille permise (64 Kio) : elle n'a pas été traitée.",
+			"The request is larger than allowed (64 KiB): it was not processed.")
+		return
+	}
+	p.message(w, http.StatusBadRequest, "Requête invalide", fr, en)
 }

@@ -45,14 +45,15 @@ type Config struct {
 	// RSABits is the size of RSA keys made at start; default 2048.
 	RSABits int
 	// LoginLimiter, when set, bounds failed password attempts per client
-	// address (IPv6 per /64) and per account (web.RateLimiter fits); a
+	// address (keyed by web.ClientKey: IPv6 per /64, as the account pages
+	// count) and per account (web.RateLimiter fits); a
 	// successful login spends nothing. ClientIP names the client of a
 	// request (web.ClientIPFrom reads X-Forwarded-For from trusted
 	// proxies); default: the host of RemoteAddr.
 	LoginLimiter Limiter
 	ClientIP     func(*http.Request) string
 	// AuthorizeLimiter, when set, bounds how fast one client address
-	// (IPv6: /64) makes the provider store authorization requests: each is
+	// (web.ClientKey: IPv6 by /64) makes the provider store authorization requests: each is
 	// kept 30 minutes, and client ids and redirect URIs are public.
 	AuthorizeLimiter Limiter
 }

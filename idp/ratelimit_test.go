@@ -140,6 +140,40 @@ func TestLoginRateLimitIPv6Prefix(t *testing.T) {
 	}
 }
 
+// The provider keys its per-address buckets with web.ClientKey, like the
+// account pages: an IPv4 client and its IPv4-mapped IPv6 form (what a
+// dual-stack listener reports) share one bucket, two IPv4 neighbours do
+// not, and two addresses of one IPv6 /64 do.
+func TestAuthorizeRateLimitKeys(t *testing.T) {
+	var f *fixture
+	f = newFixture(t, func(c *Config) {
+		c.AuthorizeLimiter = web.NewRateLimiter(2, time.Minute, func() time.Time { return f.clock.Now() })
+		c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+	})
+	get := func(client string) result {
+		b := f.browser()
+		b.client.Transport = remoteAddr(client)
+		return b.get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
+	}
+	for _, c := range []struct {
+		first, second, third string // the third is limited: it shares the first two's bucket
+		other                string // another bucket
+	}{
+		{"192.0.2.1", "::ffff:192.0.2.1", "[::ffff:192.0.2.1]:4711", "192.0.2.2"},
+		{"2001:db8:5:6::1", "2001:db8:5:6::2", "[2001:db8:5:6:ffff::9]:443", "2001:db8:5:7::1"},
+	} {
+		for _, client := range []string{c.first, c.second} {
+			if res := get(client); !res.isLoginForm() {
+				t.Fatalf("%s: %d", client, res.status)
+			}
+		}
+		wantPage(t, get(c.third), http.StatusTooManyRequests, "Trop de demandes")
+		if res := get(c.other); !res.isLoginForm() {
+			t.Errorf("%s shares the bucket of %s: %d", c.other, c.first, res.status)
+		}
+	}
+}
+
 // One address may not store authorization requests faster than the
 // authorize limit; another address is not affected.
 func TestAuthorizeRateLimit(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"sesame/internal/password"
 	"sesame/internal/store"
+	"sesame/web"
 )
 
 // oauthError is an error answered as RFC 6749 JSON.
@@ -53,6 +54,15 @@ func (p *Provider) writeOAuthError(w http.ResponseWriter, err error) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="sesame"`)
 	}
 	writeJSON(w, oe.status, map[string]string{"error": oe.code, "error_description": oe.desc})
+}
+
+// formOAuthError is the answer to a form web.ParseForm refused: 413 (or
+// 414) past web.MaxFormBytes, else 400.
+func formOAuthError(err error) *oauthError {
+	if status := web.FormStatus(err); status != http.StatusBadRequest {
+		return &oauthError{status, "invalid_request", "the request is larger than 64 KiB"}
+	}
+	return &oauthError{http.StatusBadRequest, "invalid_request", "malformed form body"}
 }
 
 func constantEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
@@ -137,9 +147,8 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use POST"})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		p.writeOAuthError(w, &oauthError{http.StatusBadRequest, "invalid_request", "malformed form body"})
+	if err := web.ParseForm(w, r); err != nil {
+		p.writeOAuthError(w, formOAuthError(err))
 		return
 	}
 	ctx := r.Context()
@@ -465,10 +474,11 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		token = strings.TrimSpace(h[7:])
 	} else if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := r.ParseForm(); err == nil {
-			token = r.PostForm.Get("access_token")
+		if err := web.ParseForm(w, r); err != nil {
+			p.writeOAuthError(w, formOAuthError(err))
+			return
 		}
+		token = r.PostForm.Get("access_token")
 	}
 	if token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sesame"`)

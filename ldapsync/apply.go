@@ -3,32 +3,62 @@ package ldapsync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/go-ldap/ldap/v3"
 )
 
 // apply makes the changes of p, phase after phase, with up to workers
-// operations in flight within a phase. It stops at the first error: what
-// was applied is consistent entry by entry, and a new plan picks up the
-// rest. Conflicts are skipped.
+// operations in flight within a phase. A change the directory refuses
+// (isRefusal: the entry's own data breaks the schema) is marked Refused in
+// p and the others go on; a person it refused to add is left out of the
+// groups that were to name it. Any other error stops at once: what was
+// applied is consistent entry by entry, and a new plan picks up the rest.
+// Conflicts are skipped.
 func apply(ctx context.Context, dir Directory, p Plan, workers int) (applied int, err error) {
 	if workers < 1 {
 		workers = 1
 	}
+	notAdded := map[string]bool{} // dnKey of people whose add was refused
 	for i := 0; i < len(p.Changes); {
 		j := i
 		for j < len(p.Changes) && p.Changes[j].phase == p.Changes[i].phase {
 			j++
 		}
-		n, err := applyPhase(ctx, dir, p.Changes[i:j], workers)
+		phase := p.Changes[i:j]
+		if len(notAdded) > 0 {
+			for k := range phase {
+				withoutMembers(&phase[k], notAdded)
+			}
+		}
+		n, err := applyPhase(ctx, dir, phase, workers)
 		applied += n
 		if err != nil {
 			return applied, err
 		}
+		for _, c := range phase {
+			if c.Refused != "" && c.Op == OpAdd && c.Kind == KindPerson {
+				notAdded[dnKey(c.DN)] = true
+			}
+		}
 		i = j
 	}
 	return applied, nil
+}
+
+// withoutMembers drops the members in drop from a group change.
+func withoutMembers(c *Change, drop map[string]bool) {
+	if c.Kind != KindGroup {
+		return
+	}
+	keep := func(dns []string) []string {
+		return slices.DeleteFunc(slices.Clone(dns), func(dn string) bool { return drop[dnKey(dn)] })
+	}
+	c.AddMembers = keep(c.AddMembers)
+	if m, ok := c.entry["member"]; ok {
+		c.entry["member"] = keep(m)
+	}
 }
 
 func applyPhase(ctx context.Context, dir Directory, changes []Change, workers int) (int, error) {
@@ -42,13 +72,21 @@ func applyPhase(ctx context.Context, dir Directory, changes []Change, workers in
 	for range min(workers, len(changes)) {
 		wg.Go(func() {
 			for c := range next {
+				if c.Op == OpModify && len(c.Attrs)+len(c.AddMembers)+len(c.RemoveMembers) == 0 {
+					continue // nothing left once refused members were dropped
+				}
 				err := applyChange(dir, c)
 				mu.Lock()
-				if err != nil && first == nil {
+				switch {
+				case err == nil:
+					c.Refused = "" // a prediction the directory proved wrong
+					if c.Op != OpConflict {
+						applied++
+					}
+				case isRefusal(err):
+					c.Refused = refusalReason(err)
+				case first == nil:
 					first = err
-				}
-				if err == nil && c.Op != OpConflict {
-					applied++
 				}
 				mu.Unlock()
 			}

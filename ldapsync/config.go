@@ -28,6 +28,7 @@ const (
 	DefaultDialTimeout    = 5 * time.Second
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultWorkers        = 4
+	DefaultConnections    = 4
 )
 
 // Config says how to reach and write the directory. The command line maps
@@ -59,6 +60,9 @@ type Config struct {
 	PasswordScheme string
 	// Workers is how many entry writes a bulk sync keeps in flight.
 	Workers int
+	// Connections bounds the connections open to the directory: each
+	// operation in flight has one to itself (paged searches need it).
+	Connections int
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -78,6 +82,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
+	}
+	if c.Connections == 0 {
+		c.Connections = DefaultConnections
 	}
 	return c
 }
@@ -146,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 0 || c.Workers > 64 {
 		bad("workers", "must be between 1 and 64")
+	}
+	if c.Connections < 0 || c.Connections > 64 {
+		bad("connections", "must be between 1 and 64")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("ldapsync: invalid configuration: %w", errors.Join(errs...))

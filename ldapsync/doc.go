@@ -15,7 +15,9 @@
 // a foreign entry in the way of a person is reported as a conflict.
 //
 // All directory traffic goes through the small Directory interface; Conn is
-// its implementation over github.com/go-ldap/ldap/v3, which keeps one bound
-// connection and reconnects after a failure. Connection failures are reported
-// as ErrUnavailable so the job queue retries them with backoff.
+// its implementation over github.com/go-ldap/ldap/v3: a small pool of bound
+// connections, one per operation in flight, each step under a deadline.
+// Connection failures and timeouts are reported as ErrUnavailable so the job
+// queue retries them with backoff; an entry the directory refuses for its own
+// data is reported (RefusedError, ErrRejected) without stopping the others.
 package ldapsync

@@ -2,7 +2,9 @@ package ldapsync
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Person is what the directory should hold for one person.
@@ -98,6 +100,33 @@ func personAttrs(p Person, scheme string) map[string][]string {
 var attrNames = []struct{ key, name string }{
 	{"cn", "cn"}, {"sn", "sn"}, {"givenname", "givenName"}, {"displayname", "displayName"},
 	{"mail", "mail"}, {"userpassword", "userPassword"},
+}
+
+// label names p in reports: "USERNAME <EMAIL>", the email quoted in ASCII
+// so that an invisible character in it shows.
+func (p Person) label() string {
+	email := strconv.QuoteToASCII(p.Email)
+	return p.Username + " <" + email[1:len(email)-1] + ">"
+}
+
+// predictRefusal returns why the directory will refuse c, as far as sesame
+// knows the standard schema: mail is an IA5String (RFC 4524), so a value
+// with a character outside ASCII is refused (e.g. an invisible U+200B
+// pasted into a spreadsheet). Empty when nothing is known against c.
+func predictRefusal(c Change) string {
+	for _, a := range c.Attrs {
+		if !strings.EqualFold(a.Name, "mail") {
+			continue
+		}
+		for _, v := range a.New {
+			for _, r := range v {
+				if r > unicode.MaxASCII {
+					return fmt.Sprintf("mail %s holds %U, not ASCII: the directory's mail attribute (IA5String) refuses it", strconv.QuoteToASCII(v), r)
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // passwordValue is the userPassword value of a PHC hash.

@@ -46,6 +46,14 @@ type Change struct {
 	AddMembers    []string
 	RemoveMembers []string
 	Reason        string // for conflicts
+	// Refused, when not empty, says why the directory refuses this change:
+	// its own message once it did (Converge), or, in a diff, what sesame
+	// knows it will refuse (a mail that is not ASCII). The entry's other
+	// changes and every other entry go on without it.
+	Refused string
+	// Person names the person of a KindPerson change: "USERNAME <EMAIL>",
+	// the email quoted in ASCII so that invisible characters show.
+	Person string
 
 	entry map[string][]string // the full entry to add (schema names)
 	phase int
@@ -66,6 +74,18 @@ func (p Plan) Conflicts() []Change {
 	var out []Change
 	for _, c := range p.Changes {
 		if c.Op == OpConflict {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Refusals returns the changes the directory refused (after Converge) or
+// will refuse (in a diff).
+func (p Plan) Refusals() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Refused != "" {
 			out = append(out, c)
 		}
 	}
@@ -112,6 +132,9 @@ func (c Change) String() string {
 	}
 	for _, m := range c.RemoveMembers {
 		fmt.Fprintf(&b, "    - member %s\n", m)
+	}
+	if c.Refused != "" {
+		fmt.Fprintf(&b, "    ! refused by the directory: %s\n", c.Refused)
 	}
 	return b.String()
 }
@@ -408,6 +431,15 @@ func conflict(kind, dn string, phase int) Change {
 
 // personChange compares one person with its entry (nil when missing).
 func (pl planner) personChange(p Person, dn string, cur *ldap.Entry) (Change, bool) {
+	c, ok := pl.personChange1(p, dn, cur)
+	if ok && c.Op != OpConflict {
+		c.Person = p.label()
+		c.Refused = predictRefusal(c)
+	}
+	return c, ok
+}
+
+func (pl planner) personChange1(p Person, dn string, cur *ldap.Entry) (Change, bool) {
 	attrs := personAttrs(p, pl.scheme)
 	if cur == nil {
 		e := map[string][]string{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -68,10 +69,51 @@ func (s *Syncer) Diff(ctx context.Context, want State) (Plan, error) {
 	return s.planner().plan(want, snap), nil
 }
 
+// RefusedError is Converge's error when everything was applied except the
+// entries the directory refused (each marked Refused in the plan). It wraps
+// ErrRejected: retrying cannot help until their data changes.
+type RefusedError struct {
+	Refused []Change
+	// Rest says the other changes of a convergence were applied.
+	Rest bool
+}
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ldapsync: the directory refused %d entr%s", len(e.Refused),
+		map[bool]string{true: "y", false: "ies"}[len(e.Refused) == 1])
+	if e.Rest {
+		b.WriteString(" (everything else was applied)")
+	}
+	b.WriteString(": ")
+	for i, c := range e.Refused {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.refusalLine())
+	}
+	return b.String()
+}
+
+func (e *RefusedError) Unwrap() error { return ErrRejected }
+
+// refusalLine names a refused change and gives the directory's reason.
+func (c Change) refusalLine() string {
+	who := c.DN
+	if c.Person != "" {
+		who = "person " + c.Person
+	}
+	return who + ": " + c.Refused
+}
+
 // Converge makes the directory match want: it computes the plan and applies
 // it, people in parallel and each group's membership changes as a single
 // modify. It returns the plan it applied and how many changes were made.
-// Conflicts are left alone and reported in the plan.
+// Conflicts are left alone and reported in the plan. Entries the directory
+// refuses are marked Refused in the plan and reported by a *RefusedError
+// once everything else was applied (a person it refused to add is left out
+// of the groups); any other error stops the convergence (ErrUnavailable:
+// retry it all later).
 func (s *Syncer) Converge(ctx context.Context, want State) (Plan, int, error) {
 	var (
 		plan Plan
@@ -92,15 +134,24 @@ func (s *Syncer) Converge(ctx context.Context, want State) (Plan, int, error) {
 		}
 		s.logger().Debug("ldapsync: directory changed during convergence, planning again", "err", err)
 	}
+	if err == nil {
+		if refused := plan.Refusals(); len(refused) > 0 {
+			err = &RefusedError{Refused: refused, Rest: true}
+		}
+	}
 	s.logger().Info("ldapsync: converged", "scope", want.Scope, "changes", len(plan.Changes), "applied", n,
-		"conflicts", len(plan.Conflicts()), "err", err)
+		"conflicts", len(plan.Conflicts()), "refused", len(plan.Refusals()), "err", err)
 	return plan, n, err
 }
 
 // ConvergePerson brings one person's entry, password hash and group
 // memberships to p, comparing first and changing only what differs. Groups
 // (and their structure entry) that do not exist yet are created. A foreign
-// entry in the way gives ErrRejected.
+// entry in the way gives ErrRejected; an entry the directory refuses gives a
+// *RefusedError (ErrRejected too) naming the person and the directory's
+// reason: a refused new entry is put in no group, a refused change to an
+// existing one leaves it as it was and its memberships are still brought to
+// the store's state.
 func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 	if err := checkPasswordHash(p.PasswordHash); err != nil {
 		return fmt.Errorf("%w (person %s)", err, p.Username)
@@ -114,6 +165,7 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 	if err != nil {
 		return err
 	}
+	var refused error
 	if c, ok := s.planner().personChange(p, dn, cur); ok {
 		if c.Op == OpConflict {
 			return fmt.Errorf("%w: %s: %s", ErrRejected, dn, c.Reason)
@@ -124,7 +176,17 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 			}
 		}
 		if err := applyChange(s.Dir, &c); err != nil {
-			return err
+			if !isRefusal(err) {
+				return err
+			}
+			c.Refused = refusalReason(err)
+			refused = &RefusedError{Refused: []Change{c}}
+			if c.Op == OpAdd {
+				// No entry: no group may name it.
+				return refused
+			}
+			// The entry stands as it was: its memberships are
+			// still the store's to decide.
 		}
 	}
 
@@ -165,7 +227,7 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 			}
 		}
 	}
-	return nil
+	return refused
 }
 
 // addMember adds member to g, creating the group (and its structure entry)

@@ -80,7 +80,8 @@ func (im *Importer) logger() *slog.Logger {
 // Import parses the file, plans it against the store and, unless it is a dry
 // run or the plan has errors (and invalid rows are not skipped), applies it:
 // all in one transaction, which also records the import and an audit entry,
-// dry runs and rejected files included. The plan is computed again inside
+// dry runs and rejected files included (the record keeps the bounded report;
+// a dry run's keeps only its counts). The plan is computed again inside
 // that transaction, so a stale preview cannot be applied. When a concurrent
 // import takes a username or an email meanwhile, the whole transaction is
 // run again.
@@ -157,7 +158,13 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 		res.Status = StatusDryRun
 	}
 	res.Report = plan.Report(req.Lang)
-	report, err := json.Marshal(res.Report)
+	// The record keeps a bounded report of what was applied or refused
+	// (Report.Stored); a dry run keeps its counts only.
+	kept := res.Report.Stored()
+	if req.DryRun {
+		kept = res.Report.SummaryOnly()
+	}
+	report, err := json.Marshal(kept)
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}

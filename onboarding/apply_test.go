@@ -73,7 +73,7 @@ func TestImportCreatesThenReapplyChangesNothing(t *testing.T) {
 			t.Fatalf("status %s: %s", res.Status, res.Report.JSON())
 		}
 		s := res.Report.Summary
-		if s.Create != 4 || s.Error != 0 || s.Warning != 1 {
+		if s.Create != 4 || s.Error != 0 || s.Warning != 2 {
 			t.Fatalf("summary %+v", s)
 		}
 		golden(t, "first_import.json", res.Report.JSON())
@@ -458,7 +458,7 @@ func TestImportUsernames(t *testing.T) {
 		// An explicit username taken by someone else is an error; a person's
 		// username never changes.
 		res = b.importFile(t, "email;identifiant\nd@example.org;jean.dupont\na@example.org;autre\n", func(r *Request) { r.DryRun = true })
-		if res.Report.Rows[0].Action != ActError || res.Report.Rows[1].Action != ActUnchanged || len(res.Report.Rows[1].Warnings) != 1 {
+		if res.Report.Rows[0].Action != ActError || res.Report.Rows[1].Action != ActUnchanged || len(res.Report.Rows[1].Warnings) != 2 {
 			t.Errorf("rows = %+v", res.Report.Rows)
 		}
 		if p := person(t, st, "a@example.org"); p.Username != "jean.dupont2" {

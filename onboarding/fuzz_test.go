@@ -18,6 +18,7 @@ func FuzzDecodeCSV(f *testing.F) {
 	f.Add([]byte("Courriel,Nom\r\n\"unterminated,\"x\r\n\r\n,,,\r\n"))
 	f.Add([]byte("Pr\xe9nom;Courriel\nC\x9cur;c@example.org\n"))
 	f.Add([]byte("\"sep=;\"\nemail\n\x00\x01\n"))
+	f.Add([]byte("Prénom;Courriel\nZo\xe9;zoe\u200b@exämple.org\n\u0410dmin;admin@example.org\n"))
 	svcs := testServices()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tb, err := DecodeCSV(data)
@@ -43,6 +44,16 @@ func FuzzDecodeCSV(f *testing.F) {
 				}
 				if r.Username != "" && !ValidUsername(r.Username) {
 					t.Fatalf("row %d accepted with username %q", r.Row, r.Username)
+				}
+				for _, v := range []string{r.Email, r.GivenName, r.FamilyName, r.DisplayName, r.Language, r.Quota} {
+					if c, bad := badRune(v, false); bad || strings.ContainsRune(v, utf8.RuneError) {
+						t.Fatalf("row %d accepted with %U in %q", r.Row, c, v)
+					}
+				}
+				for _, g := range r.Grants {
+					if c, bad := badRune(g.Role, false); bad {
+						t.Fatalf("row %d accepted with %U in role %q", r.Row, c, g.Role)
+					}
 				}
 			}
 			for _, p := range append(r.Errors, r.Warnings...) {

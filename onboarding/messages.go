@@ -11,21 +11,28 @@ const (
 	MsgTooManyRows       MsgID = "file.too_many_rows"
 	MsgFileEmpty         MsgID = "file.empty"
 	MsgFileBroken        MsgID = "file.broken"
+	MsgTooManyColumns    MsgID = "file.too_many_columns"
 	MsgNoEmailColumn     MsgID = "file.no_email_column"
 	MsgDuplicateColumn   MsgID = "file.duplicate_column"
 	MsgUnknownColumn     MsgID = "file.unknown_column"
 	MsgEmailMissing      MsgID = "email.missing"
 	MsgEmailInvalid      MsgID = "email.invalid"
 	MsgEmailDuplicate    MsgID = "email.duplicate"
+	MsgEmailNonASCII     MsgID = "email.non_ascii"
+	MsgEmailIDN          MsgID = "email.idn_domain"
 	MsgUnknownService    MsgID = "rights.unknown_service"
 	MsgAmbiguousService  MsgID = "rights.ambiguous_service"
 	MsgUnknownRole       MsgID = "rights.unknown_role"
 	MsgNoDefaultRole     MsgID = "rights.no_default_role"
 	MsgConflictingRoles  MsgID = "rights.conflicting_roles"
 	MsgEmptyRight        MsgID = "rights.empty_item"
+	MsgNoRights          MsgID = "rights.none"
 	MsgTooManyFields     MsgID = "row.too_many_fields"
+	MsgMoreProblems      MsgID = "row.more_problems"
 	MsgTooLong           MsgID = "field.too_long"
 	MsgControlChar       MsgID = "field.control_char"
+	MsgInvalidBytes      MsgID = "field.invalid_bytes"
+	MsgMixedScripts      MsgID = "field.mixed_scripts"
 	MsgInvalidLanguage   MsgID = "field.invalid_language"
 	MsgInvalidQuota      MsgID = "field.invalid_quota"
 	MsgInvalidUsername   MsgID = "username.invalid"
@@ -40,21 +47,28 @@ var catalogue = map[MsgID][2]string{
 	MsgTooManyRows:       {"Le fichier dépasse le nombre maximal de %d lignes.", "The file has more than the limit of %d rows."},
 	MsgFileEmpty:         {"Le fichier ne contient aucune ligne d'en-tête.", "The file has no header row."},
 	MsgFileBroken:        {"Le fichier n'a pas pu être lu comme un tableau (CSV) : %s.", "The file could not be read as a table (CSV): %s."},
+	MsgTooManyColumns:    {"L'en-tête compte %d colonnes, au-delà de la limite de %d : supprimez les colonnes inutiles.", "The header has %d columns, more than the limit of %d: remove the columns that are not needed."},
 	MsgNoEmailColumn:     {"Aucune colonne d'adresse e-mail (par exemple « Courriel » ou « Email ») n'a été trouvée.", "No email column (for example \"Email\" or \"Courriel\") was found."},
 	MsgDuplicateColumn:   {"La colonne « %s » désigne la même information qu'une colonne précédente.", "The column \"%s\" means the same thing as an earlier column."},
 	MsgUnknownColumn:     {"La colonne « %s » n'est pas reconnue et sera ignorée.", "The column \"%s\" is not recognised and will be ignored."},
 	MsgEmailMissing:      {"L'adresse e-mail est manquante.", "The email address is missing."},
 	MsgEmailInvalid:      {"L'adresse e-mail « %s » n'est pas valide.", "The email address \"%s\" is not valid."},
 	MsgEmailDuplicate:    {"L'adresse e-mail « %s » apparaît plusieurs fois dans le fichier (lignes %s).", "The email address \"%s\" appears more than once in the file (rows %s)."},
+	MsgEmailNonASCII:     {"L'adresse e-mail « %s » contient des caractères non ASCII (lettres accentuées ou d'un autre alphabet) avant le « @ » : l'annuaire LDAP et beaucoup de serveurs de messagerie ne les acceptent pas, et elle pourrait imiter une autre adresse. Indiquez une adresse écrite en lettres simples.", "The email address \"%s\" contains non-ASCII characters (accented letters or letters of another alphabet) before the \"@\": the LDAP directory and many mail servers do not accept them, and it could imitate another address. Give an address written in plain letters."},
+	MsgEmailIDN:          {"Le domaine « %s » de l'adresse e-mail est enregistré sous sa forme ASCII « %s ».", "The email address's domain \"%s\" is recorded in its ASCII form \"%s\"."},
 	MsgUnknownService:    {"Le service « %s » n'existe pas pour cette structure (services : %s).", "The service \"%s\" does not exist for this structure (services: %s)."},
 	MsgAmbiguousService:  {"« %s » désigne plusieurs services de cette structure ; utilisez le nom exact du service.", "\"%s\" names several services of this structure; use the service's exact name."},
 	MsgUnknownRole:       {"Le rôle « %s » n'existe pas pour le service « %s » (rôles possibles : %s).", "The role \"%s\" does not exist for the service \"%s\" (possible roles: %s)."},
 	MsgNoDefaultRole:     {"Aucun rôle n'est indiqué pour le service « %s », et il n'a pas de rôle par défaut.", "No role is given for the service \"%s\", and it has no default role."},
 	MsgConflictingRoles:  {"Deux rôles différents sont demandés pour le service « %s » (« %s » et « %s »).", "Two different roles are asked for the service \"%s\" (\"%s\" and \"%s\")."},
 	MsgEmptyRight:        {"Un droit « %s » ne nomme aucun service.", "A right \"%s\" names no service."},
+	MsgNoRights:          {"Aucun droit n'est indiqué : cette personne aura un compte, mais n'aura accès à aucun service de la structure.", "No rights are given: this person will have an account, but access to none of the structure's services."},
+	MsgMoreProblems:      {"Cette ligne a d'autres problèmes, qui ne sont pas détaillés (seuls les %d premiers le sont).", "This row has more problems, which are not detailed (only the first %d are)."},
 	MsgTooManyFields:     {"La ligne a %d cellules remplies au-delà des %d colonnes de l'en-tête.", "The row has %d filled cells beyond the header's %d columns."},
 	MsgTooLong:           {"La valeur dépasse %d caractères.", "The value is longer than %d characters."},
-	MsgControlChar:       {"La valeur contient un caractère de contrôle invisible.", "The value contains an invisible control character."},
+	MsgControlChar:       {"La valeur contient un caractère invisible ou de contrôle (%U) : on ne le voit pas, mais il rendrait la valeur différente de ce qu'on lit. Retapez-la sans copier-coller.", "The value contains an invisible or control character (%U): it cannot be seen, but it would make the value differ from what one reads. Type it again instead of pasting it."},
+	MsgInvalidBytes:      {"La valeur contient des octets qui ne sont pas valides en %s (affichés « \uFFFD ») : corrigez cette cellule, ou enregistrez le fichier au format « CSV UTF-8 ».", "The value contains bytes that are not valid %s (shown as \"\uFFFD\"): fix this cell, or save the file as \"CSV UTF-8\"."},
+	MsgMixedScripts:      {"« %s » mêle dans un même mot des lettres latines, cyrilliques ou grecques, qui se ressemblent : vérifiez qu'il ne s'agit pas d'une imitation (par exemple un « а » cyrillique à la place d'un « a »).", "\"%s\" mixes Latin, Cyrillic or Greek letters, which look alike, in one word: check that it is not an imitation (for example a Cyrillic \"а\" in place of an \"a\")."},
 	MsgInvalidLanguage:   {"La langue « %s » n'est pas reconnue (fr ou en).", "The language \"%s\" is not recognised (fr or en)."},
 	MsgInvalidQuota:      {"Le quota « %s » n'est pas valide (par exemple « 5 Go »).", "The quota \"%s\" is not valid (for example \"5 GB\")."},
 	MsgInvalidUsername:   {"L'identifiant « %s » n'est pas valide (lettres minuscules sans accent, chiffres, « . » et « - »).", "The username \"%s\" is not valid (lowercase letters without accents, digits, \".\" and \"-\")."},

@@ -1,13 +1,14 @@
 package onboarding
 
 import (
-	"errors"
 	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"sesame/internal/store"
 )
@@ -22,6 +23,13 @@ const (
 	MaxEmailLen = 254
 	// MaxRightsLen bounds a rights cell.
 	MaxRightsLen = 2000
+	// MaxColumns bounds the header's columns (up to the last one not
+	// blank): a file may have the known fields, a column per service and
+	// what else the structure keeps, not millions of cells.
+	MaxColumns = 200
+	// MaxRowProblems bounds the errors kept for one row; one last message
+	// says when there were more.
+	MaxRowProblems = 10
 )
 
 // Options are the limits of an import, from the configuration keys
@@ -112,13 +120,18 @@ type Row struct {
 	Grants   map[string]Grant
 	Errors   []Problem
 	Warnings []Problem
+
+	emailKey string // the address compared for duplicates (see emailKey)
 }
 
 // Sheet is a parsed file.
 type Sheet struct {
 	Encoding  Encoding
 	Delimiter rune
-	HeaderRow int
+	// InvalidBytes counts the bytes the encoding could not read (each
+	// row holding one is an error).
+	InvalidBytes int
+	HeaderRow    int
 	// HasRights is true when the file has a rights column or a service
 	// column: only then does it say what each person's rights are.
 	HasRights bool
@@ -150,38 +163,44 @@ type column struct {
 
 // Parse decodes and validates a file against a structure's services. It
 // never fails: every problem is in the Sheet, with its row and column.
+//
+// Its cost is bounded by the file's size whatever the file's shape: records
+// are read one at a time and never beyond the header's columns, the header
+// has at most MaxColumns columns, reading stops after the row limit, each row
+// keeps at most MaxRowProblems problems, and an unknown column is reported
+// once.
 func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 	sh := &Sheet{}
 	if int64(len(data)) > opts.maxBytes() {
 		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileTooLarge, opts.maxBytes())})
 		return sh
 	}
-	t, err := DecodeCSV(data)
+	rd, t, invalid, err := openCSV(data)
 	if err != nil {
-		var le *LineError
-		p := Problem{Msg: msg(MsgFileBroken, err.Error())}
-		if errors.As(err, &le) {
-			p = Problem{Row: le.Row, Msg: msg(MsgFileBroken, le.Err.Error())}
-		}
-		sh.FileErrors = append(sh.FileErrors, p)
+		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileBroken, err.Error())})
 		return sh
 	}
-	sh.Encoding, sh.Delimiter = t.Encoding, t.Delimiter
-	if len(t.Records) == 0 {
+	sh.Encoding, sh.Delimiter, sh.InvalidBytes = t.Encoding, t.Delimiter, invalid
+	header, ok := rd.next(MaxColumns)
+	if !ok {
 		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileEmpty)})
 		return sh
 	}
-	if n := len(t.Records) - 1; n > opts.maxRows() {
-		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgTooManyRows, opts.maxRows())})
+	sh.HeaderRow = header.row
+	if n := header.lastFilled + 1; n > MaxColumns {
+		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Msg: msg(MsgTooManyColumns, n, MaxColumns)})
 		return sh
 	}
-	header := t.Records[0]
-	sh.HeaderRow = header.Row
 	ix := newServiceIndex(services)
-	cols := make([]column, len(header.Fields))
+	cols := make([]column, len(header.fields))
 	seenField := map[Field]bool{}
 	seenService := map[string]bool{}
-	for i, h := range header.Fields {
+	seenUnknown := map[string]bool{}
+	for i, h := range header.fields {
+		if strings.ContainsRune(h, utf8.RuneError) {
+			sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Column: Clean(h), Msg: msg(MsgInvalidBytes, t.Encoding.label())})
+			continue
+		}
 		h = Clean(h)
 		cols[i].header = h
 		if h == "" {
@@ -189,7 +208,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		}
 		if f, ok := headerAliases[fold(h)]; ok {
 			if seenField[f] {
-				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.Row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
+				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
 				continue
 			}
 			seenField[f] = true
@@ -201,7 +220,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		}
 		if svc, found, _ := ix.lookup(h); found {
 			if seenService[svc.ID] {
-				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.Row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
+				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
 				continue
 			}
 			seenService[svc.ID] = true
@@ -209,10 +228,13 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 			sh.HasRights = true
 			continue
 		}
-		sh.Warnings = append(sh.Warnings, Problem{Row: header.Row, Column: h, Msg: msg(MsgUnknownColumn, h)})
+		if !seenUnknown[h] {
+			seenUnknown[h] = true
+			sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Column: h, Msg: msg(MsgUnknownColumn, h)})
+		}
 	}
 	if !seenField[FieldEmail] {
-		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.Row, Msg: msg(MsgNoEmailColumn)})
+		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Msg: msg(MsgNoEmailColumn)})
 	}
 	if len(sh.FileErrors) > 0 {
 		return sh
@@ -223,14 +245,28 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 			emailCol = c.header
 		}
 	}
-	for _, rec := range t.Records[1:] {
-		sh.Rows = append(sh.Rows, parseRow(rec, cols, ix))
+	p := rowParser{cols: cols, ix: ix, enc: t.Encoding, emailCol: emailCol}
+	sh.Rows = make([]Row, 0, min(rd.linesLeft(opts.maxRows()+1), opts.maxRows()))
+	for {
+		rec, ok := rd.next(len(cols))
+		if !ok {
+			break
+		}
+		if len(sh.Rows) == opts.maxRows() {
+			sh.Rows = nil
+			sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgTooManyRows, opts.maxRows())})
+			return sh
+		}
+		sh.Rows = append(sh.Rows, p.parse(rec))
 	}
-	// Duplicate emails: an error on every row concerned.
+	// Duplicate emails: an error on every row concerned. Addresses are
+	// compared as they will be stored, whatever invisible characters,
+	// case or Unicode form a copy holds, and rows whose address has an
+	// error are compared too: both rows of a pair are flagged.
 	byEmail := map[string][]int{}
 	for i, r := range sh.Rows {
-		if r.Email != "" {
-			byEmail[r.Email] = append(byEmail[r.Email], i)
+		if r.emailKey != "" {
+			byEmail[r.emailKey] = append(byEmail[r.emailKey], i)
 		}
 	}
 	for email, idx := range byEmail {
@@ -294,21 +330,43 @@ var (
 		"false": true, "-": true}
 )
 
-func parseRow(rec Record, cols []column, ix *serviceIndex) Row {
-	r := Row{Row: rec.Row, Grants: map[string]Grant{}}
-	bad := func(col string, m Message) {
-		r.Errors = append(r.Errors, Problem{Row: rec.Row, Column: col, Msg: m})
+// rowParser validates the records of one file.
+type rowParser struct {
+	cols     []column
+	ix       *serviceIndex
+	enc      Encoding
+	emailCol string
+	names    string // the structure's services, for messages (computed once)
+}
+
+func (p *rowParser) serviceNames() string {
+	if p.names == "" {
+		p.names = p.ix.names()
 	}
-	if len(rec.Fields) > len(cols) {
-		extra := 0
-		for _, f := range rec.Fields[len(cols):] {
-			if Clean(f) != "" {
-				extra++
+	return p.names
+}
+
+// parse validates one record.
+func (p *rowParser) parse(rec csvRecord) Row {
+	r := Row{Row: rec.row, Grants: map[string]Grant{}}
+	more := false
+	bad := func(col string, m Message) {
+		for _, e := range r.Errors {
+			if e.Column == col && sameMessage(e.Msg, m) {
+				return
 			}
 		}
-		if extra > 0 {
-			bad("", msg(MsgTooManyFields, extra, len(cols)))
+		if len(r.Errors) >= MaxRowProblems {
+			more = true
+			return
 		}
+		r.Errors = append(r.Errors, Problem{Row: rec.row, Column: col, Msg: m})
+	}
+	warn := func(col string, m Message) {
+		r.Warnings = append(r.Warnings, Problem{Row: rec.row, Column: col, Msg: m})
+	}
+	if rec.extra > 0 {
+		bad("", msg(MsgTooManyFields, rec.extra, len(p.cols)))
 	}
 	// grant records a right, checking for a second, different role.
 	grant := func(col string, svc store.Service, role string) {
@@ -327,27 +385,46 @@ func parseRow(rec Record, cols []column, ix *serviceIndex) Row {
 		}
 		r.Grants[svc.ID] = Grant{Service: svc, Role: canonical}
 	}
-	var full string
-	for i, c := range cols {
-		if i >= len(rec.Fields) || (c.field == "" && c.service == nil) {
+	var full, emailRaw string
+	var names []struct{ column, value string } // name cells, for the script check
+	for i, c := range p.cols {
+		if i >= len(rec.fields) {
 			continue
 		}
-		raw := rec.Fields[i]
+		raw := rec.fields[i]
+		// A byte the file's encoding could not read is an error wherever
+		// it is: the file may not be what it seems.
+		if strings.ContainsRune(raw, utf8.RuneError) {
+			bad(c.header, msg(MsgInvalidBytes, p.enc.label()))
+			continue
+		}
+		if c.field == "" && c.service == nil {
+			continue
+		}
 		isRights := c.field == FieldRights
 		limit := MaxFieldLen
 		switch c.field {
 		case FieldEmail:
 			limit = MaxEmailLen
+			emailRaw = raw
 		case FieldRights:
 			limit = MaxRightsLen
 		}
-		if hasControl(strings.TrimFunc(raw, isTrimmable), isRights) {
-			bad(c.header, msg(MsgControlChar))
+		trimmed := strings.TrimFunc(raw, isTrimmable)
+		// A cell far longer than the limit is refused before it is
+		// cleaned (a value cleans to at most its length, and only runs of
+		// white space make it shorter).
+		if len(trimmed) > 8*limit {
+			bad(c.header, msg(MsgTooLong, limit))
+			continue
+		}
+		if ch, found := badRune(trimmed, isRights); found {
+			bad(c.header, msg(MsgControlChar, ch))
 			continue
 		}
 		var v string
 		if isRights {
-			v = strings.TrimFunc(raw, isTrimmable)
+			v = trimmed
 		} else {
 			v = Clean(raw)
 		}
@@ -365,6 +442,10 @@ func parseRow(rec Record, cols []column, ix *serviceIndex) Row {
 				grant(c.header, *c.service, v)
 			}
 			continue
+		}
+		switch c.field {
+		case FieldGiven, FieldFamily, FieldFullName:
+			names = append(names, struct{ column, value string }{c.header, v})
 		}
 		switch c.field {
 		case FieldEmail:
@@ -398,34 +479,48 @@ func parseRow(rec Record, cols []column, ix *serviceIndex) Row {
 			}
 		case FieldRights:
 			for _, it := range ParseRights(v) {
+				if len(r.Errors) >= MaxRowProblems {
+					more = true
+					break
+				}
 				if it.Service == "" {
 					bad(c.header, msg(MsgEmptyRight, ":"+it.Role))
 					continue
 				}
-				svc, found, ambiguous := ix.lookup(it.Service)
+				svc, found, ambiguous := p.ix.lookup(it.Service)
 				switch {
 				case ambiguous:
 					bad(c.header, msg(MsgAmbiguousService, it.Service))
 				case !found:
-					bad(c.header, msg(MsgUnknownService, it.Service, ix.names()))
+					bad(c.header, msg(MsgUnknownService, it.Service, p.serviceNames()))
 				default:
 					grant(c.header, svc, it.Role)
 				}
 			}
 		}
 	}
-	emailCol := ""
-	for _, c := range cols {
-		if c.field == FieldEmail {
-			emailCol = c.header
-		}
-	}
-	if !slices.ContainsFunc(r.Errors, func(p Problem) bool { return p.Column == emailCol }) {
+	emailCol := p.emailCol
+	r.emailKey = emailKey(emailRaw)
+	if !slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Column == emailCol }) {
 		switch {
 		case r.Email == "":
 			bad(emailCol, msg(MsgEmailMissing))
-		case !validEmail(r.Email):
-			bad(emailCol, msg(MsgEmailInvalid, r.Email))
+		default:
+			email, domain, m, ok := asciiEmail(r.Email)
+			switch {
+			case !ok:
+				bad(emailCol, m)
+			case !validEmail(email):
+				bad(emailCol, msg(MsgEmailInvalid, r.Email))
+			default:
+				if domain != "" {
+					if mixesScripts(domain) {
+						warn(emailCol, msg(MsgMixedScripts, r.Email))
+					}
+					warn(emailCol, msg(MsgEmailIDN, domain, email[strings.IndexByte(email, '@')+1:]))
+				}
+				r.Email = email
+			}
 		}
 	}
 	// Names: a full name alone is split on its last space.
@@ -440,12 +535,87 @@ func parseRow(rec Record, cols []column, ix *serviceIndex) Row {
 	if r.DisplayName == "" {
 		r.DisplayName = strings.TrimSpace(r.GivenName + " " + r.FamilyName)
 	}
+	for _, n := range names {
+		if mixesScripts(n.value) {
+			warn(n.column, msg(MsgMixedScripts, n.value))
+		}
+	}
+	if more {
+		r.Errors = append(r.Errors, Problem{Row: rec.row, Msg: msg(MsgMoreProblems, MaxRowProblems)})
+	}
 	return r
 }
 
-// validEmail accepts a bare address "local@domain.tld" of printable
+// sameMessage reports whether a and b say the same thing.
+func sameMessage(a, b Message) bool {
+	if a.ID != b.ID || len(a.Args) != len(b.Args) {
+		return false
+	}
+	for i := range a.Args {
+		if a.Args[i] != b.Args[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// emailKey is the address a cell designates once invisible and control
+// characters, white space, case and the Unicode form are set aside, with
+// its domain in ASCII when it can be: two cells with the same key name one
+// mailbox, whatever else is wrong with them.
+func emailKey(raw string) string {
+	var b strings.Builder
+	if len(raw) > 8*MaxEmailLen {
+		return ""
+	}
+	for _, r := range raw {
+		if !isBadRune(r, false) {
+			b.WriteRune(r)
+		}
+	}
+	k := store.FoldEmail(Clean(b.String()))
+	if k == "" {
+		return ""
+	}
+	if e, _, _, ok := asciiEmail(k); ok {
+		return e
+	}
+	return k
+}
+
+// idnaProfile converts a domain to its ASCII (xn--) form as a resolver does
+// (UTS #46 mapping, IDNA2008 validity, bidi rules).
+var idnaProfile = idna.Lookup
+
+// asciiEmail returns e with its domain in ASCII. A local part (before the
+// "@") that is not ASCII is refused: LDAP's mail attribute is an IA5String,
+// most mail servers do not accept SMTPUTF8 addresses, and Unicode local
+// parts are where look-alike addresses hide. A domain that is not ASCII is
+// converted to its xn-- form, returned in domain; one that cannot be is
+// refused.
+func asciiEmail(e string) (ascii, domain string, m Message, ok bool) {
+	if isASCII(e) {
+		return e, "", Message{}, true
+	}
+	local, dom, found := strings.Cut(e, "@")
+	if !found || !isASCII(local) {
+		return "", "", msg(MsgEmailNonASCII, e), false
+	}
+	a, err := idnaProfile.ToASCII(dom)
+	if err != nil || !isASCII(a) {
+		return "", "", msg(MsgEmailInvalid, e), false
+	}
+	return local + "@" + strings.ToLower(a), dom, Message{}, true
+}
+
+// validEmail accepts a bare address "local@domain.tld" of printable ASCII
 // characters, as net/mail parses it, with a dotted domain.
 func validEmail(e string) bool {
+	for i := 0; i < len(e); i++ {
+		if e[i] <= ' ' || e[i] >= 0x7f {
+			return false
+		}
+	}
 	if len(e) > MaxEmailLen || strings.ContainsAny(e, " <>\"(),;:\\[]") {
 		return false
 	}

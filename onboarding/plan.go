@@ -53,6 +53,7 @@ type PlannedRow struct {
 // Plan is what an import would do to the store.
 type Plan struct {
 	Structure  store.Structure
+	Services   []store.Service // the structure's services
 	Mode       store.ImportMode
 	Rows       []PlannedRow
 	FileErrors []Problem
@@ -93,9 +94,15 @@ func (p *Plan) Counts() map[string]int {
 // file.
 func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode) (*Plan, error) {
 	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings}
+	services, err := tx.ListServices(ctx, st.ID)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
+	}
+	p.Services = services
 	if len(sh.FileErrors) > 0 {
 		return p, nil
 	}
+	p.Rows = make([]PlannedRow, 0, len(sh.Rows))
 	people, err := tx.ListPeople(ctx, store.PeopleFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: plan: list people: %w", err)
@@ -105,6 +112,15 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 	for _, x := range people {
 		byEmail[store.FoldEmail(x.Email)] = x
 		usernames[x.Username] = true
+	}
+	// A person stored before domains were written in ASCII is found under
+	// the ASCII form a file now gives (never a second account).
+	for _, x := range people {
+		if a := asciiKey(x.Email); a != store.FoldEmail(x.Email) {
+			if _, taken := byEmail[a]; !taken {
+				byEmail[a] = x
+			}
+		}
 	}
 	members, err := tx.ListMemberships(ctx, store.MembershipFilter{})
 	if err != nil {
@@ -128,10 +144,6 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 			current[g.PersonID] = map[string]string{}
 		}
 		current[g.PersonID][g.ServiceID] = g.Role
-	}
-	services, err := tx.ListServices(ctx, st.ID)
-	if err != nil {
-		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
 	}
 	svcByID := map[string]store.Service{}
 	for _, s := range services {
@@ -193,13 +205,17 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 			}
 			planExisting(&pr, r, st.Slug, member, member && memberships[existing.ID] == 1, sh.HasRights, current[existing.ID], svcByID)
 		}
+		if len(pr.Grants) == 0 {
+			// An account that opens nothing: most likely a forgotten cell.
+			pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgNoRights)})
+		}
 		p.Rows = append(p.Rows, pr)
 	}
 
 	if mode == store.ModeSync {
 		var leaving []store.Person
 		for _, x := range people {
-			if isMember[x.ID] && !inFile[store.FoldEmail(x.Email)] {
+			if isMember[x.ID] && !inFile[store.FoldEmail(x.Email)] && !inFile[asciiKey(x.Email)] {
 				leaving = append(leaving, x)
 			}
 		}
@@ -220,6 +236,16 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		}
 	}
 	return p, nil
+}
+
+// asciiKey is a stored address as a file now spells it: folded, with its
+// domain in ASCII when it converts.
+func asciiKey(email string) string {
+	k := store.FoldEmail(email)
+	if a, _, _, ok := asciiEmail(k); ok {
+		return a
+	}
+	return k
 }
 
 // planExisting fills the changes of a row whose person exists. Personal

@@ -3,6 +3,7 @@ package onboarding
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -93,18 +94,89 @@ func transliterate(s string) string {
 	return b.String()
 }
 
-// hasControl reports whether s holds a control character (C0, DEL, C1) or a
-// bidirectional override, which have no place in a name or an address.
-// When allowNewline is true, line feeds are accepted (rights cells may list
-// items one per line).
-func hasControl(s string, allowNewline bool) bool {
+// badRune returns the first character of s that has no place in a value
+// that sesame stores, writes to the directory or mails, and false when there
+// is none:
+//   - control characters: C0 (tab included), DEL and C1; a line feed only when
+//     allowNewline is false (rights cells may list items one per line);
+//   - format characters (Unicode category Cf), invisible by definition: the
+//     zero-width space, non-joiner and joiner U+200B–U+200D, the word joiner
+//     U+2060, the byte order mark U+FEFF inside a value, the bidirectional
+//     marks and controls U+200E, U+200F, U+202A–U+202E, U+2066–U+2069, the
+//     soft hyphen U+00AD, the tag characters U+E0000–U+E007F...;
+//   - the other default-ignorable code points (Hangul fillers U+3164 and
+//     U+FFA0, the combining grapheme joiner U+034F...), which render as
+//     nothing.
+//
+// A line feed inside a value that is not a rights cell, a tab or a no-break
+// space are not white space here: the caller trims and collapses white space
+// (Clean) only after this check, and a value holding a tab is refused.
+func badRune(s string, allowNewline bool) (rune, bool) {
 	for _, r := range s {
-		if r == '\n' && allowNewline {
-			continue
+		if isBadRune(r, allowNewline) {
+			return r, true
 		}
-		if unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+	}
+	return 0, false
+}
+
+// isBadRune is badRune's test for one character.
+func isBadRune(r rune, allowNewline bool) bool {
+	switch {
+	case r < 0x20 || (r >= 0x7f && r < 0xa0):
+		return r != '\n' || !allowNewline
+	case r < 0xa0:
+		return false
+	}
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
+}
+
+// scriptsOf names the letter scripts that can be confused with one another
+// (Latin, Cyrillic, Greek) among the letters of s.
+func scriptsOf(s string) (latin, cyrillic, greek bool) {
+	for _, r := range s {
+		switch {
+		case r < 0x80:
+			latin = latin || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+		case unicode.Is(unicode.Latin, r):
+			latin = true
+		case unicode.Is(unicode.Cyrillic, r):
+			cyrillic = true
+		case unicode.Is(unicode.Greek, r):
+			greek = true
+		}
+	}
+	return latin, cyrillic, greek
+}
+
+// mixesScripts reports whether one word of s (letters, digits and accents
+// between spaces, hyphens, dots, apostrophes, "@"...) mixes Latin, Cyrillic and Greek letters:
+// "аdmin" with a Cyrillic "а" looks like "admin" and is not. A name written
+// in one script, or two words each in its own ("Ivan Иванов"), is fine.
+func mixesScripts(s string) bool {
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsMark(r) && !unicode.IsDigit(r)
+	}) {
+		l, c, g := scriptsOf(w)
+		n := 0
+		for _, b := range []bool{l, c, g} {
+			if b {
+				n++
+			}
+		}
+		if n > 1 {
 			return true
 		}
 	}
 	return false
+}
+
+// isASCII reports whether s holds only ASCII characters.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -24,8 +24,6 @@ const (
 	// exists: the work is done, then the answer waits until this much time
 	// has passed since the request arrived.
 	DefaultLinkRequestTime = 400 * time.Millisecond
-	// maxFormBytes bounds a form body.
-	maxFormBytes = 64 << 10
 	// maxSecretLen bounds a link secret (they are 43 characters).
 	maxSecretLen = 128
 )
@@ -328,9 +326,8 @@ func (a *Account) showForm(purpose store.TokenPurpose) http.HandlerFunc {
 func (a *Account) submit(purpose store.TokenPurpose) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			a.Renderer.WriteError(w, r, &Error{Code: EInvalid, Err: fmt.Errorf("web: parse form: %w", err)})
+		if err := ParseForm(w, r); err != nil {
+			a.Renderer.WriteError(w, r, formError(err))
 			return
 		}
 		secret := r.PathValue("secret")
@@ -477,9 +474,8 @@ func (a *Account) requestLink(mode string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx := r.Context()
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			a.Renderer.WriteError(w, r, &Error{Code: EInvalid, Err: fmt.Errorf("web: parse form: %w", err)})
+		if err := ParseForm(w, r); err != nil {
+			a.Renderer.WriteError(w, r, formError(err))
 			return
 		}
 		id := strings.TrimSpace(r.PostForm.Get("identifier"))

@@ -146,3 +146,49 @@ func TestRateLimitBehindProxy(t *testing.T) {
 		mustStatus(t, post(e, bob), http.StatusTooManyRequests)
 	})
 }
+
+func TestClientKey(t *testing.T) {
+	cases := []struct{ addr, want string }{
+		{"203.0.113.7", "203.0.113.7"},
+		{"203.0.113.7:5123", "203.0.113.7"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"[::ffff:203.0.113.7]:5123", "203.0.113.7"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:abcd:ef01:2345:6789", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2::1]:4711", "2001:db8:1:2::/64"},
+		{"2001:DB8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"::1", "::/64"},
+		{"@", "@"},
+		{"not an address", "not an address"},
+	}
+	for _, c := range cases {
+		if got := web.ClientKey(c.addr); got != c.want {
+			t.Errorf("ClientKey(%q) = %q, want %q", c.addr, got, c.want)
+		}
+	}
+}
+
+// The account forms' per-IP limit counts an IPv6 client by its /64, like
+// the provider's login limit: rotating addresses inside one /64 does not
+// buy more attempts, another /64 has its own budget, and an IPv4 client
+// and its IPv4-mapped IPv6 form share one bucket.
+func TestRateLimitGroupsIPv6ByPrefix(t *testing.T) {
+	notLimited := func(t *testing.T, r response) { t.Helper(); mustStatus(t, r, http.StatusNotFound) }
+	e := newEnv(t, func(a *web.Account) {
+		a.IPLimit = web.NewRateLimiter(2, time.Hour, nil)
+		a.ClientIP = web.ClientIPFrom(prefixes(t, "127.0.0.1/32", "::1/128"))
+	})
+	post := func(client string) response {
+		return e.post("/activate/x", pw(goodPassword), "X-Forwarded-For", client)
+	}
+	notLimited(t, post("2001:db8:1:2::1"))
+	notLimited(t, post("2001:db8:1:2::ffff"))
+	mustStatus(t, post("2001:db8:1:2:abcd::7"), http.StatusTooManyRequests)
+	notLimited(t, post("2001:db8:1:3::1"))
+
+	notLimited(t, post("192.0.2.1"))
+	notLimited(t, post("::ffff:192.0.2.1"))
+	mustStatus(t, post("192.0.2.1"), http.StatusTooManyRequests)
+	notLimited(t, post("192.0.2.2"))
+}

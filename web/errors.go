@@ -23,6 +23,7 @@ const (
 	EForbidden   = "forbidden"   // 403: refused (cross-origin form post, ...)
 	ENotFound    = "not_found"   // 404
 	EConflict    = "conflict"    // 409
+	ETooLarge    = "too_large"   // 413: a form over MaxFormBytes
 	ETooMany     = "too_many"    // 429: a rate limit was hit
 	EUnavailable = "unavailable" // 503: overloaded (no hashing slot, ...)
 	EInternal    = "internal"    // 500: anything else; details only in the log
@@ -69,6 +70,8 @@ func ErrorCode(err error) string {
 		return EInvalid
 	case errors.Is(err, password.ErrBusy):
 		return EUnavailable
+	case errors.Is(err, ErrFormTooLarge), errors.Is(err, ErrQueryTooLong):
+		return ETooLarge
 	}
 	return EInternal
 }
@@ -84,6 +87,8 @@ func HTTPStatus(code string) int {
 		return http.StatusNotFound
 	case EConflict:
 		return http.StatusConflict
+	case ETooLarge:
+		return http.StatusRequestEntityTooLarge
 	case ETooMany:
 		return http.StatusTooManyRequests
 	case EUnavailable:

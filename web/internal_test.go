@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -37,7 +38,7 @@ func TestTemplatesUseKnownKeys(t *testing.T) {
 	keys := []string{"activate.title", "reset.title", "activate.done", "reset.done", "invalid.title",
 		"invalid.unknown", "invalid.used", "invalid.expired", "forgot.title", "resend.title", "forgot.intro",
 		"resend.intro", "forgot.submit", "resend.submit", "sent.title", "error.title", "error.too_many.t"}
-	for _, c := range []string{EInvalid, EForbidden, ENotFound, EConflict, ETooMany, EUnavailable, EInternal} {
+	for _, c := range []string{EInvalid, EForbidden, ENotFound, EConflict, ETooLarge, ETooMany, EUnavailable, EInternal} {
 		keys = append(keys, "error."+c)
 	}
 	err := fs.WalkDir(Templates(), ".", func(path string, d fs.DirEntry, err error) error {
@@ -110,14 +111,15 @@ func TestRendererNeedsEveryTemplate(t *testing.T) {
 
 func TestErrorCodes(t *testing.T) {
 	for err, want := range map[error]int{
-		store.ErrNotFound:                   404,
-		store.ErrConflict:                   409,
-		store.ErrInvalid:                    400,
-		password.ErrBusy:                    503,
-		errors.New("boom"):                  500,
-		Errorf(ETooMany, "x"):               429,
-		Errorf(EForbidden, "x"):             403,
-		&Error{Code: EInvalid, Err: io.EOF}: 400,
+		store.ErrNotFound:                    404,
+		store.ErrConflict:                    409,
+		store.ErrInvalid:                     400,
+		password.ErrBusy:                     503,
+		errors.New("boom"):                   500,
+		Errorf(ETooMany, "x"):                429,
+		Errorf(EForbidden, "x"):              403,
+		&Error{Code: EInvalid, Err: io.EOF}:  400,
+		fmt.Errorf("x: %w", ErrFormTooLarge): 413,
 	} {
 		if got := HTTPStatus(ErrorCode(err)); got != want {
 			t.Errorf("%v: status %d, want %d", err, got, want)

@@ -149,16 +149,18 @@ func parseHop(s string) (netip.Addr, bool) {
 	return a.Unmap().WithZone(""), true
 }
 
-// LimitByIP refuses with 429 the requests of next whose client IP has no
-// token left in l.
+// LimitByIP refuses with 429 the requests of next whose client has no
+// token left in l. Clients are counted by ClientKey (an IPv6 client by its
+// /64), like the provider's login limits.
 func LimitByIP(rd *Renderer, l *RateLimiter, ip func(*http.Request) string, next http.Handler) http.Handler {
 	if ip == nil {
 		ip = ClientIP
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := l.Allow("ip:" + ip(r)); !ok {
+		key := ClientKey(ip(r))
+		if ok, wait := l.Allow("ip:" + key); !ok {
 			rd.WriteError(w, r, &Error{Code: ETooMany, RetryAfter: wait,
-				Err: fmt.Errorf("rate limit per IP for %s", ip(r))})
+				Err: fmt.Errorf("rate limit per IP for %s", key)})
 			return
 		}
 		next.ServeHTTP(w, r)

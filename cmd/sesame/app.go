@@ -82,6 +82,7 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("migrate %s store: %w", st.Backend(), err)
 	}
+	st.SetDisabledJobSinks(disabledJobSinks(cfg)...) // jobs.go: no work queued for what is off
 	a.st = st
 	return st, nil
 }

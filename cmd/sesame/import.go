@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +52,9 @@ tab or "|" separated; French or English headers) and brings the structure's acco
 transaction: new people are created and mailed an activation link, people already known are
 linked or updated. Nothing is applied when a row has an error, unless --skip-invalid is given.
 --dry-run shows what would happen without changing anything. --mode sync (explicit) also removes
-the people missing from the file from the structure. Every run, dry runs included, is recorded.
+the people missing from the file from the structure. Every run is recorded (a dry run by its
+counts only). The text report speaks one language (--lang, else the locale's when English, else
+French); --format json keeps identifiers (create, grant:nextcloud...) with messages in that language.
 
 Exit status: 0 when applied, or when a dry run found no error; 1 when rows have errors; 2 on a
 usage error.`,
@@ -65,6 +68,9 @@ usage error.`,
 			}
 			if lang != "fr" && lang != "en" {
 				return exitWith(2, fmt.Errorf("--lang must be fr or en, not %q", lang))
+			}
+			if !cmd.Flags().Changed("lang") {
+				lang = localeLang()
 			}
 			cfg, err := a.config()
 			if err != nil {
@@ -114,8 +120,24 @@ usage error.`,
 	cmd.Flags().StringVar(&mode, "mode", "add", "add (never removes anyone) or sync (people missing from the file leave the structure).")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "Apply the valid rows even when others have errors.")
 	cmd.Flags().StringVar(&format, "format", "text", "Report format: text or json.")
-	cmd.Flags().StringVar(&lang, "lang", "fr", "Language of the report: fr or en.")
+	cmd.Flags().StringVar(&lang, "lang", "fr", "Language of the report: fr or en (default: en when the locale, LC_ALL, LC_MESSAGES or LANG, is English, else fr).")
 	return cmd
+}
+
+// localeLang is the report's language when --lang is not given: English when
+// the locale (LC_ALL, then LC_MESSAGES, then LANG, the first one set, as
+// POSIX orders them) is English, French otherwise ("C" and "POSIX"
+// included: sesame speaks French first).
+func localeLang() string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			if strings.HasPrefix(strings.ToLower(v), "en") {
+				return "en"
+			}
+			return "fr"
+		}
+	}
+	return "fr"
 }
 
 func statusLine(res *onboarding.Result, lang string) string {

@@ -50,6 +50,11 @@ func cliEnv(t *testing.T, dsn string) string {
 			os.Unsetenv(name)
 		}
 	}
+	// The report's language follows the locale: tests start from one that
+	// is not English, whatever the machine's.
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "C.UTF-8")
 	dir := t.TempDir()
 	t.Setenv("SESAME_DATA_DIR", filepath.Join(dir, "data"))
 	if dsn != "" {
@@ -243,6 +248,72 @@ func TestCLIImportExitStatusBinary(t *testing.T) {
 	} {
 		if c := runBin(tc.args...); c != tc.want {
 			t.Errorf("sesame %v = %d, want %d", tc.args, c, tc.want)
+		}
+	}
+}
+
+// TestCLIImportReportLanguage: the text report speaks one language, French
+// by default, English when --lang or the locale says so; the JSON report
+// keeps the identifiers.
+func TestCLIImportReportLanguage(t *testing.T) {
+	dir := cliEnv(t, "")
+	mustRun(t, "structure", "add", "le-beta", "--name", "Le Bêta")
+	mustRun(t, "service", "add", "le-beta", "nextcloud", "--name", "Nextcloud", "--url", "https://cloud.example.org/")
+	mustRun(t, "service", "add", "le-beta", "wordpress", "--name", "Site web", "--url", "https://site.example.org", "--slug", "site")
+	first := filepath.Join(dir, "first.csv")
+	if err := os.WriteFile(first, []byte("Prénom;Nom;Courriel;Droits;Langue\n"+
+		"Élodie;Hervé;elodie@example.org;nextcloud:admin, site:éditeur;fr\n"+
+		"Jean;Dupont;jean@example.org;;fr\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", "le-beta", first)
+	second := filepath.Join(dir, "second.csv")
+	if err := os.WriteFile(second, []byte("Prénom;Nom;Courriel;Droits;Langue\n"+
+		"Élodie;Hervé;elodie@example.org;nextcloud;en\n"+
+		"Jean;Dupont;jean@example.org;site;fr\n"+
+		"Zoé;Martin;zoe@example.org;;\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	french := []string{"LIGNE", "mise à jour", "création", "droit nextcloud : administrateur → utilisateur",
+		"droit site : − éditeur", "langue : français → anglais", "nextcloud:utilisateur", "site:abonné",
+		"Aucun droit n'est indiqué", "Simulation : rien n'a été modifié."}
+	english := []string{"ROW", "update", "create", "right nextcloud: admin → user", "right site: − editor",
+		"language: French → English", "nextcloud:user", "site:subscriber", "No rights are given",
+		"Dry run: nothing was changed."}
+	identifiers := []string{"grant:", "admin →", "→ user", "editor", "subscriber", "Dry run"}
+	for _, tc := range []struct {
+		name, lcAll, lang string
+		args              []string
+		want, notWant     []string
+	}{
+		{"default", "", "C.UTF-8", nil, french, append(identifiers, "create", "update")},
+		{"english locale", "", "en_US.UTF-8", nil, english, []string{"droit", "création", "Simulation"}},
+		{"LC_ALL wins over LANG", "fr_FR.UTF-8", "en_GB.UTF-8", nil, french, identifiers},
+		{"--lang wins over the locale", "", "en_US.UTF-8", []string{"--lang", "fr"}, french, identifiers},
+		{"--lang en", "", "fr_FR.UTF-8", []string{"--lang", "en"}, english, []string{"droit", "création"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LC_ALL", tc.lcAll)
+			t.Setenv("LANG", tc.lang)
+			out := mustRun(t, append([]string{"import", "le-beta", second, "--dry-run"}, tc.args...)...)
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("report lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("report holds %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	t.Setenv("LANG", "C.UTF-8")
+	out := mustRun(t, "import", "le-beta", second, "--dry-run", "--format", "json")
+	for _, w := range []string{`"action": "update"`, `"action": "create"`, `"field": "grant:nextcloud"`, `"from": "admin"`,
+		`"to": "user"`, `"role": "subscriber"`, "Aucun droit n'est indiqué"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("JSON report lacks %q:\n%s", w, out)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,10 +12,42 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sesame/internal/config"
+	"sesame/internal/jobs"
 	"sesame/internal/store"
 )
 
 func init() { commands = append(commands, newJobsCmd) }
+
+// disabledJobSinks names the job sinks whose component the configuration
+// leaves off: the store never queues their jobs (a queue nobody would ever
+// run), and serve clears what an earlier configuration left pending.
+func disabledJobSinks(cfg *config.Config) []string {
+	var off []string
+	if !cfg.LDAPEnabled() {
+		off = append(off, jobs.SinkLDAP)
+	}
+	return off
+}
+
+// clearDisabledJobs deletes the jobs of disabled sinks that wait to run
+// (left by a configuration where their component was on) and logs how many.
+func clearDisabledJobs(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger) error {
+	for _, sink := range disabledJobSinks(cfg) {
+		n, err := st.ClearPendingJobs(ctx, sink)
+		if err != nil {
+			return fmt.Errorf("clear the pending %s jobs: %w", sink, err)
+		}
+		if n > 0 {
+			log.Warn(fmt.Sprintf("%s is off: cleared %d pending %s.* jobs that nothing would run; once %s is turned on, "+
+				"`sesame %s sync` brings it up to date", sinkName[sink], n, sink, sinkName[sink], sink), "sink", sink, "cleared", n)
+		}
+	}
+	return nil
+}
+
+// sinkName is how the logs name each sink's component.
+var sinkName = map[string]string{jobs.SinkLDAP: "LDAP"}
 
 func newJobsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -86,6 +119,20 @@ oidc.backchannel-logout, oidc.end-sessions.`,
 			}
 			fmt.Fprintf(a.out, "pending %d, running %d, done %d, dead %d\n",
 				counts[store.JobPending], counts[store.JobRunning], counts[store.JobDone], counts[store.JobDead])
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			for _, sink := range disabledJobSinks(cfg) {
+				left, err := st.ListJobs(ctx, store.JobFilter{State: store.JobPending, Sink: sink, Limit: 1})
+				if err != nil {
+					return fmt.Errorf("list jobs: %w", err)
+				}
+				if len(left) > 0 {
+					fmt.Fprintf(a.out, "Pending %s.* jobs will not run: %s is off. 'sesame serve' clears them when it starts; "+
+						"once %s is on, 'sesame %s sync' brings it up to date.\n", sink, sinkName[sink], sinkName[sink], sink)
+				}
+			}
 			if len(jobs) == 0 {
 				fmt.Fprintf(a.out, "No %s job%s.\n", s, map[bool]string{true: " of kind " + kind, false: ""}[kind != ""])
 				return nil
@@ -94,7 +141,7 @@ oidc.backchannel-logout, oidc.end-sessions.`,
 			fmt.Fprintln(tw, "ID\tKIND\tATTEMPTS\tUPDATED\tPAYLOAD\tLAST ERROR")
 			for _, j := range jobs {
 				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Kind, j.Attempts, j.UpdatedAt.UTC().Format("2006-01-02 15:04"),
-					string(j.Payload), dashIfEmpty(oneLine(j.LastError, 120)))
+					string(j.Payload), dashIfEmpty(oneLine(j.LastError, 200)))
 			}
 			return tw.Flush()
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"sesame/internal/store"
 	"sesame/internal/store/sqlite"
+	"sesame/internal/testenv"
 )
 
 // "sesame jobs list" shows the dead jobs with their last error, and
@@ -48,6 +50,11 @@ func TestCLIJobs(t *testing.T) {
 		!strings.Contains(out, "oidc.backchannel-logout") || !strings.Contains(out, "status 404") || strings.Contains(out, "ldap.person") {
 		t.Fatalf("jobs list: %d\n%s%s", code, out, errOut)
 	}
+	// LDAP is off: the pending LDAP job (left by an earlier configuration)
+	// will never run, and jobs list says so.
+	if !strings.Contains(out, "Pending ldap.* jobs will not run: LDAP is off") || !strings.Contains(out, "sesame ldap sync") {
+		t.Fatalf("jobs list does not explain the pending LDAP job:\n%s", out)
+	}
 	code, out, _ = runCLI(t, "jobs", "list", "--state", "pending", "--format", "json")
 	var listed struct {
 		Counts map[string]int `json:"counts"`
@@ -82,3 +89,44 @@ func TestCLIJobs(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestNoLDAPJobsWhenLDAPIsOff: with LDAP off (the default), the commands
+// that change people and structures queue their emails but no LDAP job,
+// on both backends, so nothing waits forever in the queue.
+func TestNoLDAPJobsWhenLDAPIsOff(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			dsn := ""
+			if backend == "postgres" {
+				dsn = testenv.Postgres(t)
+			}
+			dir := cliEnv(t, dsn)
+			mustRun(t, "structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "ref@example.org")
+			mustRun(t, "service", "add", "le-beta", "nextcloud", "--name", "Nextcloud", "--url", "https://cloud.example.org/")
+			file := filepath.Join(dir, "people.csv")
+			if err := os.WriteFile(file, []byte("Prénom;Nom;Courriel;Nextcloud\nAda;Lovelace;ada@example.org;user\nAlan;Turing;alan@example.org;admin\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			mustRun(t, "import", "le-beta", file)
+			out := mustRun(t, "jobs", "list", "--state", "pending", "--format", "json")
+			var listed struct {
+				Jobs []jobJSON `json:"jobs"`
+			}
+			if err := json.Unmarshal([]byte(out), &listed); err != nil {
+				t.Fatal(err)
+			}
+			mail := 0
+			for _, j := range listed.Jobs {
+				if strings.HasPrefix(j.Kind, "ldap.") {
+					t.Errorf("LDAP is off, yet a %s job was queued", j.Kind)
+				}
+				if strings.HasPrefix(j.Kind, "mail.") {
+					mail++
+				}
+			}
+			if mail != 2 {
+				t.Errorf("%d mail jobs pending, want the 2 activation emails:\n%s", mail, out)
+			}
+		})
+	}
+}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -96,8 +99,10 @@ func newLDAPDiffCmd(a *app) *cobra.Command {
 		Short: "Show what differs between the store and the directory",
 		Long: `Diff compares the store with the directory and prints every difference, changing nothing:
 "+" a missing entry, "~" an entry whose attributes or members differ, "-" an entry sesame created
-that the store no longer wants, "!" a foreign entry in the way (left alone). Password hashes are
-never printed. The exit status is 0 when nothing differs, 1 otherwise.`,
+that the store no longer wants, "!" a foreign entry in the way (left alone). An entry the directory
+will refuse (an email that is not plain ASCII, which the mail attribute does not allow) is marked
+"! refused by the directory". Password hashes are never printed. The exit status is 0 when
+nothing differs, 1 otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, closeFn, err := a.ldapSyncer(cmd)
@@ -129,7 +134,11 @@ func newLDAPSyncCmd(a *app) *cobra.Command {
 		Long: `Sync makes the directory match the store: missing entries are added, differing attributes
 and memberships changed (one modify per group), entries sesame created that the store no longer
 wants removed. Foreign entries are left alone and reported. It can be interrupted and run again at
-any time; afterwards 'sesame ldap diff' prints nothing.`,
+any time; afterwards 'sesame ldap diff' prints nothing. An entry the directory refuses (its data
+breaks the directory's schema, e.g. an email with an invisible character) is reported with the
+directory's reason, and everything else is still written: the other people, and the groups,
+without the refused person. The exit status is 1 when an entry was refused or a foreign entry is
+in the way.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, closeFn, err := a.ldapSyncer(cmd)
@@ -138,13 +147,23 @@ any time; afterwards 'sesame ldap diff' prints nothing.`,
 			}
 			defer closeFn()
 			plan, applied, err := s.SyncStore(cmd.Context(), structure)
-			if err != nil {
+			var refused *ldapsync.RefusedError
+			if err != nil && !errors.As(err, &refused) {
 				return exitWith(1, fmt.Errorf("%w (%d changes made before it stopped; run sync again)", err, applied))
 			}
 			fmt.Fprint(a.out, plan.String())
 			fmt.Fprintf(a.out, "%d changes made.\n", applied)
+			var problems []error
+			if refused != nil {
+				problems = append(problems, fmt.Errorf("the directory refused %s (marked \"! refused\"); everything else was written. "+
+					"Correct them in the store (e.g. re-import the fixed rows), then run sync again:\n%s",
+					plural(len(refused.Refused), "entry", "entries"), refusalLines(refused)))
+			}
 			if c := plan.Conflicts(); len(c) > 0 {
-				return exitWith(1, fmt.Errorf("%d foreign entries are in the way (marked !); sesame left them alone", len(c)))
+				problems = append(problems, fmt.Errorf("%d foreign entries are in the way (marked !); sesame left them alone", len(c)))
+			}
+			if len(problems) > 0 {
+				return exitWith(1, errors.Join(problems...))
 			}
 			return nil
 		},
@@ -170,18 +189,49 @@ func (a *app) ldapSyncer(cmd *cobra.Command) (*ldapsync.Syncer, func(), error) {
 // summary counts a plan's changes in words.
 func summary(p ldapsync.Plan) string {
 	c := p.Counts()
-	return fmt.Sprintf("the directory differs from the store: %d missing, %d to change, %d extra, %d conflicts",
+	s := fmt.Sprintf("the directory differs from the store: %d missing, %d to change, %d extra, %d conflicts",
 		c[ldapsync.OpAdd], c[ldapsync.OpModify], c[ldapsync.OpDelete], c[ldapsync.OpConflict])
+	if r := p.Refusals(); len(r) > 0 {
+		s += fmt.Sprintf(", %d the directory will refuse:\n%s", len(r), refusalLines(&ldapsync.RefusedError{Refused: r}))
+	}
+	return s
+}
+
+// plural is n with the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// refusalLines lists refused entries, one per line: the person (email
+// quoted so that invisible characters show) and the directory's reason.
+func refusalLines(e *ldapsync.RefusedError) string {
+	var b strings.Builder
+	for _, c := range e.Refused {
+		who := c.DN
+		if c.Person != "" {
+			who = c.Person
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", who, c.Refused)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // registerLDAP registers the ldap.person and ldap.structure job handlers on
-// m.Runner when a directory is configured; without one, LDAP jobs stay
-// pending (no handler claims them) and sesame runs without a directory.
-// Nothing is dialled here: the connection is made by the first job, so the
-// server starts while the directory is down. (Called from registerJobs.)
+// m.Runner when a directory is configured. Without one, sesame runs without
+// a directory: the store queues no LDAP job, and those an earlier
+// configuration left pending are cleared (with a log line; `sesame ldap
+// sync` catches up once LDAP is on). Nothing is dialled here: the
+// connection is made by the first job, so the server starts while the
+// directory is down. (Called from registerJobs.)
 func (m *Main) registerLDAP() error {
+	m.Store.SetDisabledJobSinks(disabledJobSinks(m.Config)...)
 	if !m.Config.LDAPEnabled() {
-		return nil
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return clearDisabledJobs(ctx, m.Config, m.Store, m.Logger)
 	}
 	lc, err := ldapConfig(m.Config)
 	if err != nil {

@@ -128,9 +128,11 @@ func ldapRun(t *testing.T, want int, args ...string) string {
 	return out + errOut
 }
 
-// TestServeRegistersLDAPJobs checks the server's wiring: with a directory
+// TestServeRegistersLDAPJobs checks the server's wiring: without a
+// directory, no LDAP job is queued and those an earlier configuration left
+// pending are cleared at start, with a log line saying so; with a directory
 // configured, ldap.person jobs enqueued by the store's users are run by the
-// server's runner and reach slapd; without one, nothing is registered.
+// server's runner and reach slapd.
 func TestServeRegistersLDAPJobs(t *testing.T) {
 	s := testenv.StartSlapd(t)
 	dir := cliEnv(t, "")
@@ -146,30 +148,55 @@ func TestServeRegistersLDAPJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.close()
-	m, err := NewMain(cfg, slog.New(slog.DiscardHandler), st)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := store.Person{Username: "wired", Email: "wired@example.org", FamilyName: "Wired", Language: "fr", State: store.StateInvited}
 	if err := st.CreatePerson(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := jobs.Enqueue(ctx, st, jobs.KindLDAPPerson, jobs.DedupeLDAPPerson(p.ID), jobs.PersonRef{PersonID: p.ID}); err != nil {
+	enqueue := func() bool {
+		t.Helper()
+		ok, err := jobs.Enqueue(ctx, st, jobs.KindLDAPPerson, jobs.DedupeLDAPPerson(p.ID), jobs.PersonRef{PersonID: p.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	pending := func() int {
+		t.Helper()
+		c, err := st.CountJobs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c[store.JobPending]
+	}
+	if enqueue() || pending() != 0 {
+		t.Fatal("LDAP is off, yet the store queued an LDAP job")
+	}
+	// Jobs left by an earlier configuration where LDAP was on.
+	st.SetDisabledJobSinks()
+	if !enqueue() || pending() != 1 {
+		t.Fatal("the job of an earlier configuration was not queued")
+	}
+	var logs strings.Builder
+	m, err := NewMain(cfg, slog.New(slog.NewTextHandler(&logs, nil)), st)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.registerLDAP(); err != nil {
-		t.Fatalf("registerLDAP without a directory: %v", err)
+	if n := pending(); n != 0 {
+		t.Fatalf("%d LDAP jobs still pending after start without LDAP", n)
 	}
-	if _, err := m.Runner.RunOnce(ctx); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(logs.String(), "cleared 1 pending ldap.* jobs") || !strings.Contains(logs.String(), "sesame ldap sync") {
+		t.Fatalf("start without LDAP logged:\n%s", logs.String())
 	}
-	if c, _ := st.CountJobs(ctx); c[store.JobPending] != 1 {
-		t.Fatalf("without a directory the LDAP job should stay pending: %v", c)
+	if enqueue() {
+		t.Fatal("after start without LDAP, the store queued an LDAP job")
 	}
 
 	cfg.LDAP.URL, cfg.LDAP.BindDN, cfg.LDAP.BindPassword, cfg.LDAP.BaseDN = s.URL, s.AdminDN, s.AdminPassword, s.BaseDN
 	if err := m.registerLDAP(); err != nil {
 		t.Fatal(err)
+	}
+	if !enqueue() {
+		t.Fatal("with LDAP on, the store did not queue the LDAP job")
 	}
 	if n, err := m.Runner.RunOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("RunOnce: %d, %v", n, err)

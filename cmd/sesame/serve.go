@@ -226,8 +226,10 @@ func (m *Main) Close() error {
 
 // jobsConfig maps the configuration onto the job runner's.
 func jobsConfig(cfg *config.Config) jobs.Config {
+	sinks, _ := cfg.JobSinkWorkers() // validated by config.Load
 	return jobs.Config{
 		Workers:      cfg.Jobs.Workers,
+		SinkWorkers:  sinks,
 		MaxAttempts:  cfg.Jobs.MaxAttempts,
 		Lease:        cfg.Jobs.Lease,
 		PollInterval: cfg.Jobs.PollInterval,

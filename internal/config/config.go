@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -71,7 +72,8 @@ type Postgres struct {
 
 // Jobs configures the durable job runner.
 type Jobs struct {
-	Workers      int           `key:"workers"`       // jobs run at the same time
+	Workers      int           `key:"workers"`       // jobs of one sink (ldap, mail, oidc) run at the same time
+	SinkWorkers  string        `key:"sink_workers"`  // per-sink overrides of workers, e.g. "ldap=2, mail=8"
 	MaxAttempts  int           `key:"max_attempts"`  // attempts before a job is dead
 	Lease        time.Duration `key:"lease"`         // how long a claim holds
 	PollInterval time.Duration `key:"poll_interval"` // how often an idle worker looks for jobs
@@ -281,6 +283,32 @@ func parseProxy(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
+// JobSinkWorkers returns jobs.sink_workers as sink name -> workers (nil
+// when empty), or an error naming the first entry that is not NAME=N with
+// N between 1 and the largest jobs.workers allowed.
+func (c *Config) JobSinkWorkers() (map[string]int, error) {
+	m, bad := parseSinkWorkers(c.Jobs.SinkWorkers)
+	if bad != "" {
+		return nil, fmt.Errorf("config: jobs.sink_workers: %q is not NAME=N with N from 1 to %d (e.g. \"ldap=2, mail=8\")", bad, maxJobsWorkersAllowed)
+	}
+	return m, nil
+}
+
+func parseSinkWorkers(s string) (m map[string]int, bad string) {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		name, num, ok := strings.Cut(f, "=")
+		n, err := strconv.Atoi(num)
+		if !ok || name == "" || strings.ContainsAny(name, ".=") || err != nil || n < 1 || n > maxJobsWorkersAllowed {
+			return nil, f
+		}
+		if m == nil {
+			m = map[string]int{}
+		}
+		m[name] = n
+	}
+	return m, ""
+}
+
 // LDAPEnabled reports whether a directory is configured.
 func (c *Config) LDAPEnabled() bool { return c.LDAP.URL != "" }
 
@@ -333,7 +361,7 @@ func (c *Config) Summary() string {
 	} else {
 		b.WriteString("ldap:       off\n")
 	}
-	fmt.Fprintf(&b, "jobs:       %d workers, %d attempts\n", c.Jobs.Workers, c.Jobs.MaxAttempts)
+	fmt.Fprintf(&b, "jobs:       %d workers per sink, %d attempts\n", c.Jobs.Workers, c.Jobs.MaxAttempts)
 	fmt.Fprintf(&b, "key file:   %s\n", c.Secrets.KeyFile)
 	fmt.Fprintf(&b, "log:        %s, %s\n", c.Log.Format, c.Log.Level)
 	return b.String()

@@ -258,6 +258,10 @@ func TestValidate(t *testing.T) {
 		{"unknown driver", func(c *config.Config) { c.Store.Driver = "mysql" }, []string{"store.driver"}},
 		{"backoff", func(c *config.Config) { c.Jobs.BackoffMax = time.Second }, []string{"jobs.backoff_max"}},
 		{"zero workers", func(c *config.Config) { c.Jobs.Workers = 0 }, []string{"jobs.workers"}},
+		{"sink workers", func(c *config.Config) { c.Jobs.SinkWorkers = "ldap=2, mail=8\noidc=1" }, nil},
+		{"sink workers garbage", func(c *config.Config) { c.Jobs.SinkWorkers = "ldap=2, mail" }, []string{"jobs.sink_workers"}},
+		{"sink workers zero", func(c *config.Config) { c.Jobs.SinkWorkers = "ldap=0" }, []string{"jobs.sink_workers"}},
+		{"sink workers kind", func(c *config.Config) { c.Jobs.SinkWorkers = "ldap.person=2" }, []string{"jobs.sink_workers"}},
 		{"short password", func(c *config.Config) { c.Password.MinLength = 4 }, []string{"password.min_length"}},
 		{"import rows", func(c *config.Config) { c.Import.MaxRows = 0 }, []string{"import.max_rows"}},
 		{"bad from", func(c *config.Config) { c.Mail.From = "not an address" }, []string{"mail.from"}},
@@ -420,5 +424,20 @@ func TestExampleFile(t *testing.T) {
 		if i == 0 || !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "#") {
 			t.Errorf("config.example.yaml line %d (%s) has no comment above it", i+1, l)
 		}
+	}
+}
+
+func TestJobSinkWorkers(t *testing.T) {
+	c := config.Default()
+	if m, err := c.JobSinkWorkers(); err != nil || m != nil {
+		t.Fatalf("default: %v, %v", m, err)
+	}
+	c.Jobs.SinkWorkers = " ldap=2,mail=8 "
+	if m, err := c.JobSinkWorkers(); err != nil || len(m) != 2 || m["ldap"] != 2 || m["mail"] != 8 {
+		t.Fatalf("ldap=2,mail=8: %v, %v", m, err)
+	}
+	c.Jobs.SinkWorkers = "ldap=two"
+	if _, err := c.JobSinkWorkers(); err == nil || !strings.Contains(err.Error(), `"ldap=two"`) {
+		t.Fatalf("ldap=two: %v", err)
 	}
 }

@@ -77,6 +77,9 @@ func (c *Config) problems() problems {
 	}
 
 	between("jobs.workers", c.Jobs.Workers, 1, maxJobsWorkersAllowed)
+	if _, bad := parseSinkWorkers(c.Jobs.SinkWorkers); bad != "" {
+		ps.add("jobs.sink_workers", "%q is not NAME=N with N from 1 to %d (e.g. \"ldap=2, mail=8\")", bad, maxJobsWorkersAllowed)
+	}
 	between("jobs.max_attempts", c.Jobs.MaxAttempts, 1, 1000)
 	positive("jobs.lease", c.Jobs.Lease)
 	positive("jobs.poll_interval", c.Jobs.PollInterval)

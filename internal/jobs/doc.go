@@ -1,9 +1,11 @@
 // Package jobs is sesame's durable job queue: the scheduling policy over the
 // store's jobs table. Producers enqueue jobs (Enqueue) in the transaction of
 // the change that needs them; a Runner claims due jobs of the kinds it has
-// handlers for, runs them on a pool of workers under a lease, and completes
-// them, retries them with exponential backoff and jitter, or buries them
-// (state dead, kept for admins) after MaxAttempts or a Permanent error.
+// handlers for, runs them under a lease on workers of their sink (the part
+// of the kind before the dot: one sink that hangs never holds another's
+// workers), and completes them, retries them with exponential backoff and
+// jitter, or buries them (state dead, kept for admins) after MaxAttempts or
+// a Permanent error.
 //
 // Delivery is at least once: a worker that dies mid-job leaves its lease to
 // expire, and the job is then claimed again, so handlers must be

@@ -328,3 +328,80 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatalf("DefaultConfig = %+v", c)
 	}
 }
+
+// TestSinksHaveTheirOwnWorkers blocks every handler of one sink: the jobs
+// of another sink, enqueued after them, still all run, and the blocked
+// sink never runs more jobs at once than its SinkWorkers.
+func TestSinksHaveTheirOwnWorkers(t *testing.T) {
+	onBoth(t, func(t *testing.T, st store.Store, c *storetest.Clock) {
+		ctx := context.Background()
+		cfg := testConfig(c)
+		cfg.Workers = 3
+		cfg.SinkWorkers = map[string]int{"slow": 1}
+		r := jobs.NewRunner(st, cfg, logger(t))
+		release := make(chan struct{})
+		var slowIn, slowMax, fast atomic.Int32
+		r.Handle("slow.write", func(ctx context.Context, j store.Job) error {
+			n := slowIn.Add(1)
+			defer slowIn.Add(-1)
+			for {
+				m := slowMax.Load()
+				if n <= m || slowMax.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			<-release
+			return nil
+		})
+		r.Handle("fast.send", func(ctx context.Context, j store.Job) error { fast.Add(1); return nil })
+		const nSlow, nFast = 4, 60
+		for range nSlow {
+			if _, err := jobs.Enqueue(ctx, st, "slow.write", "", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range nFast {
+			if _, err := jobs.Enqueue(ctx, st, "fast.send", "", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = r.Run(rctx) }()
+		released := false
+		defer func() {
+			if !released {
+				close(release)
+			}
+			cancel()
+			<-done
+		}()
+		waitUntil(t, "a slow job to start", func() bool { return slowIn.Load() > 0 })
+		waitUntil(t, "the fast sink's jobs to run while the slow sink is blocked", func() bool { return fast.Load() == nFast })
+		if n := slowMax.Load(); n != 1 {
+			t.Fatalf("%d slow jobs in flight, want 1 (its SinkWorkers)", n)
+		}
+		close(release)
+		released = true
+		waitUntil(t, "every job to be done", func() bool {
+			counts, err := st.CountJobs(ctx)
+			return err == nil && counts[store.JobDone] == nSlow+nFast
+		})
+		if slowMax.Load() != 1 {
+			t.Fatalf("up to %d slow jobs ran at once, want 1", slowMax.Load())
+		}
+	})
+}
+
+// waitUntil polls cond until it holds; the deadline only keeps a broken
+// runner from hanging the test.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -35,6 +35,14 @@ const (
 	KindOIDCEndSessions = "oidc.end-sessions"
 )
 
+// The sinks: the components jobs write to (the part of a kind before the
+// dot, see Sink).
+const (
+	SinkLDAP = "ldap"
+	SinkMail = "mail"
+	SinkOIDC = "oidc"
+)
+
 // PersonRef names a person.
 type PersonRef struct {
 	PersonID string `json:"person_id"`

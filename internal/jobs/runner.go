@@ -41,10 +41,21 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// Sink is the component a job kind writes to: the part of the kind before
+// its first dot ("ldap" for "ldap.person", "mail" for "mail.activate"), or
+// the whole kind when it has no dot.
+func Sink(kind string) string { return store.JobSink(kind) }
+
 // Config is the queue's policy. Zero fields take DefaultConfig's values.
 type Config struct {
-	// Workers is how many jobs run at once.
+	// Workers is how many jobs of one sink (see Sink) run at once. Each
+	// sink has workers of its own, so that a sink that hangs (a frozen
+	// directory) holds only its own workers and never delays another's
+	// jobs (the emails).
 	Workers int
+	// SinkWorkers overrides Workers for the sinks it names, e.g.
+	// {"ldap": 2}.
+	SinkWorkers map[string]int
 	// PollInterval is how long Run waits before looking again when no job
 	// was due.
 	PollInterval time.Duration
@@ -62,7 +73,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults: 4 workers, a poll every second,
+// DefaultConfig returns the defaults: 4 workers per sink, a poll every second,
 // 5-minute leases, 10 attempts, retries from 10 seconds up to an hour.
 func DefaultConfig() Config {
 	return Config{
@@ -102,6 +113,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// workers is how many jobs of sink run at once.
+func (c Config) workers(sink string) int {
+	if n := c.SinkWorkers[sink]; n > 0 {
+		return n
+	}
+	return c.Workers
+}
+
 // Runner claims and runs jobs.
 type Runner struct {
 	st       store.Store
@@ -138,9 +157,26 @@ func (r *Runner) registered() ([]string, map[string]Handler) {
 	return slices.Clone(r.kinds), r.handlers
 }
 
+// sinkKinds groups the registered kinds by sink, sinks in order.
+func (r *Runner) sinkKinds() (sinks []string, kinds map[string][]string) {
+	all, _ := r.registered()
+	kinds = map[string][]string{}
+	for _, k := range all {
+		s := Sink(k)
+		if _, ok := kinds[s]; !ok {
+			sinks = append(sinks, s)
+		}
+		kinds[s] = append(kinds[s], k)
+	}
+	slices.Sort(sinks)
+	return sinks, kinds
+}
+
 // Enqueue adds a job of kind with payload marshalled as JSON, through tx
 // (usually the transaction of the change that needs it). It returns false
-// when a pending job with the same non-empty dedupe key already exists.
+// when a pending job with the same non-empty dedupe key already exists, or
+// when the kind's sink is disabled (its component is not configured: see
+// store.Store.SetDisabledJobSinks).
 func Enqueue(ctx context.Context, tx store.Jobs, kind, dedupeKey string, payload any) (bool, error) {
 	b, err := json.Marshal(payload)
 	if err != nil {
@@ -153,64 +189,29 @@ func Enqueue(ctx context.Context, tx store.Jobs, kind, dedupeKey string, payload
 	return ok, nil
 }
 
-// Run claims and runs due jobs until ctx is cancelled. It then stops
+// Run claims and runs due jobs until ctx is cancelled, each sink's jobs on
+// workers of its own (Config.Workers, Config.SinkWorkers). It then stops
 // claiming, gives running handlers up to min(Lease, 30s) to finish before
 // cancelling their contexts, waits for them, and returns nil.
 func (r *Runner) Run(ctx context.Context) error {
-	kinds, _ := r.registered()
-	if len(kinds) == 0 {
+	sinks, kinds := r.sinkKinds()
+	if len(sinks) == 0 {
 		r.log.Warn("jobs: no handler registered, nothing will run")
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	sem := make(chan struct{}, r.cfg.Workers)
-	freed := make(chan struct{}, 1)
-	var wg sync.WaitGroup
-	r.log.Info("jobs: runner started", "workers", r.cfg.Workers, "kinds", kinds)
-	for ctx.Err() == nil {
-		free := r.cfg.Workers - len(sem)
-		if free == 0 || len(kinds) == 0 {
-			select {
-			case <-ctx.Done():
-			case <-freed:
-			case <-time.After(r.cfg.PollInterval):
-			}
-			continue
-		}
-		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: free, Lease: r.cfg.Lease})
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			r.log.Error("jobs: claim failed", "err", err)
-			claimed = nil
-		}
-		for _, j := range claimed {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() {
-					<-sem
-					select {
-					case freed <- struct{}{}:
-					default:
-					}
-					wg.Done()
-				}()
-				r.process(hctx, ctx, j)
-			}()
-		}
-		if err == nil && len(claimed) == free {
-			continue // more may be due
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(r.cfg.PollInterval):
-		}
+	var handlers, loops sync.WaitGroup
+	workers := map[string]int{}
+	for _, sink := range sinks {
+		workers[sink] = r.cfg.workers(sink)
+		loops.Go(func() { r.runSink(ctx, hctx, &handlers, kinds[sink], workers[sink]) })
 	}
+	r.log.Info("jobs: runner started", "workers", workers, "kinds", kinds)
+	<-ctx.Done()
+	loops.Wait()
 	grace := min(r.cfg.Lease, 30*time.Second)
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { handlers.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(grace):
@@ -222,17 +223,87 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// RunOnce claims and runs every job that is due now (including those that
-// become due while it runs), Workers at a time, and returns how many it
-// ran. It is for tests and the CLI ("converge now").
-func (r *Runner) RunOnce(ctx context.Context) (int, error) {
-	kinds, _ := r.registered()
-	if len(kinds) == 0 {
-		return 0, nil
+// runSink claims and runs the jobs of one sink's kinds, at most workers at
+// a time, until ctx is cancelled. Handlers are counted in handlers.
+func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, kinds []string, workers int) {
+	sem := make(chan struct{}, workers)
+	freed := make(chan struct{}, 1)
+	for ctx.Err() == nil {
+		free := workers - len(sem)
+		if free == 0 {
+			select {
+			case <-ctx.Done():
+			case <-freed:
+			case <-time.After(r.cfg.PollInterval):
+			}
+			continue
+		}
+		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: free, Lease: r.cfg.Lease})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
+			claimed = nil
+		}
+		for _, j := range claimed {
+			sem <- struct{}{}
+			handlers.Add(1)
+			go func() {
+				defer func() {
+					<-sem
+					select {
+					case freed <- struct{}{}:
+					default:
+					}
+					handlers.Done()
+				}()
+				r.process(hctx, ctx, j)
+			}()
+		}
+		if err == nil && len(claimed) == free {
+			continue // more may be due
+		}
+		select {
+		case <-ctx.Done():
+		case <-freed:
+		case <-time.After(r.cfg.PollInterval):
+		}
 	}
+}
+
+// RunOnce claims and runs every job that is due now (including those that
+// become due while it runs), each sink's jobs Workers at a time and the
+// sinks side by side, and returns how many it ran. It is for tests and the
+// CLI ("converge now").
+func (r *Runner) RunOnce(ctx context.Context) (int, error) {
+	sinks, kinds := r.sinkKinds()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		n    int
+		errs []error
+	)
+	for _, sink := range sinks {
+		wg.Go(func() {
+			ran, err := r.runSinkOnce(ctx, kinds[sink], r.cfg.workers(sink))
+			mu.Lock()
+			defer mu.Unlock()
+			n += ran
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return n, errors.Join(errs...)
+}
+
+// runSinkOnce is RunOnce for one sink's kinds.
+func (r *Runner) runSinkOnce(ctx context.Context, kinds []string, workers int) (int, error) {
 	n := 0
 	for {
-		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: r.cfg.Workers, Lease: r.cfg.Lease})
+		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: workers, Lease: r.cfg.Lease})
 		if err != nil {
 			return n, fmt.Errorf("jobs: claim: %w", err)
 		}
@@ -241,11 +312,7 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 		}
 		var wg sync.WaitGroup
 		for _, j := range claimed {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.process(ctx, ctx, j)
-			}()
+			wg.Go(func() { r.process(ctx, ctx, j) })
 		}
 		wg.Wait()
 		n += len(claimed)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -136,7 +137,16 @@ type ClaimRequest struct {
 type JobFilter struct {
 	State JobState
 	Kind  string
-	Limit int // 0 means 100
+	Sink  string // kinds of this sink (see JobSink), e.g. "ldap"
+	Limit int    // 0 means 100
+}
+
+// JobSink is the component a job kind writes to: the part of the kind
+// before its first dot ("ldap" for "ldap.person"), or the whole kind when
+// it has no dot.
+func JobSink(kind string) string {
+	sink, _, _ := strings.Cut(kind, ".")
+	return sink
 }
 
 // Jobs is the durable queue's storage. The scheduling policy (backoff,
@@ -144,7 +154,8 @@ type JobFilter struct {
 type Jobs interface {
 	// EnqueueJob inserts j as pending, filling ID and timestamps; RunAfter
 	// zero means now. It returns false, and inserts nothing, when a pending
-	// job with the same non-empty DedupeKey exists.
+	// job with the same non-empty DedupeKey exists, or when the kind's sink
+	// is disabled (Store.SetDisabledJobSinks).
 	EnqueueJob(ctx context.Context, j *Job) (bool, error)
 	// ClaimJobs atomically takes up to Limit jobs that are pending and due,
 	// or running with an expired lease, marks them running with a new
@@ -168,6 +179,12 @@ type Jobs interface {
 	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)
 	// CountJobs counts jobs per state.
 	CountJobs(ctx context.Context) (map[JobState]int, error)
+	// ClearPendingJobs deletes the jobs of a sink that wait to run: the
+	// pending ones, and the running ones whose lease expired (their worker
+	// is gone). It returns how many it deleted. Dead jobs are kept (their
+	// reasons are history), and so are jobs a worker holds now. ErrInvalid
+	// for a sink that is empty, has a dot or is not ASCII.
+	ClearPendingJobs(ctx context.Context, sink string) (int, error)
 }
 
 // ProvisionFilter narrows ListProvisions. Zero values match everything.
@@ -220,5 +237,10 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Backend names the backend: "sqlite" or "postgres".
 	Backend() string
+	// SetDisabledJobSinks names the sinks (see JobSink) whose components
+	// are not configured, replacing any earlier list: EnqueueJob then
+	// skips their jobs, in every transaction, so that no producer queues
+	// work nobody will ever run. Call it right after opening.
+	SetDisabledJobSinks(sinks ...string)
 	Close() error
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"sesame/internal/store"
@@ -25,6 +26,8 @@ type DB struct {
 	// writer, for a SingleWriter engine, is held by the transaction or
 	// statement that writes; nil otherwise.
 	writer chan struct{}
+	// offSinks holds the disabled job sinks (SetDisabledJobSinks).
+	offSinks atomic.Pointer[map[string]bool]
 }
 
 var _ store.Store = (*DB)(nil)

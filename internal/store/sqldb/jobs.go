@@ -21,16 +21,35 @@ func scanJob(s scanner) (store.Job, error) {
 	return v, err
 }
 
+// SetDisabledJobSinks names the sinks whose jobs EnqueueJob skips,
+// replacing any earlier list.
+func (db *DB) SetDisabledJobSinks(sinks ...string) {
+	m := make(map[string]bool, len(sinks))
+	for _, s := range sinks {
+		m[s] = true
+	}
+	db.offSinks.Store(&m)
+}
+
+// sinkOff reports whether kind's sink is disabled.
+func (db *DB) sinkOff(kind string) bool {
+	m := db.offSinks.Load()
+	return m != nil && (*m)[store.JobSink(kind)]
+}
+
 // EnqueueJob inserts j as pending, filling ID and timestamps; RunAfter zero
 // means now. It returns false, inserting nothing, when a pending job has the
 // same non-empty DedupeKey (a partial unique index and ON CONFLICT DO
-// NOTHING).
+// NOTHING), or when the kind's sink is disabled.
 func (t *Tx) EnqueueJob(ctx context.Context, j *store.Job) (bool, error) {
 	if j.Kind == "" {
 		return false, invalid("enqueue job: empty kind")
 	}
 	if j.MaxAttempts < 0 {
 		return false, invalid("enqueue job %q: negative max attempts", j.Kind)
+	}
+	if t.db.sinkOff(j.Kind) {
+		return false, nil
 	}
 	v := *j
 	now := t.db.now()
@@ -216,6 +235,13 @@ func (t *Tx) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, erro
 		where = append(where, "kind = ?")
 		args = append(args, f.Kind)
 	}
+	if f.Sink != "" {
+		if err := checkSink(f.Sink); err != nil {
+			return nil, err
+		}
+		where = append(where, sinkCond)
+		args = append(args, f.Sink, f.Sink+".", f.Sink+".")
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -257,4 +283,42 @@ func (t *Tx) CountJobs(ctx context.Context) (map[store.JobState]int, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// sinkCond matches the kinds of a sink: the sink itself, or "SINK." and
+// anything after it (its arguments: the sink, then "SINK." twice). substr
+// and length count characters alike on both engines; LIKE is avoided since
+// it ignores case on SQLite and not on PostgreSQL.
+const sinkCond = "(kind = ? OR substr(kind, 1, length(CAST(? AS TEXT))) = ?)"
+
+// checkSink refuses what cannot be a sink name.
+func checkSink(sink string) error {
+	if sink == "" || strings.Contains(sink, ".") {
+		return invalid("job sink %q: empty or with a dot", sink)
+	}
+	for i := range len(sink) {
+		if sink[i] < 0x20 || sink[i] > 0x7e {
+			return invalid("job sink %q: not printable ASCII", sink)
+		}
+	}
+	return nil
+}
+
+// ClearPendingJobs deletes the pending jobs of a sink and its running jobs
+// whose lease expired, and returns how many.
+func (t *Tx) ClearPendingJobs(ctx context.Context, sink string) (int, error) {
+	if err := checkSink(sink); err != nil {
+		return 0, err
+	}
+	now := t.db.now()
+	var n int64
+	err := t.singleWrite(ctx, func(e *ex) error {
+		res, err := e.exec(ctx, "DELETE FROM jobs WHERE "+sinkCond+" AND (state = ? OR (state = ? AND lease_until <= ?))",
+			sink, sink+".", sink+".", string(store.JobPending), string(store.JobRunning), e.tv(now))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return e.wrap(err, "clear pending jobs of %q", sink)
+	})
+	return int(n), err
 }

@@ -82,6 +82,8 @@ func Run(t *testing.T, open Opener) {
 		{"JobsRetryDedupeConflict", testJobsRetryDedupe},
 		{"JobsRequeue", testJobsRequeue},
 		{"JobsClaimConcurrent", testJobsClaimConcurrent},
+		{"JobsDisabledSinks", testJobsDisabledSinks},
+		{"JobsClearPending", testJobsClearPending},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Times", testTimes},
 	}
@@ -1246,4 +1248,102 @@ func testTimes(e *env) {
 		e.t.Fatalf("backend = %q", e.st.Backend())
 	}
 	e.ok(e.st.Ping(e.ctx), "ping")
+}
+
+// testJobsDisabledSinks: the jobs of a disabled sink are never queued, in
+// or out of a transaction; other sinks (even with a name that starts the
+// same) are not concerned; the list can be changed.
+func testJobsDisabledSinks(e *env) {
+	e.st.SetDisabledJobSinks("ldap", "provision")
+	for _, kind := range []string{"ldap.person", "ldap.structure", "ldap", "provision.nextcloud"} {
+		j := store.Job{Kind: kind, DedupeKey: kind + ":1", Payload: []byte(`{}`)}
+		ok, err := e.st.EnqueueJob(e.ctx, &j)
+		e.ok(err, "enqueue "+kind)
+		if ok || j.ID != 0 {
+			e.t.Fatalf("a job of a disabled sink was queued: %+v", j)
+		}
+	}
+	err := e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error {
+		ok, err := tx.EnqueueJob(ctx, &store.Job{Kind: "ldap.person"})
+		if ok {
+			return errors.New("queued in a transaction")
+		}
+		return err
+	})
+	e.ok(err, "enqueue in a transaction")
+	for _, kind := range []string{"mail.activate", "ldapx.person", "oidc.backchannel-logout"} {
+		if ok, err := e.st.EnqueueJob(e.ctx, &store.Job{Kind: kind}); err != nil || !ok {
+			e.t.Fatalf("enqueue %s: %v, %v", kind, ok, err)
+		}
+	}
+	e.is(func() error { _, err := e.st.EnqueueJob(e.ctx, &store.Job{}); return err }(), store.ErrInvalid, "empty kind, sink disabled or not")
+	counts, err := e.st.CountJobs(e.ctx)
+	e.ok(err, "count")
+	if counts[store.JobPending] != 3 {
+		e.t.Fatalf("counts = %v, want the 3 jobs of enabled sinks", counts)
+	}
+	e.st.SetDisabledJobSinks()
+	if ok, err := e.st.EnqueueJob(e.ctx, &store.Job{Kind: "ldap.person"}); err != nil || !ok {
+		e.t.Fatalf("enqueue once the sink is enabled again: %v, %v", ok, err)
+	}
+}
+
+// testJobsClearPending: clearing a sink deletes its jobs that wait to run
+// (pending, or running under an expired lease) and keeps the dead ones,
+// those under a live lease and every other sink's.
+func testJobsClearPending(e *env) {
+	claim := func(kind string, lease time.Duration) store.Job {
+		e.t.Helper()
+		c, err := e.st.ClaimJobs(e.ctx, store.ClaimRequest{Kinds: []string{kind}, Lease: lease})
+		e.ok(err, "claim "+kind)
+		if len(c) != 1 {
+			e.t.Fatalf("claimed %d %s", len(c), kind)
+		}
+		return c[0]
+	}
+	pending := e.enqueue("ldap.person", time.Time{})
+	later := e.enqueue("ldap.person", e.clock.Now().Add(time.Hour)) // pending, not yet due
+	bare := e.enqueue("ldap", time.Time{})
+	e.enqueue("ldap.structure", time.Time{})
+	expired := claim("ldap.structure", time.Second)
+	e.enqueue("ldap.group", time.Time{})
+	e.enqueue("mail.activate", time.Time{})
+	e.enqueue("ldapx.person", time.Time{})
+	e.enqueue("ldap.dead", time.Time{})
+	dead := claim("ldap.dead", time.Minute)
+	e.ok(e.st.BuryJob(e.ctx, dead.ID, dead.LeaseID, "refused"), "bury")
+	e.clock.Advance(2 * time.Second)
+	live := claim("ldap.group", time.Hour)
+
+	n, err := e.st.ClearPendingJobs(e.ctx, "ldap")
+	e.ok(err, "clear")
+	if n != 4 {
+		e.t.Fatalf("cleared %d jobs, want 4 (%d, %d, %d, %d)", n, pending.ID, later.ID, bare.ID, expired.ID)
+	}
+	left, err := e.st.ListJobs(e.ctx, store.JobFilter{})
+	e.ok(err, "list")
+	var kinds []string
+	for _, j := range left {
+		kinds = append(kinds, fmt.Sprintf("%s:%s", j.Kind, j.State))
+	}
+	want := []string{"ldap.group:running", "mail.activate:pending", "ldapx.person:pending", "ldap.dead:dead"}
+	if !slices.Equal(kinds, want) || left[0].ID != live.ID {
+		e.t.Fatalf("left %v, want %v", kinds, want)
+	}
+	ldap, err := e.st.ListJobs(e.ctx, store.JobFilter{Sink: "ldap"})
+	e.ok(err, "list sink")
+	if len(ldap) != 2 || ldap[0].Kind != "ldap.group" || ldap[1].Kind != "ldap.dead" {
+		e.t.Fatalf("list sink ldap = %+v", ldap)
+	}
+	if n, err := e.st.ClearPendingJobs(e.ctx, "ldap"); err != nil || n != 0 {
+		e.t.Fatalf("clear again: %d, %v", n, err)
+	}
+	for _, bad := range []string{"", "ldap.person", "l\u00e9"} {
+		_, err := e.st.ClearPendingJobs(e.ctx, bad)
+		e.is(err, store.ErrInvalid, fmt.Sprintf("clear sink %q", bad))
+		if bad != "" { // no sink: no filter
+			_, err = e.st.ListJobs(e.ctx, store.JobFilter{Sink: bad})
+			e.is(err, store.ErrInvalid, fmt.Sprintf("list sink %q", bad))
+		}
+	}
 }
