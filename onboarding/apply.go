@@ -195,6 +195,12 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 	st := plan.Structure
 	changed := false
+	services := map[string]store.Service{}
+	provisioned := false // a service of this structure has credentials
+	for _, svc := range plan.Services {
+		services[svc.ID] = svc
+		provisioned = provisioned || svc.ProvisioningSecret != nil
+	}
 	for i := range plan.Rows {
 		pr := &plan.Rows[i]
 		switch pr.Action {
@@ -203,6 +209,13 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 		}
 		changed = true
 		if err := im.applyRow(ctx, tx, st, pr); err != nil {
+			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
+		}
+		// A disabled person's accounts in other structures' services go too.
+		if !provisioned && pr.person.State != store.StateDisabled {
+			continue
+		}
+		if err := queueProvisioning(ctx, tx, services, pr); err != nil {
 			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
 		}
 	}
@@ -315,6 +328,46 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 		payload, _ := json.Marshal(jobs.AccessMail{PersonID: p.ID, StructureID: st.ID, ServiceIDs: ids})
 		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailAccess, Payload: payload}); err != nil {
 			return fmt.Errorf("enqueue %s: %w", jobs.KindMailAccess, err)
+		}
+	}
+	return nil
+}
+
+// queueProvisioning queues, in tx, the jobs that bring a changed person's
+// accounts in the applications to the new state: on every service they
+// hold a grant on, lost one on, or have an account recorded on (a disabled
+// person's accounts in other structures are disabled too).
+// jobs.QueueProvision skips services without provisioning credentials.
+// services caches the services read so far, by id.
+func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]store.Service, pr *PlannedRow) error {
+	ids := map[string]bool{}
+	for _, id := range pr.delGrants {
+		ids[id] = true
+	}
+	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: pr.person.ID})
+	if err != nil {
+		return fmt.Errorf("list grants: %w", err)
+	}
+	for _, g := range grants {
+		ids[g.ServiceID] = true
+	}
+	recs, err := tx.ListProvisions(ctx, store.ProvisionFilter{PersonID: pr.person.ID})
+	if err != nil {
+		return fmt.Errorf("list provisions: %w", err)
+	}
+	for _, r := range recs {
+		ids[r.ServiceID] = true
+	}
+	for id := range ids {
+		svc, ok := services[id]
+		if !ok {
+			if svc, err = tx.GetService(ctx, id); err != nil {
+				return fmt.Errorf("get service: %w", err)
+			}
+			services[id] = svc
+		}
+		if err := jobs.QueueProvision(ctx, tx, pr.person.ID, svc); err != nil {
+			return err
 		}
 	}
 	return nil
