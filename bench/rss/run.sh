@@ -12,7 +12,7 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.."
 wait_release=${1:-630}
 work=$(mktemp -d /tmp/sesame-rss.XXXXXX)
 bin=$work/sesame
-go build -tags no_otel -o "$bin" ./cmd/sesame
+go build -o "$bin" ./cmd/sesame
 port=$((20000 + RANDOM % 20000))
 export SESAME_DATA_DIR=$work/data SESAME_LISTEN=127.0.0.1:$port SESAME_PUBLIC_URL=http://127.0.0.1:$port
 base=$SESAME_PUBLIC_URL
