@@ -579,16 +579,21 @@ func TestEveryTemplateRendersInEveryLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A name no template text contains by chance, so finding it proves the
+	// greeting uses the person's name.
+	const name = "Maëlys-Ombeline"
+	greeting := map[string]string{"fr": "Bonjour " + name + ",", "en": "Hello " + name + ","}
 	for _, lang := range languages {
 		for _, email := range emails {
-			r, err := tm.render(lang, email, emailData{Lang: lang, Name: "N", Username: "u", Structure: "S",
+			r, err := tm.render(lang, email, emailData{Lang: lang, Name: name, Username: "u", Structure: "S",
 				Services: []serviceView{{Name: "A", URL: "https://a.example.org"}}, ServiceNames: "A",
 				Link: publicURL + "/activate/x", Expiry: "E", When: "W", PublicURL: publicURL, ForgotLink: publicURL + "/forgot"})
 			if err != nil {
 				t.Fatalf("%s/%s: %v", lang, email, err)
 			}
-			if r.Subject == "" || !strings.Contains(r.Text, "N") || !strings.Contains(r.HTML, `<html lang="`+lang+`">`) {
-				t.Errorf("%s/%s rendered %+v", lang, email, r)
+			if r.Subject == "" || !strings.HasPrefix(r.Text, greeting[lang]) || !strings.Contains(r.HTML, "<p>"+greeting[lang]+"</p>") ||
+				!strings.Contains(r.HTML, `<html lang="`+lang+`">`) {
+				t.Errorf("%s/%s does not greet %s (%q):\n%s\n%s", lang, email, name, greeting[lang], r.Text, r.HTML)
 			}
 			checkLinks(t, r.HTML)
 		}
