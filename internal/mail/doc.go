@@ -7,9 +7,9 @@
 // its connections open between calls, so a burst of jobs (an import of two
 // hundred people) reuses one connection rather than dialling two hundred
 // times. The file sender (NewFileSender) is the embedded default: it writes
-// each message as an .eml file and prints a one-line notice with its links,
-// so sesame runs without any SMTP server and a newcomer can still open the
-// activation links.
+// each message as an .eml file and logs the file's path (never the message's
+// links, which open accounts), so sesame runs without any SMTP server and a
+// newcomer can still open the activation links from the files.
 //
 // Every message is multipart/alternative (text, then HTML), carries the
 // Message-ID it was given (stable per job, so a retry is recognisable),
