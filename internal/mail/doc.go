@@ -21,5 +21,8 @@
 // message data) or the message cannot be built (an invalid address), and
 // false for everything a retry may cure (connection refused, timeouts, 4xx
 // answers, and server-wide refusals such as a failed login, which an
-// administrator fixes without the message being lost).
+// administrator fixes without the message being lost). MaybeDelivered is
+// true when the message's data went out to its end but the server's answer
+// was lost (the connection dropped or timed out after the final "."): the
+// server may hold the message, so a retry may deliver it twice.
 package mail
