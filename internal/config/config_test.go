@@ -330,7 +330,7 @@ func TestListenWarnings(t *testing.T) {
 		{"127.0.0.1:80", "http://127.0.0.1", ""},
 		{"127.0.0.1:443", "https://localhost", ""},
 		{"127.0.0.1:9090", "https://sso.example.org", ""}, // behind a proxy
-		{"0.0.0.0:9090", "http://192.0.2.10:8080", ""},     // not loopback: cannot tell
+		{"0.0.0.0:9090", "http://192.0.2.10:8080", ""},    // not loopback: cannot tell
 		{"127.0.0.1:9090", "http://127.0.0.1:8080", "port 9090 differs from public_url's (8080)"},
 		{"127.0.0.1:8080", "http://127.0.0.1", "port 8080 differs from public_url's (80)"},
 		{"127.0.0.1:0", "http://127.0.0.1:8080", "port 0 differs"},
