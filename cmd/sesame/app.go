@@ -39,6 +39,8 @@ type app struct {
 	// log warnings and errors only (their output is the report), unless
 	// --verbose.
 	serving bool
+	// newStore is set by store when it found no store and created one.
+	newStore bool
 }
 
 // config loads and validates the configuration on first use (from --config,
@@ -87,21 +89,25 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres store: %w", err)
 		}
-		if !a.creates {
-			if err := a.checkSchema(ctx, db); err != nil {
-				_ = db.Close()
-				return nil, err
-			}
+		if err := a.checkSchema(ctx, db); errors.Is(err, errNoSchema) && a.creates {
+			a.newStore = true
+		} else if err != nil {
+			_ = db.Close()
+			return nil, err
 		}
 		st = db
 	default:
-		if a.creates {
+		_, err := os.Stat(cfg.Store.SQLite.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && a.creates:
 			if err := ensureDataDir(cfg); err != nil {
 				return nil, err
 			}
-		} else if _, err := os.Stat(cfg.Store.SQLite.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil, exitWith(1, a.missing("database", cfg.Store.SQLite.Path))
-		} else if err != nil {
+			a.newStore = true
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, exitWith(1, a.missing("database", cfg.Store.SQLite.Path,
+				`"sesame migrate" starts a new, empty one there`))
+		case err != nil:
 			return nil, fmt.Errorf("open sqlite store: %w", err)
 		}
 		db, err := sqlite.Open(ctx, cfg.Store.SQLite.Path, time.Now)
@@ -118,6 +124,10 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 	return st, nil
 }
 
+// errNoSchema is wrapped by checkSchema's error for a database without
+// sesame's tables.
+var errNoSchema = errors.New("no sesame tables")
+
 // checkSchema fails when the PostgreSQL database holds no sesame schema
 // (no migration was ever applied to it): the DSN names the wrong database.
 func (a *app) checkSchema(ctx context.Context, db *postgres.DB) error {
@@ -125,10 +135,10 @@ func (a *app) checkSchema(ctx context.Context, db *postgres.DB) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "42P01", err == nil && v == 0: // undefined_table: schema_migrations
-		return exitWith(1, fmt.Errorf(`no sesame database in PostgreSQL at %s (it holds no sesame tables).
+		return exitWith(1, fmt.Errorf(`no sesame database in PostgreSQL at %s (it holds %w).
 Point at the right database with store.postgres.dsn in the configuration file (--config FILE) or
 SESAME_STORE_POSTGRES_DSN; "sesame migrate" creates sesame's tables in an empty database.
-Nothing was created`, config.RedactDSN(a.cfg.Store.Postgres.DSN)))
+Nothing was created`, config.RedactDSN(a.cfg.Store.Postgres.DSN), errNoSchema))
 	case err != nil:
 		return fmt.Errorf("open postgres store: %w", err)
 	}
@@ -136,8 +146,9 @@ Nothing was created`, config.RedactDSN(a.cfg.Store.Postgres.DSN)))
 }
 
 // missing explains that what (the database, the master key) is not at
-// path, where that path comes from, and how to point at the right place.
-func (a *app) missing(what, path string) error {
+// path, where that path comes from, how to point at the right place, and
+// the remedy when it truly is missing.
+func (a *app) missing(what, path, remedy string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -157,19 +168,20 @@ func (a *app) missing(what, path string) error {
 	return fmt.Errorf(`no %s at %s: %s.
 Run the command from the folder "sesame serve" runs in, or say where sesame's data is:
 --config FILE, SESAME_DATA_DIR=DIR, or data_dir in the configuration file.
-"sesame migrate" starts a new, empty one there. Nothing was created`, what, abs, where)
+%s. Nothing was created`, what, abs, where, remedy)
 }
 
-// masterKey reads the master key (secrets.key_file). serve and migrate
-// create it when it is missing; other commands fail, as a new key would
-// not open the links already sent.
+// masterKey reads the master key (secrets.key_file). serve creates it
+// when it is missing, and migrate when it created the store; other commands
+// fail, as a new key would not open the links already sent.
 func (a *app) masterKey(cfg *config.Config) ([]byte, error) {
-	if a.creates {
+	if a.serving || (a.creates && a.newStore) {
 		return config.LoadOrCreateKey(cfg.Secrets.KeyFile)
 	}
 	key, err := config.LoadKey(cfg.Secrets.KeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, exitWith(1, a.missing("master key", cfg.Secrets.KeyFile))
+		return nil, exitWith(1, a.missing("master key", cfg.Secrets.KeyFile,
+			`Restore the key from a backup if it is lost: "sesame serve" would make a new one, which no link already sent opens`))
 	}
 	return key, err
 }
