@@ -22,6 +22,7 @@ rss() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 ref=$( { /usr/bin/time -f '%M' "$bin" version >/dev/null; } 2>&1 | tail -n1)
 printf 'reference: "sesame version" peak RSS %.1f MiB\n' "$(echo "$ref / 1024" | bc -l)"
 
+"$bin" migrate >/dev/null
 "$bin" structure add le-beta --name "Le Bêta" --contact referente@le-beta.example >/dev/null
 "$bin" service add le-beta nextcloud --name Nextcloud --url https://nc.example >/dev/null
 printf 'Prénom;Nom;Courriel;Droits\nCamille;Lefèvre;camille@le-beta.example;nextcloud\n' >"$work/people.csv"
