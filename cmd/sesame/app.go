@@ -31,9 +31,10 @@ type app struct {
 	st          store.Store
 
 	// creates is set by the commands that may start from nothing (serve,
-	// migrate): they create data_dir, the database and the master key when
-	// missing. Every other command refuses to run without them, rather than
-	// silently starting a new, empty database in the wrong folder.
+	// migrate): they create data_dir and the database when missing, and the
+	// master key (migrate: only with a new store). Every other command
+	// refuses to run without them, rather than silently starting a new,
+	// empty database in the wrong folder.
 	creates bool
 	// serving is set by serve, whose logs follow log.level; other commands
 	// log warnings and errors only (their output is the report), unless
