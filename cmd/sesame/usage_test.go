@@ -75,6 +75,7 @@ func TestUnknownSubcommand(t *testing.T) {
 		{[]string{"resend", "camille"}, `did you mean "sesame user resend"?`},
 		{[]string{"jobs", "retyr", "4"}, `did you mean "sesame jobs retry"?`},
 		{[]string{"help", "user", "disable"}, `unknown command "disable" for "sesame user"`},
+		{[]string{"help", "user", "resend", "camille"}, `"sesame user resend" takes no further command`},
 	} {
 		code, out, errOut := runCLI(t, c.args...)
 		if code != exitUsage || out != "" || !strings.Contains(errOut, c.hint) {

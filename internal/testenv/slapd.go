@@ -82,20 +82,27 @@ func slapdFiles(dir, base string) (config, entries string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("testenv: %w", err)
 	}
-	config = string(c)
+	if config, err = testConfig(string(c), dir, base); err != nil {
+		return "", "", err
+	}
+	return config, strings.ReplaceAll(string(b), "dc=example,dc=org", base), nil
+}
+
+// testConfig turns the example cn=config LDIF into a test directory's.
+func testConfig(config, dir, base string) (string, error) {
 	for _, r := range []struct{ re, with string }{
-		{`(?m)^(olcPidFile|olcArgsFile): /var/run/slapd/`, "${1}: " + dir + "/"},
+		{`(?m)^olcPidFile: /var/run/slapd/`, "olcPidFile: " + dir + "/"},
+		{`(?m)^olcArgsFile: /var/run/slapd/`, "olcArgsFile: " + dir + "/"},
 		{`(?m)^olcDbDirectory: /var/lib/ldap$`, "olcDbDirectory: " + dir + "/data\nolcDbNoSync: TRUE"},
 		{`(?m)^olcRootPW: .*$`, "olcRootPW: admin"},
 	} {
 		re := regexp.MustCompile(r.re)
 		if !re.MatchString(config) {
-			return "", "", fmt.Errorf("testenv: docs/slapd/slapd.ldif no longer matches %s", r.re)
+			return "", fmt.Errorf("testenv: docs/slapd/slapd.ldif no longer matches %s", r.re)
 		}
 		config = re.ReplaceAllString(config, r.with)
 	}
-	config = strings.ReplaceAll(config, "dc=example,dc=org", base)
-	return config, strings.ReplaceAll(string(b), "dc=example,dc=org", base), nil
+	return strings.ReplaceAll(config, "dc=example,dc=org", base), nil
 }
 
 // StartSlapd starts a fresh slapd for t, stopped when the test ends. The
