@@ -150,6 +150,38 @@ func TestMigrateSQLite(t *testing.T) {
 	}
 }
 
+// TestServeLogsConfigWarnings: serve logs what config check warns about,
+// and runs anyway.
+func TestServeLogsConfigWarnings(t *testing.T) {
+	clearConfigEnv(t)
+	t.Setenv("SESAME_DATA_DIR", t.TempDir())
+	t.Setenv("SESAME_LISTEN", "127.0.0.1:0") // a free port, never public_url's 8080
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &bytes.Buffer{}, &logs) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "sesame is serving") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="configuration: port 0 differs from public_url's (8080)`) {
+		t.Fatalf("the listen/public_url warning is not logged:\n%s", logs.String())
+	}
+}
+
 // TestMainGracefulShutdown checks that Close lets a request in progress
 // finish, refuses new connections, and stops the job runner.
 func TestMainGracefulShutdown(t *testing.T) {

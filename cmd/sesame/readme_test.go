@@ -127,6 +127,7 @@ func freshClone(t *testing.T) string {
 // the test does not depend on 8080 being free. The English example is then
 // previewed too.
 func TestReadmeFirstStructure(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
