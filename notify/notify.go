@@ -366,11 +366,27 @@ const (
 	auditTargetPfx = "mail:"
 )
 
+// maybeDeliveredNote marks the error of an attempt whose message may have
+// reached the server (its data was sent, the answer was lost). The runner
+// keeps the error as the job's last error, where the next attempt finds it.
+const maybeDeliveredNote = "the SMTP server may have accepted the message before the connection dropped"
+
 // deliver renders the email, sends it and records that it was sent.
+//
+// Two windows can make a person receive the same email twice (same link,
+// same Message-ID), and each is logged as a warning when the retry runs:
+// a crash between the server's acceptance and the mail.sent audit record
+// (the earlier attempt left no error), and a reply lost after the message's
+// data was sent (the earlier attempt's error carries maybeDeliveredNote).
 func (n *Notifier) deliver(ctx context.Context, job store.Job, p store.Person, email string, data emailData) error {
 	id := n.messageID(job)
 	if job.Attempts > 1 && job.LastError == "" {
 		n.log.Warn("notify: an earlier attempt stopped without a result; the person may receive this email twice",
+			"job", job.ID, "kind", job.Kind, "message_id", id, "attempts", job.Attempts)
+	}
+	earlierMaybeDelivered := strings.Contains(job.LastError, maybeDeliveredNote)
+	if earlierMaybeDelivered {
+		n.log.Warn("notify: an earlier attempt's message may have been delivered (its data was sent, the server's answer was lost); the person may receive this email twice",
 			"job", job.ID, "kind", job.Kind, "message_id", id, "attempts", job.Attempts)
 	}
 	data.ServiceNames = serviceNames(data.Services, data.Lang)
@@ -385,6 +401,11 @@ func (n *Notifier) deliver(ctx context.Context, job store.Job, p store.Person, e
 		Headers: map[string]string{"X-Auto-Response-Suppress": "All"},
 	}
 	if err := n.sender.Send(ctx, msg); err != nil {
+		if mail.MaybeDelivered(err) || earlierMaybeDelivered {
+			// Keep the mark until an attempt succeeds, so that the attempt
+			// which finally sends still warns.
+			err = fmt.Errorf("%s: %w", maybeDeliveredNote, err)
+		}
 		if mail.IsPermanent(err) {
 			return jobs.Permanent(fmt.Errorf("notify: job %d: %w", job.ID, err))
 		}

@@ -579,16 +579,21 @@ func TestEveryTemplateRendersInEveryLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A name no template text contains by chance, so finding it proves the
+	// greeting uses the person's name.
+	const name = "Maëlys-Ombeline"
+	greeting := map[string]string{"fr": "Bonjour " + name + ",", "en": "Hello " + name + ","}
 	for _, lang := range languages {
 		for _, email := range emails {
-			r, err := tm.render(lang, email, emailData{Lang: lang, Name: "N", Username: "u", Structure: "S",
+			r, err := tm.render(lang, email, emailData{Lang: lang, Name: name, Username: "u", Structure: "S",
 				Services: []serviceView{{Name: "A", URL: "https://a.example.org"}}, ServiceNames: "A",
 				Link: publicURL + "/activate/x", Expiry: "E", When: "W", PublicURL: publicURL, ForgotLink: publicURL + "/forgot"})
 			if err != nil {
 				t.Fatalf("%s/%s: %v", lang, email, err)
 			}
-			if r.Subject == "" || !strings.Contains(r.Text, "N") || !strings.Contains(r.HTML, `<html lang="`+lang+`">`) {
-				t.Errorf("%s/%s rendered %+v", lang, email, r)
+			if r.Subject == "" || !strings.HasPrefix(r.Text, greeting[lang]) || !strings.Contains(r.HTML, "<p>"+greeting[lang]+"</p>") ||
+				!strings.Contains(r.HTML, `<html lang="`+lang+`">`) {
+				t.Errorf("%s/%s does not greet %s (%q):\n%s\n%s", lang, email, name, greeting[lang], r.Text, r.HTML)
 			}
 			checkLinks(t, r.HTML)
 		}
@@ -611,5 +616,94 @@ func TestFormatDate(t *testing.T) {
 		if got := formatDate(c.t, paris, "en"); got != c.en {
 			t.Errorf("en %v = %q; want %q", c.t, got, c.en)
 		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the runner's workers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestLostReplyIsWarnedOnRetry: the SMTP server stores the activation email
+// but its 250 is lost (the connection drops after the data). The retry sends
+// the email again, and the attempts after the lost reply log that the person
+// may receive it twice, even past a retry that could not connect at all.
+// mailpit cannot lose a reply, so testenv's minimal SMTP peer plays the
+// server.
+func TestLostReplyIsWarnedOnRetry(t *testing.T) {
+	srv := testenv.StartLossySMTP(t, 1)
+	e := newEnvWith(t, nil, func(_ *testenv.Mailpit, _ mail.Sender) mail.Sender {
+		s, err := mail.NewSMTP(mail.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.(io.Closer).Close() })
+		return s
+	})
+	var logs lockedBuffer
+	e.n.log = slog.New(slog.NewTextHandler(&logs, nil))
+	f := e.structure("Le Bêta", "contact@lebeta.org", [2]string{"Nextcloud", "https://cloud.lebeta.org"})
+	p := e.person(f, "Maëlys", "Ombeline", "maelys.ombeline", "maelys@example.org", "fr")
+	e.issue(p, f, store.PurposeActivate)
+	const warning = "may have been delivered"
+	step := func(wantMessages, wantWarnings int, wantState store.JobState) store.Job {
+		t.Helper()
+		if _, err := e.runner.RunOnce(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		all, _ := e.st.ListJobs(e.ctx, store.JobFilter{Kind: jobs.KindMailActivate, State: wantState})
+		if len(all) != 1 {
+			t.Fatalf("no %s activation job; logs:\n%s", wantState, logs.String())
+		}
+		if n := len(srv.Messages()); n != wantMessages {
+			t.Fatalf("the server holds %d messages; want %d", n, wantMessages)
+		}
+		if n := strings.Count(logs.String(), warning); n != wantWarnings {
+			t.Fatalf("%d warnings %q; want %d. Logs:\n%s", n, warning, wantWarnings, logs.String())
+		}
+		e.clock.Add(time.Hour)
+		return all[0]
+	}
+
+	// 1. The message reaches the server, the reply is lost: the job will
+	// be retried, its error saying the message may be out.
+	job := step(1, 0, store.JobPending)
+	if !strings.Contains(job.LastError, maybeDeliveredNote) {
+		t.Fatalf("last error %q does not say the message may have been delivered", job.LastError)
+	}
+	// 2. The retry cannot even connect: it warns, and keeps the mark.
+	srv.RefuseConnections(1)
+	job = step(1, 1, store.JobPending)
+	if !strings.Contains(job.LastError, maybeDeliveredNote) || !strings.Contains(job.LastError, "421") {
+		t.Fatalf("last error after a refused connection %q", job.LastError)
+	}
+	// 3. The next retry delivers: the same email a second time, warned.
+	step(2, 2, store.JobDone)
+	msgs := srv.Messages()
+	id := fmt.Sprintf("Message-ID: <job-%d.mail.activate@sso.example.org>", job.ID)
+	for i, m := range msgs {
+		if !strings.Contains(string(m), id) {
+			t.Errorf("message %d lacks %q", i, id)
+		}
+	}
+	if !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("the duplicate is not logged as a warning:\n%s", logs.String())
+	}
+	audit, _ := e.st.ListAudit(e.ctx, store.AuditFilter{Action: "mail.sent"})
+	if len(audit) != 1 {
+		t.Errorf("%d mail.sent audit entries; want 1", len(audit))
 	}
 }

@@ -12,7 +12,7 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.."
 wait_release=${1:-630}
 work=$(mktemp -d /tmp/sesame-rss.XXXXXX)
 bin=$work/sesame
-go build -tags no_otel -o "$bin" ./cmd/sesame
+go build -o "$bin" ./cmd/sesame
 port=$((20000 + RANDOM % 20000))
 export SESAME_DATA_DIR=$work/data SESAME_LISTEN=127.0.0.1:$port SESAME_PUBLIC_URL=http://127.0.0.1:$port
 base=$SESAME_PUBLIC_URL
@@ -22,6 +22,7 @@ rss() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 ref=$( { /usr/bin/time -f '%M' "$bin" version >/dev/null; } 2>&1 | tail -n1)
 printf 'reference: "sesame version" peak RSS %.1f MiB\n' "$(echo "$ref / 1024" | bc -l)"
 
+"$bin" migrate >/dev/null
 "$bin" structure add le-beta --name "Le Bêta" --contact referente@le-beta.example >/dev/null
 "$bin" service add le-beta nextcloud --name Nextcloud --url https://nc.example >/dev/null
 printf 'Prénom;Nom;Courriel;Droits\nCamille;Lefèvre;camille@le-beta.example;nextcloud\n' >"$work/people.csv"

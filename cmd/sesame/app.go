@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
 	"sesame/internal/config"
@@ -21,10 +24,24 @@ import (
 // the output streams, and the store (opened and migrated on first use, closed when the command ends).
 type app struct {
 	cfgFile     string
+	verbose     bool
 	out, errOut io.Writer
 	cfg         *config.Config
 	logger      *slog.Logger
 	st          store.Store
+
+	// creates is set by the commands that may start from nothing (serve,
+	// migrate): they create data_dir and the database when missing, and the
+	// master key (migrate: only with a new store). Every other command
+	// refuses to run without them, rather than silently starting a new,
+	// empty database in the wrong folder.
+	creates bool
+	// serving is set by serve, whose logs follow log.level; other commands
+	// log warnings and errors only (their output is the report), unless
+	// --verbose.
+	serving bool
+	// newStore is set by store when it found no store and created one.
+	newStore bool
 }
 
 // config loads and validates the configuration on first use (from --config,
@@ -34,21 +51,27 @@ func (a *app) config() (*config.Config, error) {
 	if a.cfg != nil {
 		return a.cfg, nil
 	}
-	file := a.cfgFile
-	if file == "" {
-		file = os.Getenv(config.EnvConfigFile)
-	}
-	cfg, err := config.Load(file)
+	cfg, err := config.Load(a.configFile())
 	if err != nil {
 		return nil, err
 	}
 	a.cfg = cfg
-	a.logger = newLogger(a.errOut, cfg.Log)
+	a.logger = newLogger(a.errOut, cfg.Log, a.serving || a.verbose)
 	return cfg, nil
 }
 
-// store opens the configured store on first use, creating the data
-// directory for SQLite, and brings its schema up to date.
+// configFile is the configuration file named by --config or SESAME_CONFIG,
+// "" when there is none.
+func (a *app) configFile() string {
+	if a.cfgFile != "" {
+		return a.cfgFile
+	}
+	return os.Getenv(config.EnvConfigFile)
+}
+
+// store opens the configured store on first use and brings its schema up
+// to date. Only serve and migrate (a.creates) may create the data
+// directory and the database; other commands fail when there is none.
 func (a *app) store(ctx context.Context) (store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
@@ -67,10 +90,26 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres store: %w", err)
 		}
+		if err := a.checkSchema(ctx, db); errors.Is(err, errNoSchema) && a.creates {
+			a.newStore = true
+		} else if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
 		st = db
 	default:
-		if err := ensureDataDir(cfg); err != nil {
-			return nil, err
+		_, err := os.Stat(cfg.Store.SQLite.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && a.creates:
+			if err := ensureDataDir(cfg); err != nil {
+				return nil, err
+			}
+			a.newStore = true
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, exitWith(1, a.missing("database", cfg.Store.SQLite.Path,
+				`"sesame migrate" starts a new, empty one there`))
+		case err != nil:
+			return nil, fmt.Errorf("open sqlite store: %w", err)
 		}
 		db, err := sqlite.Open(ctx, cfg.Store.SQLite.Path, time.Now)
 		if err != nil {
@@ -85,6 +124,68 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 	st.SetDisabledJobSinks(disabledJobSinks(cfg)...) // jobs.go: no work queued for what is off
 	a.st = st
 	return st, nil
+}
+
+// errNoSchema is wrapped by checkSchema's error for a database without
+// sesame's tables.
+var errNoSchema = errors.New("no sesame tables")
+
+// checkSchema fails when the PostgreSQL database holds no sesame schema
+// (no migration was ever applied to it): the DSN names the wrong database.
+func (a *app) checkSchema(ctx context.Context, db *postgres.DB) error {
+	v, err := db.Version(ctx)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01", err == nil && v == 0: // undefined_table: schema_migrations
+		return exitWith(1, fmt.Errorf(`no sesame database in PostgreSQL at %s (it holds %w).
+Point at the right database with store.postgres.dsn in the configuration file (--config FILE) or
+SESAME_STORE_POSTGRES_DSN; "sesame migrate" creates sesame's tables in an empty database.
+Nothing was created`, config.RedactDSN(a.cfg.Store.Postgres.DSN), errNoSchema))
+	case err != nil:
+		return fmt.Errorf("open postgres store: %w", err)
+	}
+	return nil
+}
+
+// missing explains that what (the database, the master key) is not at
+// path, where that path comes from, how to point at the right place, and
+// the remedy when it truly is missing.
+func (a *app) missing(what, path, remedy string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	from := "the built-in default"
+	if f := a.configFile(); f != "" {
+		from = "the configuration " + f
+	}
+	if os.Getenv("SESAME_DATA_DIR") != "" {
+		from = "SESAME_DATA_DIR"
+	}
+	where := fmt.Sprintf("data_dir is %q (from %s)", a.cfg.DataDir, from)
+	if !filepath.IsAbs(a.cfg.DataDir) {
+		wd, _ := os.Getwd()
+		where += fmt.Sprintf(", relative to the folder this command runs in, %s", wd)
+	}
+	return fmt.Errorf(`no %s at %s: %s.
+Run the command from the folder "sesame serve" runs in, or say where sesame's data is:
+--config FILE, SESAME_DATA_DIR=DIR, or data_dir in the configuration file.
+%s. Nothing was created`, what, abs, where, remedy)
+}
+
+// masterKey reads the master key (secrets.key_file). serve creates it
+// when it is missing, and migrate when it created the store; other commands
+// fail, as a new key would not open the links already sent.
+func (a *app) masterKey(cfg *config.Config) ([]byte, error) {
+	if a.serving || (a.creates && a.newStore) {
+		return config.LoadOrCreateKey(cfg.Secrets.KeyFile)
+	}
+	key, err := config.LoadKey(cfg.Secrets.KeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, exitWith(1, a.missing("master key", cfg.Secrets.KeyFile,
+			`Restore the key from a backup if it is lost: "sesame serve" would make a new one, which no link already sent opens`))
+	}
+	return key, err
 }
 
 // close closes the store when it was opened.
@@ -108,10 +209,15 @@ func ensureDataDir(cfg *config.Config) error {
 	return nil
 }
 
-// newLogger builds the slog logger the configuration asks for.
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
+// newLogger builds the slog logger the configuration asks for. Unless
+// full (serve, or --verbose), it logs warnings and errors only, or errors
+// only when log.level says so.
+func newLogger(w io.Writer, c config.Log, full bool) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level)) // validated by config
+	if !full {
+		level = max(level, slog.LevelWarn)
+	}
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
@@ -122,8 +228,9 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 // commands lists the constructors of commands added by other files (in their init functions).
 var commands []func(a *app) *cobra.Command
 
-// exitError carries an exit status: 1 for "the work found problems" (e.g. import rows with errors),
-// 2 for usage errors. main prints the message (if any) and exits with the code.
+// exitError carries an exit status (see the table in docs/operations.md): 1 when the work failed
+// or found problems (e.g. import rows with errors), 2 for usage errors. run prints the message (if
+// any) and exits with the code.
 type exitError struct {
 	code int
 	err  error

@@ -54,7 +54,7 @@ func TestUsageErrors(t *testing.T) {
 		{"migrate", "--config"},
 	} {
 		code, _, errOut := runCLI(t, args...)
-		if code != 2 || !strings.Contains(errOut, "sesame --help") {
+		if code != 2 || !strings.Contains(errOut, " --help' for usage") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a usage hint", args, code, errOut)
 		}
 	}
@@ -115,6 +115,20 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("env over file: %d %q %q", code, out, errOut)
 	}
 
+	// A loopback public_url that listen does not serve is a warning: the
+	// configuration is valid, emailed links would not reach sesame.
+	t.Setenv("SESAME_LISTEN", "127.0.0.1:9090")
+	t.Setenv("SESAME_PUBLIC_URL", "http://127.0.0.1:8080")
+	code, out, errOut = runCLI(t, "config", "check")
+	if code != 0 || !strings.Contains(out, "The configuration is valid.") ||
+		!strings.HasPrefix(errOut, "warning: listen: port 9090 differs from public_url's (8080)") {
+		t.Fatalf("listen and public_url apart: %d %q %q", code, out, errOut)
+	}
+	t.Setenv("SESAME_PUBLIC_URL", "http://127.0.0.1:9090")
+	if code, _, errOut := runCLI(t, "config", "check"); code != 0 || errOut != "" {
+		t.Fatalf("listen and public_url together: %d %q", code, errOut)
+	}
+
 	// A file that does not exist is an error, exit 1.
 	if code, _, errOut := runCLI(t, "config", "check", "--config", filepath.Join(t.TempDir(), "none.yaml")); code != 1 || !strings.Contains(errOut, "none.yaml") {
 		t.Fatalf("missing file: %d %q", code, errOut)
@@ -136,13 +150,45 @@ func TestMigrateSQLite(t *testing.T) {
 	}
 }
 
+// TestServeLogsConfigWarnings: serve logs what config check warns about,
+// and runs anyway.
+func TestServeLogsConfigWarnings(t *testing.T) {
+	clearConfigEnv(t)
+	t.Setenv("SESAME_DATA_DIR", t.TempDir())
+	t.Setenv("SESAME_LISTEN", "127.0.0.1:0") // a free port, never public_url's 8080
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &bytes.Buffer{}, &logs) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "sesame is serving") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="configuration: port 0 differs from public_url's (8080)`) {
+		t.Fatalf("the listen/public_url warning is not logged:\n%s", logs.String())
+	}
+}
+
 // TestMainGracefulShutdown checks that Close lets a request in progress
 // finish, refuses new connections, and stops the job runner.
 func TestMainGracefulShutdown(t *testing.T) {
 	clearConfigEnv(t)
 	t.Setenv("SESAME_DATA_DIR", t.TempDir())
 	t.Setenv("SESAME_LISTEN", "127.0.0.1:0")
-	a := &app{out: &bytes.Buffer{}, errOut: &testWriter{t}}
+	a := &app{out: &bytes.Buffer{}, errOut: &testWriter{t}, creates: true, serving: true}
 	ctx := context.Background()
 	cfg, err := a.config()
 	if err != nil {

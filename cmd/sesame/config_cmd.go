@@ -22,9 +22,11 @@ func newConfigCmd(a *app) *cobra.Command {
 		Use:   "check",
 		Short: "Check the configuration and print a summary",
 		Long: `Check reads the configuration (the --config file, then SESAME_* environment variables) and
-validates every key. When it is valid, a short summary is printed and the exit status is 0.
-Otherwise every problem is printed, one per line and naming its key, and the exit status is 1.
-Nothing is created or contacted.`,
+validates every key. When it is valid, a short summary is printed and the exit status is 0;
+settings that are valid but probably not meant (a loopback public_url that listen does not
+serve: emailed links would point where sesame does not answer) are printed as warnings on
+standard error, and the status stays 0. Otherwise every problem is printed, one per line and
+naming its key, and the exit status is 1. Nothing is created or contacted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config()
@@ -39,6 +41,9 @@ Nothing is created or contacted.`,
 			}
 			fmt.Fprintln(a.out, "The configuration is valid.")
 			fmt.Fprint(a.out, cfg.Summary())
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(a.errOut, "warning: "+w.String())
+			}
 			return nil
 		},
 	})

@@ -72,7 +72,9 @@ func endToEnd(t *testing.T, extraEnv ...string) {
 		"SESAME_MAIL_FROM=sesame <sesame@hoster.example>",
 	}, extraEnv...)...)
 
-	// 1. The hoster's command line: a structure, two services, an import.
+	// 1. The hoster's command line: the store, a structure, three services,
+	// an import.
+	e2eRun(t, bin, env, "migrate")
 	e2eRun(t, bin, env, "structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "referente@le-beta.example")
 	out := e2eRun(t, bin, env, "service", "add", "le-beta", "nextcloud", "--name", "Nextcloud",
 		"--url", "https://nc.example", "--redirect-uri", ncRedirect, "--post-logout-uri", ncBye,

@@ -33,7 +33,7 @@ func cliActor() string {
 // tokens builds the issuer of emailed links from the configuration's
 // master key.
 func (a *app) tokens(cfg *config.Config) (*onboarding.Tokens, error) {
-	master, err := config.LoadOrCreateKey(cfg.Secrets.KeyFile)
+	master, err := a.masterKey(cfg)
 	if err != nil {
 		return nil, err
 	}

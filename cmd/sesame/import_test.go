@@ -41,7 +41,8 @@ func wantExit(t *testing.T, want int, args ...string) string {
 }
 
 // cliEnv points the configuration at a fresh data directory, on SQLite or
-// (with a DSN) PostgreSQL.
+// (with a DSN) PostgreSQL, and creates the store with "sesame migrate", as
+// a new installation does.
 func cliEnv(t *testing.T, dsn string) string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -61,6 +62,7 @@ func cliEnv(t *testing.T, dsn string) string {
 		t.Setenv("SESAME_STORE_DRIVER", "postgres")
 		t.Setenv("SESAME_STORE_POSTGRES_DSN", dsn)
 	}
+	mustRun(t, "migrate")
 	return dir
 }
 
@@ -233,6 +235,9 @@ func TestCLIImportExitStatusBinary(t *testing.T) {
 	}
 	file := filepath.Join(dir, "p.csv")
 	_ = os.WriteFile(file, []byte("email\na@example.org\nbad\n"), 0o600)
+	if c := runBin("migrate"); c != 0 {
+		t.Fatalf("migrate = %d", c)
+	}
 	if c := runBin("structure", "add", "s", "--name", "S"); c != 0 {
 		t.Fatalf("structure add = %d", c)
 	}

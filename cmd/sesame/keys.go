@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"sesame/idp"
-	"sesame/internal/config"
 )
 
 func init() { commands = append(commands, newKeysCmd) }
@@ -29,11 +28,11 @@ func (a *app) keyManager(cmd *cobra.Command) (*idp.KeyManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	master, err := config.LoadOrCreateKey(cfg.Secrets.KeyFile)
+	st, err := a.store(cmd.Context())
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.store(cmd.Context())
+	master, err := a.masterKey(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ import (
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "sesame")
-	cmd := exec.Command("go", "build", "-tags", "no_otel", "-ldflags", "-X main.version=v0.0.0-test", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-test", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

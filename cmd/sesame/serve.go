@@ -32,9 +32,13 @@ jobs being run, and exits with status 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			a.serving, a.creates = true, true
 			cfg, err := a.config()
 			if err != nil {
 				return err
+			}
+			for _, w := range cfg.Warnings() {
+				a.logger.Warn("configuration: "+w.Message, "key", w.Key)
 			}
 			if err := ensureDataDir(cfg); err != nil {
 				return err

@@ -64,11 +64,11 @@ func issueLink(cmd *cobra.Command, a *app, who string, purpose store.TokenPurpos
 	if err != nil {
 		return err
 	}
-	tokens, err := a.tokens(cfg)
+	st, err := a.store(ctx)
 	if err != nil {
 		return err
 	}
-	st, err := a.store(ctx)
+	tokens, err := a.tokens(cfg)
 	if err != nil {
 		return err
 	}

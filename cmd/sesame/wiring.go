@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -65,7 +66,7 @@ func (m *Main) wireHandlers() error {
 	}).Mount(m.Mux)
 	web.StaticHandler{}.Mount(m.Mux)
 
-	sender, err := mailSender(cfg)
+	sender, err := mailSender(cfg, m.Logger.With("component", "mail"))
 	if err != nil {
 		return err
 	}
@@ -80,13 +81,14 @@ func (m *Main) wireHandlers() error {
 
 // mailSender maps the configuration onto the mail transport: SMTP, or
 // .eml files in the data directory (the embedded default, so a newcomer
-// can open the links without a mail server).
-func mailSender(cfg *config.Config) (mail.Sender, error) {
+// can open the links without a mail server; the log names each file, never
+// its links).
+func mailSender(cfg *config.Config, logger *slog.Logger) (mail.Sender, error) {
 	if cfg.Mail.Driver != "smtp" {
 		if err := os.MkdirAll(cfg.Mail.FileDir, 0o700); err != nil {
 			return nil, fmt.Errorf("mail: %w", err)
 		}
-		return mail.NewFileSender(cfg.Mail.FileDir, os.Stderr), nil
+		return mail.NewFileSender(cfg.Mail.FileDir, logger), nil
 	}
 	pw, err := cfg.SMTPPassword()
 	if err != nil {

@@ -375,6 +375,10 @@ func joinPrefixes(ps []netip.Prefix) string {
 	return strings.Join(s, ", ")
 }
 
+// RedactDSN returns a PostgreSQL connection string with its password
+// hidden, fit for messages and logs.
+func RedactDSN(dsn string) string { return redactDSN(dsn) }
+
 // redactDSN hides the password of a PostgreSQL connection string.
 func redactDSN(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {

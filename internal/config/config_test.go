@@ -316,6 +316,49 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestListenWarnings: a loopback public_url that listen does not serve is
+// valid but warned about (emailed links would point where sesame does not
+// answer); a public_url on another host is a reverse proxy's business.
+func TestListenWarnings(t *testing.T) {
+	for _, c := range []struct {
+		listen, public string
+		warn           string // "" for none
+	}{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080", ""},
+		{"127.0.0.1:8080", "http://localhost:8080/", ""},
+		{"localhost:8080", "http://127.0.0.1:8080", ""},
+		{"0.0.0.0:8080", "http://127.0.0.1:8080", ""},
+		{"[::]:8080", "http://[::1]:8080", ""},
+		{":8080", "http://localhost:8080", ""},
+		{"[::1]:8080", "http://[::1]:8080/sso", ""},
+		{"127.0.0.1:80", "http://127.0.0.1", ""},
+		{"127.0.0.1:443", "https://localhost", ""},
+		{"127.0.0.1:9090", "https://sso.example.org", ""}, // behind a proxy
+		{"0.0.0.0:9090", "http://192.0.2.10:8080", ""},    // not loopback: cannot tell
+		{"127.0.0.1:9090", "http://127.0.0.1:8080", "port 9090 differs from public_url's (8080)"},
+		{"127.0.0.1:8080", "http://127.0.0.1", "port 8080 differs from public_url's (80)"},
+		{"127.0.0.1:0", "http://127.0.0.1:8080", "port 0 differs"},
+		{"192.0.2.10:8080", "http://127.0.0.1:8080", "address 192.0.2.10 does not serve public_url's host 127.0.0.1"},
+		{"127.0.0.1:8080", "http://[::1]:8080", "address 127.0.0.1 does not serve public_url's host ::1"},
+		{"127.0.0.2:8080", "http://127.0.0.1:8080", "address 127.0.0.2 does not serve"},
+	} {
+		cfg := config.Default()
+		cfg.Listen, cfg.PublicURL = c.listen, c.public
+		cfg.Resolve()
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("listen %s, public_url %s: invalid: %v", c.listen, c.public, err)
+		}
+		ws := cfg.Warnings()
+		switch {
+		case c.warn == "" && len(ws) != 0:
+			t.Errorf("listen %s, public_url %s: unexpected warning %v", c.listen, c.public, ws)
+		case c.warn != "" && (len(ws) != 1 || ws[0].Key != "listen" || !strings.Contains(ws[0].Message, c.warn) ||
+			!strings.Contains(ws[0].Message, "SESAME_PUBLIC_URL")):
+			t.Errorf("listen %s, public_url %s: warnings %v; want one on listen with %q", c.listen, c.public, ws, c.warn)
+		}
+	}
+}
+
 func TestTrustedProxies(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("SESAME_HTTP_TRUSTED_PROXIES", "127.0.0.1 ::1, 10.1.2.3/8,::ffff:172.16.0.1")

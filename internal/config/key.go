@@ -59,6 +59,16 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, nil
 }
 
+// LoadKey returns the 32-byte master key held in path, like LoadOrCreateKey,
+// but never creates it: a missing file is an error wrapping fs.ErrNotExist.
+func LoadKey(path string) ([]byte, error) {
+	key, err := readKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("config: no key file at %s: %w", path, err)
+	}
+	return key, err
+}
+
 func readKey(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

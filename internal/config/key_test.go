@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +85,31 @@ func TestLoadOrCreateKeyRefuses(t *testing.T) {
 	}
 	if _, err := config.LoadOrCreateKey(filepath.Join(blocker, "secret.key")); err == nil {
 		t.Fatal("key under a regular file accepted")
+	}
+}
+
+// TestLoadKeyNeverCreates: LoadKey reads a key like LoadOrCreateKey, but a
+// missing file is an error (fs.ErrNotExist) and nothing is created.
+func TestLoadKeyNeverCreates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "secret.key")
+	if _, err := config.LoadKey(path); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("LoadKey of a missing file = %v; want fs.ErrNotExist naming the path", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadKey created %s", dir)
+	}
+	want, err := config.LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := config.LoadKey(path); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("LoadKey = %x, %v; want the key", got, err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.LoadKey(path); err == nil || errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadKey of a world-readable key = %v; want a refusal", err)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/mail"
 	"net/url"
@@ -106,6 +107,63 @@ func (c *Config) problems() problems {
 	c.mailProblems(&ps, required, oneOf, between, exclusive)
 	c.ldapProblems(&ps, required, oneOf, between, positive, exclusive)
 	return ps
+}
+
+// Warnings lists settings that are valid but probably not what was meant,
+// each naming its key: "sesame config check" prints them and "sesame serve"
+// logs them, neither refuses them. Call it on a valid configuration.
+func (c *Config) Warnings() []Problem {
+	var ps problems
+	c.listenWarnings(&ps)
+	return ps
+}
+
+// listenWarnings reports a loopback public_url that listen does not serve:
+// a port or address that differs, after which emailed links and the
+// issuer point where sesame does not answer. A public_url on another host
+// is reached through a reverse proxy, whose port sesame cannot know.
+func (c *Config) listenWarnings(ps *problems) {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || !isLoopback(u.Hostname()) {
+		return
+	}
+	lhost, lport, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return
+	}
+	pport := u.Port()
+	if pport == "" {
+		pport = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	both := fmt.Sprintf("change both together (e.g. SESAME_LISTEN=127.0.0.1:9090 SESAME_PUBLIC_URL=http://127.0.0.1:9090), "+
+		"unless a proxy on this machine forwards %s to sesame", u.Host)
+	if lport != pport {
+		ps.add("listen", "port %s differs from public_url's (%s): emailed links and the OpenID Connect issuer %s point "+
+			"where sesame does not answer; %s", lport, pport, c.PublicURL, both)
+		return
+	}
+	if !listenServes(lhost, u.Hostname()) {
+		ps.add("listen", "address %s does not serve public_url's host %s: emailed links and the OpenID Connect issuer %s "+
+			"point where sesame does not answer; %s", lhost, u.Hostname(), c.PublicURL, both)
+	}
+}
+
+// listenServes reports whether a server listening on host (from listen)
+// answers connections to the loopback address or name public.
+func listenServes(host, public string) bool {
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || (ip != nil && ip.IsUnspecified()):
+		return true // every address
+	case strings.EqualFold(host, "localhost"):
+		host, ip = "127.0.0.1", net.ParseIP("127.0.0.1") // what Go listens on for it
+	case ip == nil || !ip.IsLoopback():
+		return false
+	}
+	if strings.EqualFold(public, "localhost") {
+		return true // resolved to the loopback address the server listens on
+	}
+	return ip.Equal(net.ParseIP(public))
 }
 
 func checkPublicURL(ps *problems, s string) {

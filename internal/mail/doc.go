@@ -7,9 +7,9 @@
 // its connections open between calls, so a burst of jobs (an import of two
 // hundred people) reuses one connection rather than dialling two hundred
 // times. The file sender (NewFileSender) is the embedded default: it writes
-// each message as an .eml file and prints a one-line notice with its links,
-// so sesame runs without any SMTP server and a newcomer can still open the
-// activation links.
+// each message as an .eml file and logs the file's path (never the message's
+// links, which open accounts), so sesame runs without any SMTP server and a
+// newcomer can still open the activation links from the files.
 //
 // Every message is multipart/alternative (text, then HTML), carries the
 // Message-ID it was given (stable per job, so a retry is recognisable),
@@ -21,5 +21,8 @@
 // message data) or the message cannot be built (an invalid address), and
 // false for everything a retry may cure (connection refused, timeouts, 4xx
 // answers, and server-wide refusals such as a failed login, which an
-// administrator fixes without the message being lost).
+// administrator fixes without the message being lost). MaybeDelivered is
+// true when the message's data went out to its end but the server's answer
+// was lost (the connection dropped or timed out after the final "."): the
+// server may hold the message, so a retry may deliver it twice.
 package mail

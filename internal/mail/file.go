@@ -4,33 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
-	"sync"
 )
 
 // FileSender writes each message as an .eml file in a directory, named
 // after its Message-ID (so a retried job overwrites rather than
-// duplicates), and prints a one-line notice with the subject, the
-// recipient and the message's links to echo.
+// duplicates), and logs the file's path. It never logs the message's
+// content: an activation or reset link in the log would open the account
+// to whoever reads the log.
 type FileSender struct {
-	dir  string
-	echo io.Writer
-	mu   sync.Mutex // serialises echo lines
+	dir string
+	log *slog.Logger
 }
 
 var _ Sender = (*FileSender)(nil)
 
 // NewFileSender returns a sender writing to dir (created when missing) and
-// echoing to echo (nil for none).
-func NewFileSender(dir string, echo io.Writer) Sender {
-	return &FileSender{dir: dir, echo: echo}
+// logging each file it writes to logger (nil for none).
+func NewFileSender(dir string, logger *slog.Logger) Sender {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &FileSender{dir: dir, log: logger}
 }
-
-var linkRE = regexp.MustCompile(`https?://[^\s<>"')]+`)
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._@-]+`)
 
@@ -74,15 +73,7 @@ func (f *FileSender) write(m Message) error {
 		os.Remove(tmp.Name())
 		return &Error{MessageID: m.MessageID, Err: fmt.Errorf("write %s: %w", name, err)}
 	}
-	if f.echo != nil {
-		links := linkRE.FindAllString(m.Text, -1)
-		line := fmt.Sprintf("mail to %s: %q (%s)", headerValue(m.To), headerValue(m.Subject), name)
-		if len(links) > 0 {
-			line += " links: " + strings.Join(links, " ")
-		}
-		f.mu.Lock()
-		fmt.Fprintln(f.echo, line)
-		f.mu.Unlock()
-	}
+	f.log.Info("mail: email written to a file (mail.driver is file); open it to read the message",
+		"file", name, "message_id", "<"+id+">")
 	return nil
 }

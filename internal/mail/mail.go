@@ -36,13 +36,21 @@ type Error struct {
 	MessageID string // empty when no message was concerned
 	Permanent bool   // retrying will not help
 	Code      int    // the SMTP reply code, 0 when the server gave none
-	Err       error
+	// MaybeDelivered is true when the message's data was sent to its end
+	// but the server's answer never came (the connection dropped, or timed
+	// out, after the final "."): the server may have accepted the message,
+	// so sending it again may deliver it twice.
+	MaybeDelivered bool
+	Err            error
 }
 
 func (e *Error) Error() string {
 	kind := "temporary"
 	if e.Permanent {
 		kind = "permanent"
+	}
+	if e.MessageID != "" && e.MaybeDelivered {
+		return fmt.Sprintf("mail: %s failure for %s, after its data was sent (the server may have accepted it): %v", kind, e.MessageID, e.Err)
 	}
 	if e.MessageID != "" {
 		return fmt.Sprintf("mail: %s failure for %s: %v", kind, e.MessageID, e.Err)
@@ -66,6 +74,27 @@ func IsPermanent(err error) bool {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, x := range j.Unwrap() {
 			if IsPermanent(x) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// MaybeDelivered reports whether err (or any error it wraps or joins) says
+// a message's data was sent to its end without the server's answer coming
+// back: the server may hold the message although the send failed.
+func MaybeDelivered(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) && e.MaybeDelivered {
+		return true
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, x := range j.Unwrap() {
+			if MaybeDelivered(x) {
 				return true
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -389,8 +390,8 @@ func TestSMTPRejectedRecipientIsPermanent(t *testing.T) {
 
 func TestFileSender(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mail")
-	var echo bytes.Buffer
-	f := NewFileSender(dir, &echo)
+	var logs bytes.Buffer
+	f := NewFileSender(dir, slog.New(slog.NewTextHandler(&logs, nil)))
 	m := testMessage("job-9.mail.activate")
 	m.ToName = "Eve\r\nBcc: x@example.net"
 	if err := f.Send(context.Background(), m, m); err != nil { // twice: one file
@@ -409,9 +410,16 @@ func TestFileSender(t *testing.T) {
 	if bytes.Contains(raw, []byte("\r\nBcc:")) {
 		t.Error("header injected into the eml")
 	}
-	line := echo.String()
-	if strings.Count(line, "\n") != 2 || !strings.Contains(line, "https://sesame.example.org/activate/abc") || !strings.Contains(line, "camille@example.org") {
-		t.Fatalf("echo %q", line)
+	// The log names the file, and never holds the message's links: an
+	// activation link opens the account to whoever reads the log.
+	log := logs.String()
+	if strings.Count(log, "\n") != 2 || strings.Count(log, "file="+files[0]) != 2 {
+		t.Fatalf("the log does not name the file %s once per message:\n%s", files[0], log)
+	}
+	for _, secret := range []string{"/activate/abc", "https://sesame.example.org", "Bonjour"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, log)
+		}
 	}
 	if err := f.Send(context.Background(), Message{MessageID: "bad"}); !IsPermanent(err) {
 		t.Fatalf("invalid message to the file sender = %v", err)
@@ -447,4 +455,45 @@ func benchSend(b *testing.B, s *SMTP) {
 		}
 	}
 	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// TestSMTPLostReply: the server stores a message but the connection drops
+// before its 250 (mailpit cannot lose a reply, so a minimal SMTP peer from
+// testenv plays the server). The failure must say the message may have
+// been delivered; failures before the data is sent must not.
+func TestSMTPLostReply(t *testing.T) {
+	srv := testenv.StartLossySMTP(t, 1)
+	s := plainSMTP(t, srv.Host, srv.Port)
+	ctx := context.Background()
+
+	err := s.Send(ctx, testMessage("job-7.mail.activate"))
+	if err == nil || !MaybeDelivered(err) || IsPermanent(err) {
+		t.Fatalf("lost reply: Send = %v (maybe delivered %v, permanent %v); want a temporary, maybe-delivered error",
+			err, MaybeDelivered(err), IsPermanent(err))
+	}
+	if !strings.Contains(err.Error(), "may have accepted it") {
+		t.Errorf("the error does not say the message may be out: %v", err)
+	}
+	if got := srv.Messages(); len(got) != 1 || !bytes.Contains(got[0], []byte("job-7.mail.activate@sesame.example.org")) {
+		t.Fatalf("the server holds %d messages; want the one whose reply was lost", len(got))
+	}
+
+	// The retry goes through on a new connection: the same message twice.
+	if err := s.Send(ctx, testMessage("job-7.mail.activate")); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Fatalf("the server holds %d messages; want 2", n)
+	}
+
+	// A refused connection sent nothing: not "maybe delivered".
+	srv.RefuseConnections(1)
+	s.Close()
+	s = plainSMTP(t, srv.Host, srv.Port)
+	if err := s.Send(ctx, testMessage("job-8.mail.activate")); err == nil || MaybeDelivered(err) {
+		t.Fatalf("refused connection: Send = %v (maybe delivered %v)", err, MaybeDelivered(err))
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Fatalf("the server holds %d messages after a refused connection; want 2", n)
+	}
 }

@@ -251,6 +251,10 @@ func classify(id string, err error) *Error {
 		// refused for good. A 4xx is a "try later".
 		e.Permanent = e.Code >= 500 && e.Code < 600
 	}
+	// The data's closing "." went out (go-mail writes it, then reads the
+	// reply) but no reply code came back: the server may have queued the
+	// message before the connection dropped.
+	e.MaybeDelivered = se.Reason == gomail.ErrSMTPDataClose && e.Code == 0
 	return e
 }
 

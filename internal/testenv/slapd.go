@@ -2,10 +2,13 @@ package testenv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -13,8 +16,10 @@ import (
 )
 
 // Slapd is a throw-away OpenLDAP server of one test, started from Debian's
-// slapd as in shared/recipes/slapd.md (mdb, memberof, refint, ppolicy and
-// argon2 modules).
+// slapd with the project's example configuration, docs/slapd/slapd.ldif and
+// docs/slapd/base.ldif (mdb, memberof, refint, ppolicy and argon2 modules):
+// the configuration the documentation gives hosters is the one every LDAP
+// test runs against.
 type Slapd struct {
 	URL           string // ldap://127.0.0.1:PORT
 	Addr          string // 127.0.0.1:PORT
@@ -30,111 +35,81 @@ type Slapd struct {
 	done chan struct{}
 }
 
-const slapdConfig = `dn: cn=config
-objectClass: olcGlobal
-cn: config
-olcPidFile: DIR/slapd.pid
-olcArgsFile: DIR/slapd.args
+// SlapdDocsDir returns the folder holding the example slapd configuration
+// (docs/slapd in the source tree).
+func SlapdDocsDir() (string, error) {
+	// This file's own path, when the build kept it (no -trimpath).
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		d := filepath.Join(filepath.Dir(file), "..", "..", "docs", "slapd")
+		if _, err := os.Stat(filepath.Join(d, "slapd.ldif")); err == nil {
+			return d, nil
+		}
+	}
+	// Else the module's root above the working directory (go test runs in
+	// the package's folder).
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("testenv: slapd docs: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "docs", "slapd"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("testenv: slapd docs: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
 
-dn: cn=module{0},cn=config
-objectClass: olcModuleList
-cn: module{0}
-olcModulePath: /usr/lib/ldap
-olcModuleLoad: back_mdb
-olcModuleLoad: memberof
-olcModuleLoad: refint
-olcModuleLoad: ppolicy
-olcModuleLoad: argon2 m=19456 t=2 p=1
+// slapdFiles reads the example configuration and the base entries and turns
+// them into a test directory's: its paths under dir, the suffix base, the
+// root password "admin", and no fsync (test data need not survive a power
+// cut; it makes the suite several times faster). Every replacement must
+// apply, so a change to the example that a test would silently miss fails
+// here instead.
+func slapdFiles(dir, base string) (config, entries string, err error) {
+	docs, err := SlapdDocsDir()
+	if err != nil {
+		return "", "", err
+	}
+	c, err := os.ReadFile(filepath.Join(docs, "slapd.ldif"))
+	if err != nil {
+		return "", "", fmt.Errorf("testenv: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(docs, "base.ldif"))
+	if err != nil {
+		return "", "", fmt.Errorf("testenv: %w", err)
+	}
+	if config, err = testConfig(string(c), dir, base); err != nil {
+		return "", "", err
+	}
+	return config, strings.ReplaceAll(string(b), "dc=example,dc=org", base), nil
+}
 
-dn: cn=schema,cn=config
-objectClass: olcSchemaConfig
-cn: schema
-
-include: file:///etc/ldap/schema/core.ldif
-include: file:///etc/ldap/schema/cosine.ldif
-include: file:///etc/ldap/schema/inetorgperson.ldif
-include: file:///etc/ldap/schema/nis.ldif
-
-dn: olcDatabase={-1}frontend,cn=config
-objectClass: olcDatabaseConfig
-objectClass: olcFrontendConfig
-olcDatabase: {-1}frontend
-olcPasswordHash: {ARGON2}
-olcSizeLimit: 1000
-
-dn: olcDatabase={0}config,cn=config
-objectClass: olcDatabaseConfig
-olcDatabase: {0}config
-olcAccess: {0}to * by * none
-
-dn: olcDatabase={1}mdb,cn=config
-objectClass: olcDatabaseConfig
-objectClass: olcMdbConfig
-olcDatabase: {1}mdb
-olcSuffix: BASE
-olcRootDN: cn=admin,BASE
-olcRootPW: admin
-olcDbDirectory: DIR/data
-olcDbMaxSize: 1073741824
-olcDbNoSync: TRUE
-olcDbIndex: objectClass eq
-olcDbIndex: uid,mail,cn eq
-olcDbIndex: member,memberOf eq
-olcDbIndex: entryUUID eq
-olcAccess: {0}to attrs=userPassword by self =xw by anonymous auth by * none
-olcAccess: {1}to * by users read by * none
-
-dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcMemberOfConfig
-olcOverlay: {0}memberof
-olcMemberOfRefInt: TRUE
-olcMemberOfGroupOC: groupOfNames
-olcMemberOfMemberAD: member
-olcMemberOfMemberOfAD: memberOf
-
-dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcRefintConfig
-olcOverlay: {1}refint
-olcRefintAttribute: member
-
-dn: olcOverlay={2}ppolicy,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcPPolicyConfig
-olcOverlay: {2}ppolicy
-olcPPolicyDefault: cn=default,ou=policies,BASE
-olcPPolicyHashCleartext: TRUE
-`
-
-const slapdBase = `dn: BASE
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: ou=people,BASE
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=structures,BASE
-objectClass: organizationalUnit
-ou: structures
-
-dn: ou=policies,BASE
-objectClass: organizationalUnit
-ou: policies
-
-dn: cn=default,ou=policies,BASE
-objectClass: device
-objectClass: pwdPolicy
-cn: default
-pwdAttribute: userPassword
-`
+// testConfig turns the example cn=config LDIF into a test directory's.
+func testConfig(config, dir, base string) (string, error) {
+	for _, r := range []struct{ re, with string }{
+		{`(?m)^olcPidFile: /var/run/slapd/`, "olcPidFile: " + dir + "/"},
+		{`(?m)^olcArgsFile: /var/run/slapd/`, "olcArgsFile: " + dir + "/"},
+		{`(?m)^olcDbDirectory: /var/lib/ldap$`, "olcDbDirectory: " + dir + "/data\nolcDbNoSync: TRUE"},
+		{`(?m)^olcRootPW: .*$`, "olcRootPW: admin"},
+	} {
+		re := regexp.MustCompile(r.re)
+		if !re.MatchString(config) {
+			return "", fmt.Errorf("testenv: docs/slapd/slapd.ldif no longer matches %s", r.re)
+		}
+		config = re.ReplaceAllString(config, r.with)
+	}
+	return strings.ReplaceAll(config, "dc=example,dc=org", base), nil
+}
 
 // StartSlapd starts a fresh slapd for t, stopped when the test ends. The
-// directory holds the base entry, ou=people, ou=structures and a password
-// policy; the root DN is cn=admin,BASE with password "admin".
+// directory holds docs/slapd/base.ldif's entries (the base, ou=people,
+// ou=structures and a password policy) but not the service accounts of
+// docs/slapd/accounts.ldif; the root DN is cn=admin,BASE with password
+// "admin".
 func StartSlapd(t testing.TB) *Slapd {
 	t.Helper()
 	bin, ok := LookBinary("slapd", "/usr/sbin")
@@ -152,11 +127,14 @@ func StartSlapd(t testing.TB) *Slapd {
 			t.Fatal(err)
 		}
 	}
-	r := strings.NewReplacer("DIR", dir, "BASE", base)
-	if err := os.WriteFile(filepath.Join(dir, "config.ldif"), []byte(r.Replace(slapdConfig)), 0o600); err != nil {
+	config, entries, err := slapdFiles(dir, base)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "base.ldif"), []byte(r.Replace(slapdBase)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.ldif"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "base.ldif"), []byte(entries), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
