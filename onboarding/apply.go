@@ -334,12 +334,13 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 }
 
 // queueProvisioning queues, in tx, the jobs that bring a changed person's
-// accounts in the applications to the new state: on every service they
-// hold a grant on, lost one on, or have an account recorded on (a disabled
-// person's accounts in other structures are disabled too).
+// accounts in the applications to the new state: on every service of the
+// structure they hold a grant on, lost one on, or have an account recorded
+// on; for a disabled person, on such services of every structure.
 // jobs.QueueProvision skips services without provisioning credentials.
-// services caches the services read so far, by id.
+// services holds the structure's services, by id.
 func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]store.Service, pr *PlannedRow) error {
+	everywhere := pr.person.State == store.StateDisabled
 	ids := map[string]bool{}
 	for _, id := range pr.delGrants {
 		ids[id] = true
@@ -361,10 +362,12 @@ func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]sto
 	for id := range ids {
 		svc, ok := services[id]
 		if !ok {
+			if !everywhere {
+				continue // another structure's service
+			}
 			if svc, err = tx.GetService(ctx, id); err != nil {
 				return fmt.Errorf("get service: %w", err)
 			}
-			services[id] = svc
 		}
 		if err := jobs.QueueProvision(ctx, tx, pr.person.ID, svc); err != nil {
 			return err
