@@ -27,7 +27,8 @@ func TestServiceCredentialsWordPress(t *testing.T) {
 	mustRun(t, "structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "ref@le-beta.org")
 	mustRun(t, "service", "add", "le-beta", "wordpress", "--name", "Site", "--url", site.URL)
 	csv := filepath.Join(dir, "people.csv")
-	os.WriteFile(csv, []byte("prénom;nom;email;droits\nÉlodie;Lefèvre;elodie@le-beta.org;wordpress:éditrice\n"), 0o600)
+	os.WriteFile(csv, []byte("prénom;nom;email;droits\nÉlodie;Lefèvre;elodie@le-beta.org;wordpress:éditrice\n"+
+		"Ada;Admin;"+site.AdminEmail+";wordpress:abonnée\n"), 0o600)
 	mustRun(t, "import", "le-beta", csv)
 
 	// Never from the command line: no flag takes a password.
@@ -55,7 +56,7 @@ func TestServiceCredentialsWordPress(t *testing.T) {
 	creds := filepath.Join(dir, "creds")
 	os.WriteFile(creds, []byte(site.Admin+"\n"+site.AppPassword+"\n"), 0o600)
 	out = mustRun(t, "service", "credentials", "le-beta", "wordpress", "--from-file", creds)
-	if !strings.Contains(out, "1 compte(s)") {
+	if !strings.Contains(out, "2 compte(s)") {
 		t.Fatalf("credentials output: %q", out)
 	}
 	if out := mustRun(t, "service", "test", "le-beta", "wordpress"); !strings.HasPrefix(out, "OK") {
@@ -91,8 +92,24 @@ func TestServiceCredentialsWordPress(t *testing.T) {
 	if got := strings.TrimSpace(site.PHP(`echo implode(',', get_user_by('email', 'elodie@le-beta.org')->roles);`)); got != "editor" {
 		t.Fatalf("WordPress role = %q, want editor", got)
 	}
+	if got := strings.TrimSpace(site.PHP(`echo implode(',', get_user_by('login', 'admin')->roles);`)); got != "administrator" {
+		t.Fatalf("the site's own administrator now has %q", got)
+	}
 	recs, _ := st.ListProvisions(ctx, store.ProvisionFilter{})
-	if len(recs) != 1 || recs[0].Status != store.ProvisionDone {
+	if len(recs) != 2 || recs[0].Status != store.ProvisionDone || recs[1].Status != store.ProvisionDone {
 		t.Fatalf("provisions = %+v", recs)
 	}
+	// user show and user list say where each account stands.
+	if out := mustRun(t, "user", "show", "elodie@le-beta.org"); !strings.Contains(out, "le-beta/wordpress: done (id ") ||
+		strings.Contains(out, "linked") {
+		t.Fatalf("user show elodie:\n%s", out)
+	}
+	if out := mustRun(t, "user", "show", site.AdminEmail); !strings.Contains(out, "linked, not managed") {
+		t.Fatalf("user show admin:\n%s", out)
+	}
+	if out := mustRun(t, "user", "list", "--format", "json"); !strings.Contains(out, `"status": "done"`) ||
+		!strings.Contains(out, `"managed": false`) {
+		t.Fatalf("user list json:\n%s", out)
+	}
+	wantExit(t, 1, "user", "show", "nobody@le-beta.org")
 }

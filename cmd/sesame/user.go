@@ -24,7 +24,7 @@ func newUserCmd(a *app) *cobra.Command {
 		Short: "Manage people and their accounts",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newUserListCmd(a))
+	cmd.AddCommand(newUserListCmd(a), newUserShowCmd(a))
 	for _, c := range userSubcommands {
 		cmd.AddCommand(c(a))
 	}
@@ -36,6 +36,19 @@ type userGrantJSON struct {
 	Structure string `json:"structure"`
 	Service   string `json:"service"`
 	Role      string `json:"role"`
+}
+
+// userProvisionJSON is the state of a person's account in one service's
+// application.
+type userProvisionJSON struct {
+	Structure string `json:"structure"`
+	Service   string `json:"service"`
+	Status    string `json:"status"` // pending, done, failed, manual
+	RemoteID  string `json:"remote_id,omitempty"`
+	// Managed is false for an account sesame found but did not create, on
+	// a service that does not take such accounts over: linked, unmanaged.
+	Managed bool   `json:"managed"`
+	Message string `json:"message,omitempty"`
 }
 
 // userJSON is a person in "user list --format json".
@@ -51,7 +64,10 @@ type userJSON struct {
 	State       string          `json:"state"`
 	Structures  []string        `json:"structures"`
 	Grants      []userGrantJSON `json:"grants"`
-	CreatedAt   time.Time       `json:"created_at"`
+	// Provisioning is the state of each of their accounts in the
+	// applications sesame provisions.
+	Provisioning []userProvisionJSON `json:"provisioning"`
+	CreatedAt    time.Time           `json:"created_at"`
 }
 
 func newUserListCmd(a *app) *cobra.Command {
@@ -121,6 +137,16 @@ and only their rights on its services.`,
 				grantsOf[g.PersonID] = append(grantsOf[g.PersonID], userGrantJSON{
 					Structure: slugOf[svc.StructureID], Service: svc.Slug, Role: g.Role})
 			}
+			recs, err := st.ListProvisions(ctx, store.ProvisionFilter{StructureID: onlyStructure})
+			if err != nil {
+				return fmt.Errorf("list provisions: %w", err)
+			}
+			provOf := map[string][]userProvisionJSON{}
+			for _, r := range recs {
+				if svc, ok := svcByID[r.ServiceID]; ok {
+					provOf[r.PersonID] = append(provOf[r.PersonID], provisionJSON(slugOf[svc.StructureID], svc, r))
+				}
+			}
 			out := make([]userJSON, 0, len(people))
 			for _, p := range people {
 				ss := memberOf[p.ID]
@@ -135,9 +161,13 @@ and only their rights on its services.`,
 				if gs == nil {
 					gs = []userGrantJSON{}
 				}
+				ps := provOf[p.ID]
+				if ps == nil {
+					ps = []userProvisionJSON{}
+				}
 				out = append(out, userJSON{ID: p.ID, Username: p.Username, Email: p.Email, GivenName: p.GivenName,
 					FamilyName: p.FamilyName, DisplayName: p.DisplayName, Language: p.Language, Quota: p.Quota,
-					State: string(p.State), Structures: ss, Grants: gs, CreatedAt: p.CreatedAt.UTC()})
+					State: string(p.State), Structures: ss, Grants: gs, Provisioning: ps, CreatedAt: p.CreatedAt.UTC()})
 			}
 			if format == "json" {
 				return a.writeJSON(out)
