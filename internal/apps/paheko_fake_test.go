@@ -37,7 +37,7 @@ type fakePaheko struct {
 	modified int // members modified
 	// beforeCreate, when set, runs (lock held) as a create arrives.
 	beforeCreate func(*fakePaheko)
-	srv      *httptest.Server
+	srv          *httptest.Server
 }
 
 type fakeCat struct {

@@ -148,7 +148,9 @@ func TestPahekoEnsure(t *testing.T) {
 	})
 	t.Run("absent", func(t *testing.T) {
 		for _, call := range []func() (apps.Result, error){
-			func() (apps.Result, error) { return c.Remove(ctx, apps.Account{Username: "nobody", Email: "nobody@example.org"}) },
+			func() (apps.Result, error) {
+				return c.Remove(ctx, apps.Account{Username: "nobody", Email: "nobody@example.org"})
+			},
 			func() (apps.Result, error) {
 				return c.Ensure(ctx, apps.Account{Username: "nobody", Email: "nobody@example.org", Enabled: false})
 			},
