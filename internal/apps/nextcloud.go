@@ -422,6 +422,13 @@ func (n *Nextcloud) preprovision(ctx context.Context, a Account) (string, error)
 	if !ans.success() {
 		e := n.fail(op, ans)
 		e.MayHaveCreated = maySent(e)
+		if ans.r.status == http.StatusNotFound {
+			e.Reason = ReasonConfig
+			e.Hint = Message{
+				FR: "Nextcloud n'a pas le point de pré-création de comptes de user_oidc : activez l'application user_oidc (une version qui a l'API de provisionnement)",
+				EN: "Nextcloud has no user_oidc pre-provisioning endpoint: enable the user_oidc app (a version with its provisioning API)",
+			}
+		}
 		return "", e
 	}
 	var data struct {
