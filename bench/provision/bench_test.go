@@ -1,0 +1,104 @@
+package provisionbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"sesame/internal/apps"
+	"sesame/internal/testenv"
+)
+
+// people is how many new people each side provisions per run.
+const people = 1000
+
+// rounds is how many interleaved chunks a run is cut into: the two sides
+// alternate (and alternate which goes first), so both meet the same
+// machine load and a site of the same size.
+const rounds = 20
+
+func person(run int, side string, i int) apps.Account {
+	name := fmt.Sprintf("%s%d.%04d", side, run, i)
+	return apps.Account{Username: name, Email: name + "@example.org", GivenName: "Prénom",
+		FamilyName: fmt.Sprintf("Nom %04d", i), Role: "editor", Enabled: true}
+}
+
+// BenchmarkProvision1kVsREST creates 1,000 people in a real WordPress
+// through the connector (Ensure of people it has never seen: one create
+// each, checked, with a random password), and 1,000 others with a bare
+// loop that POSTs the same JSON to the same route over one keep-alive
+// connection and checks for 201. It reports both rates and
+// connector_vs_rest, the connector's rate divided by the loop's.
+func BenchmarkProvision1kVsREST(b *testing.B) {
+	wp := testenv.WordPress(b)
+	ctx := context.Background()
+	conn, err := apps.NewWordPress(apps.Config{BaseURL: wp.URL, Credentials: apps.Credentials{Username: wp.Admin, Password: wp.AppPassword}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
+	rawCreate := func(a apps.Account) error {
+		body, _ := json.Marshal(map[string]any{"username": a.Username, "email": a.Email, "password": "Pw-" + a.Username + "-0123456789",
+			"name": a.GivenName + " " + a.FamilyName, "first_name": a.GivenName, "last_name": a.FamilyName, "roles": []string{a.Role}})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, wp.URL+"/?rest_route=%2Fwp%2Fv2%2Fusers", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(wp.Admin, wp.AppPassword)
+		resp, err := raw.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)
+		}
+		return nil
+	}
+	var connTime, rawTime time.Duration
+	b.ResetTimer()
+	for run := range b.N {
+		per := people / rounds
+		for r := range rounds {
+			sides := []func(){
+				func() {
+					start := time.Now()
+					for i := r * per; i < (r+1)*per; i++ {
+						res, err := conn.Ensure(ctx, person(run, "c", i))
+						if err != nil || res.Outcome != apps.OutcomeCreated {
+							b.Fatalf("connector: %+v %v", res, err)
+						}
+					}
+					connTime += time.Since(start)
+				},
+				func() {
+					start := time.Now()
+					for i := r * per; i < (r+1)*per; i++ {
+						if err := rawCreate(person(run, "r", i)); err != nil {
+							b.Fatalf("REST loop: %v", err)
+						}
+					}
+					rawTime += time.Since(start)
+				},
+			}
+			if r%2 == 1 {
+				sides[0], sides[1] = sides[1], sides[0]
+			}
+			sides[0]()
+			sides[1]()
+		}
+	}
+	b.StopTimer()
+	n := float64(people * b.N)
+	connRate, rawRate := n/connTime.Seconds(), n/rawTime.Seconds()
+	b.ReportMetric(connRate, "connector_people/s")
+	b.ReportMetric(rawRate, "rest_people/s")
+	b.ReportMetric(connRate/rawRate, "connector_vs_rest")
+	if want := 2*people*b.N + 1; wp.UserCount() != want {
+		b.Fatalf("%d users in WordPress, want %d", wp.UserCount(), want)
+	}
+}
