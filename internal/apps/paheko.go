@@ -355,6 +355,10 @@ func (p *Paheko) Remove(ctx context.Context, a Account) (Result, error) {
 func (p *Paheko) remove(a Account, m *pahekoMember) Result {
 	owned, managed := p.ownership(a, m)
 	res := Result{RemoteID: m.ID, Owned: owned, Managed: managed, Outcome: OutcomeLinked}
+	if managed && p.movedAway(m) {
+		res.Outcome = OutcomeUnchanged
+		return res
+	}
 	if managed {
 		res.Outcome = OutcomeManual
 		res.Manual = &Message{
@@ -365,6 +369,13 @@ func (p *Paheko) remove(a Account, m *pahekoMember) Result {
 		}
 	}
 	return res
+}
+
+// movedAway reports whether the member is in none of the categories sesame
+// gives (setting "categories"): after a removal, the hoster already moved
+// it, e.g. to "Anciens membres", and nothing remains to be done.
+func (p *Paheko) movedAway(m *pahekoMember) bool {
+	return len(p.categories) > 0 && !slices.Contains(p.categories, m.Category)
 }
 
 func (p *Paheko) validate(op string, a Account) error {

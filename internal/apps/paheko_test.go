@@ -146,6 +146,28 @@ func TestPahekoEnsure(t *testing.T) {
 			wantRequests(t, rec.take(), req{"GET /api/user/1", nil})
 		}
 	})
+	t.Run("removal done by hand", func(t *testing.T) {
+		// The hoster moved the member to "Anciens membres" (2), which is
+		// not among the categories sesame gives: nothing left to ask.
+		f.mu.Lock()
+		f.members[1].Category = 2
+		f.mu.Unlock()
+		wc := pahekoConnector(t, f.srv.URL, func(c *apps.Config) {
+			c.HTTPClient = rec.client()
+			c.Settings = map[string]string{"categories": "1,4"}
+		})
+		res, err := wc.Remove(ctx, a)
+		if err != nil || res.Outcome != apps.OutcomeUnchanged || res.Manual != nil {
+			t.Fatalf("%+v %v", res, err)
+		}
+		wantRequests(t, rec.take(), req{"GET /api/user/1", nil})
+		// Granted again: back to category 1, by hand too.
+		res, err = wc.Ensure(ctx, a)
+		if err != nil || res.Manual == nil || !strings.Contains(res.Manual.EN, "to category 1 instead of 2") {
+			t.Fatalf("%+v %v", res, err)
+		}
+		rec.take()
+	})
 	t.Run("absent", func(t *testing.T) {
 		for _, call := range []func() (apps.Result, error){
 			func() (apps.Result, error) {

@@ -80,8 +80,9 @@ type wpUser struct {
 	Email     string   `json:"email"`
 	Roles     []string `json:"roles"`
 	Locale    string   `json:"locale"`
-	// Capabilities are the user's capabilities (role capabilities included).
-	Capabilities map[string]bool `json:"capabilities"`
+	// Capabilities are the user's capabilities (role capabilities
+	// included), an object; read by Check only.
+	Capabilities json.RawMessage `json:"capabilities"`
 }
 
 // wpError is the REST API's error body.
@@ -257,7 +258,7 @@ func (w *WordPress) byLogin(ctx context.Context, login string) (*wpUser, error) 
 
 // lookup finds the person's account: by the known id, then by email.
 func (w *WordPress) lookup(ctx context.Context, a Account) (*wpUser, error) {
-	if a.RemoteID != "" {
+	if _, err := strconv.Atoi(a.RemoteID); err == nil {
 		u, err := w.get(ctx, a.RemoteID)
 		if err != nil || u != nil {
 			return u, err
@@ -537,9 +538,11 @@ func (w *WordPress) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var caps map[string]bool
+	_ = json.Unmarshal(u.Capabilities, &caps)
 	var missing []string
 	for _, c := range wpNeeded {
-		if !u.Capabilities[c] {
+		if !caps[c] {
 			missing = append(missing, c)
 		}
 	}
