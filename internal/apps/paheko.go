@@ -272,6 +272,7 @@ func (p *Paheko) Ensure(ctx context.Context, a Account) (Result, error) {
 	if err := p.validate("ensure", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	m, err := p.lookup(ctx, a)
 	if err != nil {
 		return Result{}, err
@@ -342,6 +343,7 @@ func (p *Paheko) Remove(ctx context.Context, a Account) (Result, error) {
 	if err := p.validate("remove", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	m, err := p.lookup(ctx, a)
 	if err != nil {
 		return Result{}, err

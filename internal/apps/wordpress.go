@@ -258,7 +258,7 @@ func (w *WordPress) byLogin(ctx context.Context, login string) (*wpUser, error) 
 
 // lookup finds the person's account: by the known id, then by email.
 func (w *WordPress) lookup(ctx context.Context, a Account) (*wpUser, error) {
-	if _, err := strconv.Atoi(a.RemoteID); err == nil {
+	if a.RemoteID != "" {
 		u, err := w.get(ctx, a.RemoteID)
 		if err != nil || u != nil {
 			return u, err
@@ -291,6 +291,7 @@ func (w *WordPress) Ensure(ctx context.Context, a Account) (Result, error) {
 	if err := w.validate("ensure", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	var u *wpUser
 	if a.RemoteID != "" || a.Owned {
 		var err error
@@ -366,6 +367,7 @@ func (w *WordPress) Remove(ctx context.Context, a Account) (Result, error) {
 	if err := w.validate("remove", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	u, err := w.lookup(ctx, a)
 	if err != nil {
 		return Result{}, err
