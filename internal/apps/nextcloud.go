@@ -286,6 +286,9 @@ func (n *Nextcloud) validate(op string, a Account) error {
 	if err := a.validate(KindNextcloud, op+" "+a.Username); err != nil {
 		return err
 	}
+	if op == "remove" || !a.Enabled {
+		return nil // no role, quota or category is needed to take access away
+	}
 	if a.Role != "user" && a.Role != "admin" {
 		return &Error{Kind: KindNextcloud, Op: op + " " + a.Username, Reason: ReasonInvalid,
 			Message: fmt.Sprintf("role %q is not a Nextcloud role (user, admin)", a.Role)}

@@ -191,7 +191,7 @@ func TestNextcloudEnsure(t *testing.T) {
 		rec.take()
 	})
 	t.Run("absent", func(t *testing.T) {
-		nobody := apps.Account{Username: "nobody", Email: "nobody@example.org", Role: "user"}
+		nobody := apps.Account{Username: "nobody", Email: "nobody@example.org"} // no role: none is needed to remove
 		for _, call := range []func() (apps.Result, error){
 			func() (apps.Result, error) { return c.Remove(ctx, nobody) },
 			func() (apps.Result, error) { return c.Ensure(ctx, nobody) },

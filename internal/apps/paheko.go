@@ -384,6 +384,9 @@ func (p *Paheko) validate(op string, a Account) error {
 	if err := a.validate(KindPaheko, op+" "+a.Email); err != nil {
 		return err
 	}
+	if op == "remove" || !a.Enabled {
+		return nil // no role, quota or category is needed to take access away
+	}
 	if a.Role != "" && !digits.MatchString(a.Role) {
 		return &Error{Kind: KindPaheko, Op: op + " " + a.Email, Reason: ReasonInvalid,
 			Message: fmt.Sprintf("role %q is not a Paheko category id", a.Role)}

@@ -293,7 +293,10 @@ func (w *WordPress) Ensure(ctx context.Context, a Account) (Result, error) {
 	}
 	a = knownID(a)
 	var u *wpUser
-	if a.RemoteID != "" || a.Owned {
+	// Look up first only when sesame may have made the account before; a
+	// person never seen is created directly (see the type's comment). A
+	// disabled person is only looked up, never created.
+	if a.RemoteID != "" || a.Owned || !a.Enabled {
 		var err error
 		if u, err = w.lookup(ctx, a); err != nil {
 			return Result{}, err
@@ -301,15 +304,7 @@ func (w *WordPress) Ensure(ctx context.Context, a Account) (Result, error) {
 	}
 	if u == nil {
 		if !a.Enabled {
-			// Nothing known, nothing to take away: one search settles it.
-			found, err := w.byEmail(ctx, a.Email)
-			if err != nil {
-				return Result{}, err
-			}
-			if found == nil {
-				return Result{Outcome: OutcomeAbsent}, nil
-			}
-			return w.remove(ctx, a, found)
+			return Result{Outcome: OutcomeAbsent}, nil
 		}
 		created, found, err := w.create(ctx, a)
 		if err != nil {
@@ -398,6 +393,9 @@ func (w *WordPress) remove(ctx context.Context, a Account, u *wpUser) (Result, e
 func (w *WordPress) validate(op string, a Account) error {
 	if err := a.validate(KindWordPress, op+" "+a.Username); err != nil {
 		return err
+	}
+	if op == "remove" || !a.Enabled {
+		return nil // no role, quota or category is needed to take access away
 	}
 	if !slices.Contains(wpRoles, a.Role) {
 		return &Error{Kind: KindWordPress, Op: op + " " + a.Username, Reason: ReasonInvalid,
