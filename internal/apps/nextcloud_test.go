@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -443,5 +446,34 @@ func TestNextcloudDown(t *testing.T) {
 				t.Fatalf("%d users created", n)
 			}
 		})
+	}
+}
+
+// TestKeepAlive: a connector reuses one connection for its requests.
+func TestKeepAlive(t *testing.T) {
+	f := newFakeNextcloud(t)
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewUnstartedServer(f)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := ncConnector(t, srv.URL, nil)
+	a := apps.Account{Username: "alice.martin", Email: "alice@example.org", Role: "admin", Groups: []string{"benevoles"}, Language: "fr", Enabled: true}
+	for range 3 {
+		if _, err := c.Ensure(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Fatalf("%d connections for 9 requests", conns)
 	}
 }
