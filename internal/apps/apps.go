@@ -127,6 +127,15 @@ func (a Account) validate(kind, op string) error {
 	return nil
 }
 
+// knownID drops a RemoteID that cannot be a numeric WordPress or Paheko
+// id (it came from elsewhere): the account is then found by email.
+func knownID(a Account) Account {
+	if !digits.MatchString(a.RemoteID) {
+		a.RemoteID = ""
+	}
+	return a
+}
+
 // Outcome says what a call did.
 type Outcome string
 

@@ -9,9 +9,12 @@
 // implements Connector:
 //
 //   - Ensure brings one account to the desired state: it finds the account
-//     (by the id an earlier call returned, or by email), creates it when it is
-//     missing, and changes only what differs (a call with nothing to change
-//     sends no write). A retried call never creates a second account.
+//     (by the id an earlier call returned, or by email; Nextcloud by user
+//     id), creates it when it is missing, and changes only what differs (a
+//     call with nothing to change sends no write). A retried call never
+//     creates a second account. WordPress, which refuses a duplicate login or
+//     email itself, creates a person it has never seen directly and looks
+//     the account up only when refused.
 //   - Remove takes the person's access away: WordPress keeps the account but
 //     loses every role (its content keeps its author), Nextcloud disables the
 //     account, and for Paheko, whose API cannot move a member to another

@@ -17,6 +17,13 @@ import (
 	"sesame/internal/apps"
 )
 
+// setOnly limits the modes to the requests match accepts.
+func (p *proxy) setOnly(match func(*http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.only = match
+}
+
 // proxyMode is how the proxy in front of an application behaves.
 type proxyMode int
 
@@ -38,6 +45,7 @@ type proxy struct {
 
 	mu   sync.Mutex
 	mode proxyMode
+	only func(*http.Request) bool // when set, the mode applies to these requests only
 	srv  *http.Server
 }
 
@@ -99,6 +107,9 @@ func (p *proxy) set(m proxyMode) {
 func (p *proxy) handle(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	m := p.mode
+	if p.only != nil && !p.only(r) {
+		m = modePass
+	}
 	p.mu.Unlock()
 	switch m {
 	case modeBadGateway:

@@ -286,6 +286,9 @@ func (n *Nextcloud) validate(op string, a Account) error {
 	if err := a.validate(KindNextcloud, op+" "+a.Username); err != nil {
 		return err
 	}
+	if op == "remove" || !a.Enabled {
+		return nil // no role, quota or category is needed to take access away
+	}
 	if a.Role != "user" && a.Role != "admin" {
 		return &Error{Kind: KindNextcloud, Op: op + " " + a.Username, Reason: ReasonInvalid,
 			Message: fmt.Sprintf("role %q is not a Nextcloud role (user, admin)", a.Role)}
@@ -422,6 +425,13 @@ func (n *Nextcloud) preprovision(ctx context.Context, a Account) (string, error)
 	if !ans.success() {
 		e := n.fail(op, ans)
 		e.MayHaveCreated = maySent(e)
+		if ans.r.status == http.StatusNotFound {
+			e.Reason = ReasonConfig
+			e.Hint = Message{
+				FR: "Nextcloud n'a pas le point de pré-création de comptes de user_oidc : activez l'application user_oidc (une version qui a l'API de provisionnement)",
+				EN: "Nextcloud has no user_oidc pre-provisioning endpoint: enable the user_oidc app (a version with its provisioning API)",
+			}
+		}
 		return "", e
 	}
 	var data struct {

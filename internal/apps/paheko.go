@@ -272,6 +272,7 @@ func (p *Paheko) Ensure(ctx context.Context, a Account) (Result, error) {
 	if err := p.validate("ensure", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	m, err := p.lookup(ctx, a)
 	if err != nil {
 		return Result{}, err
@@ -342,6 +343,7 @@ func (p *Paheko) Remove(ctx context.Context, a Account) (Result, error) {
 	if err := p.validate("remove", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	m, err := p.lookup(ctx, a)
 	if err != nil {
 		return Result{}, err
@@ -355,6 +357,10 @@ func (p *Paheko) Remove(ctx context.Context, a Account) (Result, error) {
 func (p *Paheko) remove(a Account, m *pahekoMember) Result {
 	owned, managed := p.ownership(a, m)
 	res := Result{RemoteID: m.ID, Owned: owned, Managed: managed, Outcome: OutcomeLinked}
+	if managed && p.movedAway(m) {
+		res.Outcome = OutcomeUnchanged
+		return res
+	}
 	if managed {
 		res.Outcome = OutcomeManual
 		res.Manual = &Message{
@@ -367,9 +373,19 @@ func (p *Paheko) remove(a Account, m *pahekoMember) Result {
 	return res
 }
 
+// movedAway reports whether the member is in none of the categories sesame
+// gives (setting "categories"): after a removal, the hoster already moved
+// it, e.g. to "Anciens membres", and nothing remains to be done.
+func (p *Paheko) movedAway(m *pahekoMember) bool {
+	return len(p.categories) > 0 && !slices.Contains(p.categories, m.Category)
+}
+
 func (p *Paheko) validate(op string, a Account) error {
 	if err := a.validate(KindPaheko, op+" "+a.Email); err != nil {
 		return err
+	}
+	if op == "remove" || !a.Enabled {
+		return nil // no role, quota or category is needed to take access away
 	}
 	if a.Role != "" && !digits.MatchString(a.Role) {
 		return &Error{Kind: KindPaheko, Op: op + " " + a.Email, Reason: ReasonInvalid,

@@ -80,8 +80,9 @@ type wpUser struct {
 	Email     string   `json:"email"`
 	Roles     []string `json:"roles"`
 	Locale    string   `json:"locale"`
-	// Capabilities are the user's capabilities (role capabilities included).
-	Capabilities map[string]bool `json:"capabilities"`
+	// Capabilities are the user's capabilities (role capabilities
+	// included), an object; read by Check only.
+	Capabilities json.RawMessage `json:"capabilities"`
 }
 
 // wpError is the REST API's error body.
@@ -290,8 +291,12 @@ func (w *WordPress) Ensure(ctx context.Context, a Account) (Result, error) {
 	if err := w.validate("ensure", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	var u *wpUser
-	if a.RemoteID != "" || a.Owned {
+	// Look up first only when sesame may have made the account before; a
+	// person never seen is created directly (see the type's comment). A
+	// disabled person is only looked up, never created.
+	if a.RemoteID != "" || a.Owned || !a.Enabled {
 		var err error
 		if u, err = w.lookup(ctx, a); err != nil {
 			return Result{}, err
@@ -299,15 +304,7 @@ func (w *WordPress) Ensure(ctx context.Context, a Account) (Result, error) {
 	}
 	if u == nil {
 		if !a.Enabled {
-			// Nothing known, nothing to take away: one search settles it.
-			found, err := w.byEmail(ctx, a.Email)
-			if err != nil {
-				return Result{}, err
-			}
-			if found == nil {
-				return Result{Outcome: OutcomeAbsent}, nil
-			}
-			return w.remove(ctx, a, found)
+			return Result{Outcome: OutcomeAbsent}, nil
 		}
 		created, found, err := w.create(ctx, a)
 		if err != nil {
@@ -365,6 +362,7 @@ func (w *WordPress) Remove(ctx context.Context, a Account) (Result, error) {
 	if err := w.validate("remove", a); err != nil {
 		return Result{}, err
 	}
+	a = knownID(a)
 	u, err := w.lookup(ctx, a)
 	if err != nil {
 		return Result{}, err
@@ -395,6 +393,9 @@ func (w *WordPress) remove(ctx context.Context, a Account, u *wpUser) (Result, e
 func (w *WordPress) validate(op string, a Account) error {
 	if err := a.validate(KindWordPress, op+" "+a.Username); err != nil {
 		return err
+	}
+	if op == "remove" || !a.Enabled {
+		return nil // no role, quota or category is needed to take access away
 	}
 	if !slices.Contains(wpRoles, a.Role) {
 		return &Error{Kind: KindWordPress, Op: op + " " + a.Username, Reason: ReasonInvalid,
@@ -537,9 +538,11 @@ func (w *WordPress) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var caps map[string]bool
+	_ = json.Unmarshal(u.Capabilities, &caps)
 	var missing []string
 	for _, c := range wpNeeded {
-		if !u.Capabilities[c] {
+		if !caps[c] {
 			missing = append(missing, c)
 		}
 	}

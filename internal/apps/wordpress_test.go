@@ -125,6 +125,19 @@ func TestWordPressConnector(t *testing.T) {
 		}
 	})
 
+	t.Run("an id that is not WordPress's is ignored", func(t *testing.T) {
+		a := alice
+		a.RemoteID = "2/../1"
+		rec.take()
+		res, err := c.Ensure(ctx, a)
+		if err != nil || res.Outcome != apps.OutcomeUnchanged || res.RemoteID != alice.RemoteID {
+			t.Fatalf("%+v %v", res, err)
+		}
+		if reqs := rec.take(); len(reqs) != 1 || !strings.Contains(reqs[0].Path, "search=Alice.Martin%40example.org") {
+			t.Fatalf("requests:\n%s", lines(reqs))
+		}
+	})
+
 	t.Run("update role and names", func(t *testing.T) {
 		a := alice
 		a.Role, a.GivenName, a.Email = "author", "Alicia", "alicia.martin@example.org"
@@ -143,7 +156,9 @@ func TestWordPressConnector(t *testing.T) {
 	})
 
 	t.Run("demote", func(t *testing.T) {
-		res, err := c.Remove(ctx, alice)
+		gone := alice
+		gone.Role = "" // a removal needs no role
+		res, err := c.Remove(ctx, gone)
 		if err != nil {
 			t.Fatal(err)
 		}
