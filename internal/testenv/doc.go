@@ -1,7 +1,9 @@
 // Package testenv starts and reaches the real components that sesame's tests
 // use: PostgreSQL (a fresh database per test on the server named by
 // SESAME_TEST_POSTGRES), OpenLDAP's slapd and mailpit (a throw-away process
-// per test, on a free loopback port, in the test's temporary directory).
+// per test, on a free loopback port, in the test's temporary directory),
+// and axe-core, the accessibility checker the Chromium tests inject into
+// pages.
 //
 // When a component is missing the test is skipped, unless
 // SESAME_REQUIRE_SERVICES=1 (set by scripts/test in CI), in which case it
