@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
@@ -104,7 +105,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := web.ParseForm(w, r); err != nil {
-		p.badForm(w, err, "La demande de connexion est mal formée.", "The login request is malformed.")
+		p.badForm(w, r, err, i18n.LoginMalformedRequest)
 		return
 	}
 	q := r.Form
@@ -112,16 +113,16 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	svc, err := p.st.GetServiceByClientID(ctx, q.Get("client_id"))
 	if err != nil || q.Get("client_id") == "" {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			p.log.Error("idp: authorize: client lookup", "err", err)
+			p.unavailable(w, r, fmt.Errorf("idp: authorize: client lookup: %w", err), web.Onward{})
+			return
 		}
-		p.message(w, http.StatusBadRequest, "Service inconnu", "Ce service n'est pas enregistré auprès de sesame.", "This service is not registered with sesame.")
+		p.refuse(w, r, i18n.LoginUnknownClientTitle, i18n.LoginUnknownClient, "authorize: unknown client "+strconv.Quote(q.Get("client_id")), web.Onward{})
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
 	if redirectURI == "" || !slices.Contains(svc.RedirectURIs, redirectURI) || ValidateRedirectURI(redirectURI) != nil {
-		p.message(w, http.StatusBadRequest, "Adresse de retour refusée",
-			"L'adresse de retour demandée n'est pas enregistrée pour ce service.",
-			"The requested redirect URI is not registered for this service.")
+		p.refuse(w, r, i18n.LoginBadRedirectTitle, i18n.LoginBadRedirect, "authorize: unregistered redirect URI "+strconv.Quote(redirectURI),
+			p.onward(ctx, svc))
 		return
 	}
 	state := q.Get("state")
@@ -183,10 +184,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	// them faster than AuthorizeLimiter allows.
 	if p.cfg.AuthorizeLimiter != nil {
 		if ok, wait := p.cfg.AuthorizeLimiter.Allow("authorize:" + p.clientKey(r)); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			p.message(w, http.StatusTooManyRequests, "Trop de demandes",
-				"Trop de demandes de connexion depuis votre adresse. Réessayez dans une minute.",
-				"Too many login requests from your address. Try again in a minute.")
+			p.tooMany(w, r, wait, "authorization requests per client address", p.onward(ctx, svc))
 			return
 		}
 	}
@@ -198,8 +196,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, person, err := p.session(ctx, r)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.log.Error("idp: authorize: session", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: authorize: session: %w", err), p.onward(ctx, svc))
 		return
 	}
 	hasSession := err == nil
@@ -225,12 +222,11 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID
 	}
 	if err := p.st.CreateAuthRequest(ctx, &ar); err != nil {
-		p.log.Error("idp: authorize: store request", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: authorize: store request: %w", err), p.onward(ctx, svc))
 		return
 	}
 	if needLogin {
-		render(w, http.StatusOK, "login.html", loginPage{Request: ar.ID, Service: svc.Name})
+		p.showLogin(w, r, http.StatusOK, ar, svc, "", i18n.Message{})
 		return
 	}
 	p.finish(w, r, ar, sess.Hash)
@@ -242,10 +238,10 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 	ctx := r.Context()
 	now := p.now()
 	var (
-		code     string
-		refused  bool
-		svc      store.Service
-		structur store.Structure
+		code    string
+		refused bool
+		svc     store.Service
+		person  store.Person
 	)
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
 		code, refused = "", false
@@ -268,7 +264,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 		}
 		if len(grants) == 0 {
 			refused = true
-			structur, err = tx.GetStructure(ctx, svc.StructureID)
+			person, err = tx.GetPerson(ctx, ar.PersonID)
 			return err
 		}
 		code = randomID(32)
@@ -280,13 +276,10 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 	})
 	switch {
 	case errors.Is(err, store.ErrTokenUsed):
-		p.message(w, http.StatusBadRequest, "Demande déjà traitée",
-			"Cette demande de connexion a déjà été utilisée. Retournez sur le service et reconnectez-vous.",
-			"This login request was already used. Go back to the service and log in again.")
+		p.refuse(w, r, i18n.LoginUsedTitle, i18n.LoginUsed, "authorization request already used", p.onwardFor(ctx, ar.ClientID))
 		return
 	case err != nil:
-		p.log.Error("idp: finish authorization", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: finish authorization: %w", err), p.onwardFor(ctx, ar.ClientID))
 		return
 	}
 	if refused {
@@ -295,7 +288,12 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 			p.redirectError(w, r, ar.RedirectURI, ar.State, "access_denied", "no access to this service")
 			return
 		}
-		render(w, http.StatusForbidden, "login_noaccess.html", noAccessPage{Service: svc.Name, Structure: structur.Name, Contact: structur.Contact})
+		// The way onward: back to the service, its structure's contact, or
+		// the same request again with another account (prompt=login).
+		on := p.onward(ctx, svc)
+		on.Switch = p.authorizeURL(ar, "login")
+		p.rd.Render(w, r, http.StatusForbidden, "login_noaccess", &web.Page{Title: i18n.NoAccessTitle, Structure: on.Structure,
+			Here: p.authorizeURL(ar), Data: noAccessPage{Username: person.Username, Onward: on}})
 		return
 	}
 	v := url.Values{"code": {code}}
@@ -327,19 +325,16 @@ func (p *Provider) loginRequest(ctx context.Context, r *http.Request, id string)
 	return ar, nil
 }
 
-func (p *Provider) loginRequestError(w http.ResponseWriter, err error) {
+// loginRequestError answers a login form whose request cannot be used,
+// with the way back to its service when the request was found.
+func (p *Provider) loginRequestError(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, err error) {
 	switch {
 	case errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired), errors.Is(err, store.ErrNotFound):
-		p.message(w, http.StatusBadRequest, "Demande expirée",
-			"Cette demande de connexion n'est plus valable. Retournez sur le service et reconnectez-vous.",
-			"This login request is no longer valid. Go back to the service and log in again.")
+		p.refuse(w, r, i18n.LoginExpiredTitle, i18n.LoginExpired, "login request: "+err.Error(), p.onwardFor(r.Context(), ar.ClientID))
 	default:
-		p.log.Error("idp: login request", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: login request: %w", err), p.onwardFor(r.Context(), ar.ClientID))
 	}
 }
-
-const badLogin = "Identifiant ou mot de passe incorrect. · Wrong username or password."
 
 func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -347,11 +342,11 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		ar, err := p.loginRequest(ctx, r, r.URL.Query().Get("req"))
 		if err != nil {
-			p.loginRequestError(w, err)
+			p.loginRequestError(w, r, ar, err)
 			return
 		}
 		svc, _ := p.st.GetServiceByClientID(ctx, ar.ClientID)
-		render(w, http.StatusOK, "login.html", loginPage{Request: ar.ID, Service: svc.Name})
+		p.showLogin(w, r, http.StatusOK, ar, svc, "", i18n.Message{})
 		return
 	case http.MethodPost:
 	default:
@@ -362,34 +357,30 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// The form is posted from sesame's own page: a post from another site,
 	// even a sibling subdomain, could log a browser in as someone else.
 	if err := p.sameOrigin.Check(r); err != nil {
-		p.message(w, http.StatusForbidden, "Requête refusée",
-			"Ce formulaire de connexion a été envoyé depuis un autre site. Revenez au service et réessayez.",
-			"This login form was sent from another site. Go back to the service and try again.")
+		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: login form from another origin: %w", err),
+			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
 		return
 	}
 	if err := web.ParseForm(w, r); err != nil {
-		p.badForm(w, err, "Le formulaire de connexion est mal formé.", "The login form is malformed.")
+		p.badForm(w, r, err, i18n.LoginMalformedForm)
 		return
 	}
 	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))
 	if err != nil {
-		p.loginRequestError(w, err)
+		p.loginRequestError(w, r, ar, err)
 		return
 	}
 	svc, _ := p.st.GetServiceByClientID(ctx, ar.ClientID)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	page := loginPage{Request: ar.ID, Service: svc.Name, Username: username}
 	account, found, err := p.findAccount(ctx, username)
 	if err != nil {
-		p.log.Error("idp: login", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: login: %w", err), p.onward(ctx, svc))
 		return
 	}
 	limits := p.limitKeys(r, username, account, found)
 	if wait, limited := p.limited(limits); limited {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		page.Error = "Trop de tentatives, réessayez dans quelques minutes. · Too many attempts, try again in a few minutes."
-		render(w, http.StatusTooManyRequests, "login.html", page)
+		p.showLogin(w, r, http.StatusTooManyRequests, ar, svc, username, i18n.M(i18n.LoginTooMany))
 		return
 	}
 	person, ok, err := p.checkPassword(ctx, account, found, username, r.PostForm.Get("password"))
@@ -399,22 +390,18 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		w.Header().Set("Retry-After", "2")
-		page.Error = "Trop de connexions en cours, réessayez dans un instant. · Too many logins right now, try again in a moment."
-		render(w, http.StatusServiceUnavailable, "login.html", page)
+		p.showLogin(w, r, http.StatusServiceUnavailable, ar, svc, username, i18n.M(i18n.LoginBusy))
 		return
 	case err != nil:
-		p.log.Error("idp: login", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: login: %w", err), p.onward(ctx, svc))
 		return
 	case !ok:
-		page.Error = badLogin
-		render(w, http.StatusUnauthorized, "login.html", page)
+		p.showLogin(w, r, http.StatusUnauthorized, ar, svc, username, i18n.M(i18n.LoginWrong))
 		return
 	}
 	sess, err := p.startSession(ctx, w, r, person)
 	if err != nil {
-		p.log.Error("idp: start session", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, err, p.onward(ctx, svc))
 		return
 	}
 	ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID

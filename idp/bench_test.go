@@ -375,3 +375,23 @@ func BenchmarkDiscovery(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// BenchmarkLoginPage measures showing the login form: an authorization
+// request stored, the service and its structure read, the page rendered in
+// the shared layout.
+func BenchmarkLoginPage(b *testing.B) {
+	f := newFixture(b)
+	client := noRedirectClient()
+	u := f.authURL(authParams(f.gen.ClientID, genRedirect))
+	for b.Loop() {
+		resp, err := client.Get(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}

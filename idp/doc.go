@@ -9,4 +9,8 @@
 // code consumed atomically before anything is minted, exact redirect URIs
 // with query strings, lenient logout parsing, back-channel logout, claims in
 // the ID token) is a few explicit lines here, each with its test.
+//
+// Its pages (login, no access, logout, logged out, errors) are web's: their
+// templates are in web/templates, rendered by the web.Renderer in Config in
+// the person's language, with web's security headers and error function.
 package idp

@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/store"
 	"sesame/web"
@@ -62,13 +64,13 @@ func parseLenient(raw string) url.Values {
 func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.RawQuery
 	if len(raw) > web.MaxFormBytes {
-		p.badForm(w, web.ErrQueryTooLong, "", "")
+		p.badForm(w, r, web.ErrQueryTooLong, i18n.LogoutMalformed)
 		return
 	}
 	if r.Method == http.MethodPost {
 		b, err := web.ReadForm(w, r)
 		if err != nil {
-			p.badForm(w, err, "La demande de déconnexion est mal formée.", "The logout request is malformed.")
+			p.badForm(w, r, err, i18n.LogoutMalformed)
 			return
 		}
 		if len(b) > 0 {
@@ -89,12 +91,12 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		// must be an ID token (not an access or logout token).
 		claims, err := p.verify(hint, "JWT", true)
 		if err != nil {
-			p.message(w, http.StatusBadRequest, "Déconnexion refusée", "Le jeton fourni n'a pas été émis par sesame.", "The token sent was not issued by sesame.")
+			p.refuse(w, r, i18n.LogoutRefusedTitle, i18n.LogoutForeignToken, "logout: id_token_hint: "+err.Error(), web.Onward{})
 			return
 		}
 		aud := audiences(claims)
 		if clientID != "" && !slices.Contains(aud, clientID) {
-			p.message(w, http.StatusBadRequest, "Déconnexion refusée", "Le jeton fourni a été émis pour un autre service.", "The token sent was issued to another service.")
+			p.refuse(w, r, i18n.LogoutRefusedTitle, i18n.LogoutOtherClient, "logout: id_token_hint for another client", web.Onward{})
 			return
 		}
 		if clientID == "" && len(aud) > 0 {
@@ -112,11 +114,11 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		var err error
 		svc, err = p.st.GetServiceByClientID(ctx, clientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			p.log.Error("idp: logout: client lookup", "err", err)
-			p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+			p.unavailable(w, r, fmt.Errorf("idp: logout: client lookup: %w", err), web.Onward{})
 			return
 		}
 	}
+	on := p.onward(ctx, svc)
 	redirect := q.Get("post_logout_redirect_uri")
 	if redirect != "" && !postLogoutAllowed(svc, redirect) {
 		// A return address that is not registered is never followed. A
@@ -126,14 +128,12 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		// so. Anyone else gets the refusal, and nothing ends.
 		vouched, err := p.hintNamesBrowserSession(ctx, r, hintSub)
 		if err != nil {
-			p.log.Error("idp: logout: session lookup", "err", err)
-			p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+			p.unavailable(w, r, fmt.Errorf("idp: logout: session lookup: %w", err), on)
 			return
 		}
 		if !vouched {
-			p.message(w, http.StatusBadRequest, "Adresse de retour refusée",
-				"L'adresse de retour après déconnexion n'est pas enregistrée pour ce service.",
-				"The post-logout redirect URI is not registered for this service.")
+			p.refuse(w, r, i18n.LoginBadRedirectTitle, i18n.LogoutBadRedirect,
+				"logout: unregistered post_logout_redirect_uri "+strconv.Quote(redirect), on)
 			return
 		}
 		p.log.Info("idp: logout with an unregistered return address: the session ends, no redirect",
@@ -150,7 +150,12 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				params[k] = v
 			}
 		}
-		render(w, http.StatusOK, "login_logout.html", logoutPage{Params: params})
+		var origins []string
+		if redirect != "" {
+			origins = []string{redirect} // the confirmation is answered by a redirect there
+		}
+		p.rd.Render(w, r, http.StatusOK, "login_logout", &web.Page{Title: i18n.LogoutTitle, Structure: on.Structure,
+			FormOrigins: origins, Data: logoutPage{Params: params, Service: on.Service, Back: on.Back}})
 		return
 	}
 	// End the browser's session. Without it (another browser, or a cookie
@@ -197,8 +202,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return queueBackchannel(ctx, tx, ended)
 	})
 	if err != nil {
-		p.log.Error("idp: logout", "err", err)
-		p.message(w, http.StatusServiceUnavailable, "Service indisponible", "Réessayez dans un instant.", "Try again in a moment.")
+		p.unavailable(w, r, fmt.Errorf("idp: logout: %w", err), on)
 		return
 	}
 	if !keepCookie {
@@ -217,11 +221,18 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
-	page := loggedOutPage{}
-	if svc.ID != "" && ValidateRedirectURI(svc.BaseURL) == nil {
-		page.Service, page.Back = svc.Name, svc.BaseURL
+	// The language switch shows this page again: a logout naming only the
+	// client, which ends nothing more (the hint is not repeated in a link).
+	here := p.local(pathLogout)
+	if svc.ID != "" {
+		here += "?client_id=" + url.QueryEscape(svc.ClientID)
 	}
-	render(w, http.StatusOK, "login_loggedout.html", page)
+	page := loggedOutPage{}
+	if on.Back != "" {
+		page.Service, page.Back = on.Service, on.Back
+	}
+	p.rd.Render(w, r, http.StatusOK, "login_loggedout", &web.Page{Title: i18n.LoggedOutTitle, Structure: on.Structure,
+		Here: here, Data: page})
 }
 
 // hintNamesBrowserSession reports whether sub, the subject of a verified
@@ -417,16 +428,4 @@ func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 	default:
 		return jobs.Permanent(fmt.Errorf("idp: back-channel logout to %s: status %d", uri, c))
 	}
-}
-
-// logoutPage asks a person to confirm a logout that no client vouched for.
-type logoutPage struct {
-	Params map[string]string
-}
-
-// loggedOutPage says the person is logged out, with a link back to the
-// service the logout came from when it is known.
-type loggedOutPage struct {
-	Service string
-	Back    string // the service's base URL
 }

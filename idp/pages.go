@@ -1,76 +1,184 @@
 package idp
 
 import (
-	"bytes"
-	"embed"
-	"html/template"
+	"context"
+	"errors"
+	"math"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
+	"sesame/internal/i18n"
+	"sesame/internal/store"
 	"sesame/web"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-// pages holds every page, parsed once: a broken template fails at package
-// initialisation (and in every test), never in front of a person.
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+// The provider's pages are web's: its templates (web/templates/login*.html)
+// are rendered by the web.Renderer the provider is given, in the layout,
+// language, header bar and security headers of the account pages, and its
+// errors go through the renderer's one error function. What the provider
+// adds is what the pages say about the service a request is for.
 
 // loginPage is the data of login.html.
 type loginPage struct {
 	Request  string
-	Service  string
 	Username string
-	Error    string // French first, then English
+	Error    i18n.Message // why the last attempt failed
+	Onward   web.Onward
 }
 
 // noAccessPage is the data of login_noaccess.html.
 type noAccessPage struct {
-	Service   string
-	Structure string
-	Contact   string
+	Username string // the account that is logged in
+	Onward   web.Onward
 }
 
-// messagePage is the data of login_message.html.
-type messagePage struct {
-	Title   string
-	Message string
-	English string
+// logoutPage asks a person to confirm a logout that no client vouched for.
+type logoutPage struct {
+	Params  map[string]string
+	Service string // the service the logout comes from, when known
+	Back    string // its base URL: "stay logged in" goes back there
 }
 
-// render writes a page with the security headers every page gets. The
-// policy has no form-action: browsers apply it to the redirect that follows
-// the login form's POST, which goes to the client.
-func render(w http.ResponseWriter, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+// loggedOutPage says the person is logged out, with a link back to the
+// service the logout came from when it is known.
+type loggedOutPage struct {
+	Service string
+	Back    string // the service's base URL
+}
+
+// onward is what the pages say about svc (the zero Service: nothing): its
+// name, its base URL when it is a safe link (the rules of redirect URIs),
+// its structure's name and contact address.
+func (p *Provider) onward(ctx context.Context, svc store.Service) web.Onward {
+	if svc.ID == "" {
+		return web.Onward{}
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	on := web.Onward{Service: svc.Name}
+	if ValidateRedirectURI(svc.BaseURL) == nil {
+		on.Back = svc.BaseURL
+	}
+	st, err := p.st.GetStructure(ctx, svc.StructureID)
+	switch {
+	case err == nil:
+		on.Structure = st.Name
+		if mailbox(st.Contact) {
+			on.Contact = st.Contact
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		p.log.Warn("idp: structure of a page", "service", svc.ClientID, "err", err)
+	}
+	return on
 }
 
-func (p *Provider) message(w http.ResponseWriter, status int, title, fr, en string) {
-	render(w, status, "login_message.html", messagePage{Title: title, Message: fr, English: en})
+// onwardFor is onward for the service of a client id ("": nothing).
+func (p *Provider) onwardFor(ctx context.Context, clientID string) web.Onward {
+	if clientID == "" {
+		return web.Onward{}
+	}
+	svc, err := p.st.GetServiceByClientID(ctx, clientID)
+	if err != nil {
+		return web.Onward{}
+	}
+	return p.onward(ctx, svc)
+}
+
+// mailbox reports whether s can be the address of a mailto link.
+func mailbox(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>\"'?&#%/\\:")
+}
+
+// local is the path of an endpoint on sesame's own site.
+func (p *Provider) local(name string) string { return strings.TrimRight(p.path, "/") + "/" + name }
+
+// authorizeURL is the address that makes ar's authorization request again
+// with prompt (none given: ar's own prompt, "none" left out): the
+// no-access page's "log in with another account" (prompt=login) and its
+// language switch. It carries what the client sent (state, nonce, PKCE
+// challenge), so the code that ends it is the one the client waits for.
+func (p *Provider) authorizeURL(ar store.AuthRequest, prompt ...string) string {
+	v := url.Values{"client_id": {ar.ClientID}, "redirect_uri": {ar.RedirectURI}, "response_type": {"code"},
+		"scope": {strings.Join(ar.Scopes, " ")}}
+	for k, s := range map[string]string{"state": ar.State, "nonce": ar.Nonce, "code_challenge": ar.CodeChallenge,
+		"code_challenge_method": ar.CodeChallengeMethod} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if ar.MaxAge >= 0 {
+		v.Set("max_age", strconv.Itoa(ar.MaxAge))
+	}
+	if prompt == nil {
+		for _, s := range ar.Prompt {
+			if s != "none" {
+				prompt = append(prompt, s)
+			}
+		}
+	}
+	if len(prompt) > 0 {
+		v.Set("prompt", strings.Join(prompt, " "))
+	}
+	return p.local(pathAuthorize) + "?" + v.Encode()
+}
+
+// formOrigins are the origins the login form of a request for svc may be
+// answered to: the redirect URI's (the code goes back there), and for
+// WordPress the site's own (the detour past its 180-second state).
+func formOrigins(svc store.Service, redirectURI string) []string {
+	out := []string{redirectURI}
+	if svc.Kind == store.KindWordPress && svc.BaseURL != "" {
+		out = append(out, svc.BaseURL)
+	}
+	return out
+}
+
+// showLogin renders the login form of ar with status.
+func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, status int, ar store.AuthRequest, svc store.Service,
+	username string, problem i18n.Message) {
+	on := p.onward(r.Context(), svc)
+	title := i18n.M(i18n.LoginTitle)
+	if svc.Name != "" {
+		title = i18n.M(i18n.LoginTitleService, svc.Name)
+	}
+	p.rd.Render(w, r, status, "login", &web.Page{Title: title.Key, TitleArgs: title.Args, Structure: on.Structure,
+		Here: p.local(pathLogin) + "?req=" + url.QueryEscape(ar.ID), FormOrigins: formOrigins(svc, ar.RedirectURI),
+		Data: loginPage{Request: ar.ID, Username: username, Error: problem, Onward: on}})
+}
+
+// fail answers with web's error page, offering on's ways onward.
+func (p *Provider) fail(w http.ResponseWriter, r *http.Request, err *web.Error, on web.Onward) {
+	p.rd.WriteErrorWith(w, r, err, on)
+}
+
+// unavailable answers a failure of the store: 503, "try again in a
+// moment"; err is logged, never shown.
+func (p *Provider) unavailable(w http.ResponseWriter, r *http.Request, err error, on web.Onward) {
+	p.fail(w, r, &web.Error{Code: web.EUnavailable, Err: err, RetryAfter: 2 * time.Second,
+		Title: i18n.LoginUnavailableTitle, Message: i18n.M(i18n.LoginUnavailable)}, on)
+}
+
+// refuse answers 400 with a title and a sentence saying which request was
+// refused and why; detail is logged.
+func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, title, msg i18n.Key, detail string, on web.Onward) {
+	p.fail(w, r, &web.Error{Code: web.EInvalid, Err: errors.New("idp: " + detail), Title: title, Message: i18n.M(msg)}, on)
 }
 
 // badForm answers a form that web.ParseForm or web.ReadForm refused: 413
 // (414 for a query) past web.MaxFormBytes, with nothing done; else 400
-// with the given sentences.
-func (p *Provider) badForm(w http.ResponseWriter, err error, fr, en string) {
-	if status := web.FormStatus(err); status != http.StatusBadRequest {
-		p.message(w, status, "Requête trop volumineuse",
-			"La demande dépasse la taille permise (64 Kio) : elle n'a pas été traitée.",
-			"The request is larger than allowed (64 KiB): it was not processed.")
+// with msg.
+func (p *Provider) badForm(w http.ResponseWriter, r *http.Request, err error, msg i18n.Key) {
+	if code := web.ErrorCode(err); code == web.ETooLarge || code == web.EURITooLong {
+		p.fail(w, r, &web.Error{Code: code, Err: err}, web.Onward{})
 		return
 	}
-	p.message(w, http.StatusBadRequest, "Requête invalide", fr, en)
+	p.fail(w, r, &web.Error{Code: web.EInvalid, Err: err, Title: i18n.LoginMalformedTitle, Message: i18n.M(msg)}, web.Onward{})
+}
+
+// tooMany answers 429 to a client address that asks too often.
+func (p *Provider) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, detail string, on web.Onward) {
+	p.fail(w, r, &web.Error{Code: web.ETooMany, RetryAfter: wait, Err: errors.New("idp: " + detail),
+		Title: i18n.LoginTooManyTitle, Message: i18n.M(i18n.LoginTooManyRequests, i18n.Minutes(int(math.Ceil(wait.Minutes()))))}, on)
 }

@@ -15,6 +15,7 @@ import (
 
 	"sesame/internal/password"
 	"sesame/internal/store"
+	"sesame/web"
 )
 
 // Config is what the provider needs. Zero durations take the defaults
@@ -52,6 +53,10 @@ type Config struct {
 	// proxies); default: the host of RemoteAddr.
 	LoginLimiter Limiter
 	ClientIP     func(*http.Request) string
+	// Renderer renders the provider's pages (web/templates/login*.html)
+	// and its error pages, the account pages' renderer in the server;
+	// default: a renderer of web's embedded templates.
+	Renderer *web.Renderer
 	// AuthorizeLimiter, when set, bounds how fast one client address
 	// (web.ClientKey: IPv6 by /64) makes the provider store authorization requests: each is
 	// kept 30 minutes, and client ids and redirect URIs are public.
@@ -75,6 +80,7 @@ const (
 type Provider struct {
 	cfg    Config
 	st     store.Store
+	rd     *web.Renderer
 	keys   keySet
 	cipher *keyCipher
 	log    *slog.Logger
@@ -130,7 +136,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, st: cfg.Store, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
+	p := &Provider{cfg: cfg, st: cfg.Store, rd: cfg.Renderer, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
+	if p.rd == nil {
+		if p.rd, err = web.NewRenderer(nil, cfg.Logger); err != nil {
+			return nil, fmt.Errorf("idp: %w", err)
+		}
+		p.rd.SecureCookies = p.secure
+	}
 	if p.path == "" {
 		p.path = "/"
 	}
@@ -234,26 +246,21 @@ func (p *Provider) discovery() map[string]any {
 	}
 }
 
-// Mount registers the provider's endpoints under the issuer's path.
+// Mount registers the provider's endpoints under the issuer's path, each
+// wrapped, like the account pages, in web's security headers (one CSP; over
+// https, HSTS on every answer) and panic recovery.
 func (p *Provider) Mount(mux *http.ServeMux) {
 	base := strings.TrimRight(p.path, "/") + "/"
-	// Over https every answer tells browsers to stay on https.
-	h := func(f http.HandlerFunc) http.HandlerFunc {
-		if !p.secure {
-			return f
-		}
-		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
-			f(w, r)
-		}
+	h := func(f http.HandlerFunc) http.Handler {
+		return web.SecurityHeaders(p.secure, web.Recover(p.rd, f))
 	}
-	mux.HandleFunc("GET "+base+pathDiscovery, h(p.handleDiscovery))
-	mux.HandleFunc("GET "+base+pathJWKS, h(p.handleJWKS))
-	mux.HandleFunc(base+pathAuthorize, h(p.handleAuthorize))
-	mux.HandleFunc(base+pathLogin, h(p.handleLogin))
-	mux.HandleFunc(base+pathToken, h(p.handleToken))
-	mux.HandleFunc(base+pathUserinfo, h(p.handleUserinfo))
-	mux.HandleFunc(base+pathLogout, h(p.handleLogout))
+	mux.Handle("GET "+base+pathDiscovery, h(p.handleDiscovery))
+	mux.Handle("GET "+base+pathJWKS, h(p.handleJWKS))
+	mux.Handle(base+pathAuthorize, h(p.handleAuthorize))
+	mux.Handle(base+pathLogin, h(p.handleLogin))
+	mux.Handle(base+pathToken, h(p.handleToken))
+	mux.Handle(base+pathUserinfo, h(p.handleUserinfo))
+	mux.Handle(base+pathLogout, h(p.handleLogout))
 }
 
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
@@ -133,25 +134,25 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	// The home page says how to log in and where to go when stuck; any
 	// other unknown address gets the same help rather than a bare 404.
 	mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request) {
-		a.Renderer.Render(w, r, http.StatusOK, "home", &Page{Title: "home.title"})
+		a.Renderer.Render(w, r, http.StatusOK, "home", &Page{Title: i18n.HomeTitle})
 	}))
 	mux.Handle("/", page(func(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, &Error{Code: ENotFound, Err: fmt.Errorf("web: no page at %s", RedactPath(r.URL.Path))})
 	}))
 }
 
-// Why a link does not open its form.
-const (
-	reasonUnknown = "unknown"
-	reasonUsed    = "used"
-	reasonExpired = "expired"
+// Why a link does not open its form: the sentence the page shows.
+var (
+	reasonUnknown = i18n.InvalidUnknown
+	reasonUsed    = i18n.InvalidUsed
+	reasonExpired = i18n.InvalidExpired
 )
 
 // errLinkRefused carries a reason for the friendly "link no longer works"
 // page out of a transaction.
-type errLinkRefused struct{ reason string }
+type errLinkRefused struct{ reason i18n.Key }
 
-func (e *errLinkRefused) Error() string { return "web: link refused: " + e.reason }
+func (e *errLinkRefused) Error() string { return "web: link refused: " + e.reason.String() }
 
 // loadLink finds the token of secret for purpose and its person, or the
 // reason the link cannot be used.
@@ -195,6 +196,11 @@ func usable(p store.Person, purpose store.TokenPurpose) error {
 		return &errLinkRefused{reasonUsed}
 	}
 	return nil
+}
+
+// linkInvalidView is the data of link_invalid.html.
+type linkInvalidView struct {
+	Reason i18n.Key
 }
 
 // serviceView is one service shown on a page.
@@ -283,11 +289,20 @@ func (a *Account) formView(ctx context.Context, r *http.Request, p store.Person,
 	}, nil
 }
 
-func titleOf(purpose store.TokenPurpose) string {
+func titleOf(purpose store.TokenPurpose) i18n.Key {
 	if purpose == store.PurposeReset {
-		return "reset.title"
+		return i18n.ResetTitle
 	}
-	return "activate.title"
+	return i18n.ActivateTitle
+}
+
+// only returns the one structure of a person, or "" when there are none or
+// several (the header bar then shows sesame's name alone).
+func only(structures []string) string {
+	if len(structures) == 1 {
+		return structures[0]
+	}
+	return ""
 }
 
 // refuse shows the friendly page for a link that cannot be used, or the
@@ -302,8 +317,8 @@ func (a *Account) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if lr.reason == reasonUnknown {
 		status = http.StatusNotFound
 	}
-	a.Renderer.Render(w, r, status, "link_invalid", &Page{Title: "invalid.title",
-		Data: map[string]string{"Reason": "invalid." + lr.reason}})
+	a.Renderer.Render(w, r, status, "link_invalid", &Page{Title: i18n.InvalidTitle,
+		Data: linkInvalidView{Reason: lr.reason}})
 }
 
 func (a *Account) showForm(purpose store.TokenPurpose) http.HandlerFunc {
@@ -319,7 +334,7 @@ func (a *Account) showForm(purpose store.TokenPurpose) http.HandlerFunc {
 			a.Renderer.WriteError(w, r, err)
 			return
 		}
-		a.Renderer.Render(w, r, http.StatusOK, "password_form", &Page{Title: titleOf(purpose), Data: v})
+		a.Renderer.Render(w, r, http.StatusOK, "password_form", &Page{Title: titleOf(purpose), Structure: only(v.Structures), Data: v})
 	}
 }
 
@@ -346,9 +361,9 @@ func (a *Account) submit(purpose store.TokenPurpose) http.HandlerFunc {
 		v.Errors = map[string]string{}
 		switch {
 		case plain == "":
-			v.Errors["password"] = T(lang, "error.required")
+			v.Errors["password"] = i18n.T(lang, i18n.ErrorRequired)
 		case plain != confirm:
-			v.Errors["confirm"] = T(lang, "error.mismatch")
+			v.Errors["confirm"] = i18n.T(lang, i18n.ErrorMismatch)
 		default:
 			inputs := append([]string{p.GivenName, p.FamilyName, p.DisplayName, p.Email, p.Username}, v.Structures...)
 			if prob := a.Policy.Check(plain, inputs...); prob != nil {
@@ -356,7 +371,8 @@ func (a *Account) submit(purpose store.TokenPurpose) http.HandlerFunc {
 			}
 		}
 		if len(v.Errors) > 0 {
-			a.Renderer.Render(w, r, http.StatusUnprocessableEntity, "password_form", &Page{Title: titleOf(purpose), Data: v})
+			a.Renderer.Render(w, r, http.StatusUnprocessableEntity, "password_form", &Page{Title: titleOf(purpose),
+				Structure: only(v.Structures), Data: v})
 			return
 		}
 		hash, err := a.Hasher.Hash(ctx, plain)
@@ -384,11 +400,11 @@ func (a *Account) submit(purpose store.TokenPurpose) http.HandlerFunc {
 			a.Renderer.WriteError(w, r, err)
 			return
 		}
-		title := "activate.done"
+		title := i18n.ActivateDone
 		if purpose == store.PurposeReset {
-			title = "reset.done"
+			title = i18n.ResetDone
 		}
-		a.Renderer.Render(w, r, http.StatusOK, "password_done", &Page{Title: title, Data: v})
+		a.Renderer.Render(w, r, http.StatusOK, "password_done", &Page{Title: title, Structure: only(v.Structures), Data: v})
 	}
 }
 
@@ -453,16 +469,29 @@ const (
 	modeResend = "resend"
 )
 
+// requestView is the data of request_link.html and link_sent.html.
 type requestView struct {
 	Mode       string
+	Intro      i18n.Key
+	Submit     i18n.Key
 	Identifier string
 	Error      string
 }
 
+// requestPage is the page of a link request of mode, with the view's
+// sentences filled in.
+func requestPage(mode string, v requestView) *Page {
+	v.Mode, v.Intro, v.Submit = mode, i18n.ForgotIntro, i18n.ForgotSubmit
+	title := i18n.ForgotTitle
+	if mode == modeResend {
+		v.Intro, v.Submit, title = i18n.ResendIntro, i18n.ResendSubmit, i18n.ResendTitle
+	}
+	return &Page{Title: title, Data: v}
+}
+
 func (a *Account) showRequest(mode string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a.Renderer.Render(w, r, http.StatusOK, "request_link", &Page{Title: mode + ".title",
-			Data: requestView{Mode: mode}})
+		a.Renderer.Render(w, r, http.StatusOK, "request_link", requestPage(mode, requestView{}))
 	}
 }
 
@@ -480,8 +509,8 @@ func (a *Account) requestLink(mode string) http.HandlerFunc {
 		}
 		id := strings.TrimSpace(r.PostForm.Get("identifier"))
 		if id == "" || len(id) > 320 {
-			a.Renderer.Render(w, r, http.StatusUnprocessableEntity, "request_link", &Page{Title: mode + ".title",
-				Data: requestView{Mode: mode, Error: T(Lang(r), "error.required")}})
+			a.Renderer.Render(w, r, http.StatusUnprocessableEntity, "request_link",
+				requestPage(mode, requestView{Error: i18n.T(Lang(r), i18n.ErrorRequired)}))
 			return
 		}
 		if ok, wait := a.KeyLimit.Allow("account:" + store.FoldEmail(id)); !ok {
@@ -506,7 +535,7 @@ func (a *Account) requestLink(mode string) http.HandlerFunc {
 				return
 			}
 		}
-		a.Renderer.Render(w, r, http.StatusOK, "link_sent", &Page{Title: "sent.title", Data: requestView{Mode: mode}})
+		a.Renderer.Render(w, r, http.StatusOK, "link_sent", &Page{Title: i18n.SentTitle, Data: requestView{Mode: mode}})
 	}
 }
 

@@ -12,22 +12,37 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/password"
 	"sesame/internal/store"
 )
 
 // Application error codes. Each maps to one HTTP status in HTTPStatus and to
-// one sentence per language in the catalogue ("error.<code>").
+// a title and a sentence of the catalogue (errorTexts).
 const (
-	EInvalid     = "invalid"     // 400: the request is malformed
-	EForbidden   = "forbidden"   // 403: refused (cross-origin form post, ...)
-	ENotFound    = "not_found"   // 404
-	EConflict    = "conflict"    // 409
-	ETooLarge    = "too_large"   // 413: a form over MaxFormBytes
-	ETooMany     = "too_many"    // 429: a rate limit was hit
-	EUnavailable = "unavailable" // 503: overloaded (no hashing slot, ...)
-	EInternal    = "internal"    // 500: anything else; details only in the log
+	EInvalid     = "invalid"      // 400: the request is malformed
+	EForbidden   = "forbidden"    // 403: refused (cross-origin form post, ...)
+	ENotFound    = "not_found"    // 404
+	EConflict    = "conflict"     // 409
+	ETooLarge    = "too_large"    // 413: a form over MaxFormBytes
+	EURITooLong  = "uri_too_long" // 414: a query over MaxFormBytes
+	ETooMany     = "too_many"     // 429: a rate limit was hit
+	EUnavailable = "unavailable"  // 503: overloaded (no hashing slot, ...)
+	EInternal    = "internal"     // 500: anything else; details only in the log
 )
+
+// errorTexts are the title and the sentence of each code's page.
+var errorTexts = map[string]struct{ title, message i18n.Key }{
+	EInvalid:     {i18n.ErrorTitle, i18n.ErrorInvalid},
+	EForbidden:   {i18n.ErrorTitle, i18n.ErrorForbidden},
+	ENotFound:    {i18n.ErrorNotFoundTitle, i18n.ErrorNotFound},
+	EConflict:    {i18n.ErrorTitle, i18n.ErrorConflict},
+	ETooLarge:    {i18n.ErrorTooLargeTitle, i18n.ErrorTooLarge},
+	EURITooLong:  {i18n.ErrorTooLargeTitle, i18n.ErrorURITooLong},
+	ETooMany:     {i18n.ErrorTooManyTitle, i18n.ErrorTooMany},
+	EUnavailable: {i18n.ErrorTitle, i18n.ErrorUnavailable},
+	EInternal:    {i18n.ErrorTitle, i18n.ErrorInternal},
+}
 
 // Error is an application error: a code that decides the status and the
 // message shown, and the underlying error, which is logged and never shown.
@@ -36,6 +51,11 @@ type Error struct {
 	Err  error
 	// RetryAfter, for ETooMany and EUnavailable, says when to try again.
 	RetryAfter time.Duration
+	// Title and Message, when set, replace the code's title and sentence
+	// on the page (and the sentence in JSON): the provider says which
+	// request failed and why. They never carry the logged details.
+	Title   i18n.Key
+	Message i18n.Message
 }
 
 func (e *Error) Error() string {
@@ -70,8 +90,10 @@ func ErrorCode(err error) string {
 		return EInvalid
 	case errors.Is(err, password.ErrBusy):
 		return EUnavailable
-	case errors.Is(err, ErrFormTooLarge), errors.Is(err, ErrQueryTooLong):
+	case errors.Is(err, ErrFormTooLarge):
 		return ETooLarge
+	case errors.Is(err, ErrQueryTooLong):
+		return EURITooLong
 	}
 	return EInternal
 }
@@ -89,6 +111,8 @@ func HTTPStatus(code string) int {
 		return http.StatusConflict
 	case ETooLarge:
 		return http.StatusRequestEntityTooLarge
+	case EURITooLong:
+		return http.StatusRequestURITooLong
 	case ETooMany:
 		return http.StatusTooManyRequests
 	case EUnavailable:
@@ -119,6 +143,14 @@ func wantsJSON(r *http.Request) bool {
 // level for 5xx, debug otherwise) and never shown, and the body is the
 // error page or, when the client prefers it, {"error":{"code","message"}}.
 func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	rd.WriteErrorWith(w, r, err, Onward{})
+}
+
+// WriteErrorWith is WriteError for a page that knows where the person came
+// from: the error page then offers on's ways onward (back to the service,
+// another account, the structure's contact) before sesame's own, and shows
+// the structure's name in the header bar.
+func (rd *Renderer) WriteErrorWith(w http.ResponseWriter, r *http.Request, err error, on Onward) {
 	code := ErrorCode(err)
 	status := HTTPStatus(code)
 	logger := rd.logger()
@@ -129,16 +161,20 @@ func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error
 		logger.DebugContext(r.Context(), "request refused", "code", code, "method", r.Method,
 			"path", RedactPath(r.URL.Path), "err", err)
 	}
-	lang := Lang(r)
 	var retry time.Duration
-	var e *Error
-	if errors.As(err, &e) {
+	texts := errorTexts[code]
+	title, msg := texts.title, i18n.M(texts.message)
+	if e, ok := errors.AsType[*Error](err); ok {
 		retry = e.RetryAfter
+		if !e.Title.IsZero() {
+			title = e.Title
+		}
+		if !e.Message.IsZero() {
+			msg = e.Message
+		}
 	}
-	msg := T(lang, "error."+code)
-	if code == ETooMany {
-		mins := int(math.Ceil(retry.Minutes()))
-		msg = T(lang, "error.too_many", minutes(lang, mins))
+	if code == ETooMany && msg.Key == i18n.ErrorTooMany {
+		msg = i18n.M(i18n.ErrorTooMany, i18n.Minutes(int(math.Ceil(retry.Minutes()))))
 	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
@@ -147,20 +183,16 @@ func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg.In(Lang(r))}})
 		return
 	}
-	title := "error.title"
-	switch code {
-	case ETooMany:
-		title = "error.too_many.t"
-	case ENotFound:
-		title = "error.not_found.t"
-	}
-	rd.Render(w, r, status, "error", &Page{Title: title, Data: errorView{Code: code, Message: msg}})
+	rd.Render(w, r, status, "error", &Page{Title: title, Structure: on.Structure,
+		Data: errorView{Code: code, Message: msg, Onward: on}})
 }
 
+// errorView is the data of error.html.
 type errorView struct {
 	Code    string
-	Message string
+	Message i18n.Message
+	Onward  Onward
 }

@@ -85,6 +85,9 @@ func TestParseFormBounds(t *testing.T) {
 				t.Fatalf("accepted, want %d", c.want)
 			case c.want != 0 && web.FormStatus(err) != c.want:
 				t.Fatalf("status %d (%v), want %d", web.FormStatus(err), err, c.want)
+			case c.want != 0 && c.want != http.StatusBadRequest && web.HTTPStatus(web.ErrorCode(err)) != c.want:
+				// The one error function answers as FormStatus does.
+				t.Fatalf("WriteError's status %d (%v), want %d", web.HTTPStatus(web.ErrorCode(err)), err, c.want)
 			case c.want != 0 && len(r.PostForm) > 0:
 				t.Fatalf("a refused form was parsed: %d fields", len(r.PostForm))
 			}

@@ -8,66 +8,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/password"
 	"sesame/internal/store"
 )
-
-func TestCataloguesHaveTheSameKeys(t *testing.T) {
-	for _, l := range Languages {
-		for _, o := range Languages {
-			for k := range catalog[l] {
-				if _, ok := catalog[o][k]; !ok {
-					t.Errorf("key %q is in %s but not in %s", k, l, o)
-				}
-			}
-		}
-	}
-}
-
-// Every literal key a template passes to t exists in every catalogue, and
-// every page's computed keys too.
-func TestTemplatesUseKnownKeys(t *testing.T) {
-	re := regexp.MustCompile(`t \$?[.a-zA-Z]* ?"([a-z_.]+)"`)
-	keys := []string{"activate.title", "reset.title", "activate.done", "reset.done", "invalid.title",
-		"invalid.unknown", "invalid.used", "invalid.expired", "forgot.title", "resend.title", "forgot.intro",
-		"resend.intro", "forgot.submit", "resend.submit", "sent.title", "error.title", "error.too_many.t"}
-	for _, c := range []string{EInvalid, EForbidden, ENotFound, EConflict, ETooLarge, ETooMany, EUnavailable, EInternal} {
-		keys = append(keys, "error."+c)
-	}
-	err := fs.WalkDir(Templates(), ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(Templates(), path)
-		if err != nil {
-			return err
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			keys = append(keys, m[1])
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) < 40 {
-		t.Fatalf("only %d keys found: the pattern is broken", len(keys))
-	}
-	for _, l := range Languages {
-		for _, k := range keys {
-			if _, ok := catalog[l][k]; !ok {
-				t.Errorf("template key %q missing in %s", k, l)
-			}
-		}
-	}
-}
 
 func TestRendererNeedsEveryTemplate(t *testing.T) {
 	full := fstest.MapFS{}
@@ -104,7 +55,7 @@ func TestRendererNeedsEveryTemplate(t *testing.T) {
 	if _, err := NewRenderer(broken, nil); err == nil {
 		t.Error("no error for a broken template")
 	}
-	if _, err := NewRenderer(full, nil, "login"); err == nil {
+	if _, err := NewRenderer(full, nil, "nope"); err == nil {
 		t.Error("no error for a missing extra page")
 	}
 }
@@ -120,6 +71,7 @@ func TestErrorCodes(t *testing.T) {
 		Errorf(EForbidden, "x"):              403,
 		&Error{Code: EInvalid, Err: io.EOF}:  400,
 		fmt.Errorf("x: %w", ErrFormTooLarge): 413,
+		fmt.Errorf("x: %w", ErrQueryTooLong): 414,
 	} {
 		if got := HTTPStatus(ErrorCode(err)); got != want {
 			t.Errorf("%v: status %d, want %d", err, got, want)
@@ -251,6 +203,119 @@ func BenchmarkRenderPasswordForm(b *testing.B) {
 		Email: "alice@example.org"}, Name: "Alice Martin", FirstName: "Alice", Structures: []string{"Le Bêta"},
 		Services: []serviceView{{Name: "Nextcloud", URL: "https://cloud.example", Role: "user"}}, MinLength: 10}
 	for b.Loop() {
-		rd.Render(httptest.NewRecorder(), req, 200, "password_form", &Page{Title: "activate.title", Data: v})
+		rd.Render(httptest.NewRecorder(), req, 200, "password_form", &Page{Title: i18n.ActivateTitle, Data: v})
+	}
+}
+
+// The language switch leads to the same page: the request's path with its
+// query (byte for byte, lang first) on a GET, the path alone after a POST,
+// or the page's own address; never to another site.
+func TestSwitchURL(t *testing.T) {
+	for _, c := range []struct {
+		name, method, target, here, want string
+	}{
+		{"plain", "GET", "/forgot", "", "/forgot?lang=en"},
+		{"replaces lang", "GET", "/forgot?lang=fr", "", "/forgot?lang=en"},
+		{"every lang", "GET", "/forgot?lang=fr&x=1&lang=de", "", "/forgot?lang=en&x=1"},
+		{"query kept byte for byte", "GET", "/logout?client_id=nc&post_logout_redirect_uri=https://nc.example/out?from=sesame&state=a%20b", "",
+			"/logout?lang=en&client_id=nc&post_logout_redirect_uri=https://nc.example/out?from=sesame&state=a%20b"},
+		{"head", "HEAD", "/forgot?x=1", "", "/forgot?lang=en&x=1"},
+		{"after a post", "POST", "/forgot?x=1", "", "/forgot?lang=en"},
+		{"the page's own address", "POST", "/login", "/login?req=abc", "/login?lang=en&req=abc"},
+		{"here with lang", "GET", "/authorize?client_id=x", "/login?lang=fr&req=abc", "/login?lang=en&req=abc"},
+		{"escaped path", "GET", "/activate/a%2Fb", "", "/activate/a%2Fb?lang=en"},
+		{"absolute here ignored", "GET", "/forgot", "https://evil.example/x", "/forgot?lang=en"},
+		{"scheme-relative here ignored", "GET", "/forgot", "//evil.example/x", "/forgot?lang=en"},
+		{"relative here", "GET", "/forgot", "login?req=x", "/?lang=en&req=x"},
+		{"another site's path", "GET", "//evil.example/x", "", "/?lang=en"},
+		{"backslash path", "GET", "/\\evil.example/x", "", "/%5Cevil.example/x?lang=en"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(c.method, "http://sesame.example/", nil)
+			u, err := url.ParseRequestURI(c.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.URL = u
+			if got := switchURL(r, c.here, "en"); got != c.want {
+				t.Errorf("switchURL(%s %s, %q) = %q, want %q", c.method, c.target, c.here, got, c.want)
+			}
+		})
+	}
+}
+
+// The login form is answered by a redirect to the service, so its page's
+// form-action names the service's origin, and nothing else can get in.
+func TestContentSecurityPolicyFor(t *testing.T) {
+	base := ContentSecurityPolicy
+	if got := ContentSecurityPolicyFor(); got != base {
+		t.Fatalf("no origin: %q, want %q", got, base)
+	}
+	for _, c := range []struct {
+		name    string
+		origins []string
+		want    string // form-action's sources
+	}{
+		{"redirect URI", []string{"https://app.example/callback?x=1"}, "'self' https://app.example"},
+		{"port and upper case", []string{"http://127.0.0.1:8080/cb", "https://WP.Example/"}, "'self' http://127.0.0.1:8080 https://wp.example"},
+		{"duplicates", []string{"https://a.example/x", "https://a.example/y"}, "'self' https://a.example"},
+		{"ipv6", []string{"https://[2001:db8::1]:8443/cb"}, "'self' https://[2001:db8::1]:8443"},
+		{"not http", []string{"javascript:alert(1)", "ftp://a.example/", "data:text/html,x"}, "'self'"},
+		{"no host", []string{"", "/relative", "https:///x"}, "'self'"},
+		{"user info", []string{"https://user:pw@a.example/"}, "'self'"},
+		{"policy injection", []string{"https://a.example;script-src *", "https://a.example%3Bscript-src/"}, "'self'"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := ContentSecurityPolicyFor(c.origins...)
+			want := strings.Replace(base, "form-action 'self'", "form-action "+c.want, 1)
+			if got != want {
+				t.Errorf("ContentSecurityPolicyFor(%q) =\n%q, want\n%q", c.origins, got, want)
+			}
+		})
+	}
+}
+
+// An error page that knows where the person came from offers the way back
+// to the service, another account and the structure's contact, besides
+// sesame's own pages; its title and sentence can be the caller's.
+func TestWriteErrorWithOnward(t *testing.T) {
+	rd, err := NewRenderer(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := Onward{Service: "Nextcloud", Back: "https://cloud.example", Switch: "/authorize?client_id=nc&prompt=login",
+		Structure: "Le Bêta", Contact: "bureau@lebeta.example"}
+	e := &Error{Code: EInvalid, Err: errors.New("detail"), Title: i18n.LoginBadRedirectTitle, Message: i18n.M(i18n.LoginBadRedirect)}
+	w := httptest.NewRecorder()
+	rd.WriteErrorWith(w, httptest.NewRequest(http.MethodGet, "/authorize?client_id=nc", nil), e, on)
+	body := w.Body.String()
+	for _, want := range []string{`<html lang="fr">`, "<h1>Adresse de retour refusée</h1>", "pas enregistrée pour ce service",
+		`class="structure">Le Bêta<`, `href="https://cloud.example"`, "Retour à Nextcloud",
+		`href="/authorize?client_id=nc&amp;prompt=login"`, `href="mailto:bureau@lebeta.example"`, `href="/forgot"`, `href="/"`,
+		`href="/authorize?lang=en&amp;client_id=nc"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the error page lacks %q:\n%s", want, body)
+		}
+	}
+	if w.Code != http.StatusBadRequest || strings.Contains(body, "detail") {
+		t.Errorf("%d, or the detail is shown:\n%s", w.Code, body)
+	}
+	// In JSON, the caller's sentence in the person's language.
+	r := httptest.NewRequest(http.MethodGet, "/authorize", nil)
+	r.Header.Set("Accept", "application/json")
+	r.Header.Set("Accept-Language", "en")
+	w = httptest.NewRecorder()
+	rd.WriteErrorWith(w, r, e, on)
+	if !strings.Contains(w.Body.String(), `"message":"The requested redirect URI is not registered for this service."`) {
+		t.Errorf("JSON: %s", w.Body)
+	}
+	// Without an onward, sesame's own ways out only; a rate limit says
+	// how long to wait.
+	w = httptest.NewRecorder()
+	rd.WriteError(w, httptest.NewRequest(http.MethodPost, "/forgot", nil), &Error{Code: ETooMany, RetryAfter: 90 * time.Second})
+	body = w.Body.String()
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "90" || !strings.Contains(body, "Réessayez dans 2 minutes.") ||
+		strings.Contains(body, "mailto:") || strings.Contains(body, `class="structure"`) || !strings.Contains(body, `href="/forgot"`) {
+		t.Errorf("%d %v:\n%s", w.Code, w.Header(), body)
 	}
 }

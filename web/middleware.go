@@ -13,10 +13,47 @@ import (
 	"time"
 )
 
-// ContentSecurityPolicy is sent with every page: only our own files, no
-// inline script or style, no framing, forms only to ourselves.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// ContentSecurityPolicy is sent with every page, the account pages' and
+// the provider's alike: only our own files, no inline script or style, no
+// framing, forms only to ourselves.
+const ContentSecurityPolicy = cspHead + "form-action 'self'; " + cspTail
+
+const (
+	cspHead = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; "
+	cspTail = "frame-ancestors 'none'"
+)
+
+// ContentSecurityPolicyFor is ContentSecurityPolicy whose form-action also
+// allows origins (scheme://host[:port]): browsers apply form-action to the
+// redirects that answer a form, and the provider's login and logout forms
+// are answered by a redirect to the service. Anything that is not an
+// http(s) origin is left out.
+func ContentSecurityPolicyFor(origins ...string) string {
+	allowed := []string{"'self'"}
+	for _, o := range origins {
+		if o, ok := Origin(o); ok && !slices.Contains(allowed, o) {
+			allowed = append(allowed, o)
+		}
+	}
+	return cspHead + "form-action " + strings.Join(allowed, " ") + "; " + cspTail
+}
+
+// Origin returns the origin (scheme://host[:port]) of an absolute http or
+// https URL, and whether it has one fit for a policy: no user
+// information, and a host of letters, digits, dots, hyphens, colons and
+// brackets only.
+func Origin(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	for _, c := range u.Host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return "", false
+		}
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), true
+}
 
 // SecurityHeaders sets the security headers on every response of next:
 // CSP, no framing, no referrer (links carry secrets), no MIME sniffing, a

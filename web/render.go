@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+
+	"sesame/internal/i18n"
 )
 
 //go:embed templates static
@@ -27,21 +30,59 @@ func Static() fs.FS {
 }
 
 // LayoutTemplate is the file every page is rendered in; it calls the
-// page's "content" template.
+// page's "content" template, and defines the pieces pages share.
 const LayoutTemplate = "layout.html"
 
-// PageNames lists the page templates the renderer must find (NAME.html).
-// Other packages' pages (the login pages of the OpenID Connect provider)
-// are added through NewRenderer's extra argument.
-var PageNames = []string{"password_form", "password_done", "link_invalid", "request_link", "link_sent", "error", "home"}
+// PageNames lists the page templates the renderer must find (NAME.html):
+// the account pages, the error page, and the OpenID Connect provider's
+// pages (login*), which idp renders through the Renderer it is given.
+var PageNames = []string{"password_form", "password_done", "link_invalid", "request_link", "link_sent", "error", "home",
+	"login", "login_noaccess", "login_logout", "login_loggedout"}
 
 // Page is what every template receives: the common fields the layout needs
 // and the page's own Data.
 type Page struct {
-	Lang      string // filled by Render
-	Title     string // catalogue key of the title
-	SwitchURL string // filled by Render: the same page in the other language
-	Data      any
+	Lang      string   // filled by Render
+	Title     i18n.Key // the page's title (and its h1)
+	TitleArgs []any    // the title's arguments, if it has any
+	// Structure is the name of the structure the page is about (on the
+	// provider's pages, the service's), shown in the header bar beside
+	// sesame's name.
+	Structure string
+	// Here is the address of this page for the language switch when the
+	// request's is not one to come back to (a page shown after a POST, or
+	// one whose GET would start something again): an absolute path with its
+	// query. Empty: the request's path, with its query on a GET.
+	Here string
+	// FormOrigins are the origins besides sesame's where a form of this
+	// page may end up after redirects (the login form is answered by a
+	// redirect to the service); the CSP's form-action allows them.
+	FormOrigins []string
+	Langs       []LangLink // filled by Render: the language switch
+	Data        any
+}
+
+// Heading is the page's title in its language.
+func (p *Page) Heading() string { return i18n.T(p.Lang, p.Title, p.TitleArgs...) }
+
+// LangLink is one language of the switch in the header bar.
+type LangLink struct {
+	Code    string // "fr"
+	Label   string // "FR", what the bar shows
+	Name    string // the language's name in that language: "Français"
+	URL     string // this page in that language
+	Current bool   // the page is in that language
+}
+
+// Onward is where a page lets a person go next when it cannot give them
+// what they came for (an error, no access to a service), so that no page
+// is a dead end. Every field is optional.
+type Onward struct {
+	Service   string // the name of the service the person came from
+	Back      string // the service's address (its base URL)
+	Switch    string // an address that starts the same login again, with another account
+	Structure string // the name of the service's structure, shown in the header bar
+	Contact   string // the structure's contact address (a mailto link)
 }
 
 // Renderer renders the pages, every one parsed at start-up together with
@@ -54,7 +95,7 @@ type Renderer struct {
 }
 
 var funcs = template.FuncMap{
-	"t": T,
+	"t": i18n.TemplateT,
 }
 
 // NewRenderer parses the layout and every page of PageNames plus extra from
@@ -93,9 +134,9 @@ func (rd *Renderer) logger() *slog.Logger {
 }
 
 // Render writes page name with status. It fills p.Lang from the request
-// (and remembers a ?lang= choice in a cookie) and the language switch link.
-// The page is rendered into a buffer first, so a template error gives a
-// clean 500 instead of half a page.
+// (and remembers a ?lang= choice in a cookie) and the language switch. The
+// page is rendered into a buffer first, so a template error gives a clean
+// 500 instead of half a page.
 func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
 	t, ok := rd.pages[name]
 	if !ok {
@@ -105,7 +146,11 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	}
 	rememberLang(w, r, rd.SecureCookies)
 	p.Lang = Lang(r)
-	p.SwitchURL = switchURL(r, T(p.Lang, "lang.other"))
+	p.Langs = p.Langs[:0]
+	for _, l := range Languages {
+		p.Langs = append(p.Langs, LangLink{Code: l, Label: strings.ToUpper(l), Name: i18n.T(l, i18n.LangName),
+			URL: switchURL(r, p.Here, l), Current: l == p.Lang})
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, LayoutTemplate, p); err != nil {
 		rd.logger().ErrorContext(r.Context(), "web: render page", "page", name, "err", err)
@@ -113,6 +158,9 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 		return
 	}
 	h := w.Header()
+	if len(p.FormOrigins) > 0 {
+		h.Set("Content-Security-Policy", ContentSecurityPolicyFor(p.FormOrigins...))
+	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", p.Lang)
@@ -121,15 +169,33 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	_, _ = w.Write(buf.Bytes())
 }
 
-// switchURL is the current path with lang set to other. After a POST it is
-// the path alone (a GET of the same address shows the form again).
-func switchURL(r *http.Request, other string) string {
-	q := url.Values{}
-	if r.Method == http.MethodGet {
-		q = r.URL.Query()
+// switchURL is the address of the page in lang: here, or the request's
+// path (with its query on a GET or HEAD; after a POST a GET of the same
+// path shows the form again), with lang=LANG first and the rest of the
+// query byte for byte as it came (the provider's logout endpoint reads
+// values some clients send unencoded).
+func switchURL(r *http.Request, here, lang string) string {
+	path, raw := r.URL.EscapedPath(), ""
+	if here != "" {
+		if u, err := url.Parse(here); err == nil && u.Scheme == "" && u.Host == "" {
+			path, raw = u.EscapedPath(), u.RawQuery
+		}
+	} else if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		raw = r.URL.RawQuery
 	}
-	q.Set("lang", other)
-	return (&url.URL{Path: r.URL.Path, RawQuery: q.Encode()}).String()
+	// Only a path on this site: never "//host" or "/\host", which a browser
+	// reads as another site.
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+		path = "/"
+	}
+	parts := []string{"lang=" + url.QueryEscape(lang)}
+	for _, part := range strings.Split(raw, "&") {
+		if name, _, _ := strings.Cut(part, "="); part == "" || name == "lang" {
+			continue
+		}
+		parts = append(parts, part)
+	}
+	return path + "?" + strings.Join(parts, "&")
 }
 
 // StaticHandler serves the embedded static files under /static/.

@@ -34,6 +34,12 @@ func (m *Main) wireHandlers() error {
 	}
 	m.clientIP = web.ClientIPFrom(proxies)
 
+	// One renderer for the account pages and the provider's: one layout,
+	// catalogue, language switch and error page.
+	rd, err := web.NewRenderer(nil, m.Logger)
+	if err != nil {
+		return err
+	}
 	p, err := idp.New(context.Background(), idp.Config{
 		Issuer:       cfg.PublicURL,
 		Store:        m.Store,
@@ -45,6 +51,7 @@ func (m *Main) wireHandlers() error {
 		// opening three services each on training day stay well inside.
 		AuthorizeLimiter: web.NewRateLimiter(120, 500*time.Millisecond, nil),
 		ClientIP:         m.clientIP,
+		Renderer:         rd,
 	})
 	if err != nil {
 		return err
@@ -53,10 +60,6 @@ func (m *Main) wireHandlers() error {
 	p.Mount(m.Mux)
 	p.Register(m.Runner) // back-channel logouts
 
-	rd, err := web.NewRenderer(nil, m.Logger)
-	if err != nil {
-		return err
-	}
 	(&web.Account{
 		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,
 		Policy:    password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore},

@@ -50,7 +50,7 @@ func firstCheckChild(path string) int {
 	p := DefaultPolicy().Check(plain, person...)
 	r.First = time.Since(start)
 	if p != nil {
-		r.Problem = p.EN
+		r.Problem = p.Message("en")
 	}
 	start = time.Now()
 	DefaultPolicy().Check(plain, person...)
@@ -149,7 +149,7 @@ func TestDictionariesReleasedWhenIdle(t *testing.T) {
 	setIdle(time.Hour)
 	const plain = "Le chat de ma grand-mère dort toujours près du radiateur"
 	if p := DefaultPolicy().Check(plain, person...); p != nil {
-		t.Fatal(p.EN)
+		t.Fatal(p.Message("en"))
 	}
 	if !dictionariesLoaded() || !matching.DictionariesLoaded() {
 		t.Fatal("a Check did not build the dictionaries")
@@ -172,7 +172,7 @@ func TestDictionariesReleasedWhenIdle(t *testing.T) {
 	}
 	setIdle(time.Hour)
 	if p := DefaultPolicy().Check(plain, person...); p != nil {
-		t.Errorf("after a release, the passphrase: %s", p.EN)
+		t.Errorf("after a release, the passphrase: %s", p.Message("en"))
 	}
 	if !dictionariesLoaded() || !matching.DictionariesLoaded() {
 		t.Error("the Check after a release did not build the dictionaries again")

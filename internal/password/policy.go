@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"sesame/internal/i18n"
 	"sesame/internal/third_party/zxcvbn"
 	"sesame/internal/third_party/zxcvbn/match"
 	"sesame/internal/third_party/zxcvbn/matching"
@@ -59,48 +60,31 @@ func DefaultPolicy() Policy {
 	return Policy{MinLength: DefaultMinLength, MinScore: DefaultMinScore}
 }
 
-// Problem is why a password was refused: a stable code and a plain, helpful
-// sentence for the person in French and in English.
+// Problem is why a password was refused: a stable code, and a plain,
+// helpful sentence for the person, kept as a message of the catalogue
+// (internal/i18n) and rendered in the reader's language.
 type Problem struct {
 	Code string
-	FR   string
-	EN   string
+	Msg  i18n.Message
 }
 
 // Error makes a Problem usable as an error; it is the English sentence.
-func (p *Problem) Error() string { return "password: " + p.EN }
+func (p *Problem) Error() string { return "password: " + p.Msg.In("en") }
 
 // Message returns the sentence in lang ("en" gives English, anything else
 // French).
-func (p *Problem) Message(lang string) string {
-	if lang == "en" {
-		return p.EN
-	}
-	return p.FR
-}
+func (p *Problem) Message(lang string) string { return p.Msg.In(lang) }
 
 func tooShort(min int) *Problem {
-	return &Problem{Code: CodeTooShort,
-		FR: fmt.Sprintf("Ce mot de passe est trop court : il faut au moins %d caractères. Une petite phrase de quelques mots est facile à retenir et difficile à deviner.", min),
-		EN: fmt.Sprintf("This password is too short: it needs at least %d characters. A short sentence of a few words is easy to remember and hard to guess.", min)}
+	return &Problem{Code: CodeTooShort, Msg: i18n.M(i18n.PasswordTooShort, min)}
 }
 
 var (
-	problemTooLong = &Problem{Code: CodeTooLong,
-		FR: fmt.Sprintf("Ce mot de passe est trop long : %d caractères au plus.", MaxLength),
-		EN: fmt.Sprintf("This password is too long: %d characters at most.", MaxLength)}
-	problemInvalid = &Problem{Code: CodeInvalid,
-		FR: "Ce mot de passe contient des caractères invalides. Retapez-le, sans le copier d'un document.",
-		EN: "This password contains invalid characters. Type it again rather than pasting it from a document."}
-	problemCommon = &Problem{Code: CodeCommon,
-		FR: "Ce mot de passe fait partie des plus utilisés : il serait deviné en quelques secondes. Choisissez plutôt une phrase de quelques mots que vous seul·e connaissez.",
-		EN: "This password is one of the most common ones: it would be guessed in seconds. Choose a sentence of a few words that only you know instead."}
-	problemPersonal = &Problem{Code: CodePersonal,
-		FR: "Ce mot de passe ressemble trop à votre nom, à votre adresse e-mail, à votre identifiant ou au nom de votre structure. Choisissez autre chose, par exemple une phrase de quelques mots.",
-		EN: "This password is too close to your name, email address, username or organisation's name. Choose something else, for example a sentence of a few words."}
-	problemWeak = &Problem{Code: CodeWeak,
-		FR: "Ce mot de passe serait trop facile à deviner. Ajoutez quelques mots, ou choisissez une phrase plus longue et moins prévisible.",
-		EN: "This password would be too easy to guess. Add a few words, or choose a longer and less predictable sentence."}
+	problemTooLong  = &Problem{Code: CodeTooLong, Msg: i18n.M(i18n.PasswordTooLong, MaxLength)}
+	problemInvalid  = &Problem{Code: CodeInvalid, Msg: i18n.M(i18n.PasswordInvalid)}
+	problemCommon   = &Problem{Code: CodeCommon, Msg: i18n.M(i18n.PasswordCommon)}
+	problemPersonal = &Problem{Code: CodePersonal, Msg: i18n.M(i18n.PasswordPersonal)}
+	problemWeak     = &Problem{Code: CodeWeak, Msg: i18n.M(i18n.PasswordWeak)}
 )
 
 // Check returns nil when plain is acceptable, or the first Problem found.
