@@ -227,7 +227,9 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 				pr.delGrants = append(pr.delGrants, sid)
 				pr.Changes = append(pr.Changes, Change{Field: "grant:" + svcByID[sid].Slug, From: current[x.ID][sid]})
 			}
-			if memberships[x.ID] <= 1 && x.State != store.StateDisabled {
+			// A hoster admin is not a member by being an admin: leaving
+			// their last structure ends a membership, never their account.
+			if memberships[x.ID] <= 1 && x.State != store.StateDisabled && !x.Admin {
 				pr.Changes = append(pr.Changes, Change{Field: "state", From: string(x.State), To: string(store.StateDisabled)})
 				pr.person.State = store.StateDisabled
 				pr.fields = true

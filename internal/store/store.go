@@ -18,6 +18,10 @@ type Structures interface {
 	// UpdateStructure reads the structure, hands it to fn and writes back
 	// what fn left, atomically. An error from fn aborts and is returned.
 	UpdateStructure(ctx context.Context, id string, fn func(*Structure) error) (Structure, error)
+	// DeleteStructure removes a structure and, with it, its services,
+	// memberships, the grants on its services and its imports. ErrNotFound
+	// when there was none.
+	DeleteStructure(ctx context.Context, id string) error
 }
 
 // Services keeps services (which are also OIDC clients).
@@ -32,12 +36,16 @@ type Services interface {
 	// of every structure when structureID is empty.
 	ListServices(ctx context.Context, structureID string) ([]Service, error)
 	UpdateService(ctx context.Context, id string, fn func(*Service) error) (Service, error)
+	// DeleteService removes a service (its OIDC client stops working) with
+	// its grants and provisioning records. ErrNotFound when there was none.
+	DeleteService(ctx context.Context, id string) error
 }
 
 // PeopleFilter narrows ListPeople. Zero values match everything.
 type PeopleFilter struct {
 	StructureID string      // members of this structure
 	State       PersonState // in this state
+	Admin       bool        // hoster admins only
 }
 
 // People keeps people.
@@ -57,6 +65,10 @@ type People interface {
 	// UpdatePerson reads the person, hands it to fn and writes back what fn
 	// left, atomically. Changing Username or ID gives ErrInvalid.
 	UpdatePerson(ctx context.Context, id string, fn func(*Person) error) (Person, error)
+	// DeletePerson removes a person and, with them, their memberships,
+	// grants, tokens and provisioning records. ErrNotFound when there was
+	// none. (Their SSO sessions are the caller's to end first.)
+	DeletePerson(ctx context.Context, id string) error
 }
 
 // MembershipFilter narrows ListMemberships. Zero values match everything.

@@ -104,8 +104,11 @@ type Person struct {
 	PasswordHash string // argon2id PHC string; empty until activation
 	// PasswordChangedAt is zero until a password was set.
 	PasswordChangedAt time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// Admin marks a hoster admin, who may manage every structure. Being
+	// one is not a membership: a sync import never disables an admin.
+	Admin     bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // FoldEmail is the form under which emails are compared and kept unique.

@@ -8,12 +8,12 @@ import (
 )
 
 const personCols = "id, username, email, given_name, family_name, display_name, language, quota, state, " +
-	"password_hash, password_changed_at, created_at, updated_at"
+	"password_hash, password_changed_at, admin, created_at, updated_at"
 
 func scanPerson(s scanner) (store.Person, error) {
 	var v store.Person
 	err := s.Scan(&v.ID, &v.Username, &v.Email, &v.GivenName, &v.FamilyName, &v.DisplayName, &v.Language,
-		&v.Quota, &v.State, &v.PasswordHash, ts(&v.PasswordChangedAt), ts(&v.CreatedAt), ts(&v.UpdatedAt))
+		&v.Quota, &v.State, &v.PasswordHash, ts(&v.PasswordChangedAt), &v.Admin, ts(&v.CreatedAt), ts(&v.UpdatedAt))
 	return v, err
 }
 
@@ -50,9 +50,9 @@ func (t *Tx) CreatePerson(ctx context.Context, p *store.Person) error {
 	v.UpdatedAt = v.CreatedAt
 	err := t.run(ctx, func(e *ex) error {
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO people ("+personCols+", email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			_, err := e.exec(ctx, "INSERT INTO people ("+personCols+", email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				v.ID, v.Username, v.Email, v.GivenName, v.FamilyName, v.DisplayName, v.Language, v.Quota,
-				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), e.tv(v.CreatedAt), e.tv(v.UpdatedAt),
+				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.CreatedAt), e.tv(v.UpdatedAt),
 				store.FoldEmail(v.Email))
 			return e.wrap(err, "create person %q", v.Username)
 		})
@@ -95,6 +95,10 @@ func (t *Tx) ListPeople(ctx context.Context, f store.PeopleFilter) ([]store.Pers
 	if f.State != "" {
 		where = append(where, "p.state = ?")
 		args = append(args, string(f.State))
+	}
+	if f.Admin {
+		where = append(where, "p.admin = ?")
+		args = append(args, true)
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -161,9 +165,9 @@ func (t *Tx) UpdatePerson(ctx context.Context, id string, fn func(*store.Person)
 		return e.guard(ctx, func() error {
 			_, err := e.exec(ctx, `UPDATE people SET email = ?, email_fold = ?, given_name = ?, family_name = ?,
 				display_name = ?, language = ?, quota = ?, state = ?, password_hash = ?, password_changed_at = ?,
-				updated_at = ? WHERE id = ?`,
+				admin = ?, updated_at = ? WHERE id = ?`,
 				v.Email, store.FoldEmail(v.Email), v.GivenName, v.FamilyName, v.DisplayName, v.Language, v.Quota,
-				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), e.tv(v.UpdatedAt), id)
+				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.UpdatedAt), id)
 			return e.wrap(err, "update person %q", old.Username)
 		})
 	})
@@ -171,6 +175,18 @@ func (t *Tx) UpdatePerson(ctx context.Context, id string, fn func(*store.Person)
 		return store.Person{}, err
 	}
 	return v, nil
+}
+
+// DeletePerson removes a person with their memberships, grants, tokens and
+// provisioning records; ErrNotFound when there was none.
+func (t *Tx) DeletePerson(ctx context.Context, id string) error {
+	return t.singleWrite(ctx, func(e *ex) error {
+		res, err := e.exec(ctx, "DELETE FROM people WHERE id = ?", id)
+		if err == nil {
+			err = mustAffect(res)
+		}
+		return e.wrap(err, "delete person %q", id)
+	})
 }
 
 // prefixCols qualifies every column of a list with a table alias.

@@ -151,3 +151,15 @@ func (t *Tx) UpdateService(ctx context.Context, id string, fn func(*store.Servic
 	}
 	return v, nil
 }
+
+// DeleteService removes a service with its grants and provisioning
+// records; ErrNotFound when there was none.
+func (t *Tx) DeleteService(ctx context.Context, id string) error {
+	return t.singleWrite(ctx, func(e *ex) error {
+		res, err := e.exec(ctx, "DELETE FROM services WHERE id = ?", id)
+		if err == nil {
+			err = mustAffect(res)
+		}
+		return e.wrap(err, "delete service %q", id)
+	})
+}

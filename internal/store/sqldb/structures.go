@@ -91,3 +91,15 @@ func (t *Tx) UpdateStructure(ctx context.Context, id string, fn func(*store.Stru
 	}
 	return v, nil
 }
+
+// DeleteStructure removes a structure with its services, memberships,
+// grants and imports; ErrNotFound when there was none.
+func (t *Tx) DeleteStructure(ctx context.Context, id string) error {
+	return t.singleWrite(ctx, func(e *ex) error {
+		res, err := e.exec(ctx, "DELETE FROM structures WHERE id = ?", id)
+		if err == nil {
+			err = mustAffect(res)
+		}
+		return e.wrap(err, "delete structure %q", id)
+	})
+}

@@ -65,6 +65,8 @@ func Run(t *testing.T, open Opener) {
 		{"PeopleEmailFolded", testPeopleEmailFolded},
 		{"UpdateClosures", testUpdateClosures},
 		{"Memberships", testMemberships},
+		{"Admins", testAdmins},
+		{"Deletes", testDeletes},
 		{"Grants", testGrants},
 		{"Provisions", testProvisions},
 		{"Tokens", testTokens},
