@@ -1,0 +1,650 @@
+package manage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"sesame/internal/jobs"
+	"sesame/internal/store"
+	"sesame/onboarding"
+)
+
+// LinkIssuer issues an emailed single-use link and queues its email in tx
+// (onboarding.Tokens does).
+type LinkIssuer interface {
+	Issue(ctx context.Context, tx store.Tx, personID, structureID string, purpose store.TokenPurpose) (time.Time, error)
+}
+
+// Manager runs the operations against a store.
+type Manager struct {
+	Store store.Store
+	// Links issues activation links; needed by AddAdmin, AddReferent (for
+	// a new or invited person) and Resend.
+	Links LinkIssuer
+	Now   func() time.Time
+}
+
+// Errors of the operations. Each wraps a store sentinel, so the web's one
+// error function gives it the right status.
+var (
+	// ErrNotDisabled: only a disabled person may be deleted.
+	ErrNotDisabled = fmt.Errorf("%w: only a disabled person can be deleted", store.ErrConflict)
+	// ErrNotInvited: an activation link goes only to a person who has not
+	// activated their account.
+	ErrNotInvited = fmt.Errorf("%w: the person is not waiting for activation", store.ErrConflict)
+	// ErrLastAdmin: the last hoster admin cannot be removed.
+	ErrLastAdmin = fmt.Errorf("%w: the last hoster admin cannot be removed", store.ErrConflict)
+	// ErrBadEmail: an address without a local part and a domain.
+	ErrBadEmail = fmt.Errorf("%w: not an email address", store.ErrInvalid)
+	// ErrNotMember: the person is not a member of that structure.
+	ErrNotMember = fmt.Errorf("%w: not a member of the structure", store.ErrNotFound)
+)
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func audit(ctx context.Context, tx store.Tx, actor, action, target string, details map[string]any) error {
+	if err := tx.AppendAudit(ctx, &store.AuditEntry{Actor: actor, Action: action, Target: target, Details: details}); err != nil {
+		return fmt.Errorf("manage: audit %s: %w", action, err)
+	}
+	return nil
+}
+
+func enqueue(ctx context.Context, tx store.Tx, kind, dedupe string, payload any) error {
+	if _, err := jobs.Enqueue(ctx, tx, kind, dedupe, payload); err != nil {
+		return fmt.Errorf("manage: enqueue %s: %w", kind, err)
+	}
+	return nil
+}
+
+func ldapPerson(ctx context.Context, tx store.Tx, personID string) error {
+	return enqueue(ctx, tx, jobs.KindLDAPPerson, jobs.DedupeLDAPPerson(personID), jobs.PersonRef{PersonID: personID})
+}
+
+// provisionEverywhere queues the provisioning of a person's accounts on
+// every service they hold a grant on or have an account recorded on.
+func provisionEverywhere(ctx context.Context, tx store.Tx, personID string) error {
+	ids := map[string]bool{}
+	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: personID})
+	if err != nil {
+		return fmt.Errorf("manage: list grants: %w", err)
+	}
+	for _, g := range grants {
+		ids[g.ServiceID] = true
+	}
+	recs, err := tx.ListProvisions(ctx, store.ProvisionFilter{PersonID: personID})
+	if err != nil {
+		return fmt.Errorf("manage: list provisions: %w", err)
+	}
+	for _, r := range recs {
+		ids[r.ServiceID] = true
+	}
+	for id := range ids {
+		svc, err := tx.GetService(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("manage: get service: %w", err)
+		}
+		if err := jobs.QueueProvision(ctx, tx, personID, svc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) inTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return m.Store.InTx(ctx, fn)
+}
+
+// checkEmail returns the trimmed address, or ErrBadEmail.
+func checkEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(email, " \t\r\n<>,;\"") || strings.Contains(domain, "@") {
+		return "", fmt.Errorf("%w: %q", ErrBadEmail, email)
+	}
+	return email, nil
+}
+
+// findOrCreate returns the person with email, creating an invited one (a
+// username derived from the address) when there is none.
+func findOrCreate(ctx context.Context, tx store.Tx, email string) (store.Person, bool, error) {
+	p, err := tx.GetPersonByEmail(ctx, email)
+	if err == nil {
+		return p, false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return p, false, fmt.Errorf("manage: look up %s: %w", email, err)
+	}
+	base := onboarding.BaseUsername("", "", store.FoldEmail(email))
+	taken, err := tx.UsernamesWithPrefix(ctx, base)
+	if err != nil {
+		return p, false, fmt.Errorf("manage: usernames: %w", err)
+	}
+	set := map[string]bool{}
+	for _, u := range taken {
+		set[u] = true
+	}
+	p = store.Person{Username: onboarding.NextFreeUsername(base, func(u string) bool { return set[u] }),
+		Email: email, Language: "fr", State: store.StateInvited}
+	if err := tx.CreatePerson(ctx, &p); err != nil {
+		return p, false, fmt.Errorf("manage: create person: %w", err)
+	}
+	return p, true, nil
+}
+
+// Invite says what AddAdmin and AddReferent did.
+type Invite struct {
+	Person  store.Person
+	Created bool      // the person did not exist
+	Linked  bool      // an activation link was sent (the person is invited)
+	Expires time.Time // the link's expiry, when Linked
+}
+
+func (m *Manager) inviteIfNeeded(ctx context.Context, tx store.Tx, inv *Invite, structureID string) error {
+	if inv.Person.State != store.StateInvited {
+		return nil
+	}
+	if m.Links == nil {
+		return errors.New("manage: no link issuer configured")
+	}
+	exp, err := m.Links.Issue(ctx, tx, inv.Person.ID, structureID, store.PurposeActivate)
+	if err != nil {
+		return err
+	}
+	inv.Linked, inv.Expires = true, exp
+	return nil
+}
+
+// AddAdmin makes the person with email a hoster admin, creating them when
+// there is none; an invited person (new or not) is sent an activation
+// link. A disabled person is refused (enable them first).
+func (m *Manager) AddAdmin(ctx context.Context, actor, email string) (Invite, error) {
+	email, err := checkEmail(email)
+	if err != nil {
+		return Invite{}, err
+	}
+	var inv Invite
+	err = m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		inv = Invite{}
+		p, created, err := findOrCreate(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		if p.State == store.StateDisabled {
+			return fmt.Errorf("%w: %s is disabled: enable them first", store.ErrConflict, p.Username)
+		}
+		if p, err = tx.UpdatePerson(ctx, p.ID, func(x *store.Person) error { x.Admin = true; return nil }); err != nil {
+			return fmt.Errorf("manage: make admin: %w", err)
+		}
+		inv.Person, inv.Created = p, created
+		if err := m.inviteIfNeeded(ctx, tx, &inv, ""); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "admin.add", "person:"+p.ID, map[string]any{"created": created, "link": inv.Linked})
+	})
+	return inv, err
+}
+
+// ListAdmins returns the hoster admins by username.
+func (m *Manager) ListAdmins(ctx context.Context) ([]store.Person, error) {
+	return m.Store.ListPeople(ctx, store.PeopleFilter{Admin: true})
+}
+
+// RemoveAdmin takes the admin flag from the person with email (their
+// account and memberships stay). The last admin stays: ErrLastAdmin.
+func (m *Manager) RemoveAdmin(ctx context.Context, actor, email string) (store.Person, error) {
+	var p store.Person
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if p, err = tx.GetPersonByEmail(ctx, email); err != nil {
+			return fmt.Errorf("manage: look up %s: %w", email, err)
+		}
+		if !p.Admin {
+			return nil
+		}
+		admins, err := tx.ListPeople(ctx, store.PeopleFilter{Admin: true})
+		if err != nil {
+			return fmt.Errorf("manage: list admins: %w", err)
+		}
+		if len(admins) <= 1 {
+			return ErrLastAdmin
+		}
+		if p, err = tx.UpdatePerson(ctx, p.ID, func(x *store.Person) error { x.Admin = false; return nil }); err != nil {
+			return fmt.Errorf("manage: remove admin: %w", err)
+		}
+		return audit(ctx, tx, actor, "admin.remove", "person:"+p.ID, nil)
+	})
+	return p, err
+}
+
+// AddReferent makes the person with email a referent of the structure,
+// creating the person (invited, with an activation link) and their
+// membership when needed.
+func (m *Manager) AddReferent(ctx context.Context, actor, structureID, email string) (Invite, error) {
+	email, err := checkEmail(email)
+	if err != nil {
+		return Invite{}, err
+	}
+	var inv Invite
+	err = m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		inv = Invite{}
+		st, err := tx.GetStructure(ctx, structureID)
+		if err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		p, created, err := findOrCreate(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		if p.State == store.StateDisabled {
+			return fmt.Errorf("%w: %s is disabled: enable them first", store.ErrConflict, p.Username)
+		}
+		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: st.ID, Referent: true}); err != nil {
+			return fmt.Errorf("manage: put membership: %w", err)
+		}
+		if err := ldapPerson(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		inv.Person, inv.Created = p, created
+		if err := m.inviteIfNeeded(ctx, tx, &inv, st.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "referent.add", "structure:"+st.Slug,
+			map[string]any{"person": p.ID, "created": created, "link": inv.Linked})
+	})
+	return inv, err
+}
+
+// RemoveReferent takes the referent flag from the person's membership of
+// the structure; they stay a member. ErrNotMember when they are not one.
+func (m *Manager) RemoveReferent(ctx context.Context, actor, structureID, email string) (store.Person, error) {
+	var p store.Person
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		st, err := tx.GetStructure(ctx, structureID)
+		if err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		if p, err = tx.GetPersonByEmail(ctx, email); err != nil {
+			return fmt.Errorf("manage: look up %s: %w", email, err)
+		}
+		ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: p.ID, StructureID: st.ID})
+		if err != nil {
+			return fmt.Errorf("manage: list memberships: %w", err)
+		}
+		if len(ms) == 0 {
+			return ErrNotMember
+		}
+		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: st.ID}); err != nil {
+			return fmt.Errorf("manage: put membership: %w", err)
+		}
+		return audit(ctx, tx, actor, "referent.remove", "structure:"+st.Slug, map[string]any{"person": p.ID})
+	})
+	return p, err
+}
+
+// PersonChange is a change of a person's name or email; nil fields stay.
+type PersonChange struct {
+	GivenName   *string
+	FamilyName  *string
+	DisplayName *string
+	Email       *string
+}
+
+// UpdatePerson changes a person's names or email (the username never
+// changes) and queues their directory entry and application accounts.
+// A taken email gives store.ErrConflict.
+func (m *Manager) UpdatePerson(ctx context.Context, actor, personID string, c PersonChange) (store.Person, error) {
+	if c.Email != nil {
+		e, err := checkEmail(*c.Email)
+		if err != nil {
+			return store.Person{}, err
+		}
+		c.Email = &e
+	}
+	var p store.Person
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		changed := map[string]any{}
+		var err error
+		p, err = tx.UpdatePerson(ctx, personID, func(x *store.Person) error {
+			set := func(field string, dst *string, v *string) {
+				if v == nil {
+					return
+				}
+				nv := onboarding.Clean(*v)
+				if nv != *dst {
+					changed[field] = nv
+					*dst = nv
+				}
+			}
+			set("given_name", &x.GivenName, c.GivenName)
+			set("family_name", &x.FamilyName, c.FamilyName)
+			set("display_name", &x.DisplayName, c.DisplayName)
+			set("email", &x.Email, c.Email)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("manage: update person: %w", err)
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := ldapPerson(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		if err := provisionEverywhere(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "person.update", "person:"+p.ID, changed)
+	})
+	return p, err
+}
+
+// Disable disables a person: they may no longer log in, their sessions end
+// everywhere, they leave every directory group and their application
+// accounts are disabled (jobs). Disabling a disabled person does nothing.
+func (m *Manager) Disable(ctx context.Context, actor, personID string) (store.Person, error) {
+	var p store.Person
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		was := store.PersonState("")
+		var err error
+		p, err = tx.UpdatePerson(ctx, personID, func(x *store.Person) error {
+			was, x.State = x.State, store.StateDisabled
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("manage: disable: %w", err)
+		}
+		if was == store.StateDisabled {
+			return nil
+		}
+		if err := enqueue(ctx, tx, jobs.KindOIDCEndSessions, jobs.DedupeOIDCEndSessions(p.ID), jobs.PersonRef{PersonID: p.ID}); err != nil {
+			return err
+		}
+		if err := ldapPerson(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		if err := provisionEverywhere(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "person.disable", "person:"+p.ID, map[string]any{"from": string(was)})
+	})
+	return p, err
+}
+
+// Enable enables a disabled person again: active when they have a
+// password, else invited (send them a link with Resend).
+func (m *Manager) Enable(ctx context.Context, actor, personID string) (store.Person, error) {
+	var p store.Person
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		was := store.PersonState("")
+		var err error
+		p, err = tx.UpdatePerson(ctx, personID, func(x *store.Person) error {
+			was = x.State
+			if x.State == store.StateDisabled {
+				x.State = store.StateInvited
+				if x.PasswordHash != "" {
+					x.State = store.StateActive
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("manage: enable: %w", err)
+		}
+		if was != store.StateDisabled {
+			return nil
+		}
+		if err := ldapPerson(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		if err := provisionEverywhere(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "person.enable", "person:"+p.ID, map[string]any{"to": string(p.State)})
+	})
+	return p, err
+}
+
+// Delete deletes a disabled person (ErrNotDisabled otherwise) with their
+// memberships, grants, tokens, provisioning records and SSO sessions. Their
+// directory entry was emptied when they were disabled and stays so; their
+// accounts in the applications stay disabled. The audit entry keeps their
+// username and email.
+func (m *Manager) Delete(ctx context.Context, actor, personID string) (store.Person, error) {
+	var p store.Person
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if p, err = tx.GetPerson(ctx, personID); err != nil {
+			return fmt.Errorf("manage: get person: %w", err)
+		}
+		if p.State != store.StateDisabled {
+			return ErrNotDisabled
+		}
+		if _, err := tx.DeletePersonSSOSessions(ctx, p.ID); err != nil {
+			return fmt.Errorf("manage: end sessions: %w", err)
+		}
+		if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: p.ID}, m.now()); err != nil {
+			return fmt.Errorf("manage: revoke tokens: %w", err)
+		}
+		if err := tx.DeletePerson(ctx, p.ID); err != nil {
+			return fmt.Errorf("manage: delete person: %w", err)
+		}
+		return audit(ctx, tx, actor, "person.delete", "person:"+p.ID,
+			map[string]any{"username": p.Username, "email": p.Email})
+	})
+	return p, err
+}
+
+// Resend issues a new activation link to an invited person (ErrNotInvited
+// otherwise) and queues its email; their older links stop working.
+// structureID names the structure the email speaks for ("" for the
+// person's first).
+func (m *Manager) Resend(ctx context.Context, actor, personID, structureID string) (time.Time, error) {
+	var exp time.Time
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		exp, err = m.resend(ctx, tx, actor, personID, structureID)
+		return err
+	})
+	return exp, err
+}
+
+func (m *Manager) resend(ctx context.Context, tx store.Tx, actor, personID, structureID string) (time.Time, error) {
+	p, err := tx.GetPerson(ctx, personID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("manage: get person: %w", err)
+	}
+	if p.State != store.StateInvited {
+		return time.Time{}, ErrNotInvited
+	}
+	if structureID == "" {
+		ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: p.ID})
+		if err != nil {
+			return time.Time{}, fmt.Errorf("manage: list memberships: %w", err)
+		}
+		if len(ms) > 0 {
+			structureID = ms[0].StructureID
+		}
+	}
+	if m.Links == nil {
+		return time.Time{}, errors.New("manage: no link issuer configured")
+	}
+	exp, err := m.Links.Issue(ctx, tx, p.ID, structureID, store.PurposeActivate)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return exp, audit(ctx, tx, actor, "person.link.activate", "person:"+p.ID, nil)
+}
+
+// ResendPending sends a new activation link to every invited member of the
+// structure, and returns how many.
+func (m *Manager) ResendPending(ctx context.Context, actor, structureID string) (int, error) {
+	n := 0
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		n = 0
+		people, err := tx.ListPeople(ctx, store.PeopleFilter{StructureID: structureID, State: store.StateInvited})
+		if err != nil {
+			return fmt.Errorf("manage: list people: %w", err)
+		}
+		for _, p := range people {
+			if _, err := m.resend(ctx, tx, actor, p.ID, structureID); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// StructureChange is a change of a structure's name or contact; nil fields
+// stay.
+type StructureChange struct {
+	Name    *string
+	Contact *string
+}
+
+// UpdateStructure changes a structure's name or contact.
+func (m *Manager) UpdateStructure(ctx context.Context, actor, structureID string, c StructureChange) (store.Structure, error) {
+	if c.Contact != nil && strings.TrimSpace(*c.Contact) != "" {
+		e, err := checkEmail(*c.Contact)
+		if err != nil {
+			return store.Structure{}, err
+		}
+		c.Contact = &e
+	}
+	var s store.Structure
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		changed := map[string]any{}
+		var err error
+		s, err = tx.UpdateStructure(ctx, structureID, func(x *store.Structure) error {
+			if c.Name != nil && onboarding.Clean(*c.Name) != x.Name {
+				x.Name = onboarding.Clean(*c.Name)
+				changed["name"] = x.Name
+			}
+			if c.Contact != nil && strings.TrimSpace(*c.Contact) != x.Contact {
+				x.Contact = strings.TrimSpace(*c.Contact)
+				changed["contact"] = x.Contact
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("manage: update structure: %w", err)
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		return audit(ctx, tx, actor, "structure.update", "structure:"+s.Slug, changed)
+	})
+	return s, err
+}
+
+// RemoveStructure deletes a structure with its services (their clients
+// stop working), memberships and grants. Its former members' directory
+// entries are brought up to date (jobs); the people themselves stay.
+func (m *Manager) RemoveStructure(ctx context.Context, actor, structureID string) (store.Structure, error) {
+	var s store.Structure
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if s, err = tx.GetStructure(ctx, structureID); err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		ms, err := tx.ListMemberships(ctx, store.MembershipFilter{StructureID: s.ID})
+		if err != nil {
+			return fmt.Errorf("manage: list memberships: %w", err)
+		}
+		if err := tx.DeleteStructure(ctx, s.ID); err != nil {
+			return fmt.Errorf("manage: delete structure: %w", err)
+		}
+		for _, mb := range ms {
+			if err := ldapPerson(ctx, tx, mb.PersonID); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, actor, "structure.remove", "structure:"+s.Slug,
+			map[string]any{"name": s.Name, "members": len(ms)})
+	})
+	return s, err
+}
+
+// RemoveService deletes a service: its OpenID Connect client stops working
+// at once, its grants go, and the directory groups and entries of the
+// people who held them are brought up to date (jobs). The accounts in the
+// application itself are left as they are.
+func (m *Manager) RemoveService(ctx context.Context, actor, serviceID string) (store.Service, error) {
+	var svc store.Service
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if svc, err = tx.GetService(ctx, serviceID); err != nil {
+			return fmt.Errorf("manage: get service: %w", err)
+		}
+		st, err := tx.GetStructure(ctx, svc.StructureID)
+		if err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		grants, err := tx.ListGrants(ctx, store.GrantFilter{ServiceID: svc.ID})
+		if err != nil {
+			return fmt.Errorf("manage: list grants: %w", err)
+		}
+		if err := tx.DeleteService(ctx, svc.ID); err != nil {
+			return fmt.Errorf("manage: delete service: %w", err)
+		}
+		for _, g := range grants {
+			if err := ldapPerson(ctx, tx, g.PersonID); err != nil {
+				return err
+			}
+		}
+		if err := enqueue(ctx, tx, jobs.KindLDAPStructure, jobs.DedupeLDAPStructure(st.ID),
+			jobs.StructureRef{StructureID: st.ID}); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "service.remove", "structure:"+st.Slug,
+			map[string]any{"service": svc.Slug, "client_id": svc.ClientID, "grants": len(grants)})
+	})
+	return svc, err
+}
+
+// RetryJob gives a dead job a fresh set of attempts.
+func (m *Manager) RetryJob(ctx context.Context, actor string, jobID int64) error {
+	return m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		j, err := tx.GetJob(ctx, jobID)
+		if err != nil {
+			return fmt.Errorf("manage: get job: %w", err)
+		}
+		if err := tx.RequeueJob(ctx, j.ID); err != nil {
+			return fmt.Errorf("manage: requeue job: %w", err)
+		}
+		return audit(ctx, tx, actor, "job.retry", fmt.Sprintf("job:%d", j.ID), map[string]any{"kind": j.Kind})
+	})
+}
+
+// JobPerson returns the person a job's payload names, "" when none.
+func JobPerson(j store.Job) string {
+	var ref struct {
+		PersonID string `json:"person_id"`
+	}
+	_ = json.Unmarshal(j.Payload, &ref)
+	return ref.PersonID
+}
+
+// JobStructure returns the structure a job's payload names directly, ""
+// when none.
+func JobStructure(j store.Job) string {
+	var ref struct {
+		StructureID string `json:"structure_id"`
+		ServiceID   string `json:"service_id"`
+	}
+	_ = json.Unmarshal(j.Payload, &ref)
+	return ref.StructureID
+}
