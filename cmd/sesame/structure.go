@@ -38,6 +38,10 @@ func (a *app) writeJSON(v any) error {
 	return err
 }
 
+// structureSubcommands lists constructors of further "sesame structure"
+// commands (referent, update, remove) added by other files.
+var structureSubcommands []func(a *app) *cobra.Command
+
 func newStructureCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "structure",
@@ -45,6 +49,9 @@ func newStructureCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newStructureAddCmd(a), newStructureListCmd(a))
+	for _, c := range structureSubcommands {
+		cmd.AddCommand(c(a))
+	}
 	return cmd
 }
 

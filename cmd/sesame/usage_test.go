@@ -69,12 +69,12 @@ func TestUnknownSubcommand(t *testing.T) {
 		args []string
 		hint string
 	}{
-		{[]string{"user", "disable", "x"}, `unknown command "disable" for "sesame user"; its commands are: list, resend, reset`},
+		{[]string{"user", "suspend", "x"}, `unknown command "suspend" for "sesame user"; its commands are: delete, disable, enable, list, resend, reset, show, update`},
 		{[]string{"structur", "list"}, `did you mean "sesame structure"?`},
 		{[]string{"user", "lsit"}, `did you mean "sesame user list"?`},
 		{[]string{"resend", "camille"}, `did you mean "sesame user resend"?`},
 		{[]string{"jobs", "retyr", "4"}, `did you mean "sesame jobs retry"?`},
-		{[]string{"help", "user", "disable"}, `unknown command "disable" for "sesame user"`},
+		{[]string{"help", "user", "suspend"}, `unknown command "suspend" for "sesame user"`},
 		{[]string{"help", "user", "resend", "camille"}, `"sesame user resend" takes no further command`},
 	} {
 		code, out, errOut := runCLI(t, c.args...)
