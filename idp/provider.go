@@ -261,6 +261,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle(base+pathToken, h(p.handleToken))
 	mux.Handle(base+pathUserinfo, h(p.handleUserinfo))
 	mux.Handle(base+pathLogout, h(p.handleLogout))
+	mux.Handle(base+pathSignIn, h(p.handleSignIn))
 }
 
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {

@@ -75,6 +75,9 @@ type Account struct {
 	// LinkRequestTime is the fixed response time of link requests; zero
 	// means DefaultLinkRequestTime.
 	LinkRequestTime time.Duration
+	// Home serves GET / (Portal.Home); nil means the home page that says
+	// how to log in.
+	Home http.Handler
 }
 
 func (a *Account) now() time.Time {
@@ -133,9 +136,13 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /resend", form(a.requestLink(modeResend)))
 	// The home page says how to log in and where to go when stuck; any
 	// other unknown address gets the same help rather than a bare 404.
-	mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request) {
-		a.Renderer.Render(w, r, http.StatusOK, "home", &Page{Title: i18n.HomeTitle})
-	}))
+	if a.Home != nil {
+		mux.Handle("GET /{$}", a.Home)
+	} else {
+		mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request) {
+			a.Renderer.Render(w, r, http.StatusOK, "home", &Page{Title: i18n.HomeTitle})
+		}))
+	}
 	mux.Handle("/", page(func(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, &Error{Code: ENotFound, Err: fmt.Errorf("web: no page at %s", RedactPath(r.URL.Path))})
 	}))

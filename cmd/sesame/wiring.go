@@ -10,6 +10,7 @@ import (
 	"sesame/idp"
 	"sesame/internal/config"
 	"sesame/internal/mail"
+	"sesame/internal/manage"
 	"sesame/internal/password"
 	"sesame/notify"
 	"sesame/onboarding"
@@ -60,12 +61,23 @@ func (m *Main) wireHandlers() error {
 	p.Mount(m.Mux)
 	p.Register(m.Runner) // back-channel logouts
 
+	policy := password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore}
+	webLog := m.Logger.With("component", "web")
+	// The portal at / and the administration pages know who is there from
+	// the provider's SSO session, and send nobody to its /signin.
+	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
+		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP}
+	portal.Mount(m.Mux)
+	(&web.Admin{Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
+		Manager: &manage.Manager{Store: m.Store, Links: tokens}, ActivateTTL: cfg.Tokens.ActivateTTL,
+		ClientIP: m.clientIP}).Mount(m.Mux)
 	(&web.Account{
 		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,
-		Policy:    password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore},
+		Policy:    policy,
 		Sessions:  p, // activation and reset end every SSO session of the person
-		PublicURL: cfg.PublicURL, Logger: m.Logger.With("component", "web"),
+		PublicURL: cfg.PublicURL, Logger: webLog,
 		ClientIP: m.clientIP,
+		Home:     portal.Home(),
 	}).Mount(m.Mux)
 	web.StaticHandler{}.Mount(m.Mux)
 

@@ -629,22 +629,86 @@ func (m *Manager) RetryJob(ctx context.Context, actor string, jobID int64) error
 	})
 }
 
-// JobPerson returns the person a job's payload names, "" when none.
-func JobPerson(j store.Job) string {
-	var ref struct {
-		PersonID string `json:"person_id"`
+// CreateStructure creates a structure (slug: [a-z0-9-], 1 to 63
+// characters) and queues its directory entry. A taken slug gives
+// store.ErrConflict.
+func (m *Manager) CreateStructure(ctx context.Context, actor, slug, name, contact string) (store.Structure, error) {
+	name = onboarding.Clean(name)
+	if !validSlug(slug) || name == "" {
+		return store.Structure{}, fmt.Errorf("%w: a structure needs a slug of [a-z0-9-] and a name", store.ErrInvalid)
 	}
-	_ = json.Unmarshal(j.Payload, &ref)
-	return ref.PersonID
+	if strings.TrimSpace(contact) != "" {
+		c, err := checkEmail(contact)
+		if err != nil {
+			return store.Structure{}, err
+		}
+		contact = store.FoldEmail(c)
+	}
+	s := store.Structure{Slug: slug, Name: name, Contact: strings.TrimSpace(contact)}
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		s.ID = ""
+		if err := tx.CreateStructure(ctx, &s); err != nil {
+			return fmt.Errorf("manage: create structure: %w", err)
+		}
+		if err := enqueue(ctx, tx, jobs.KindLDAPStructure, jobs.DedupeLDAPStructure(s.ID),
+			jobs.StructureRef{StructureID: s.ID}); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "structure.create", "structure:"+slug, map[string]any{"name": name, "contact": s.Contact})
+	})
+	return s, err
 }
 
-// JobStructure returns the structure a job's payload names directly, ""
-// when none.
-func JobStructure(j store.Job) string {
-	var ref struct {
-		StructureID string `json:"structure_id"`
-		ServiceID   string `json:"service_id"`
+func validSlug(s string) bool {
+	if len(s) < 1 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
 	}
-	_ = json.Unmarshal(j.Payload, &ref)
-	return ref.StructureID
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// FailedJobs returns the dead jobs that concern a structure: its own, its
+// services', and its members' (newest first, at most limit; 0 means 200).
+func (m *Manager) FailedJobs(ctx context.Context, structureID string, limit int) ([]store.Job, error) {
+	if limit <= 0 {
+		limit = 200
+	}
+	dead, err := m.Store.ListJobs(ctx, store.JobFilter{State: store.JobDead, Limit: 100000})
+	if err != nil {
+		return nil, fmt.Errorf("manage: list jobs: %w", err)
+	}
+	ms, err := m.Store.ListMemberships(ctx, store.MembershipFilter{StructureID: structureID})
+	if err != nil {
+		return nil, fmt.Errorf("manage: list memberships: %w", err)
+	}
+	svcs, err := m.Store.ListServices(ctx, structureID)
+	if err != nil {
+		return nil, fmt.Errorf("manage: list services: %w", err)
+	}
+	member := map[string]bool{}
+	for _, x := range ms {
+		member[x.PersonID] = true
+	}
+	service := map[string]bool{}
+	for _, s := range svcs {
+		service[s.ID] = true
+	}
+	var out []store.Job
+	for i := len(dead) - 1; i >= 0 && len(out) < limit; i-- {
+		j := dead[i]
+		var ref struct {
+			PersonID    string `json:"person_id"`
+			StructureID string `json:"structure_id"`
+			ServiceID   string `json:"service_id"`
+		}
+		_ = json.Unmarshal(j.Payload, &ref)
+		if ref.StructureID == structureID || service[ref.ServiceID] || (ref.ServiceID == "" && member[ref.PersonID]) {
+			out = append(out, j)
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,205 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"sesame/internal/i18n"
+	"sesame/internal/password"
+	"sesame/internal/store"
+	"sesame/web"
+)
+
+// pathSignIn is sesame's own login page: the administration pages and the
+// portal send a person there (with ?next=) when they need to know who is
+// there. It opens the same SSO session as a service's login.
+const pathSignIn = "signin"
+
+// SafeNext returns next when it is a path on this site ("/admin/..."),
+// else "/": never an absolute URL, a scheme-relative "//host", a
+// backslash (which browsers read as a slash) or a control character, so
+// a sign-in link cannot send anyone elsewhere.
+func SafeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return next
+}
+
+// signInPage is the data of signin.html.
+type signInPage struct {
+	Next     string
+	Username string
+	Error    i18n.Message
+}
+
+// SignInPath is the path of the sign-in page, for web.SignInURL.
+func (p *Provider) SignInPath() string { return p.local(pathSignIn) }
+
+// CurrentPerson returns the person of the request's SSO session: an active
+// person with a valid session. store.ErrNotFound when there is none.
+func (p *Provider) CurrentPerson(r *http.Request) (store.Person, error) {
+	_, person, err := p.session(r.Context(), r)
+	return person, err
+}
+
+// SignOut ends the request's SSO session (its tokens are revoked and its
+// clients told by back-channel logout) and clears the cookie.
+func (p *Provider) SignOut(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if c, err := r.Cookie(p.cookieSSO); err == nil && c.Value != "" {
+		err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+			s, err := tx.DeleteSSOSession(ctx, sha(c.Value))
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: s.SID}, p.now()); err != nil {
+				return err
+			}
+			return queueBackchannel(ctx, tx, []store.SSOSession{s})
+		})
+		if err != nil {
+			return fmt.Errorf("idp: sign out: %w", err)
+		}
+	}
+	p.clearCookie(w)
+	return nil
+}
+
+// SignOutEverywhere ends every SSO session of the request's person and
+// clears this browser's cookie.
+func (p *Provider) SignOutEverywhere(w http.ResponseWriter, r *http.Request, personID string) error {
+	if err := p.EndAllSessions(r.Context(), personID); err != nil {
+		return fmt.Errorf("idp: sign out everywhere: %w", err)
+	}
+	p.clearCookie(w)
+	return nil
+}
+
+func (p *Provider) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: p.cookieSSO, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// EndOtherSessions ends every SSO session of personID but the request's
+// own (after a password change): their tokens are revoked and their
+// clients told by back-channel logout.
+func (p *Provider) EndOtherSessions(ctx context.Context, r *http.Request, personID string) error {
+	var keep []byte
+	if c, err := r.Cookie(p.cookieSSO); err == nil && c.Value != "" {
+		keep = sha(c.Value)
+	}
+	return p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		ended, err := tx.DeletePersonSSOSessions(ctx, personID)
+		if err != nil {
+			return err
+		}
+		var others []store.SSOSession
+		for _, s := range ended {
+			if keep != nil && string(s.Hash) == string(keep) {
+				kept := s
+				if err := tx.CreateSSOSession(ctx, &kept); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: s.SID}, p.now()); err != nil {
+				return err
+			}
+			others = append(others, s)
+		}
+		return queueBackchannel(ctx, tx, others)
+	})
+}
+
+func (p *Provider) showSignIn(w http.ResponseWriter, r *http.Request, status int, next, username string, problem i18n.Message) {
+	p.rd.Render(w, r, status, "signin", &web.Page{Title: i18n.SignInTitle,
+		Here: p.SignInPath() + "?next=" + url.QueryEscape(next),
+		Data: signInPage{Next: next, Username: username, Error: problem}})
+}
+
+// handleSignIn serves GET and POST /signin?next=PATH: the login form for
+// sesame's own pages. A person already signed in goes straight to next.
+func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if err := web.ParseForm(w, r); err != nil {
+			p.badForm(w, r, err, i18n.LoginMalformedForm)
+			return
+		}
+		next := SafeNext(r.Form.Get("next"))
+		if _, err := p.CurrentPerson(r); err == nil {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		p.showSignIn(w, r, http.StatusOK, next, "", i18n.Message{})
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := p.sameOrigin.Check(r); err != nil {
+		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: sign-in form from another origin: %w", err),
+			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
+		return
+	}
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, r, err, i18n.LoginMalformedForm)
+		return
+	}
+	next := SafeNext(r.PostForm.Get("next"))
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	account, found, err := p.findAccount(ctx, username)
+	if err != nil {
+		p.unavailable(w, r, fmt.Errorf("idp: sign in: %w", err), web.Onward{})
+		return
+	}
+	limits := p.limitKeys(r, username, account, found)
+	if wait, limited := p.limited(limits); limited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.showSignIn(w, r, http.StatusTooManyRequests, next, username, i18n.M(i18n.LoginTooMany))
+		return
+	}
+	person, ok, err := p.checkPassword(ctx, account, found, username, r.PostForm.Get("password"))
+	if err == nil && !ok {
+		p.failed(limits)
+	}
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		w.Header().Set("Retry-After", "2")
+		p.showSignIn(w, r, http.StatusServiceUnavailable, next, username, i18n.M(i18n.LoginBusy))
+		return
+	case err != nil:
+		p.unavailable(w, r, fmt.Errorf("idp: sign in: %w", err), web.Onward{})
+		return
+	case !ok:
+		p.showSignIn(w, r, http.StatusUnauthorized, next, username, i18n.M(i18n.LoginWrong))
+		return
+	}
+	if _, err := p.startSession(ctx, w, r, person); err != nil {
+		p.unavailable(w, r, err, web.Onward{})
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}

@@ -1,0 +1,209 @@
+package i18n
+
+// Keys of the administration pages, the portal and the sign-in page that
+// Go code names; the pages' other keys are named by the templates only.
+var (
+	SignInTitle = key("signin.title")
+
+	PortalTitle         = key("portal.title")
+	PortalWrongPassword = key("portal.wrong_password")
+	PortalDonePassword  = key("portal.done.password")
+	PortalDoneLanguage  = key("portal.done.language")
+	PortalDoneSignedOut = key("portal.done.signedout")
+
+	AdminStructuresTitle      = key("admin.structures.title")
+	AdminBoardTitle           = key("admin.board.title")
+	AdminPersonTitle          = key("admin.person.title")
+	AdminServicesTitle        = key("admin.services.title")
+	AdminJobsTitle            = key("admin.jobs.title")
+	AdminImportsTitle         = key("admin.imports.title")
+	AdminSlugTaken            = key("admin.error.slug_taken")
+	AdminBadSlug              = key("admin.error.bad_slug")
+	AdminBadEmail             = key("admin.error.bad_email")
+	AdminEmailTaken           = key("admin.error.email_taken")
+	AdminDeleteNotDisabled    = key("admin.error.not_disabled")
+	AdminRemoveStructureTitle = key("admin.remove_structure.t")
+	AdminRemoveStructureQ     = key("admin.remove_structure.q")
+	AdminRemoveStructureWarn  = key("admin.remove_structure.warn")
+	AdminDeletePersonTitle    = key("admin.delete_person.t")
+	AdminDeletePersonQ        = key("admin.delete_person.q")
+	AdminDeletePersonWarn     = key("admin.delete_person.warn")
+	AdminRemoveServiceTitle   = key("admin.remove_service.t")
+	AdminRemoveServiceQ       = key("admin.remove_service.q")
+	AdminRemoveServiceWarn    = key("admin.remove_service.warn")
+	AdminDoneCreated          = key("admin.done.created")
+	AdminDoneUpdated          = key("admin.done.updated")
+	AdminDoneResent           = key("admin.done.resent")
+	AdminDoneDisabled         = key("admin.done.disabled")
+	AdminDoneEnabled          = key("admin.done.enabled")
+	AdminDoneDeleted          = key("admin.done.deleted")
+	AdminDoneRemoved          = key("admin.done.removed")
+	AdminDoneRetried          = key("admin.done.retried")
+
+	AdminStateInvited  = key("admin.state.invited")
+	AdminStateExpired  = key("admin.state.expired")
+	AdminStateActive   = key("admin.state.active")
+	AdminStateDisabled = key("admin.state.disabled")
+	AdminProvPending   = key("admin.prov.pending")
+	AdminProvDone      = key("admin.prov.done")
+	AdminProvFailed    = key("admin.prov.failed")
+	AdminProvManual    = key("admin.prov.manual")
+)
+
+// adminTexts are the sentences of the sign-in page, the portal and the
+// administration pages.
+var adminTexts = map[Key]Text{
+	SignInTitle: {FR: "Connexion à sesame", EN: "Log in to sesame"},
+	{"signin.intro"}: {
+		FR: "Connectez-vous avec votre identifiant sesame pour gérer votre compte ou vos structures.",
+		EN: "Log in with your sesame account to manage your account or your structures."},
+
+	PortalTitle:         {FR: "Mon compte", EN: "My account"},
+	{"portal.hello"}:    {FR: "Bonjour %s.", EN: "Hello %s."},
+	{"portal.services"}: {FR: "Mes services", EN: "My services"},
+	{"portal.noservice"}: {
+		FR: "Vous n’avez encore accès à aucun service.",
+		EN: "You do not have access to any service yet."},
+	{"portal.admin"}:    {FR: "Administrer mes structures", EN: "Manage my structures"},
+	{"portal.contact"}:  {FR: "Une question sur %s ? Écrivez à", EN: "A question about %s? Write to"},
+	{"portal.password"}: {FR: "Changer de mot de passe", EN: "Change my password"},
+	{"portal.current"}:  {FR: "Mot de passe actuel", EN: "Current password"},
+	{"portal.password.others"}: {
+		FR: "Vos autres sessions (autres navigateurs, autres appareils) seront fermées.",
+		EN: "Your other sessions (other browsers, other devices) will be ended."},
+	{"portal.password.submit"}: {FR: "Changer le mot de passe", EN: "Change the password"},
+	{"portal.language"}:        {FR: "Langue", EN: "Language"},
+	{"portal.language.legend"}: {
+		FR: "Langue des pages et des e-mails",
+		EN: "Language of the pages and emails"},
+	{"portal.signout"}:            {FR: "Me déconnecter", EN: "Log out"},
+	{"portal.signout.everywhere"}: {FR: "Me déconnecter partout", EN: "Log out everywhere"},
+	{"portal.signin"}:             {FR: "Se connecter", EN: "Log in"},
+	PortalWrongPassword: {
+		FR: "Ce n’est pas votre mot de passe actuel.",
+		EN: "This is not your current password."},
+	PortalDonePassword: {
+		FR: "Votre mot de passe a été changé ; vos autres sessions sont fermées.",
+		EN: "Your password was changed; your other sessions are ended."},
+	PortalDoneLanguage:  {FR: "Votre langue est enregistrée.", EN: "Your language is saved."},
+	PortalDoneSignedOut: {FR: "Vous êtes déconnecté·e.", EN: "You are logged out."},
+
+	AdminStructuresTitle: {FR: "Structures", EN: "Structures"},
+	{"admin.structures.none"}: {
+		FR: "Aucune structure pour l’instant.",
+		EN: "No structure yet."},
+	{"admin.structures.create"}: {FR: "Créer une structure", EN: "Create a structure"},
+	{"admin.field.slug"}:        {FR: "Identifiant court", EN: "Short name"},
+	{"admin.field.slug.hint"}: {
+		FR: "Lettres minuscules, chiffres et tirets, par exemple « le-beta ». Il ne change plus ensuite.",
+		EN: "Lowercase letters, digits and dashes, for example “le-beta”. It cannot change later."},
+	{"admin.field.name"}:    {FR: "Nom", EN: "Name"},
+	{"admin.field.contact"}: {FR: "Adresse de contact", EN: "Contact address"},
+	{"admin.field.given"}:   {FR: "Prénom", EN: "First name"},
+	{"admin.field.family"}:  {FR: "Nom de famille", EN: "Last name"},
+	{"admin.field.display"}: {FR: "Nom affiché", EN: "Display name"},
+	{"admin.portal"}:        {FR: "Retour à mon compte", EN: "Back to my account"},
+	{"admin.save"}:          {FR: "Enregistrer", EN: "Save"},
+	{"admin.cancel"}:        {FR: "Annuler", EN: "Cancel"},
+	{"admin.none"}:          {FR: "aucun", EN: "none"},
+	{"admin.never"}:         {FR: "jamais", EN: "never"},
+
+	{"admin.nav"}:            {FR: "Pages de la structure", EN: "Pages of the structure"},
+	{"admin.nav.structures"}: {FR: "Toutes les structures", EN: "All structures"},
+	{"admin.nav.board"}:      {FR: "Personnes", EN: "People"},
+	{"admin.nav.services"}:   {FR: "Services", EN: "Services"},
+	{"admin.nav.jobs"}:       {FR: "Échecs", EN: "Failures"},
+	{"admin.nav.imports"}:    {FR: "Imports", EN: "Imports"},
+
+	AdminBoardTitle: {FR: "Personnes de %s", EN: "People of %s"},
+	{"admin.board.counts"}: {
+		FR: "%d personnes, dont %d en attente d’activation.",
+		EN: "%d people, %d of them waiting for activation."},
+	{"admin.board.resend_all"}: {
+		FR: "Renvoyer le lien aux %d personnes en attente",
+		EN: "Send the link again to the %d waiting people"},
+	{"admin.board.search"}:   {FR: "Rechercher (nom, adresse)", EN: "Search (name, address)"},
+	{"admin.board.state"}:    {FR: "État", EN: "State"},
+	{"admin.board.filter"}:   {FR: "Filtrer", EN: "Filter"},
+	{"admin.board.people"}:   {FR: "Les personnes et leurs accès", EN: "People and their access"},
+	{"admin.board.empty"}:    {FR: "Personne ne correspond.", EN: "Nobody matches."},
+	{"admin.board.settings"}: {FR: "La structure", EN: "The structure"},
+	{"admin.structure.remove"}: {
+		FR: "Supprimer cette structure…",
+		EN: "Remove this structure…"},
+	{"admin.col.person"}:   {FR: "Personne", EN: "Person"},
+	{"admin.col.state"}:    {FR: "État", EN: "State"},
+	{"admin.col.lastmail"}: {FR: "Dernier e-mail", EN: "Last email"},
+	{"admin.col.services"}: {FR: "Services et rôles", EN: "Services and roles"},
+	{"admin.col.actions"}:  {FR: "Actions", EN: "Actions"},
+	{"admin.state.all"}:    {FR: "Tous", EN: "All"},
+	AdminStateInvited:      {FR: "Invitée", EN: "Invited"},
+	AdminStateExpired:      {FR: "Lien expiré", EN: "Link expired"},
+	AdminStateActive:       {FR: "Active", EN: "Active"},
+	AdminStateDisabled:     {FR: "Désactivée", EN: "Disabled"},
+	AdminProvPending:       {FR: "compte en cours", EN: "account pending"},
+	AdminProvDone:          {FR: "compte à jour", EN: "account up to date"},
+	AdminProvFailed:        {FR: "compte en échec", EN: "account failed"},
+	AdminProvManual:        {FR: "action manuelle", EN: "manual step"},
+	{"admin.resend"}:       {FR: "Renvoyer le lien", EN: "Send the link again"},
+	{"admin.enable"}:       {FR: "Réactiver", EN: "Enable again"},
+	{"admin.disable"}:      {FR: "Désactiver", EN: "Disable"},
+	{"admin.delete"}:       {FR: "Supprimer…", EN: "Delete…"},
+
+	AdminPersonTitle:         {FR: "%s", EN: "%s"},
+	{"admin.person.facts"}:   {FR: "Compte", EN: "Account"},
+	{"admin.person.edit"}:    {FR: "Nom et adresse", EN: "Name and address"},
+	{"admin.person.account"}: {FR: "Accès", EN: "Access"},
+
+	AdminServicesTitle:        {FR: "Services de %s", EN: "Services of %s"},
+	{"admin.services.none"}:   {FR: "Aucun service.", EN: "No service."},
+	{"admin.service.kind"}:    {FR: "Type", EN: "Kind"},
+	{"admin.service.url"}:     {FR: "Adresse", EN: "Address"},
+	{"admin.service.client"}:  {FR: "Identifiant du client", EN: "Client id"},
+	{"admin.service.remove"}:  {FR: "Supprimer ce service…", EN: "Remove this service…"},
+	AdminJobsTitle:            {FR: "Échecs de %s", EN: "Failures of %s"},
+	{"admin.jobs.none"}:       {FR: "Aucun échec : tout est à jour.", EN: "No failure: everything is up to date."},
+	{"admin.job.reason"}:      {FR: "Raison", EN: "Reason"},
+	{"admin.job.when"}:        {FR: "Dernier essai", EN: "Last attempt"},
+	{"admin.job.retry"}:       {FR: "Réessayer", EN: "Try again"},
+	AdminImportsTitle:         {FR: "Imports de %s", EN: "Imports of %s"},
+	{"admin.imports.none"}:    {FR: "Aucun import.", EN: "No import."},
+	{"admin.imports.caption"}: {FR: "Les imports, du plus récent au plus ancien", EN: "Imports, newest first"},
+	{"admin.imports.when"}:    {FR: "Date", EN: "Date"},
+	{"admin.imports.file"}:    {FR: "Fichier", EN: "File"},
+	{"admin.imports.who"}:     {FR: "Par", EN: "By"},
+	{"admin.imports.status"}:  {FR: "Résultat", EN: "Result"},
+
+	AdminSlugTaken: {FR: "Cet identifiant est déjà pris.", EN: "This short name is taken."},
+	AdminBadSlug: {
+		FR: "Utilisez des lettres minuscules, des chiffres et des tirets, et donnez un nom.",
+		EN: "Use lowercase letters, digits and dashes, and give a name."},
+	AdminBadEmail:   {FR: "Ce n’est pas une adresse e-mail.", EN: "This is not an email address."},
+	AdminEmailTaken: {FR: "Une autre personne a déjà cette adresse.", EN: "Someone else already has this address."},
+	AdminDeleteNotDisabled: {
+		FR: "Seule une personne désactivée peut être supprimée : désactivez-la d’abord.",
+		EN: "Only a disabled person can be deleted: disable them first."},
+	AdminRemoveStructureTitle: {FR: "Supprimer la structure", EN: "Remove the structure"},
+	AdminRemoveStructureQ:     {FR: "Supprimer la structure %s ?", EN: "Remove the structure %s?"},
+	AdminRemoveStructureWarn: {
+		FR: "Ses services cesseront aussitôt d’accepter les connexions, et ses membres la quitteront. Les comptes des personnes restent.",
+		EN: "Its services will stop accepting logins at once, and its members will leave it. The people’s accounts stay."},
+	AdminDeletePersonTitle: {FR: "Supprimer la personne", EN: "Delete the person"},
+	AdminDeletePersonQ:     {FR: "Supprimer définitivement %s (%s) ?", EN: "Delete %s (%s) for good?"},
+	AdminDeletePersonWarn: {
+		FR: "Cela ne peut pas être annulé. Le journal garde son identifiant et son adresse.",
+		EN: "This cannot be undone. The audit log keeps their username and address."},
+	AdminRemoveServiceTitle: {FR: "Supprimer le service", EN: "Remove the service"},
+	AdminRemoveServiceQ:     {FR: "Supprimer le service %s ?", EN: "Remove the service %s?"},
+	AdminRemoveServiceWarn: {
+		FR: "Personne ne pourra plus s’y connecter avec sesame, et les droits sur ce service disparaissent. Les comptes dans l’application restent.",
+		EN: "Nobody will be able to log in to it with sesame any more, and the rights on it go. The accounts inside the application stay."},
+	AdminDoneCreated:  {FR: "La structure est créée.", EN: "The structure is created."},
+	AdminDoneUpdated:  {FR: "C’est enregistré.", EN: "Saved."},
+	AdminDoneResent:   {FR: "Le lien part par e-mail.", EN: "The link is on its way by email."},
+	AdminDoneDisabled: {FR: "La personne est désactivée.", EN: "The person is disabled."},
+	AdminDoneEnabled:  {FR: "La personne est réactivée.", EN: "The person is enabled again."},
+	AdminDoneDeleted:  {FR: "La personne est supprimée.", EN: "The person is deleted."},
+	AdminDoneRemoved:  {FR: "C’est supprimé.", EN: "Removed."},
+	AdminDoneRetried:  {FR: "La tâche va être réessayée.", EN: "The task will be tried again."},
+}

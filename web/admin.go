@@ -1,0 +1,428 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"sesame/internal/i18n"
+	"sesame/internal/manage"
+	"sesame/internal/store"
+)
+
+// The administration pages' templates, checked at start-up with the
+// others (added here rather than in PageNames' literal so that the areas
+// of the pages stay in their own files).
+func init() {
+	PageNames = append(PageNames, "signin", "portal", "admin_structures", "admin_board", "admin_person",
+		"admin_confirm", "admin_services", "admin_jobs", "admin_imports")
+}
+
+// SignedIn is what the administration pages and the portal need of the
+// single sign-on session (idp.Provider implements it): who is there,
+// where to sign in, and ending sessions.
+type SignedIn interface {
+	// CurrentPerson returns the active person of the request's session, or
+	// store.ErrNotFound when nobody is signed in.
+	CurrentPerson(r *http.Request) (store.Person, error)
+	// SignInPath is the path of the sign-in page (it takes ?next=).
+	SignInPath() string
+	// SignOut ends the request's session and clears its cookie.
+	SignOut(w http.ResponseWriter, r *http.Request) error
+	// SignOutEverywhere ends every session of the person and clears this
+	// browser's cookie.
+	SignOutEverywhere(w http.ResponseWriter, r *http.Request, personID string) error
+	// EndOtherSessions ends every session of the person but the request's.
+	EndOtherSessions(ctx context.Context, r *http.Request, personID string) error
+}
+
+// SignInURL is the address of the sign-in page that comes back to next (a
+// path on this site) once the person is signed in.
+func SignInURL(signInPath, next string) string {
+	return signInPath + "?next=" + url.QueryEscape(next)
+}
+
+// Actor is who makes a request: nobody (the zero Actor), a hoster admin, a
+// referent of some structures, or a member.
+type Actor struct {
+	Person store.Person
+	// Referent holds the ids of the structures the person is a referent of.
+	Referent map[string]bool
+}
+
+// Anonymous reports whether nobody is signed in.
+func (a Actor) Anonymous() bool { return a.Person.ID == "" }
+
+// Admin reports whether the actor is a hoster admin.
+func (a Actor) Admin() bool { return a.Person.ID != "" && a.Person.Admin }
+
+// Manages reports whether the actor may open /admin at all: a hoster admin
+// or a referent of at least one structure.
+func (a Actor) Manages() bool { return a.Admin() || len(a.Referent) > 0 }
+
+// Label names the actor in the audit log.
+func (a Actor) Label() string {
+	if a.Admin() {
+		return "admin:" + a.Person.Username
+	}
+	return "referent:" + a.Person.Username
+}
+
+// Action is what a request wants to do; Authorize decides it.
+type Action string
+
+// The actions of the administration pages. A new route names one of
+// these (or a new one, with its rule in Authorize and in the matrix test's
+// table).
+const (
+	ActListStructures  Action = "structures.list"   // the list of structures (a referent sees theirs)
+	ActCreateStructure Action = "structures.create" // hoster admins only
+	ActRemoveStructure Action = "structure.remove"  // hoster admins only
+	ActViewStructure   Action = "structure.view"    // board, services, failed jobs, imports
+	ActUpdateStructure Action = "structure.update"  // name and contact
+	ActManagePeople    Action = "people.manage"     // resend every pending link
+	ActViewPerson      Action = "person.view"
+	// ActManagePerson edits, disables, enables, deletes a person, or sends
+	// them a link. A referent may not touch a hoster admin, nor a person
+	// who is also a member of another structure (the hoster may).
+	ActManagePerson  Action = "person.manage"
+	ActManageService Action = "service.manage" // remove a service
+	ActRetryJob      Action = "job.retry"
+	// ActImport uploads, previews and applies a spreadsheet of people
+	// (referents: their own structures).
+	ActImport Action = "structure.import"
+	// ActOwnAccount is a person's own account (the portal).
+	ActOwnAccount Action = "account.own"
+)
+
+// Target is what an action is about. StructureID is empty for an unknown
+// structure (which then looks like another structure to a referent).
+type Target struct {
+	StructureID string
+	PersonID    string
+	// PersonAdmin and PersonShared describe the person a person action is
+	// about: a hoster admin, or a member of another structure as well.
+	PersonAdmin  bool
+	PersonShared bool
+}
+
+// ErrSignInRequired means nobody is signed in: the answer is a redirect
+// to the sign-in page.
+var ErrSignInRequired = errors.New("web: sign in required")
+
+// Authorize is the one function that decides every action of the
+// administration pages and the portal: nil when actor may do action on
+// target, ErrSignInRequired for nobody, an *Error with EForbidden (403:
+// not a role that may) or ENotFound (404: a structure that is not the
+// referent's, so that guessing ids reveals nothing).
+//
+// Hoster admins may do everything; a referent, only on their structures
+// (and never on a hoster admin or a person shared with another structure);
+// a member, only their own account; nobody, nothing.
+func Authorize(actor Actor, action Action, target Target) error {
+	if actor.Anonymous() {
+		return ErrSignInRequired
+	}
+	if action == ActOwnAccount {
+		if target.PersonID == actor.Person.ID {
+			return nil
+		}
+		return Errorf(EForbidden, "authorize: %s on another person's account", action)
+	}
+	if actor.Admin() {
+		return nil
+	}
+	if len(actor.Referent) == 0 {
+		return Errorf(EForbidden, "authorize: %s: %s is neither an admin nor a referent", action, actor.Person.Username)
+	}
+	switch action {
+	case ActListStructures:
+		return nil
+	case ActCreateStructure, ActRemoveStructure:
+		return Errorf(EForbidden, "authorize: %s is for hoster admins", action)
+	case ActViewStructure, ActUpdateStructure, ActManagePeople, ActViewPerson, ActManagePerson,
+		ActManageService, ActRetryJob, ActImport:
+	default:
+		return Errorf(EForbidden, "authorize: no rule for action %q", action)
+	}
+	if target.StructureID == "" || !actor.Referent[target.StructureID] {
+		return Errorf(ENotFound, "authorize: %s: not a structure of %s", action, actor.Person.Username)
+	}
+	if action == ActManagePerson && (target.PersonAdmin || target.PersonShared) {
+		return Errorf(EForbidden, "authorize: %s: the person is a hoster admin or shared with another structure", action)
+	}
+	return nil
+}
+
+// Route is one administration page or form: its method and pattern (as
+// http.ServeMux reads them; {slug} names the structure, {id} a person of
+// it, {service} a service of it, {job} a failed job of it), the action
+// Authorize decides, and the handler, which runs only once allowed.
+type Route struct {
+	Method  string
+	Pattern string
+	Action  Action
+	Handle  func(a *Admin, w http.ResponseWriter, r *http.Request)
+}
+
+// AdminRoutes are every route of the administration pages. To add one,
+// add a line here (or append to it in an init function of your file) with
+// its action: the authorization matrix test runs every route with every
+// role, and fails for an action it has no expectation for.
+var AdminRoutes = []Route{
+	{"GET", "/admin", ActListStructures, (*Admin).home},
+	{"GET", "/admin/structures", ActListStructures, (*Admin).structures},
+	{"POST", "/admin/structures", ActCreateStructure, (*Admin).createStructure},
+	{"GET", "/admin/structures/{slug}", ActViewStructure, (*Admin).board},
+	{"POST", "/admin/structures/{slug}", ActUpdateStructure, (*Admin).updateStructure},
+	{"GET", "/admin/structures/{slug}/remove", ActRemoveStructure, (*Admin).confirmRemoveStructure},
+	{"POST", "/admin/structures/{slug}/remove", ActRemoveStructure, (*Admin).removeStructure},
+	{"POST", "/admin/structures/{slug}/resend", ActManagePeople, (*Admin).resendPending},
+	{"GET", "/admin/structures/{slug}/people/{id}", ActViewPerson, (*Admin).person},
+	{"POST", "/admin/structures/{slug}/people/{id}", ActManagePerson, (*Admin).updatePerson},
+	{"POST", "/admin/structures/{slug}/people/{id}/resend", ActManagePerson, (*Admin).resendPerson},
+	{"POST", "/admin/structures/{slug}/people/{id}/disable", ActManagePerson, (*Admin).disablePerson},
+	{"POST", "/admin/structures/{slug}/people/{id}/enable", ActManagePerson, (*Admin).enablePerson},
+	{"GET", "/admin/structures/{slug}/people/{id}/delete", ActManagePerson, (*Admin).confirmDeletePerson},
+	{"POST", "/admin/structures/{slug}/people/{id}/delete", ActManagePerson, (*Admin).deletePerson},
+	{"GET", "/admin/structures/{slug}/services", ActViewStructure, (*Admin).services},
+	{"GET", "/admin/structures/{slug}/services/{service}/remove", ActManageService, (*Admin).confirmRemoveService},
+	{"POST", "/admin/structures/{slug}/services/{service}/remove", ActManageService, (*Admin).removeService},
+	{"GET", "/admin/structures/{slug}/jobs", ActViewStructure, (*Admin).jobs},
+	{"POST", "/admin/structures/{slug}/jobs/{job}/retry", ActRetryJob, (*Admin).retryJob},
+	{"GET", "/admin/structures/{slug}/imports", ActViewStructure, (*Admin).imports},
+}
+
+// Admin serves the administration pages (AdminRoutes) for hoster admins
+// and structure referents.
+type Admin struct {
+	Store    store.Store
+	Manager  *manage.Manager
+	Renderer *Renderer
+	Sessions SignedIn
+	// PublicURL is sesame's public address (CSRF's trusted origin, Secure
+	// cookies and HSTS over https).
+	PublicURL string
+	// ActivateTTL is how long an activation link lives, to tell "link
+	// expired" on the board; zero means 7 days.
+	ActivateTTL time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
+	// IPLimit limits every form post per client IP; nil means
+	// DefaultIPLimit.
+	IPLimit  *RateLimiter
+	ClientIP func(*http.Request) string
+}
+
+func (a *Admin) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (a *Admin) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.Default()
+	}
+	return a.Logger
+}
+
+func (a *Admin) https() bool { return strings.HasPrefix(a.PublicURL, "https://") }
+
+// Mount registers every route of AdminRoutes on mux, each behind the
+// security headers, panic recovery and the guard (actor, target,
+// Authorize); every POST also behind the CSRF check and the per-IP rate
+// limit. It panics when the wiring is wrong.
+func (a *Admin) Mount(mux *http.ServeMux) {
+	if a.Store == nil || a.Renderer == nil || a.Sessions == nil || a.Manager == nil {
+		panic("web: Admin needs Store, Manager, Renderer and Sessions")
+	}
+	if a.IPLimit == nil {
+		a.IPLimit = DefaultIPLimit(a.Now)
+	}
+	for _, rt := range AdminRoutes {
+		var h http.Handler = a.guard(rt)
+		if rt.Method == http.MethodPost {
+			protected, err := CSRF(a.Renderer, a.PublicURL, LimitByIP(a.Renderer, a.IPLimit, a.ClientIP, h))
+			if err != nil {
+				panic(err)
+			}
+			h = protected
+		}
+		mux.Handle(rt.Method+" "+rt.Pattern, SecurityHeaders(a.https(), Recover(a.Renderer, h)))
+	}
+}
+
+type ctxKey int
+
+const (
+	ctxActor ctxKey = iota
+	ctxStructure
+	ctxPerson
+)
+
+// ActorFrom returns the actor of a request the guard let through (the
+// zero Actor elsewhere).
+func ActorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(ctxActor).(Actor)
+	return a
+}
+
+// StructureFrom returns the structure named by the route's {slug}, once
+// the guard found it and the actor may see it.
+func StructureFrom(ctx context.Context) store.Structure {
+	s, _ := ctx.Value(ctxStructure).(store.Structure)
+	return s
+}
+
+// PersonFrom returns the person named by the route's {id}, a member of
+// StructureFrom's structure.
+func PersonFrom(ctx context.Context) store.Person {
+	p, _ := ctx.Value(ctxPerson).(store.Person)
+	return p
+}
+
+// CurrentActor returns who makes r: the session's person with their
+// referent memberships, or the zero Actor.
+func CurrentActor(ctx context.Context, st store.Store, s SignedIn, r *http.Request) (Actor, error) {
+	p, err := s.CurrentPerson(r)
+	if errors.Is(err, store.ErrNotFound) {
+		return Actor{}, nil
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("web: current person: %w", err)
+	}
+	ms, err := st.ListMemberships(ctx, store.MembershipFilter{PersonID: p.ID})
+	if err != nil {
+		return Actor{}, fmt.Errorf("web: memberships: %w", err)
+	}
+	act := Actor{Person: p}
+	for _, m := range ms {
+		if m.Referent {
+			if act.Referent == nil {
+				act.Referent = map[string]bool{}
+			}
+			act.Referent[m.StructureID] = true
+		}
+	}
+	return act, nil
+}
+
+// deny answers an authorization refusal: a redirect to the sign-in page
+// for nobody, else the error page.
+func (a *Admin) deny(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrSignInRequired) {
+		next := r.URL.Path
+		if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+			next += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, SignInURL(a.Sessions.SignInPath(), next), http.StatusSeeOther)
+		return
+	}
+	a.Renderer.WriteError(w, r, err)
+}
+
+// guard finds the actor and the route's target, asks Authorize, and runs
+// the route's handler only when allowed. A person, service or job that
+// is not the structure's is not found, whoever asks.
+func (a *Admin) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		actor, err := CurrentActor(ctx, a.Store, a.Sessions, r)
+		if err != nil {
+			a.Renderer.WriteError(w, r, err)
+			return
+		}
+		var target Target
+		var st store.Structure
+		slug := r.PathValue("slug")
+		if slug != "" && !actor.Anonymous() {
+			st, err = a.Store.GetStructureBySlug(ctx, slug)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				a.Renderer.WriteError(w, r, err)
+				return
+			}
+			target.StructureID = st.ID
+		}
+		if err := Authorize(actor, rt.Action, target); err != nil {
+			a.deny(w, r, err)
+			return
+		}
+		if slug != "" && st.ID == "" {
+			a.Renderer.WriteError(w, r, Errorf(ENotFound, "admin: no structure %q", slug))
+			return
+		}
+		ctx = context.WithValue(ctx, ctxActor, actor)
+		ctx = context.WithValue(ctx, ctxStructure, st)
+		if id := r.PathValue("id"); id != "" {
+			p, shared, err := a.member(ctx, st.ID, id)
+			if err != nil {
+				a.Renderer.WriteError(w, r, err)
+				return
+			}
+			target.PersonID, target.PersonAdmin, target.PersonShared = p.ID, p.Admin, shared
+			if err := Authorize(actor, rt.Action, target); err != nil {
+				a.deny(w, r, err)
+				return
+			}
+			ctx = context.WithValue(ctx, ctxPerson, p)
+		}
+		rt.Handle(a, w, r.WithContext(ctx))
+	})
+}
+
+// member returns the person id when they are a member of the structure
+// (else ENotFound), and whether they are a member of another one too.
+func (a *Admin) member(ctx context.Context, structureID, personID string) (store.Person, bool, error) {
+	ms, err := a.Store.ListMemberships(ctx, store.MembershipFilter{PersonID: personID})
+	if err != nil {
+		return store.Person{}, false, fmt.Errorf("web: memberships: %w", err)
+	}
+	in := false
+	for _, m := range ms {
+		in = in || m.StructureID == structureID
+	}
+	if !in {
+		return store.Person{}, false, Errorf(ENotFound, "admin: %q is not a member of structure %q", personID, structureID)
+	}
+	p, err := a.Store.GetPerson(ctx, personID)
+	if err != nil {
+		return store.Person{}, false, fmt.Errorf("web: get person: %w", err)
+	}
+	return p, len(ms) > 1, nil
+}
+
+// done redirects (303) to path after a form, with a message code the page
+// shows (one of doneMessages).
+func done(w http.ResponseWriter, r *http.Request, path, code string) {
+	if code != "" {
+		path += "?done=" + url.QueryEscape(code)
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// doneMessages are the confirmations a page shows after a form, by the
+// code in ?done= (anything else shows nothing).
+var doneMessages = map[string]i18n.Key{
+	"created":   i18n.AdminDoneCreated,
+	"updated":   i18n.AdminDoneUpdated,
+	"resent":    i18n.AdminDoneResent,
+	"disabled":  i18n.AdminDoneDisabled,
+	"enabled":   i18n.AdminDoneEnabled,
+	"deleted":   i18n.AdminDoneDeleted,
+	"removed":   i18n.AdminDoneRemoved,
+	"retried":   i18n.AdminDoneRetried,
+	"password":  i18n.PortalDonePassword,
+	"language":  i18n.PortalDoneLanguage,
+	"signedout": i18n.PortalDoneSignedOut,
+}
+
+func doneMessage(r *http.Request) i18n.Key {
+	return doneMessages[r.URL.Query().Get("done")]
+}

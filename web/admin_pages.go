@@ -1,0 +1,610 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"sesame/internal/i18n"
+	"sesame/internal/manage"
+	"sesame/internal/store"
+)
+
+// adminNav is the structure's tabs, shown on every page about it.
+type adminNav struct {
+	Structure store.Structure
+	Current   string // "board", "services", "jobs", "imports"
+	Admin     bool   // the actor is a hoster admin
+}
+
+func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name string, title i18n.Key, args []any, data any) {
+	st := StructureFrom(r.Context())
+	a.Renderer.Render(w, r, status, name, &Page{Title: title, TitleArgs: args, Structure: st.Name, Data: data})
+}
+
+func (a *Admin) base(r *http.Request) string {
+	return "/admin/structures/" + StructureFrom(r.Context()).Slug
+}
+
+func (a *Admin) nav(r *http.Request, current string) adminNav {
+	return adminNav{Structure: StructureFrom(r.Context()), Current: current, Admin: ActorFrom(r.Context()).Admin()}
+}
+
+func (a *Admin) home(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/admin/structures", http.StatusSeeOther)
+}
+
+// structuresView is the data of admin_structures.html.
+type structuresView struct {
+	Structures []store.Structure
+	Admin      bool
+	Done       i18n.Key
+	Errors     map[string]string
+	Form       map[string]string
+}
+
+func (a *Admin) listVisible(r *http.Request) ([]store.Structure, error) {
+	actor := ActorFrom(r.Context())
+	all, err := a.Store.ListStructures(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("web: list structures: %w", err)
+	}
+	if actor.Admin() {
+		return all, nil
+	}
+	var mine []store.Structure
+	for _, s := range all {
+		if actor.Referent[s.ID] {
+			mine = append(mine, s)
+		}
+	}
+	return mine, nil
+}
+
+func (a *Admin) structures(w http.ResponseWriter, r *http.Request) {
+	list, err := a.listVisible(r)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	a.Renderer.Render(w, r, http.StatusOK, "admin_structures", &Page{Title: i18n.AdminStructuresTitle,
+		Data: structuresView{Structures: list, Admin: ActorFrom(r.Context()).Admin(), Done: doneMessage(r)}})
+}
+
+func (a *Admin) createStructure(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		a.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	lang := Lang(r)
+	slug, name, contact := strings.TrimSpace(r.PostForm.Get("slug")), r.PostForm.Get("name"), r.PostForm.Get("contact")
+	_, err := a.Manager.CreateStructure(r.Context(), ActorFrom(r.Context()).Label(), slug, name, contact)
+	if err == nil {
+		done(w, r, "/admin/structures/"+slug, "created")
+		return
+	}
+	errs := map[string]string{}
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		errs["slug"] = i18n.T(lang, i18n.AdminSlugTaken)
+	case errors.Is(err, manage.ErrBadEmail):
+		errs["contact"] = i18n.T(lang, i18n.AdminBadEmail)
+	case errors.Is(err, store.ErrInvalid):
+		errs["slug"] = i18n.T(lang, i18n.AdminBadSlug)
+	default:
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	list, lerr := a.listVisible(r)
+	if lerr != nil {
+		a.Renderer.WriteError(w, r, lerr)
+		return
+	}
+	a.Renderer.Render(w, r, http.StatusUnprocessableEntity, "admin_structures", &Page{Title: i18n.AdminStructuresTitle,
+		Data: structuresView{Structures: list, Admin: true, Errors: errs,
+			Form: map[string]string{"slug": slug, "name": name, "contact": contact}}})
+}
+
+// The states the board shows; "expired" is an invited person whose last
+// activation link has expired.
+const stateExpired = "expired"
+
+// stateKeys name the board's states.
+var stateKeys = map[string]i18n.Key{
+	"invited": i18n.AdminStateInvited, stateExpired: i18n.AdminStateExpired,
+	"active": i18n.AdminStateActive, "disabled": i18n.AdminStateDisabled,
+}
+
+// provKeys name the provisioning statuses.
+var provKeys = map[string]i18n.Key{
+	"pending": i18n.AdminProvPending, "done": i18n.AdminProvDone,
+	"failed": i18n.AdminProvFailed, "manual": i18n.AdminProvManual,
+}
+
+// stateOption is one choice of the board's state filter.
+type stateOption struct {
+	Value string
+	Key   i18n.Key
+}
+
+// boardRow is one person on the board.
+type boardRow struct {
+	Person   store.Person
+	Name     string
+	State    string // invited, expired, active, disabled
+	StateKey i18n.Key
+	LastMail time.Time
+	Grants   []grantView
+}
+
+// grantView is one right of a person, with the state of their account in
+// the application.
+type grantView struct {
+	Service   string
+	Role      string
+	Provision string // pending, done, failed, manual, or "" when not provisioned
+	ProvKey   i18n.Key
+	Message   string
+}
+
+// boardView is the data of admin_board.html.
+type boardView struct {
+	Nav     adminNav
+	Rows    []boardRow
+	Total   int
+	Pending int // invited or expired
+	State   string
+	Query   string
+	States  []stateOption
+	Done    i18n.Key
+}
+
+// mailInfo is what the mail jobs tell of one person: when the last email
+// was sent, and when the last activation link was issued.
+type mailInfo struct {
+	lastSent   time.Time
+	lastInvite time.Time
+}
+
+func (a *Admin) mailInfo(r *http.Request) (map[string]mailInfo, error) {
+	js, err := a.Store.ListJobs(r.Context(), store.JobFilter{Sink: "mail", Limit: 1000000})
+	if err != nil {
+		return nil, fmt.Errorf("web: list mail jobs: %w", err)
+	}
+	out := map[string]mailInfo{}
+	for _, j := range js {
+		id := jobPerson(j)
+		if id == "" {
+			continue
+		}
+		mi := out[id]
+		if j.State == store.JobDone && j.UpdatedAt.After(mi.lastSent) {
+			mi.lastSent = j.UpdatedAt
+		}
+		if j.Kind == "mail.activate" && j.CreatedAt.After(mi.lastInvite) {
+			mi.lastInvite = j.CreatedAt
+		}
+		out[id] = mi
+	}
+	return out, nil
+}
+
+func (a *Admin) activateTTL() time.Duration {
+	if a.ActivateTTL > 0 {
+		return a.ActivateTTL
+	}
+	return 7 * 24 * time.Hour
+}
+
+func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	st := StructureFrom(ctx)
+	q := r.URL.Query()
+	state := q.Get("state")
+	if !slices.Contains([]string{"invited", stateExpired, "active", "disabled"}, state) {
+		state = ""
+	}
+	query := strings.TrimSpace(q.Get("q"))
+	if len(query) > 200 {
+		query = query[:200]
+	}
+	people, err := a.Store.ListPeople(ctx, store.PeopleFilter{StructureID: st.ID})
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	services, err := a.Store.ListServices(ctx, st.ID)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	svcName := map[string]string{}
+	for _, s := range services {
+		svcName[s.ID] = s.Name
+	}
+	grants, err := a.Store.ListGrants(ctx, store.GrantFilter{StructureID: st.ID})
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	provs, err := a.Store.ListProvisions(ctx, store.ProvisionFilter{StructureID: st.ID})
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	prov := map[string]store.Provision{}
+	for _, p := range provs {
+		prov[p.PersonID+"/"+p.ServiceID] = p
+	}
+	grantsOf := map[string][]grantView{}
+	for _, g := range grants {
+		p := prov[g.PersonID+"/"+g.ServiceID]
+		grantsOf[g.PersonID] = append(grantsOf[g.PersonID], grantView{Service: svcName[g.ServiceID], Role: g.Role,
+			Provision: string(p.Status), ProvKey: provKeys[string(p.Status)], Message: p.Message})
+	}
+	mails, err := a.mailInfo(r)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	v := boardView{Nav: a.nav(r, "board"), State: state, Query: query, Done: doneMessage(r),
+		States: []stateOption{{"invited", i18n.AdminStateInvited}, {stateExpired, i18n.AdminStateExpired},
+			{"active", i18n.AdminStateActive}, {"disabled", i18n.AdminStateDisabled}}}
+	lq := strings.ToLower(query)
+	for _, p := range people {
+		row := boardRow{Person: p, Name: displayName(p), State: string(p.State), LastMail: mails[p.ID].lastSent,
+			Grants: grantsOf[p.ID]}
+		if p.State == store.StateInvited {
+			v.Pending++
+			if inv := mails[p.ID].lastInvite; !inv.IsZero() && !a.now().Before(inv.Add(a.activateTTL())) {
+				row.State = stateExpired
+			}
+		}
+		row.StateKey = stateKeys[row.State]
+		v.Total++
+		if state != "" && row.State != state {
+			continue
+		}
+		if lq != "" && !strings.Contains(strings.ToLower(p.Username+" "+p.Email+" "+row.Name+" "+p.GivenName+" "+p.FamilyName), lq) {
+			continue
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	a.render(w, r, http.StatusOK, "admin_board", i18n.AdminBoardTitle, []any{st.Name}, v)
+}
+
+func (a *Admin) updateStructure(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		a.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	name, contact := r.PostForm.Get("name"), r.PostForm.Get("contact")
+	c := manage.StructureChange{Contact: &contact}
+	if strings.TrimSpace(name) != "" {
+		c.Name = &name
+	}
+	if _, err := a.Manager.UpdateStructure(r.Context(), ActorFrom(r.Context()).Label(), StructureFrom(r.Context()).ID, c); err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r), "updated")
+}
+
+// confirmView is the data of admin_confirm.html: a question, the form
+// that confirms, and where "cancel" goes.
+type confirmView struct {
+	Nav      adminNav
+	Question i18n.Message
+	Warning  i18n.Key
+	Action   string
+	Submit   i18n.Key
+	Cancel   string
+}
+
+func (a *Admin) confirm(w http.ResponseWriter, r *http.Request, title i18n.Key, v confirmView) {
+	a.render(w, r, http.StatusOK, "admin_confirm", title, nil, v)
+}
+
+func (a *Admin) confirmRemoveStructure(w http.ResponseWriter, r *http.Request) {
+	st := StructureFrom(r.Context())
+	a.confirm(w, r, i18n.AdminRemoveStructureTitle, confirmView{Nav: a.nav(r, ""),
+		Question: i18n.M(i18n.AdminRemoveStructureQ, st.Name), Warning: i18n.AdminRemoveStructureWarn,
+		Action: a.base(r) + "/remove", Submit: i18n.AdminRemoveStructureTitle, Cancel: a.base(r)})
+}
+
+func (a *Admin) removeStructure(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Manager.RemoveStructure(r.Context(), ActorFrom(r.Context()).Label(), StructureFrom(r.Context()).ID); err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, "/admin/structures", "removed")
+}
+
+func (a *Admin) resendPending(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Manager.ResendPending(r.Context(), ActorFrom(r.Context()).Label(), StructureFrom(r.Context()).ID); err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r), "resent")
+}
+
+// personView is the data of admin_person.html.
+type personView struct {
+	Nav      adminNav
+	Person   store.Person
+	Name     string
+	State    string
+	StateKey i18n.Key
+	Grants   []grantView
+	Base     string // the person's address
+	Done     i18n.Key
+	Errors   map[string]string
+	Form     map[string]string
+}
+
+func (a *Admin) personView(r *http.Request) (personView, error) {
+	ctx := r.Context()
+	p := PersonFrom(ctx)
+	st := StructureFrom(ctx)
+	v := personView{Nav: a.nav(r, "board"), Person: p, Name: displayName(p), State: string(p.State), StateKey: stateKeys[string(p.State)],
+		Base: a.base(r) + "/people/" + p.ID, Done: doneMessage(r),
+		Form: map[string]string{"given_name": p.GivenName, "family_name": p.FamilyName, "display_name": p.DisplayName, "email": p.Email}}
+	grants, err := a.Store.ListGrants(ctx, store.GrantFilter{PersonID: p.ID, StructureID: st.ID})
+	if err != nil {
+		return v, fmt.Errorf("web: list grants: %w", err)
+	}
+	for _, g := range grants {
+		svc, err := a.Store.GetService(ctx, g.ServiceID)
+		if err != nil {
+			return v, fmt.Errorf("web: get service: %w", err)
+		}
+		gv := grantView{Service: svc.Name, Role: g.Role}
+		if pr, err := a.Store.GetProvision(ctx, p.ID, svc.ID); err == nil {
+			gv.Provision, gv.ProvKey, gv.Message = string(pr.Status), provKeys[string(pr.Status)], pr.Message
+		}
+		v.Grants = append(v.Grants, gv)
+	}
+	return v, nil
+}
+
+func (a *Admin) person(w http.ResponseWriter, r *http.Request) {
+	v, err := a.personView(r)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "admin_person", i18n.AdminPersonTitle, []any{v.Name}, v)
+}
+
+func (a *Admin) updatePerson(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		a.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	lang := Lang(r)
+	f := r.PostForm
+	given, family, display, email := f.Get("given_name"), f.Get("family_name"), f.Get("display_name"), f.Get("email")
+	p := PersonFrom(r.Context())
+	_, err := a.Manager.UpdatePerson(r.Context(), ActorFrom(r.Context()).Label(), p.ID,
+		manage.PersonChange{GivenName: &given, FamilyName: &family, DisplayName: &display, Email: &email})
+	if err == nil {
+		done(w, r, a.base(r)+"/people/"+p.ID, "updated")
+		return
+	}
+	errs := map[string]string{}
+	switch {
+	case errors.Is(err, manage.ErrBadEmail):
+		errs["email"] = i18n.T(lang, i18n.AdminBadEmail)
+	case errors.Is(err, store.ErrConflict):
+		errs["email"] = i18n.T(lang, i18n.AdminEmailTaken)
+	default:
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	v, verr := a.personView(r)
+	if verr != nil {
+		a.Renderer.WriteError(w, r, verr)
+		return
+	}
+	v.Done, v.Errors = i18n.Key{}, errs
+	v.Form = map[string]string{"given_name": given, "family_name": family, "display_name": display, "email": email}
+	a.render(w, r, http.StatusUnprocessableEntity, "admin_person", i18n.AdminPersonTitle, []any{v.Name}, v)
+}
+
+func (a *Admin) personOp(w http.ResponseWriter, r *http.Request, code string, op func() error) {
+	if err := op(); err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r)+"/people/"+PersonFrom(r.Context()).ID, code)
+}
+
+func (a *Admin) resendPerson(w http.ResponseWriter, r *http.Request) {
+	a.personOp(w, r, "resent", func() error {
+		_, err := a.Manager.Resend(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID, StructureFrom(r.Context()).ID)
+		return err
+	})
+}
+
+func (a *Admin) disablePerson(w http.ResponseWriter, r *http.Request) {
+	a.personOp(w, r, "disabled", func() error {
+		_, err := a.Manager.Disable(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID)
+		return err
+	})
+}
+
+func (a *Admin) enablePerson(w http.ResponseWriter, r *http.Request) {
+	a.personOp(w, r, "enabled", func() error {
+		_, err := a.Manager.Enable(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID)
+		return err
+	})
+}
+
+func (a *Admin) confirmDeletePerson(w http.ResponseWriter, r *http.Request) {
+	p := PersonFrom(r.Context())
+	base := a.base(r) + "/people/" + p.ID
+	if p.State != store.StateDisabled {
+		a.Renderer.WriteError(w, r, &Error{Code: EConflict, Err: manage.ErrNotDisabled, Message: i18n.M(i18n.AdminDeleteNotDisabled)})
+		return
+	}
+	a.confirm(w, r, i18n.AdminDeletePersonTitle, confirmView{Nav: a.nav(r, "board"),
+		Question: i18n.M(i18n.AdminDeletePersonQ, displayName(p), p.Email), Warning: i18n.AdminDeletePersonWarn,
+		Action: base + "/delete", Submit: i18n.AdminDeletePersonTitle, Cancel: base})
+}
+
+func (a *Admin) deletePerson(w http.ResponseWriter, r *http.Request) {
+	_, err := a.Manager.Delete(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID)
+	if errors.Is(err, manage.ErrNotDisabled) {
+		a.Renderer.WriteError(w, r, &Error{Code: EConflict, Err: err, Message: i18n.M(i18n.AdminDeleteNotDisabled)})
+		return
+	}
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r), "deleted")
+}
+
+// servicesView is the data of admin_services.html.
+type servicesView struct {
+	Nav      adminNav
+	Services []store.Service
+	Done     i18n.Key
+}
+
+func (a *Admin) services(w http.ResponseWriter, r *http.Request) {
+	st := StructureFrom(r.Context())
+	list, err := a.Store.ListServices(r.Context(), st.ID)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "admin_services", i18n.AdminServicesTitle, []any{st.Name},
+		servicesView{Nav: a.nav(r, "services"), Services: list, Done: doneMessage(r)})
+}
+
+// service returns the route's {service}, a service of the structure (else
+// ENotFound).
+func (a *Admin) service(r *http.Request) (store.Service, error) {
+	svc, err := a.Store.GetService(r.Context(), r.PathValue("service"))
+	if err != nil {
+		return svc, err
+	}
+	if svc.StructureID != StructureFrom(r.Context()).ID {
+		return store.Service{}, Errorf(ENotFound, "admin: service %q is not the structure's", svc.ID)
+	}
+	return svc, nil
+}
+
+func (a *Admin) confirmRemoveService(w http.ResponseWriter, r *http.Request) {
+	svc, err := a.service(r)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	a.confirm(w, r, i18n.AdminRemoveServiceTitle, confirmView{Nav: a.nav(r, "services"),
+		Question: i18n.M(i18n.AdminRemoveServiceQ, svc.Name), Warning: i18n.AdminRemoveServiceWarn,
+		Action: a.base(r) + "/services/" + svc.ID + "/remove", Submit: i18n.AdminRemoveServiceTitle,
+		Cancel: a.base(r) + "/services"})
+}
+
+func (a *Admin) removeService(w http.ResponseWriter, r *http.Request) {
+	svc, err := a.service(r)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	if _, err := a.Manager.RemoveService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID); err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r)+"/services", "removed")
+}
+
+// jobView is one failed job.
+type jobView struct {
+	Job    store.Job
+	Person string // the display name of the person it is about, if any
+}
+
+// jobsView is the data of admin_jobs.html.
+type jobsView struct {
+	Nav  adminNav
+	Jobs []jobView
+	Done i18n.Key
+}
+
+func (a *Admin) jobs(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	st := StructureFrom(ctx)
+	list, err := a.Manager.FailedJobs(ctx, st.ID, 0)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	v := jobsView{Nav: a.nav(r, "jobs"), Done: doneMessage(r)}
+	for _, j := range list {
+		jv := jobView{Job: j}
+		if id := jobPerson(j); id != "" {
+			if p, err := a.Store.GetPerson(ctx, id); err == nil {
+				jv.Person = displayName(p)
+			}
+		}
+		v.Jobs = append(v.Jobs, jv)
+	}
+	a.render(w, r, http.StatusOK, "admin_jobs", i18n.AdminJobsTitle, []any{st.Name}, v)
+}
+
+func (a *Admin) retryJob(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("job"), 10, 64)
+	if err != nil {
+		a.Renderer.WriteError(w, r, Errorf(ENotFound, "admin: job %q", r.PathValue("job")))
+		return
+	}
+	list, err := a.Manager.FailedJobs(ctx, StructureFrom(ctx).ID, 100000)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(list, func(j store.Job) bool { return j.ID == id }) {
+		a.Renderer.WriteError(w, r, Errorf(ENotFound, "admin: job %d is not a failed job of the structure", id))
+		return
+	}
+	if err := a.Manager.RetryJob(ctx, ActorFrom(ctx).Label(), id); err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r)+"/jobs", "retried")
+}
+
+// importsView is the data of admin_imports.html.
+type importsView struct {
+	Nav     adminNav
+	Imports []store.Import
+}
+
+func (a *Admin) imports(w http.ResponseWriter, r *http.Request) {
+	st := StructureFrom(r.Context())
+	list, err := a.Store.ListImports(r.Context(), st.ID)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "admin_imports", i18n.AdminImportsTitle, []any{st.Name},
+		importsView{Nav: a.nav(r, "imports"), Imports: list})
+}
+
+// jobPerson returns the person a job's payload names, "" when none.
+func jobPerson(j store.Job) string {
+	var ref struct {
+		PersonID string `json:"person_id"`
+	}
+	_ = json.Unmarshal(j.Payload, &ref)
+	return ref.PersonID
+}
