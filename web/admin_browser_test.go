@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"sesame/internal/store"
+	"sesame/internal/testenv"
+)
+
+// axeViolation is one violation axe-core reports.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// TestBrowserAdminAndPortal opens the portal (signed out, then in) and
+// every administration page in Chromium at 320 px, in French and in
+// English, signed in as a hoster admin: no horizontal scrolling, and
+// axe-core finds no violation of any impact.
+func TestBrowserAdminAndPortal(t *testing.T) {
+	axe := testenv.AxeCore(t)
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	admin := e.person("root", store.StateActive, true)
+	s := e.structure("le-beta")
+	svc := e.service(s, "cloud", "Nextcloud du Bêta")
+	e.member(admin, s, false)
+	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: admin.ID, ServiceID: svc.ID, Role: "admin"}))
+	for _, st := range []store.PersonState{store.StateInvited, store.StateActive, store.StateDisabled} {
+		p := e.person("p-"+string(st), st, false)
+		e.member(p, s, false)
+		e.must(e.st.PutGrant(ctx, store.Grant{PersonID: p.ID, ServiceID: svc.ID, Role: "user"}))
+	}
+	victim := e.person("victim", store.StateDisabled, false)
+	e.member(victim, s, false)
+	e.deadJob(victim)
+
+	bctx := browser(t)
+	check := func(name, path, lang string) {
+		t.Helper()
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		if err := chromedp.Do(bctx,
+			chromedp.EmulateViewport(320, 720, chromedp.EmulateMobile),
+			chromedp.Navigate(e.srv.URL+path+sep+"lang="+lang),
+			chromedp.WaitVisible(chromedp.CSS("h1")),
+		); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		width, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width > 320 {
+			t.Errorf("%s (%s) is %d px wide at a 320 px viewport", name, lang, width)
+		}
+		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](axe+"\n;typeof axe === 'object'")); err != nil {
+			t.Fatalf("%s: inject axe-core: %v", name, err)
+		}
+		vs, err := chromedp.Run(bctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
+			r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))`,
+			chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: axe-core: %v", name, err)
+		}
+		for _, v := range vs {
+			t.Errorf("%s (%s): axe-core: %s (%s): %s on %v", name, lang, v.ID, v.Impact, v.Help, v.Nodes)
+		}
+		screenshot(t, bctx, name+"-"+lang+"-320")
+	}
+	for _, lang := range []string{"fr", "en"} {
+		check("portal-signed-out", "/", lang)
+	}
+	// The fake session is a cookie naming the person (set on the page's
+	// origin; the real one is HttpOnly and set by the provider).
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.cookie = "`+testCookie+`=`+admin.ID+`; path=/"`)); err != nil {
+		t.Fatal(err)
+	}
+	base := "/admin/structures/le-beta"
+	pages := []struct{ name, path string }{
+		{"portal", "/"},
+		{"structures", "/admin/structures"},
+		{"board", base},
+		{"board-filtered", base + "?state=invited&q=p"},
+		{"person", base + "/people/" + victim.ID},
+		{"delete-person", base + "/people/" + victim.ID + "/delete"},
+		{"services", base + "/services"},
+		{"remove-service", base + "/services/" + svc.ID + "/remove"},
+		{"jobs", base + "/jobs"},
+		{"imports", base + "/imports"},
+		{"remove-structure", base + "/remove"},
+	}
+	for _, lang := range []string{"fr", "en"} {
+		for _, p := range pages {
+			check(p.name, p.path, lang)
+		}
+	}
+}
