@@ -214,9 +214,16 @@ type Admin struct {
 	Now         func() time.Time
 	Logger      *slog.Logger
 	// IPLimit limits every form post per client IP; nil means
-	// DefaultIPLimit.
+	// DefaultAdminIPLimit.
 	IPLimit  *RateLimiter
 	ClientIP func(*http.Request) string
+}
+
+// DefaultAdminIPLimit allows 120 administration form posts at once per
+// client IP, then two a second: a referent resending links row by row is
+// signed in, and must not be held back like an anonymous form.
+func DefaultAdminIPLimit(now func() time.Time) *RateLimiter {
+	return NewRateLimiter(120, 500*time.Millisecond, now)
 }
 
 func (a *Admin) now() time.Time {
@@ -244,7 +251,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 		panic("web: Admin needs Store, Manager, Renderer and Sessions")
 	}
 	if a.IPLimit == nil {
-		a.IPLimit = DefaultIPLimit(a.Now)
+		a.IPLimit = DefaultAdminIPLimit(a.Now)
 	}
 	for _, rt := range AdminRoutes {
 		var h http.Handler = a.guard(rt)
@@ -318,9 +325,14 @@ func CurrentActor(ctx context.Context, st store.Store, s SignedIn, r *http.Reque
 // for nobody, else the error page.
 func (a *Admin) deny(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrSignInRequired) {
-		next := r.URL.Path
-		if r.Method == http.MethodGet && r.URL.RawQuery != "" {
-			next += "?" + r.URL.RawQuery
+		// Back to the page after signing in; a form's address answers
+		// only POST, so a form goes back to the administration's home.
+		next := "/admin"
+		if r.Method == http.MethodGet {
+			next = r.URL.Path
+			if r.URL.RawQuery != "" {
+				next += "?" + r.URL.RawQuery
+			}
 		}
 		http.Redirect(w, r, SignInURL(a.Sessions.SignInPath(), next), http.StatusSeeOther)
 		return
