@@ -102,6 +102,10 @@ var noStoreCommands = [][]string{
 	{"keys", "list"},
 	{"keys", "rotate"},
 	{"import", "le-beta", "people.csv"},
+	{"admin", "add", "root@example.org"},
+	{"admin", "list"},
+	{"structure", "referent", "add", "le-beta", "camille@example.org"},
+	{"user", "disable", "camille"},
 }
 
 // TestCommandsNeedAStoreSQLite runs the commands from a folder that is not
@@ -156,7 +160,8 @@ func TestCommandsNeedAStoreSQLite(t *testing.T) {
 		!strings.HasPrefix(errOut, "warning: no master key at "+filepath.Join(wd, "data", "secret.key")) {
 		t.Errorf("migrate without the key: %d %q %q", code, out, errOut)
 	}
-	for _, args := range [][]string{{"import", "le-beta", "people.csv"}, {"keys", "rotate"}, {"user", "resend", "camille"}, {"migrate"}} {
+	for _, args := range [][]string{{"import", "le-beta", "people.csv"}, {"keys", "rotate"}, {"user", "resend", "camille"},
+		{"admin", "add", "root@example.org"}, {"migrate"}} {
 		code, _, errOut := runCLI(t, args...)
 		if (code != exitFail && args[0] != "migrate") || !strings.Contains(errOut, "no master key at "+filepath.Join(wd, "data", "secret.key")) ||
 			!strings.Contains(errOut, "Restore the key from a backup") {
