@@ -199,6 +199,7 @@ func TestImportFlow(t *testing.T) {
 		form := e.getAs("alice", importBase)
 		mustStatus(t, form, http.StatusOK)
 		mustContain(t, form, `enctype="multipart/form-data"`, `name="file"`, importBase+`/example.csv`, "Importer des personnes", "Le Bêta")
+		mustNotContain(t, form, `role="alert"`, `role="status"`, "[")
 
 		preview := e.previewPath("alice", "add", sheetWithError)
 		r := e.getAs("alice", preview)
@@ -209,7 +210,7 @@ func TestImportFlow(t *testing.T) {
 			t.Errorf("the error is not on row 3: %q\n%s", errRow, r.body)
 		}
 		mustContain(t, r, `<tr class="act-create"><th scope="row">2</th>`, "elodie.lefevre", `name="skip_invalid"`,
-			"Ignorer les 1 lignes en erreur")
+			"Ignorer les lignes en erreur (1)")
 		if len(e.people()) != 0 {
 			t.Fatal("a preview created people")
 		}
@@ -228,7 +229,7 @@ func TestImportFlow(t *testing.T) {
 		// The fixed file.
 		preview = e.previewPath("alice", "add", sheetFixed)
 		r = e.getAs("alice", preview)
-		mustNotContain(t, r, `act-error`, `name="skip_invalid"`)
+		mustNotContain(t, r, `act-error`, `name="skip_invalid"`, `role="alert"`, "[")
 		r = e.postAs("alice", preview+"/confirm", url.Values{})
 		mustStatus(t, r, http.StatusOK)
 		mustContain(t, r, "Import appliqué", `href="/admin/structures/le-beta"`, "Voir le tableau de bord")
@@ -446,7 +447,7 @@ func TestImportSyncWarning(t *testing.T) {
 	e.person("lucie.garnier", "lucie@lebeta.example", store.StateActive)
 	r := e.getAs("alice", e.previewPath("alice", "sync", sheetFixed))
 	mustStatus(t, r, http.StatusOK)
-	mustContain(t, r, "Attention, mode synchronisation : 1 personnes ne figurent pas dans le fichier",
+	mustContain(t, r, "Attention, mode synchronisation : ces personnes (1) ne figurent pas dans le fichier",
 		"<li>lucie@lebeta.example (lucie.garnier)</li>", `<tr class="act-disable">`)
 	r = e.getAs("alice", e.previewPath("alice", "add", sheetFixed))
 	mustNotContain(t, r, "mode synchronisation", "act-disable")

@@ -122,8 +122,8 @@ var importTexts = map[Key]Text{
 		FR: "Ligne %d",
 		EN: "Row %d"},
 	{"import.sync.warning"}: {
-		FR: "Attention, mode synchronisation : %d personnes ne figurent pas dans le fichier et quitteront la structure. Leurs accès à ses services seront retirés, et celles qui n'appartiennent à aucune autre structure seront désactivées :",
-		EN: "Warning, synchronisation mode: %d people are missing from the file and will leave the structure. Their access to its services will be removed, and those who belong to no other structure will be disabled:"},
+		FR: "Attention, mode synchronisation : ces personnes (%d) ne figurent pas dans le fichier et quitteront la structure. Leurs accès à ses services seront retirés, et celles qui n'appartiennent à aucune autre structure seront désactivées :",
+		EN: "Warning, synchronisation mode: these people (%d) are missing from the file and will leave the structure. Their access to its services will be removed, and those who belong to no other structure will be disabled:"},
 	{"import.sync.none"}: {
 		FR: "Mode synchronisation : toutes les personnes de la structure figurent dans le fichier, personne ne la quittera.",
 		EN: "Synchronisation mode: everyone in the structure is in the file, nobody will leave it."},
@@ -161,8 +161,8 @@ var importTexts = map[Key]Text{
 		FR: "Attention :",
 		EN: "Note:"},
 	{"import.skip"}: {
-		FR: "Ignorer les %d lignes en erreur et importer les autres",
-		EN: "Skip the %d rows with errors and import the others"},
+		FR: "Ignorer les lignes en erreur (%d) et importer les autres",
+		EN: "Skip the rows with errors (%d) and import the others"},
 	{"import.confirm"}: {
 		FR: "Confirmer l'import",
 		EN: "Confirm the import"},
