@@ -447,7 +447,7 @@ func TestImportSyncWarning(t *testing.T) {
 	e.person("lucie.garnier", "lucie@lebeta.example", store.StateActive)
 	r := e.getAs("alice", e.previewPath("alice", "sync", sheetFixed))
 	mustStatus(t, r, http.StatusOK)
-	mustContain(t, r, "Attention, mode synchronisation : ces personnes (1) ne figurent pas dans le fichier",
+	mustContain(t, r, "Attention : départs de la structure (1)", "Mode synchronisation : ces personnes ne figurent pas dans le fichier",
 		"<li>lucie@lebeta.example (lucie.garnier)</li>", `<tr class="act-disable">`)
 	r = e.getAs("alice", e.previewPath("alice", "add", sheetFixed))
 	mustNotContain(t, r, "mode synchronisation", "act-disable")

@@ -121,9 +121,12 @@ var importTexts = map[Key]Text{
 	{"import.row"}: {
 		FR: "Ligne %d",
 		EN: "Row %d"},
+	{"import.sync.title"}: {
+		FR: "Attention : départs de la structure (%d)",
+		EN: "Warning: people leaving the structure (%d)"},
 	{"import.sync.warning"}: {
-		FR: "Attention, mode synchronisation : ces personnes (%d) ne figurent pas dans le fichier et quitteront la structure. Leurs accès à ses services seront retirés, et celles qui n'appartiennent à aucune autre structure seront désactivées :",
-		EN: "Warning, synchronisation mode: these people (%d) are missing from the file and will leave the structure. Their access to its services will be removed, and those who belong to no other structure will be disabled:"},
+		FR: "Mode synchronisation : ces personnes ne figurent pas dans le fichier. Leurs accès aux services de la structure seront retirés, et celles qui n'appartiennent à aucune autre structure seront désactivées.",
+		EN: "Synchronisation mode: these people are missing from the file. Their access to the structure's services will be removed, and those who belong to no other structure will be disabled."},
 	{"import.sync.none"}: {
 		FR: "Mode synchronisation : toutes les personnes de la structure figurent dans le fichier, personne ne la quittera.",
 		EN: "Synchronisation mode: everyone in the structure is in the file, nobody will leave it."},
