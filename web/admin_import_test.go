@@ -448,7 +448,7 @@ func TestImportSyncWarning(t *testing.T) {
 	r := e.getAs("alice", e.previewPath("alice", "sync", sheetFixed))
 	mustStatus(t, r, http.StatusOK)
 	mustContain(t, r, "Attention : départs de la structure (1)", "Mode synchronisation : ces personnes ne figurent pas dans le fichier",
-		"<li>lucie@lebeta.example (lucie.garnier)</li>", `<tr class="act-disable">`)
+		"<li>lucie@lebeta.example (lucie.garnier) — <strong>compte désactivé (aucune autre structure)</strong></li>", `<tr class="act-disable">`)
 	r = e.getAs("alice", e.previewPath("alice", "add", sheetFixed))
 	mustNotContain(t, r, "mode synchronisation", "act-disable")
 }

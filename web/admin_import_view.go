@@ -64,12 +64,19 @@ type previewView struct {
 	Counts                 []countView
 	FileErrors             []issueView
 	HeaderWarnings         []issueView
-	Leaving                []string // sync: who leaves, "email (username)"
+	Leaving                []leaverView // sync: who leaves
 	Rows                   []rowView
 	ErrorRows              int
 	CanConfirm             bool // no file error
 	Omitted                int
 	Alert                  i18n.Message
+}
+
+// leaverView is a person a sync import takes out of the structure;
+// Disabled when they belong to no other structure.
+type leaverView struct {
+	Email, Username string
+	Disabled        bool
 }
 
 // importDoneView is the data of admin_import_done.html.
@@ -131,7 +138,11 @@ func (ip *ImportPages) renderPreview(w http.ResponseWriter, r *http.Request, sta
 			rv.Warnings = append(rv.Warnings, issue(lang, e))
 		}
 		if row.Action == onboarding.ActDisable {
-			v.Leaving = append(v.Leaving, row.Email+" ("+row.Username+")")
+			lv := leaverView{Email: row.Email, Username: row.Username}
+			for _, c := range row.Changes {
+				lv.Disabled = lv.Disabled || (c.Field == "state" && c.To == string(store.StateDisabled))
+			}
+			v.Leaving = append(v.Leaving, lv)
 		}
 		v.Rows = append(v.Rows, rv)
 	}

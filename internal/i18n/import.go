@@ -127,6 +127,9 @@ var importTexts = map[Key]Text{
 	{"import.sync.warning"}: {
 		FR: "Mode synchronisation : ces personnes ne figurent pas dans le fichier. Leurs accès aux services de la structure seront retirés, et celles qui n'appartiennent à aucune autre structure seront désactivées.",
 		EN: "Synchronisation mode: these people are missing from the file. Their access to the structure's services will be removed, and those who belong to no other structure will be disabled."},
+	{"import.sync.disabled"}: {
+		FR: "compte désactivé (aucune autre structure)",
+		EN: "account disabled (no other structure)"},
 	{"import.sync.none"}: {
 		FR: "Mode synchronisation : toutes les personnes de la structure figurent dans le fichier, personne ne la quittera.",
 		EN: "Synchronisation mode: everyone in the structure is in the file, nobody will leave it."},
