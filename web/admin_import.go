@@ -68,7 +68,10 @@ type ImportPages struct {
 	// Authorize decides whether the request may import into the structure
 	// of that ID: nil allows; an *Error chooses the answer (EForbidden,
 	// ENotFound), anything else is a 403. It is asked on every route,
-	// before anything is read or shown. Required.
+	// before anything is read or shown; for a slug that names no structure
+	// it is asked with an empty ID (a refusal is then answered as it says,
+	// so an unknown slug and another's structure can look the same), and
+	// the answer is 404 when it allows. Required.
 	Authorize func(r *http.Request, structureID string) error
 	// Uploader names the person of the request; an error refuses it as
 	// Authorize's do. Required.
@@ -156,13 +159,28 @@ func (ip *ImportPages) Mount(mux *http.ServeMux) {
 		}
 		return SecurityHeaders(ip.https(), Recover(rd, protected))
 	}
-	const base = "/admin/structures/{slug}/import"
-	mux.Handle("GET "+base, page(ip.guard(ip.showForm)))
-	mux.Handle("GET "+base+"/example.csv", page(ip.guard(ip.example)))
-	mux.Handle("POST "+base, form(ip.guard(ip.upload)))
-	mux.Handle("GET "+base+"/{id}", page(ip.guard(ip.preview)))
-	mux.Handle("POST "+base+"/{id}/confirm", form(ip.guard(ip.confirm)))
-	mux.Handle("POST "+base+"/{id}/cancel", form(ip.guard(ip.cancel)))
+	handlers := map[string]http.Handler{
+		ImportRoutes[0]: page(ip.guard(ip.showForm)),
+		ImportRoutes[1]: page(ip.guard(ip.example)),
+		ImportRoutes[2]: form(ip.guard(ip.upload)),
+		ImportRoutes[3]: page(ip.guard(ip.preview)),
+		ImportRoutes[4]: form(ip.guard(ip.confirm)),
+		ImportRoutes[5]: form(ip.guard(ip.cancel)),
+	}
+	for _, pattern := range ImportRoutes {
+		mux.Handle(pattern, handlers[pattern])
+	}
+}
+
+// ImportRoutes are the patterns ImportPages.Mount registers, for a route
+// table (every one is a structure's, named by {slug}, and asks Authorize).
+var ImportRoutes = []string{
+	"GET /admin/structures/{slug}/import",
+	"GET /admin/structures/{slug}/import/example.csv",
+	"POST /admin/structures/{slug}/import",
+	"GET /admin/structures/{slug}/import/{id}",
+	"POST /admin/structures/{slug}/import/{id}/confirm",
+	"POST /admin/structures/{slug}/import/{id}/cancel",
 }
 
 // importRequest is what every route knows once the request is allowed.
@@ -177,6 +195,10 @@ func (ip *ImportPages) guard(h func(w http.ResponseWriter, r *http.Request, ir i
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, err := ip.Store.GetStructureBySlug(r.Context(), r.PathValue("slug"))
 		if errors.Is(err, store.ErrNotFound) {
+			if err := ip.Authorize(r, ""); err != nil {
+				ip.Renderer.WriteError(w, r, refusal(err))
+				return
+			}
 			ip.Renderer.WriteError(w, r, &Error{Code: ENotFound, Err: fmt.Errorf("web: import: no structure %q", r.PathValue("slug"))})
 			return
 		}

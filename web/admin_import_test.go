@@ -53,7 +53,7 @@ func newImportEnvOn(t *testing.T, backend string, opts ...func(*web.ImportPages)
 			if _, err := r.Cookie(sessionCookie); err != nil {
 				return &web.Error{Code: web.EForbidden, Err: err}
 			}
-			if structureID != e.structure.ID {
+			if structureID != e.structure.ID && structureID != "" {
 				return &web.Error{Code: web.ENotFound, Err: fmt.Errorf("not this structure")}
 			}
 			return nil
@@ -315,8 +315,9 @@ func TestImportOtherSession(t *testing.T) {
 	}
 	// Without a session, nothing at all.
 	mustStatus(t, e.getAs("", importBase), http.StatusForbidden)
-	// Another structure's address.
+	// An unknown structure: 404 for the allowed, the refusal for others.
 	mustStatus(t, e.getAs("alice", "/admin/structures/nope/import"), http.StatusNotFound)
+	mustStatus(t, e.getAs("", "/admin/structures/nope/import"), http.StatusForbidden)
 }
 
 func TestImportCrossOrigin(t *testing.T) {
@@ -469,5 +470,22 @@ func TestImportExample(t *testing.T) {
 	r = e.getAs("alice", importBase+"/example.csv?lang=en")
 	if !strings.HasPrefix(r.body, "\ufeffFirst name,Last name,Email") {
 		t.Errorf("English example: %q", r.body[:min(len(r.body), 80)])
+	}
+}
+
+// Every route of the import pages asks Authorize first: without a session,
+// each one is refused, GET and POST alike, and nothing is planned.
+func TestImportRoutesAskAuthorize(t *testing.T) {
+	e := newImportEnv(t)
+	for _, pattern := range web.ImportRoutes {
+		method, path, _ := strings.Cut(pattern, " ")
+		path = strings.NewReplacer("{slug}", "le-beta", "{id}", "abc").Replace(path)
+		req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do(req); r.status != http.StatusForbidden {
+			t.Errorf("%s without a session: %d, want 403", pattern, r.status)
+		}
 	}
 }
