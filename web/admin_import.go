@@ -241,13 +241,18 @@ type importFormView struct {
 	Notice  i18n.Message
 }
 
-func (ip *ImportPages) sizeText() i18n.Message {
-	mb := float64(ip.maxBytes()) / (1 << 20)
-	return i18n.M(i18n.ImportSizeMB, strconv.FormatFloat(mb, 'f', -1, 64))
+// sizeText is the largest file in megabytes, with a decimal comma in
+// French.
+func (ip *ImportPages) sizeText(lang string) i18n.Message {
+	n := strconv.FormatFloat(float64(ip.maxBytes())/(1<<20), 'f', -1, 64)
+	if lang != "en" {
+		n = strings.Replace(n, ".", ",", 1)
+	}
+	return i18n.M(i18n.ImportSizeMB, n)
 }
 
 func (ip *ImportPages) renderForm(w http.ResponseWriter, r *http.Request, status int, st store.Structure, v importFormView) {
-	v.Action, v.Example, v.MaxSize = ImportPath(st.Slug), ImportPath(st.Slug)+"/example.csv", ip.sizeText()
+	v.Action, v.Example, v.MaxSize = ImportPath(st.Slug), ImportPath(st.Slug)+"/example.csv", ip.sizeText(Lang(r))
 	if v.Mode == "" {
 		v.Mode = string(store.ModeAdd)
 	}
@@ -332,7 +337,7 @@ func (ip *ImportPages) upload(w http.ResponseWriter, r *http.Request, ir importR
 	v := importFormView{Mode: mode}
 	switch {
 	case errors.Is(err, errTooLarge):
-		v.Error = i18n.M(i18n.ImportTooLarge, ip.sizeText())
+		v.Error = i18n.M(i18n.ImportTooLarge, ip.sizeText(Lang(r)))
 		ip.renderForm(w, r, http.StatusRequestEntityTooLarge, ir.st, v)
 		return
 	case err != nil:

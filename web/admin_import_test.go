@@ -402,6 +402,7 @@ func TestImportBrokenFiles(t *testing.T) {
 		{"vieux.xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\x00\x00", "Excel 97-2003 (.xls)"},
 		{"unicode.txt", utf16NoBOM("Courriel\tNom\r\nada@lebeta.example\tLovelace\r\n"), "contient des octets nuls"},
 		{"vide.csv", "\n\n", "aucune ligne d&#39;en-tête"},
+		{"large.csv", "email" + strings.Repeat(";c", onboarding.MaxColumns+1) + "\n", "Ligne 1 — L&#39;en-tête compte"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.upload("alice", "add", c.name, c.data)
@@ -421,10 +422,10 @@ func TestImportBrokenFiles(t *testing.T) {
 
 func TestImportUploadLimits(t *testing.T) {
 	e := newImportEnv(t, func(ip *web.ImportPages) { ip.MaxPending, ip.MaxPendingPerKey = 2, 1 })
-	e.importer.Options.MaxBytes = 1 << 10
-	r := e.upload("alice", "add", "big.csv", "Courriel\n"+strings.Repeat("a@lebeta.example\n", 100))
+	e.importer.Options.MaxBytes = 1 << 19
+	r := e.upload("alice", "add", "big.csv", "Courriel\n"+strings.Repeat("a@lebeta.example\n", 40000))
 	mustStatus(t, r, http.StatusRequestEntityTooLarge)
-	mustContain(t, r, "dépasse la taille maximale de 0.0009765625 Mo")
+	mustContain(t, r, "dépasse la taille maximale de 0,5 Mo")
 	r = e.upload("alice", "add", "", "")
 	mustStatus(t, r, http.StatusBadRequest)
 	mustContain(t, r, "Choisissez un fichier CSV")

@@ -113,13 +113,15 @@ func (ip *ImportPages) renderPreview(w http.ResponseWriter, r *http.Request, sta
 	for _, wi := range rep.Warnings {
 		v.HeaderWarnings = append(v.HeaderWarnings, issueView{Row: wi.Row, Message: wi.Message})
 	}
+	// A file error stops the plan before its rows: the report's only row
+	// is the file's.
+	for _, e := range p.plan.FileErrors {
+		v.FileErrors = append(v.FileErrors, issueView{Row: e.Row,
+			Message: issue(lang, onboarding.ReportIssue{Column: e.Column, Message: e.Msg.Text(lang)})})
+	}
 	for _, row := range rep.Rows {
-		if row.Row == 0 && row.Action == onboarding.ActError && row.Email == "" {
-			// The file as a whole.
-			for _, e := range row.Errors {
-				v.FileErrors = append(v.FileErrors, issueView{Row: row.Row, Message: issue(lang, e)})
-			}
-			continue
+		if len(p.plan.FileErrors) > 0 {
+			break
 		}
 		rv := rowView{Row: row.Row, Action: actionKeys[row.Action], Class: string(row.Action), Email: row.Email,
 			Username: row.Username}
