@@ -45,6 +45,7 @@ type Uploader struct {
 // ImportStructures is what ImportPages reads of the store.
 type ImportStructures interface {
 	GetStructureBySlug(ctx context.Context, slug string) (store.Structure, error)
+	ListServices(ctx context.Context, structureID string) ([]store.Service, error)
 }
 
 // ImportPages serves a structure's spreadsheet import in the browser:
@@ -233,12 +234,18 @@ func refusal(err error) error {
 
 // importFormView is the data of admin_import.html.
 type importFormView struct {
-	Action  string
-	Example string
-	MaxSize i18n.Message
-	Mode    string
-	Error   i18n.Message
-	Notice  i18n.Message
+	Action   string
+	Example  string
+	MaxSize  i18n.Message
+	Mode     string
+	Error    i18n.Message
+	Notice   i18n.Message
+	Services []importServiceView
+}
+
+// importServiceView is a service of the structure as the rights column names it.
+type importServiceView struct {
+	Name, Slug, Roles, Default string
 }
 
 // sizeText is the largest file in megabytes, with a decimal comma in
@@ -255,6 +262,15 @@ func (ip *ImportPages) renderForm(w http.ResponseWriter, r *http.Request, status
 	v.Action, v.Example, v.MaxSize = ImportPath(st.Slug), ImportPath(st.Slug)+"/example.csv", ip.sizeText(Lang(r))
 	if v.Mode == "" {
 		v.Mode = string(store.ModeAdd)
+	}
+	services, err := ip.Store.ListServices(r.Context(), st.ID)
+	if err != nil {
+		ip.Renderer.WriteError(w, r, fmt.Errorf("web: import: list services: %w", err))
+		return
+	}
+	for _, svc := range services {
+		v.Services = append(v.Services, importServiceView{Name: svc.Name, Slug: svc.Slug,
+			Roles: strings.Join(onboarding.ServiceRoles(svc), ", "), Default: svc.DefaultRole})
 	}
 	ip.Renderer.Render(w, r, status, "admin_import", &Page{Title: i18n.ImportTitle, Structure: st.Name,
 		Here: ImportPath(st.Slug), Data: v})

@@ -200,6 +200,7 @@ func TestImportFlow(t *testing.T) {
 		mustStatus(t, form, http.StatusOK)
 		mustContain(t, form, `enctype="multipart/form-data"`, `name="file"`, importBase+`/example.csv`, "Importer des personnes", "Le Bêta")
 		mustNotContain(t, form, `role="alert"`, `role="status"`, "[")
+		mustContain(t, form, `<strong>Nextcloud du Bêta</strong> <span class="mono">(nextcloud)</span> — rôles : user, admin ; par défaut : user`)
 
 		preview := e.previewPath("alice", "add", sheetWithError)
 		r := e.getAs("alice", preview)

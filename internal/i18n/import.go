@@ -85,6 +85,15 @@ var importTexts = map[Key]Text{
 	{"import.example.hint"}: {
 		FR: "Une ligne par personne : prénom, nom, adresse e-mail et droits (les services auxquels elle accède, et son rôle).",
 		EN: "One row per person: first name, last name, email address and rights (the services they open, and their role)."},
+	{"import.services"}: {
+		FR: "Les services de la structure, à nommer dans la colonne « Droits »",
+		EN: "The structure's services, to name in the \"Rights\" column"},
+	{"import.roles"}: {
+		FR: "rôles : %s ; par défaut : %s",
+		EN: "roles: %s; default: %s"},
+	{"import.services.none"}: {
+		FR: "Cette structure n'a encore aucun service : les personnes importées auront un compte, sans accès à aucun service.",
+		EN: "This structure has no service yet: the people imported will have an account, with access to no service."},
 	{"import.file"}: {
 		FR: "Fichier CSV",
 		EN: "CSV file"},
