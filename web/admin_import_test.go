@@ -491,3 +491,35 @@ func TestImportRoutesAskAuthorize(t *testing.T) {
 		}
 	}
 }
+
+// Two confirmations of one preview at once (a double click): one applies,
+// the other finds nothing.
+func TestImportConcurrentConfirm(t *testing.T) {
+	e := newImportEnv(t)
+	preview := e.previewPath("alice", "add", sheetFixed)
+	statuses := make(chan int, 2)
+	for range 2 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+preview+"/confirm", strings.NewReader(""))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "alice"})
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	got := map[int]int{}
+	for range 2 {
+		got[<-statuses]++
+	}
+	if got[http.StatusOK] != 1 || got[http.StatusNotFound] != 1 {
+		t.Errorf("statuses of two confirmations: %v", got)
+	}
+	if ims := e.imports(); len(ims) != 1 || len(e.people()) != 3 {
+		t.Errorf("%d import records, %d people", len(ims), len(e.people()))
+	}
+}
