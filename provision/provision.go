@@ -87,7 +87,6 @@ func (p *Provisioner) connector(svc store.Service) (apps.Connector, error) {
 	return conn, nil
 }
 
-
 // account is the desired state of person's account in svc's application.
 func account(person store.Person, svc store.Service, role string, enabled bool, prev store.Provision) apps.Account {
 	a := apps.Account{
