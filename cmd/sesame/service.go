@@ -57,20 +57,40 @@ func newServiceCmd(a *app) *cobra.Command {
 // base URL, PKCE, refresh tokens and the client authentication method.
 func kindDefaults(s *store.Service) { apps.Of(*s).ApplyClient(s) }
 
+// kindRolesHelp lists each kind's built-in roles, default first:
+// "nextcloud: user|admin; wordpress: subscriber|...".
+func kindRolesHelp() string {
+	var parts []string
+	for _, k := range apps.Kinds() {
+		if len(k.Roles) == 0 {
+			continue
+		}
+		roles := []string{k.DefaultRole}
+		for _, r := range k.Roles {
+			if r != k.DefaultRole {
+				roles = append(roles, r)
+			}
+		}
+		parts = append(parts, k.Name+": "+strings.Join(roles, "|"))
+	}
+	return strings.Join(parts, ";\n")
+}
+
 func newServiceAddCmd(a *app) *cobra.Command {
 	var name, baseURL, roleDefault, slug string
 	var categories []string
 	cmd := &cobra.Command{
 		Use:   "add STRUCTURE KIND --name NAME --url BASE_URL [--role-default R] [--paheko-category NAME ...]",
 		Short: "Add a service to a structure",
-		Long: `Add registers one application of a structure: KIND is nextcloud, wordpress, paheko or generic.
+		Long: `Add registers one application of a structure: KIND is ` + strings.Join(apps.Names(), ", ") + `.
 NAME is what people read and what a spreadsheet column may be called; the slug (default: the kind,
 or the name when the structure already has a service of that kind) names the LDAP groups.
 
-Roles: Nextcloud user|admin; WordPress subscriber|contributor|author|editor|administrator;
+Roles, the first one the default (French names are accepted too):
+` + kindRolesHelp() + `.
 Paheko: the structure's categories, given with --paheko-category NAME (or NAME=ID to record the
-Paheko category id), one flag per category. --role-default is the role of a right that names
-none (defaults: user, subscriber, the first Paheko category).`,
+Paheko category id), one flag per category; the first one is the default. --role-default is the
+role of a right that names none.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := store.ServiceKind(strings.ToLower(args[1]))
