@@ -56,8 +56,8 @@ occ user_oidc:provider sesame --clientid=%s --clientsecret=%s \
 		}
 	},
 	Credentials: `Nextcloud: log in as an administrator, Personal settings > Security > "Create new app password"
-(name it sesame); the user name is that administrator's login. Setting provider_id is required:
-the id that "occ user_oidc:provider" lists for sesame.`,
+(name it sesame); the user name is that administrator's login. Also give --setting provider_id=ID,
+the id that "occ user_oidc:provider" lists for sesame (required).`,
 	NewConnector: func(c Config) (Connector, error) { return NewNextcloud(c) },
 }
 
