@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime/quotedprintable"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"sesame/internal/testenv"
 )
 
 // The demo tests run "sesame demo" in this process (run, as main does) on
@@ -236,5 +240,89 @@ func TestDemoDirKeepsData(t *testing.T) {
 	again.stop()
 	if now, _ := os.ReadFile(filepath.Join(dir, "setup.txt")); !bytes.Equal(now, setup) {
 		t.Errorf("the second run set the demo up again:\n%s", now)
+	}
+}
+
+// TestReadmeSetUp runs the README's "Set-up" block in a copy of the clone:
+// the build, then "./sesame demo", whose banner must come with a working
+// activation link and demo application, and which Ctrl-C (SIGINT) stops
+// cleanly, removing its folder. The only difference from a newcomer's run
+// is --listen with a free port, so that the test does not depend on 8080.
+func TestReadmeSetUp(t *testing.T) {
+	t.Parallel() // the demo runs as its own process here
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := readmeBlock(t, string(readme), "## Set-up")
+	if len(lines) != 2 || lines[1] != "./sesame demo" {
+		t.Fatalf("the Set-up block is not a build then ./sesame demo: %q", lines)
+	}
+	clone := freshClone(t)
+	words, err := shellWords(lines[0])
+	if err != nil || len(words) < 2 || words[0] != "go" || words[1] != "build" {
+		t.Fatalf("README line %q: want go build (%v)", lines[0], err)
+	}
+	build := exec.Command("go", words[1:]...)
+	build.Dir = clone
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", lines[0], err, out)
+	}
+	tmp := t.TempDir()
+	base := fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
+	cmd := exec.Command(filepath.Join(clone, "sesame"), "demo", "--listen", strings.TrimPrefix(base, "http://"))
+	cmd.Dir, cmd.Env = clone, cleanEnv("TMPDIR="+tmp)
+	var out, logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(90 * time.Second)
+	for !demoRPLine.MatchString(out.String()) {
+		select {
+		case err := <-done:
+			t.Fatalf("./sesame demo exited: %v\n%s\n%s", err, out.String(), logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner after 90s:\n%s\n%s", out.String(), logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	banner := out.String()
+	link, dir := demoLinkLine.FindStringSubmatch(banner), demoDataLine.FindStringSubmatch(banner)
+	if link == nil || dir == nil || !strings.Contains(banner, "ready — "+base) {
+		t.Fatalf("the banner lacks the address, the link or the folder:\n%s", banner)
+	}
+	if code, body := get(t, link[1]); code != http.StatusOK || !strings.Contains(body, `name="confirm"`) {
+		t.Errorf("the activation link: %d\n%.600s", code, body)
+	}
+	if code, body := get(t, base+"/demo/"); code != http.StatusOK || !strings.Contains(body, "/demo/login") {
+		t.Errorf("the demo application: %d\n%.600s", code, body)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("./sesame demo did not stop cleanly on Ctrl-C: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("./sesame demo still running 30s after Ctrl-C")
+	}
+	if _, err := os.Stat(dir[1]); !os.IsNotExist(err) {
+		t.Errorf("the demo folder %s is still there after Ctrl-C (%v)", dir[1], err)
+	}
+	if l := logs.String(); l != "" {
+		t.Errorf("./sesame demo wrote to standard error (it logs warnings and errors only):\n%s", l)
 	}
 }
