@@ -234,6 +234,7 @@ func (a *app) demoSetup(ctx context.Context, dir, base string) error {
 		}
 		transcript.WriteString("\n")
 	}
+	transcript.WriteString("# The client secret of the demo application (service demo) is replaced at every start of the demo.\n")
 	return nil
 }
 

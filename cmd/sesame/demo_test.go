@@ -125,8 +125,8 @@ func (d *demoRun) activate(b *e2eBrowser) {
 
 // loginThroughRP opens the demo application in b, logs in through sesame
 // (with the password form unless b is logged in already) and checks the
-// claims page.
-func (d *demoRun) loginThroughRP(b *e2eBrowser) {
+// claims page, which it returns.
+func (d *demoRun) loginThroughRP(b *e2eBrowser) e2ePage {
 	d.t.Helper()
 	b.get(d.rp).want(http.StatusOK, "Se connecter avec sesame", `href="/demo/login"`)
 	page := b.get(d.rp + "login")
@@ -139,6 +139,7 @@ func (d *demoRun) loginThroughRP(b *e2eBrowser) {
 	if page.url.Path != "/demo/callback" {
 		d.t.Errorf("the claims are shown at %s, want /demo/callback", page.url)
 	}
+	return page
 }
 
 // TestDemoJourney runs the demo in a temporary folder and follows what it
@@ -179,7 +180,20 @@ func TestDemoJourney(t *testing.T) {
 	b := newE2EBrowser(t, d.base)
 	d.activate(b)
 	d.loginThroughRP(newE2EBrowser(t, d.base)) // a fresh browser: the login form
-	d.loginThroughRP(b)                        // logged in at activation? either way, the claims
+	claims := d.loginThroughRP(b)              // logged in at activation? either way, the claims
+
+	// Its logout link ends the session in sesame and comes back to the
+	// demo application; the next login asks for the password again.
+	m := regexp.MustCompile(`href="([^"]*/logout\?[^"]*)"`).FindStringSubmatch(claims.body)
+	if m == nil {
+		t.Fatalf("no logout link on the claims page:\n%s", claims.body)
+	}
+	back := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	back.want(http.StatusOK, "Se connecter avec sesame")
+	if back.url.Path != "/demo/" {
+		t.Errorf("the logout ends at %s, want /demo/", back.url)
+	}
+	b.get(d.rp+"login").want(http.StatusOK, `name="password"`)
 
 	d.stop()
 	if !strings.Contains(d.out.String(), "dossier supprimé") {
