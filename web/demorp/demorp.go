@@ -164,8 +164,12 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case q.Get("error") != "":
-		rp.fail(w, http.StatusForbidden, "sesame a refusé la connexion : "+q.Get("error")+".",
-			"sesame refused the login: "+q.Get("error")+".", errors.New(q.Get("error")+": "+q.Get("error_description")))
+		code := q.Get("error") // an OAuth error code, shown only when it looks like one
+		if len(code) > 40 || strings.Trim(code, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			code = "?"
+		}
+		rp.fail(w, http.StatusForbidden, "sesame a refusé la connexion : "+code+".",
+			"sesame refused the login: "+code+".", errors.New(q.Get("error")+": "+q.Get("error_description")))
 		return
 	case len(parts) != 3 || q.Get("state") == "" || q.Get("state") != parts[0]:
 		rp.fail(w, http.StatusBadRequest, "Cette réponse ne correspond à aucune connexion en cours.",
