@@ -87,7 +87,11 @@ loopback address: --listen takes 127.0.0.1, localhost or ::1 (0.0.0.0 serves eve
 with links to 127.0.0.1), and port 0 picks a free port.
 
 The commands that built the data, with their output (client secrets included), are in
-DIR/setup.txt.`,
+DIR/setup.txt.
+
+Exit status: 0 when stopped by Ctrl-C (or SIGTERM); 1 when the demo cannot start (the port is
+taken, DIR holds other data) or the server fails; 2 on a usage error (a --listen that is not a
+loopback address).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runDemo(cmd.Context(), listen, dir)
@@ -252,6 +256,9 @@ func quoteWords(words []string) []string {
 // the redirect URIs of this run's address, and returns it.
 func demoRelyingParty(ctx context.Context, st store.Store, base string) (*demorp.RP, error) {
 	structure, err := st.GetStructureBySlug(ctx, demoStructure)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New(`this folder holds sesame data that "sesame demo" did not make (no structure demo): give --dir a new folder, or one an earlier demo used`)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("demo structure: %w", err)
 	}
@@ -266,7 +273,7 @@ func demoRelyingParty(ctx context.Context, st store.Store, base string) (*demorp
 		}
 	}
 	if svc == nil {
-		return nil, fmt.Errorf("the demo structure has no service %q: was the folder made by sesame demo?", demoRPSlug)
+		return nil, fmt.Errorf(`the demo structure has no service %q: give --dir a new folder, or one an earlier demo used`, demoRPSlug)
 	}
 	secret, hash, err := newClientSecret(ctx)
 	if err != nil {
