@@ -224,7 +224,8 @@ func demoMailHolds(t *testing.T, dir, secret string) bool {
 // TestDemoDirKeepsData runs the demo twice on one --dir: the first run
 // activates the account; the data stays after Ctrl-C; the second run finds
 // it as it was (no second set-up, the account active, so no link) and the
-// demo application still logs the person in, on a new port.
+// demo application still logs the person in, on a new port. The second
+// run also checks the contract of demoAdminLogin.
 func TestDemoDirKeepsData(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo") // does not exist yet
 	d := startDemo(t, "--dir", dir)
@@ -246,9 +247,32 @@ func TestDemoDirKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The hook for hoster admins, as "sesame admin add" will set it: it
+	// finds the demo's store and configuration, and its link is printed.
+	var hookEmail, hookBase string
+	demoAdminLogin = func(ctx context.Context, a *app, email string) (string, error) {
+		cfg, err := a.config()
+		if err != nil {
+			return "", err
+		}
+		st, err := a.store(ctx)
+		if err != nil {
+			return "", err
+		}
+		if _, err := st.GetStructureBySlug(ctx, demoStructure); err != nil {
+			return "", err
+		}
+		hookEmail, hookBase = email, cfg.PublicURL
+		return cfg.PublicURL + "/admin/login-link-for-the-test", nil
+	}
+	t.Cleanup(func() { demoAdminLogin = nil })
 	again := startDemo(t, "--dir", dir)
 	if again.link != "" || !strings.Contains(again.out.String(), "déjà activé") {
 		t.Errorf("second run: want no link, the account being active:\n%s", again.out.String())
+	}
+	if hookEmail != demoAdminMail || hookBase != again.base ||
+		!strings.Contains(again.out.String(), "Administration (hébergeur) / Administration (hoster):\n  "+again.base+"/admin/login-link-for-the-test\n") {
+		t.Errorf("the admin hook got %q on %q; the banner:\n%s", hookEmail, hookBase, again.out.String())
 	}
 	again.loginThroughRP(newE2EBrowser(t, again.base))
 	again.stop()
