@@ -86,8 +86,8 @@ always runs on the built-in defaults. It serves plain http, which OpenID Connect
 loopback address: --listen takes 127.0.0.1, localhost or ::1 (0.0.0.0 serves every interface,
 with links to 127.0.0.1), and port 0 picks a free port.
 
-The commands that built the data, with their output (client secrets included), are in
-DIR/setup.txt.
+The commands that built the data, with their output (client secrets included), are in the
+folder's setup.txt.
 
 Exit status: 0 when stopped by Ctrl-C (or SIGTERM); 1 when the demo cannot start (the port is
 taken, DIR holds other data) or the server fails; 2 on a usage error (a --listen that is not a
