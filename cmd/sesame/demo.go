@@ -10,12 +10,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sesame/internal/apps"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"sesame/internal/apps"
 	"sesame/internal/config"
 	"sesame/internal/jobs"
 	"sesame/internal/store"
