@@ -40,6 +40,12 @@ type Request struct {
 	SkipInvalid bool   // apply the valid rows even when others have errors
 	Actor       string // "cli:root", "admin:alice"...
 	Lang        string // language of the report: "fr" (default) or "en"
+	// Expect, when set, is the Fingerprint of the plan a person saw in a
+	// preview: the import is applied only if the plan computed in its own
+	// transaction is still that one, and otherwise fails with
+	// ErrPlanChanged, changing and recording nothing (someone imported or
+	// edited people meanwhile: preview again).
+	Expect string
 }
 
 // Result is what an import did.
@@ -48,6 +54,9 @@ type Result struct {
 	Status   string // "applied", "dry-run" or "rejected"
 	Report   Report
 	Plan     *Plan
+	// Fingerprint identifies the plan (see Plan.Fingerprint), for a later
+	// Request.Expect.
+	Fingerprint string
 }
 
 // Import statuses.
@@ -62,6 +71,10 @@ var ErrUnknownStructure = errors.New("onboarding: unknown structure")
 
 // ErrBadRequest means the request itself is wrong (an unknown mode).
 var ErrBadRequest = errors.New("onboarding: bad request")
+
+// ErrPlanChanged means the plan of an import is no longer the one its
+// preview showed (Request.Expect): nothing was applied.
+var ErrPlanChanged = errors.New("onboarding: the data changed since the preview")
 
 func (im *Importer) now() time.Time {
 	if im.Now != nil {
@@ -86,21 +99,9 @@ func (im *Importer) logger() *slog.Logger {
 // import takes a username or an email meanwhile, the whole transaction is
 // run again.
 func (im *Importer) Import(ctx context.Context, req Request) (*Result, error) {
-	if req.Mode == "" {
-		req.Mode = store.ModeAdd
-	}
-	if req.Mode != store.ModeAdd && req.Mode != store.ModeSync {
-		return nil, fmt.Errorf("%w: mode %q (add or sync)", ErrBadRequest, req.Mode)
-	}
-	if req.Lang != "en" {
-		req.Lang = "fr"
-	}
-	st, err := im.Store.GetStructureBySlug(ctx, req.Structure)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownStructure, req.Structure)
-	}
+	st, err := im.resolve(ctx, &req)
 	if err != nil {
-		return nil, fmt.Errorf("onboarding: import: %w", err)
+		return nil, err
 	}
 	sum := sha256.Sum256(req.Data)
 	digest := hex.EncodeToString(sum[:])
@@ -139,9 +140,12 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err != nil {
 		return err
 	}
-	res.Plan = plan
+	res.Plan, res.Fingerprint = plan, plan.Fingerprint()
 	if im.afterPlan != nil {
 		im.afterPlan(ctx)
+	}
+	if req.Expect != "" && req.Expect != res.Fingerprint {
+		return ErrPlanChanged
 	}
 	switch {
 	case len(plan.FileErrors) > 0 || (plan.HasErrors() && !req.SkipInvalid):

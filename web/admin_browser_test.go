@@ -11,13 +11,7 @@ import (
 	"sesame/internal/testenv"
 )
 
-// axeViolation is one violation axe-core reports.
-type axeViolation struct {
-	ID     string   `json:"id"`
-	Impact string   `json:"impact"`
-	Help   string   `json:"help"`
-	Nodes  []string `json:"nodes"`
-}
+// (axeViolation is declared in admin_import_browser_test.go.)
 
 // TestBrowserAdminAndPortal opens the portal (signed out, then in) and
 // every administration page in Chromium at 320 px, in French and in
