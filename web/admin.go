@@ -21,6 +21,13 @@ import (
 func init() {
 	PageNames = append(PageNames, "signin", "portal", "admin_structures", "admin_board", "admin_person",
 		"admin_confirm", "admin_services", "admin_jobs", "admin_imports")
+	PageNames = append(PageNames, ImportPageNames...)
+	// The spreadsheet import's pages (ImportPages) are routes of the table
+	// too, decided by ActImport, served by Admin.Imports.
+	for _, p := range ImportRoutes {
+		method, pattern, _ := strings.Cut(p, " ")
+		AdminRoutes = append(AdminRoutes, Route{method, pattern, ActImport, (*Admin).importPage})
+	}
 }
 
 // SignedIn is what the administration pages and the portal need of the
@@ -160,7 +167,7 @@ func Authorize(actor Actor, action Action, target Target) error {
 }
 
 // Route is one administration page or form: its method and pattern (as
-// http.ServeMux reads them; {slug} names the structure, {id} a person of
+// http.ServeMux reads them; {slug} names the structure, {person} a person of
 // it, {service} a service of it, {job} a failed job of it), the action
 // Authorize decides, and the handler, which runs only once allowed.
 type Route struct {
@@ -183,13 +190,13 @@ var AdminRoutes = []Route{
 	{"GET", "/admin/structures/{slug}/remove", ActRemoveStructure, (*Admin).confirmRemoveStructure},
 	{"POST", "/admin/structures/{slug}/remove", ActRemoveStructure, (*Admin).removeStructure},
 	{"POST", "/admin/structures/{slug}/resend", ActManagePeople, (*Admin).resendPending},
-	{"GET", "/admin/structures/{slug}/people/{id}", ActViewPerson, (*Admin).person},
-	{"POST", "/admin/structures/{slug}/people/{id}", ActManagePerson, (*Admin).updatePerson},
-	{"POST", "/admin/structures/{slug}/people/{id}/resend", ActManagePerson, (*Admin).resendPerson},
-	{"POST", "/admin/structures/{slug}/people/{id}/disable", ActManagePerson, (*Admin).disablePerson},
-	{"POST", "/admin/structures/{slug}/people/{id}/enable", ActManagePerson, (*Admin).enablePerson},
-	{"GET", "/admin/structures/{slug}/people/{id}/delete", ActManagePerson, (*Admin).confirmDeletePerson},
-	{"POST", "/admin/structures/{slug}/people/{id}/delete", ActManagePerson, (*Admin).deletePerson},
+	{"GET", "/admin/structures/{slug}/people/{person}", ActViewPerson, (*Admin).person},
+	{"POST", "/admin/structures/{slug}/people/{person}", ActManagePerson, (*Admin).updatePerson},
+	{"POST", "/admin/structures/{slug}/people/{person}/resend", ActManagePerson, (*Admin).resendPerson},
+	{"POST", "/admin/structures/{slug}/people/{person}/disable", ActManagePerson, (*Admin).disablePerson},
+	{"POST", "/admin/structures/{slug}/people/{person}/enable", ActManagePerson, (*Admin).enablePerson},
+	{"GET", "/admin/structures/{slug}/people/{person}/delete", ActManagePerson, (*Admin).confirmDeletePerson},
+	{"POST", "/admin/structures/{slug}/people/{person}/delete", ActManagePerson, (*Admin).deletePerson},
 	{"GET", "/admin/structures/{slug}/services", ActViewStructure, (*Admin).services},
 	{"GET", "/admin/structures/{slug}/services/{service}/remove", ActManageService, (*Admin).confirmRemoveService},
 	{"POST", "/admin/structures/{slug}/services/{service}/remove", ActManageService, (*Admin).removeService},
@@ -217,6 +224,13 @@ type Admin struct {
 	// DefaultAdminIPLimit.
 	IPLimit  *RateLimiter
 	ClientIP func(*http.Request) string
+	// Imports serves the spreadsheet import (the ImportRoutes of the
+	// table) behind the same guard; Mount fills its Authorize (ActImport),
+	// Uploader (the signed-in person), StructurePages and PublicURL when
+	// they are not set. Nil: those routes answer 404.
+	Imports *ImportPages
+
+	importMux *http.ServeMux
 }
 
 // DefaultAdminIPLimit allows 120 administration form posts at once per
@@ -253,6 +267,38 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 	if a.IPLimit == nil {
 		a.IPLimit = DefaultAdminIPLimit(a.Now)
 	}
+	if ip := a.Imports; ip != nil {
+		if ip.Authorize == nil {
+			ip.Authorize = func(r *http.Request, structureID string) error {
+				actor, err := CurrentActor(r.Context(), a.Store, a.Sessions, r)
+				if err != nil {
+					return err
+				}
+				err = Authorize(actor, ActImport, Target{StructureID: structureID})
+				if errors.Is(err, ErrSignInRequired) {
+					return &Error{Code: EForbidden, Err: err}
+				}
+				return err
+			}
+		}
+		if ip.Uploader == nil {
+			ip.Uploader = func(r *http.Request) (Uploader, error) {
+				actor, err := CurrentActor(r.Context(), a.Store, a.Sessions, r)
+				if err != nil || actor.Anonymous() {
+					return Uploader{}, Errorf(EForbidden, "import: nobody signed in (%v)", err)
+				}
+				return Uploader{Session: actor.Person.ID, Actor: actor.Label()}, nil
+			}
+		}
+		if ip.StructurePages == nil {
+			ip.StructurePages = func(slug string) string { return "/admin/structures/" + url.PathEscape(slug) }
+		}
+		if ip.PublicURL == "" {
+			ip.PublicURL = a.PublicURL
+		}
+		a.importMux = http.NewServeMux()
+		ip.Mount(a.importMux)
+	}
 	for _, rt := range AdminRoutes {
 		var h http.Handler = a.guard(rt)
 		if rt.Method == http.MethodPost {
@@ -264,6 +310,16 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 		}
 		mux.Handle(rt.Method+" "+rt.Pattern, SecurityHeaders(a.https(), Recover(a.Renderer, h)))
 	}
+}
+
+// importPage hands an import route, once the guard allowed it, to
+// Imports (which asks Authorize again for itself).
+func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
+	if a.importMux == nil {
+		a.Renderer.WriteError(w, r, Errorf(ENotFound, "admin: imports are not configured"))
+		return
+	}
+	a.importMux.ServeHTTP(w, r)
 }
 
 type ctxKey int
@@ -288,7 +344,7 @@ func StructureFrom(ctx context.Context) store.Structure {
 	return s
 }
 
-// PersonFrom returns the person named by the route's {id}, a member of
+// PersonFrom returns the person named by the route's {person}, a member of
 // StructureFrom's structure.
 func PersonFrom(ctx context.Context) store.Person {
 	p, _ := ctx.Value(ctxPerson).(store.Person)
@@ -372,7 +428,7 @@ func (a *Admin) guard(rt Route) http.Handler {
 		}
 		ctx = context.WithValue(ctx, ctxActor, actor)
 		ctx = context.WithValue(ctx, ctxStructure, st)
-		if id := r.PathValue("id"); id != "" {
+		if id := r.PathValue("person"); id != "" {
 			p, shared, err := a.member(ctx, st.ID, id)
 			if err != nil {
 				a.Renderer.WriteError(w, r, err)

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -130,7 +132,9 @@ func newAdminEnv(t *testing.T, backend string) *adminEnv {
 		PublicURL: "https://sesame.example", Logger: logger, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil)}
 	portal.Mount(mux)
 	(&web.Admin{Store: db, Renderer: rd, Sessions: e.sessions, PublicURL: "https://sesame.example", Logger: logger,
-		Manager: &manage.Manager{Store: db, Links: tokens}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil)}).Mount(mux)
+		Manager: &manage.Manager{Store: db, Links: tokens}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),
+		Imports: &web.ImportPages{Store: db, Importer: &onboarding.Importer{Store: db, Tokens: tokens, Logger: logger},
+			Renderer: rd, Logger: logger, MaxPending: 1000, MaxPendingPerKey: 1000}}).Mount(mux)
 	(&web.Account{Store: db, Tokens: tokens, Hasher: e.hasher, Policy: password.DefaultPolicy(), Renderer: rd,
 		PublicURL: "https://sesame.example", Logger: logger, Home: portal.Home()}).Mount(mux)
 	web.StaticHandler{}.Mount(mux)
@@ -223,6 +227,33 @@ func (e *adminEnv) do(method, path string, as *store.Person, form url.Values) (i
 	return resp.StatusCode, resp.Header.Get("Location"), string(b)
 }
 
+// upload sends a small spreadsheet to a structure's import as person and
+// returns the id of its preview.
+func (e *adminEnv) upload(slug string, as *store.Person) string {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("mode", "add")
+	fw, err := mw.CreateFormFile("file", "personnes.csv")
+	e.must(err)
+	_, _ = fw.Write([]byte("email;prénom;nom\nnew@example.org;Nina;Neuve\n"))
+	e.must(mw.Close())
+	req, err := http.NewRequest("POST", e.srv.URL+"/admin/structures/"+slug+"/import", &body)
+	e.must(err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: testCookie, Value: as.ID})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	e.must(err)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/structures/"+slug+"/import/") {
+		e.t.Fatalf("upload as %s: %d %q", as.Username, resp.StatusCode, loc)
+	}
+	return strings.TrimPrefix(loc, "/admin/structures/"+slug+"/import/")
+}
+
 // The outcomes of the authorization matrix.
 const (
 	allow  = "allowed"
@@ -300,8 +331,12 @@ func testAuthorizationMatrix(t *testing.T, backend string) {
 			e.member(target, s, false)
 			svc := e.service(s, "cloud", "Cloud")
 			job := e.deadJob(target)
-			path := strings.NewReplacer("{slug}", s.Slug, "{id}", target.ID, "{service}", svc.ID,
-				"{job}", fmt.Sprint(job.ID)).Replace(rt.Pattern)
+			preview := "unknown"
+			if strings.Contains(rt.Pattern, "/import/{id}") && want[i] == allow {
+				preview = e.upload(s.Slug, as)
+			}
+			path := strings.NewReplacer("{slug}", s.Slug, "{person}", target.ID, "{service}", svc.ID,
+				"{job}", fmt.Sprint(job.ID), "{id}", preview).Replace(rt.Pattern)
 			var form url.Values
 			if rt.Method == http.MethodPost {
 				form = url.Values{"slug": {fmt.Sprintf("new%d", n)}, "name": {"Nouveau"}, "given_name": {"A"},
@@ -417,7 +452,7 @@ func TestAdminCrossOriginAndEscaping(t *testing.T) {
 	posts := []string{"/account/password", "/account/language", "/account/signout", "/account/signout-everywhere"}
 	for _, rt := range web.AdminRoutes {
 		if rt.Method == "POST" {
-			posts = append(posts, strings.NewReplacer("{slug}", "le-beta", "{id}", evil.ID, "{service}", svc.ID, "{job}", "1").Replace(rt.Pattern))
+			posts = append(posts, strings.NewReplacer("{slug}", "le-beta", "{person}", evil.ID, "{id}", "x", "{service}", svc.ID, "{job}", "1").Replace(rt.Pattern))
 		}
 	}
 	for _, path := range posts {

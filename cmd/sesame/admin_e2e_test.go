@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -110,6 +112,34 @@ func TestServeAdminJourney(t *testing.T) {
 	}
 	if code, _, body := do("GET", "/admin/structures/le-beta", nil); code != 200 || !strings.Contains(body, "ref@lebeta.example") {
 		t.Fatalf("board: %d\n%s", code, body)
+	}
+	// The spreadsheet import, behind the same sign-in and guard.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("mode", "add")
+	fw, _ := mw.CreateFormFile("file", "personnes.csv")
+	_, _ = fw.Write([]byte("email;prénom;nom\nnina@lebeta.example;Nina;Neuve\n"))
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", base+"/admin/structures/le-beta/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", base)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	preview := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(preview, "/admin/structures/le-beta/import/") {
+		t.Fatalf("upload: %d %q", resp.StatusCode, preview)
+	}
+	if code, _, body := do("GET", preview, nil); code != 200 || !strings.Contains(body, "nina@lebeta.example") {
+		t.Fatalf("preview: %d\n%s", code, body)
+	}
+	if code, _, body := do("POST", preview+"/confirm", url.Values{}); code != 200 {
+		t.Fatalf("confirm: %d\n%s", code, body)
+	}
+	if code, _, body := do("GET", "/admin/structures/le-beta", nil); code != 200 || !strings.Contains(body, "nina@lebeta.example") {
+		t.Fatalf("board after the import: %d\n%s", code, body)
 	}
 	if code, loc, _ := do("POST", "/account/password", url.Values{"current": {pw}, "password": {pw2}, "confirm": {pw2}}); code != http.StatusSeeOther || loc != "/?done=password" {
 		t.Fatalf("password change: %d %q", code, loc)

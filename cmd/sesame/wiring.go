@@ -68,9 +68,14 @@ func (m *Main) wireHandlers() error {
 	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
 		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP}
 	portal.Mount(m.Mux)
+	// The spreadsheet import runs the CLI's plan and apply (same limits),
+	// behind the administration's guard (ActImport).
+	importer := &onboarding.Importer{Store: m.Store, Tokens: tokens, Logger: webLog,
+		Options: onboarding.Options{MaxBytes: int64(cfg.Import.MaxBytes), MaxRows: cfg.Import.MaxRows}}
 	(&web.Admin{Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
 		Manager: &manage.Manager{Store: m.Store, Links: tokens}, ActivateTTL: cfg.Tokens.ActivateTTL,
-		ClientIP: m.clientIP}).Mount(m.Mux)
+		ClientIP: m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog},
+	}).Mount(m.Mux)
 	(&web.Account{
 		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,
 		Policy:    policy,

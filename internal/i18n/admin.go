@@ -113,7 +113,8 @@ var adminTexts = map[Key]Text{
 	{"admin.nav.board"}:      {FR: "Personnes", EN: "People"},
 	{"admin.nav.services"}:   {FR: "Services", EN: "Services"},
 	{"admin.nav.jobs"}:       {FR: "Échecs", EN: "Failures"},
-	{"admin.nav.imports"}:    {FR: "Imports", EN: "Imports"},
+	{"admin.nav.import"}:     {FR: "Importer un tableur", EN: "Import a spreadsheet"},
+	{"admin.nav.imports"}:    {FR: "Imports passés", EN: "Past imports"},
 
 	AdminBoardTitle: {FR: "Personnes de %s", EN: "People of %s"},
 	{"admin.board.counts"}: {
