@@ -20,7 +20,7 @@ import (
 // of the pages stay in their own files).
 func init() {
 	PageNames = append(PageNames, "signin", "portal", "admin_structures", "admin_board", "admin_person",
-		"admin_confirm", "admin_services", "admin_jobs", "admin_imports")
+		"admin_confirm", "admin_services", "admin_service_created", "admin_jobs", "admin_imports")
 	PageNames = append(PageNames, ImportPageNames...)
 	// The spreadsheet import's pages (ImportPages) are routes of the table
 	// too, decided by ActImport, served by Admin.Imports.
@@ -98,7 +98,7 @@ const (
 	// them a link. A referent may not touch a hoster admin, nor a person
 	// who is also a member of another structure (the hoster may).
 	ActManagePerson  Action = "person.manage"
-	ActManageService Action = "service.manage" // remove a service
+	ActManageService Action = "service.manage" // add a service, change its address, remove it
 	ActRetryJob      Action = "job.retry"
 	// ActImport uploads, previews and applies a spreadsheet of people
 	// (referents: their own structures).
@@ -198,6 +198,8 @@ var AdminRoutes = []Route{
 	{"GET", "/admin/structures/{slug}/people/{person}/delete", ActManagePerson, (*Admin).confirmDeletePerson},
 	{"POST", "/admin/structures/{slug}/people/{person}/delete", ActManagePerson, (*Admin).deletePerson},
 	{"GET", "/admin/structures/{slug}/services", ActViewStructure, (*Admin).services},
+	{"POST", "/admin/structures/{slug}/services", ActManageService, (*Admin).addService},
+	{"POST", "/admin/structures/{slug}/services/{service}", ActManageService, (*Admin).changeServiceURL},
 	{"GET", "/admin/structures/{slug}/services/{service}/remove", ActManageService, (*Admin).confirmRemoveService},
 	{"POST", "/admin/structures/{slug}/services/{service}/remove", ActManageService, (*Admin).removeService},
 	{"GET", "/admin/structures/{slug}/jobs", ActViewStructure, (*Admin).jobs},

@@ -36,6 +36,7 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 	e.deadJob(victim)
 
 	bctx := browser(t)
+	var audit func(name, lang string)
 	check := func(name, path, lang string) {
 		t.Helper()
 		sep := "?"
@@ -49,6 +50,10 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 		); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		audit(name, lang)
+	}
+	audit = func(name, lang string) {
+		t.Helper()
 		width, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		if err != nil {
 			t.Fatal(err)
@@ -97,4 +102,16 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 			check(p.name, p.path, lang)
 		}
 	}
+	// The page that shows a new service's secret, after the add form.
+	check("services", base+"/services", "fr")
+	if err := chromedp.Do(bctx,
+		chromedp.SendKeys(chromedp.ID("name"), "Site du Bêta"),
+		chromedp.SetValue(chromedp.ID("kind"), "wordpress"),
+		chromedp.SendKeys(chromedp.ID("url"), "https://www.lebeta.example"),
+		chromedp.Click(chromedp.CSS(`form[action$="/services"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".secret")),
+	); err != nil {
+		t.Fatalf("add a service: %v", err)
+	}
+	audit("service-created", "fr")
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/apps"
 	"sesame/internal/i18n"
 	"sesame/internal/manage"
 	"sesame/internal/store"
@@ -474,18 +475,111 @@ func (a *Admin) deletePerson(w http.ResponseWriter, r *http.Request) {
 type servicesView struct {
 	Nav      adminNav
 	Services []store.Service
+	Kinds    []kindOption
 	Done     i18n.Key
+	// Errors and Form are the add form's problems and values after a
+	// refused post; URLError names the service whose address was refused.
+	Errors   map[string]string
+	Form     map[string]string
+	URLError string
+}
+
+// kindOption is one kind of application offered by the add form.
+type kindOption struct {
+	Name  string
+	Title string
+}
+
+func (a *Admin) servicesView(r *http.Request) (servicesView, error) {
+	st := StructureFrom(r.Context())
+	list, err := a.Store.ListServices(r.Context(), st.ID)
+	if err != nil {
+		return servicesView{}, err
+	}
+	v := servicesView{Nav: a.nav(r, "services"), Services: list, Done: doneMessage(r), Form: map[string]string{}}
+	for _, k := range apps.Kinds() {
+		v.Kinds = append(v.Kinds, kindOption{Name: k.Name, Title: k.Title})
+	}
+	return v, nil
 }
 
 func (a *Admin) services(w http.ResponseWriter, r *http.Request) {
-	st := StructureFrom(r.Context())
-	list, err := a.Store.ListServices(r.Context(), st.ID)
+	v, err := a.servicesView(r)
 	if err != nil {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "admin_services", i18n.AdminServicesTitle, []any{st.Name},
-		servicesView{Nav: a.nav(r, "services"), Services: list, Done: doneMessage(r)})
+	a.render(w, r, http.StatusOK, "admin_services", i18n.AdminServicesTitle, []any{StructureFrom(r.Context()).Name}, v)
+}
+
+// serviceCreatedView is the data of admin_service_created.html: the client
+// secret, shown this once, and the setup to paste into the application.
+type serviceCreatedView struct {
+	Nav     adminNav
+	Service store.Service
+	Secret  string
+	Setup   string
+}
+
+func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		a.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	f := r.PostForm
+	st := StructureFrom(r.Context())
+	n := manage.NewService{Kind: f.Get("kind"), Name: f.Get("name"), BaseURL: f.Get("url"),
+		Categories: strings.Split(f.Get("categories"), ",")}
+	svc, secret, err := a.Manager.AddService(r.Context(), ActorFrom(r.Context()).Label(), st.ID, n)
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
+		v, verr := a.servicesView(r)
+		if verr != nil {
+			a.Renderer.WriteError(w, r, verr)
+			return
+		}
+		v.Done = i18n.Key{}
+		v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminBadService)}
+		v.Form = map[string]string{"kind": n.Kind, "name": n.Name, "url": n.BaseURL, "categories": f.Get("categories")}
+		a.render(w, r, http.StatusUnprocessableEntity, "admin_services", i18n.AdminServicesTitle, []any{st.Name}, v)
+		return
+	}
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	var setup strings.Builder
+	apps.Of(svc).WriteSetup(&setup, a.PublicURL, svc, secret)
+	a.render(w, r, http.StatusOK, "admin_service_created", i18n.AdminServiceCreatedTitle, []any{svc.Name},
+		serviceCreatedView{Nav: a.nav(r, "services"), Service: svc, Secret: secret, Setup: setup.String()})
+}
+
+func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		a.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	svc, err := a.service(r)
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	_, err = a.Manager.ChangeServiceURL(r.Context(), ActorFrom(r.Context()).Label(), svc.ID, r.PostForm.Get("url"))
+	if errors.Is(err, store.ErrInvalid) {
+		v, verr := a.servicesView(r)
+		if verr != nil {
+			a.Renderer.WriteError(w, r, verr)
+			return
+		}
+		v.Done, v.URLError = i18n.Key{}, svc.ID
+		v.Errors = map[string]string{"url": i18n.T(Lang(r), i18n.AdminBadURL)}
+		a.render(w, r, http.StatusUnprocessableEntity, "admin_services", i18n.AdminServicesTitle, []any{StructureFrom(r.Context()).Name}, v)
+		return
+	}
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, a.base(r)+"/services", "updated")
 }
 
 // service returns the route's {service}, a service of the structure (else

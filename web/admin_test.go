@@ -12,11 +12,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"sesame/idp"
 	"sesame/internal/manage"
 	"sesame/internal/password"
 	"sesame/internal/store"
@@ -132,7 +134,7 @@ func newAdminEnv(t *testing.T, backend string) *adminEnv {
 		PublicURL: "https://sesame.example", Logger: logger, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil)}
 	portal.Mount(mux)
 	(&web.Admin{Store: db, Renderer: rd, Sessions: e.sessions, PublicURL: "https://sesame.example", Logger: logger,
-		Manager: &manage.Manager{Store: db, Links: tokens}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),
+		Manager: &manage.Manager{Store: db, Links: tokens, ClientSecretHash: idp.HashClientSecret}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),
 		Imports: &web.ImportPages{Store: db, Importer: &onboarding.Importer{Store: db, Tokens: tokens, Logger: logger},
 			Renderer: rd, Logger: logger, MaxPending: 1000, MaxPendingPerKey: 1000}}).Mount(mux)
 	(&web.Account{Store: db, Tokens: tokens, Hasher: e.hasher, Policy: password.DefaultPolicy(), Renderer: rd,
@@ -601,5 +603,67 @@ func TestPortal(t *testing.T) {
 	e.member(p, s, true)
 	if _, _, body := e.do("GET", "/", &p, nil); !strings.Contains(body, `href="/admin/structures"`) {
 		t.Error("a referent is not offered the administration")
+	}
+}
+
+// TestAdminServices: add a service by kind and address (the secret shown
+// once, the setup to paste), change its address (its redirect addresses
+// follow), remove it with a confirmation.
+func TestAdminServices(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	ref := e.person("ref", store.StateActive, false)
+	s := e.structure("le-beta")
+	e.member(ref, s, true)
+	base := "/admin/structures/le-beta/services"
+	status, _, body := e.do("POST", base, &ref, url.Values{"kind": {"nextcloud"}, "name": {`<script>alert("nc")</script>`},
+		"url": {"https://cloud.lebeta.example/"}})
+	if status != 200 || !strings.Contains(body, "le-beta.nextcloud") || !strings.Contains(body, "https://cloud.lebeta.example") {
+		t.Fatalf("add: %d\n%s", status, body)
+	}
+	if strings.Contains(body, "<script>alert") {
+		t.Error("the service's name is not escaped")
+	}
+	svc, err := e.st.GetServiceByClientID(ctx, "le-beta.nextcloud")
+	e.must(err)
+	m := regexp.MustCompile(`class="mono secret">([A-Za-z0-9_-]{43})<`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no secret shown:\n%s", body)
+	}
+	if svc.ClientSecretHash != idp.HashClientSecret(m[1]) {
+		t.Error("the secret shown is not the one stored")
+	}
+	if len(svc.RedirectURIs) == 0 || !strings.HasPrefix(svc.RedirectURIs[0], "https://cloud.lebeta.example/") {
+		t.Fatalf("redirect URIs: %v", svc.RedirectURIs)
+	}
+	if _, _, body := e.do("GET", base, &ref, nil); strings.Contains(body, m[1]) {
+		t.Error("the secret is shown again")
+	}
+	if status, _, _ := e.do("POST", base, &ref, url.Values{"kind": {"nextcloud"}, "name": {"X"}, "url": {"ftp://x"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("bad address: %d", status)
+	}
+	if status, _, _ := e.do("POST", base, &ref, url.Values{"kind": {"paheko"}, "name": {"Compta"}, "url": {"https://compta.example"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("paheko without categories: %d", status)
+	}
+	status, _, _ = e.do("POST", base, &ref, url.Values{"kind": {"paheko"}, "name": {"Compta"}, "url": {"https://compta.example"},
+		"categories": {"Membres, Bureau"}})
+	if pk, err := e.st.GetServiceByClientID(ctx, "le-beta.paheko"); status != 200 || err != nil || len(pk.Roles) != 2 {
+		t.Errorf("paheko: %d %v %+v", status, err, pk.Roles)
+	}
+	status, loc, _ := e.do("POST", base+"/"+svc.ID, &ref, url.Values{"url": {"https://nuage.lebeta.example"}})
+	moved, _ := e.st.GetService(ctx, svc.ID)
+	if status != http.StatusSeeOther || loc != base+"?done=updated" || moved.BaseURL != "https://nuage.lebeta.example" ||
+		!strings.HasPrefix(moved.RedirectURIs[0], "https://nuage.lebeta.example/") {
+		t.Errorf("change address: %d %q %+v", status, loc, moved)
+	}
+	if status, _, _ := e.do("POST", base+"/"+svc.ID, &ref, url.Values{"url": {"nope"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("bad new address: %d", status)
+	}
+	if status, _, body := e.do("GET", base+"/"+svc.ID+"/remove", &ref, nil); status != 200 || !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("remove confirmation: %d", status)
+	}
+	status, _, _ = e.do("POST", base+"/"+svc.ID+"/remove", &ref, url.Values{})
+	if _, err := e.st.GetService(ctx, svc.ID); status != http.StatusSeeOther || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("remove: %d %v", status, err)
 	}
 }

@@ -40,6 +40,10 @@ var (
 	AdminDoneRemoved          = key("admin.done.removed")
 	AdminDoneRetried          = key("admin.done.retried")
 
+	AdminServiceCreatedTitle = key("admin.service_created.t")
+	AdminBadService          = key("admin.error.bad_service")
+	AdminBadURL              = key("admin.error.bad_url")
+
 	AdminStateInvited  = key("admin.state.invited")
 	AdminStateExpired  = key("admin.state.expired")
 	AdminStateActive   = key("admin.state.active")
@@ -156,12 +160,30 @@ var adminTexts = map[Key]Text{
 	{"admin.person.edit"}:    {FR: "Nom et adresse", EN: "Name and address"},
 	{"admin.person.account"}: {FR: "Accès", EN: "Access"},
 
-	AdminServicesTitle:        {FR: "Services de %s", EN: "Services of %s"},
-	{"admin.services.none"}:   {FR: "Aucun service.", EN: "No service."},
-	{"admin.service.kind"}:    {FR: "Type", EN: "Kind"},
-	{"admin.service.url"}:     {FR: "Adresse", EN: "Address"},
-	{"admin.service.client"}:  {FR: "Identifiant du client", EN: "Client id"},
-	{"admin.service.remove"}:  {FR: "Supprimer ce service…", EN: "Remove this service…"},
+	AdminServicesTitle:       {FR: "Services de %s", EN: "Services of %s"},
+	{"admin.services.none"}:  {FR: "Aucun service.", EN: "No service."},
+	{"admin.service.kind"}:   {FR: "Type", EN: "Kind"},
+	{"admin.service.url"}:    {FR: "Adresse", EN: "Address"},
+	{"admin.service.client"}: {FR: "Identifiant du client", EN: "Client id"},
+	{"admin.service.remove"}: {FR: "Supprimer ce service…", EN: "Remove this service…"},
+	AdminServiceCreatedTitle: {FR: "Service %s ajouté", EN: "Service %s added"},
+	AdminBadService: {
+		FR: "Choisissez un type, donnez un nom et une adresse en http(s)://… (et, pour Paheko, au moins une catégorie).",
+		EN: "Choose a kind, give a name and an http(s)://… address (and, for Paheko, at least one category)."},
+	AdminBadURL:                   {FR: "Donnez une adresse en http(s)://…", EN: "Give an http(s)://… address."},
+	{"admin.service.add"}:         {FR: "Ajouter un service", EN: "Add a service"},
+	{"admin.service.kind.choose"}: {FR: "Type d’application", EN: "Kind of application"},
+	{"admin.service.name"}:        {FR: "Nom affiché", EN: "Display name"},
+	{"admin.service.categories"}: {
+		FR: "Catégories Paheko (séparées par des virgules)",
+		EN: "Paheko categories (separated by commas)"},
+	{"admin.service.change_url"}: {FR: "Changer l’adresse", EN: "Change the address"},
+	{"admin.service.secret"}:     {FR: "Secret du client", EN: "Client secret"},
+	{"admin.service.secret.once"}: {
+		FR: "Copiez-le maintenant : il ne sera plus jamais affiché (la commande « sesame service show --new-secret » en crée un autre).",
+		EN: "Copy it now: it will never be shown again (\"sesame service show --new-secret\" makes a new one)."},
+	{"admin.service.setup"}:   {FR: "À coller dans l’application", EN: "To paste into the application"},
+	{"admin.service.back"}:    {FR: "Retour aux services", EN: "Back to the services"},
 	AdminJobsTitle:            {FR: "Échecs de %s", EN: "Failures of %s"},
 	{"admin.jobs.none"}:       {FR: "Aucun échec : tout est à jour.", EN: "No failure: everything is up to date."},
 	{"admin.job.reason"}:      {FR: "Raison", EN: "Reason"},

@@ -25,7 +25,10 @@ type Manager struct {
 	// Links issues activation links; needed by AddAdmin, AddReferent (for
 	// a new or invited person) and Resend.
 	Links LinkIssuer
-	Now   func() time.Time
+	// ClientSecretHash hashes a new service's client secret as the
+	// provider verifies it (idp.HashClientSecret); needed by AddService.
+	ClientSecretHash func(secret string) string
+	Now              func() time.Time
 }
 
 // Errors of the operations. Each wraps a store sentinel, so the web's one

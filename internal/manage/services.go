@@ -1,0 +1,161 @@
+package manage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"sesame/internal/apps"
+	"sesame/internal/jobs"
+	"sesame/internal/store"
+	"sesame/onboarding"
+)
+
+// ErrBadService: an unknown kind, an empty name, a base URL that is not an
+// absolute http(s) address, or a Paheko service without categories.
+var ErrBadService = fmt.Errorf("%w: a service needs a known kind, a name, an http(s) address (and Paheko categories)", store.ErrInvalid)
+
+// NewService is what AddService needs to create a service.
+type NewService struct {
+	Kind    string
+	Name    string
+	BaseURL string
+	// Categories are a Paheko service's member categories (its roles).
+	Categories []string
+}
+
+// baseURL checks and trims an application's base URL.
+func baseURL(raw string) (string, bool) {
+	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	return raw, true
+}
+
+// AddService creates a service of a structure with its kind's client
+// defaults (internal/apps), a slug (the kind, or the name when the kind is
+// taken), the client id STRUCTURE.SLUG and a new client secret, returned
+// once: the store keeps only ClientSecretHash(secret). It queues the
+// structure's directory groups.
+func (m *Manager) AddService(ctx context.Context, actor, structureID string, n NewService) (store.Service, string, error) {
+	if m.ClientSecretHash == nil {
+		return store.Service{}, "", errors.New("manage: no client secret hasher configured")
+	}
+	kind, ok := apps.Lookup(strings.ToLower(strings.TrimSpace(n.Kind)))
+	base, okURL := baseURL(n.BaseURL)
+	name := onboarding.Clean(n.Name)
+	if !ok || !okURL || name == "" {
+		return store.Service{}, "", ErrBadService
+	}
+	svc := store.Service{StructureID: structureID, Kind: store.ServiceKind(kind.Name), Name: name, BaseURL: base}
+	if kind.RolesPerService {
+		for _, c := range n.Categories {
+			if c = onboarding.Clean(c); c != "" {
+				svc.Roles = append(svc.Roles, c)
+			}
+		}
+		if len(svc.Roles) == 0 {
+			return store.Service{}, "", ErrBadService
+		}
+	}
+	if r, ok := onboarding.ResolveRole(svc, ""); ok {
+		svc.DefaultRole = r
+	} else if len(svc.Roles) > 0 {
+		svc.DefaultRole = svc.Roles[0]
+	}
+	kind.ApplyClient(&svc)
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return store.Service{}, "", fmt.Errorf("manage: client secret: %w", err)
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	svc.ClientSecretHash = m.ClientSecretHash(secret)
+	var out store.Service
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		st, err := tx.GetStructure(ctx, structureID)
+		if err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		existing, err := tx.ListServices(ctx, st.ID)
+		if err != nil {
+			return fmt.Errorf("manage: list services: %w", err)
+		}
+		taken := map[string]bool{}
+		for _, e := range existing {
+			taken[e.Slug] = true
+		}
+		s := svc
+		s.Slug = kind.Name
+		if taken[s.Slug] {
+			s.Slug = onboarding.NextFreeUsername(onboarding.Slug(name), func(x string) bool { return x == "" || taken[x] })
+		}
+		s.ClientID = st.Slug + "." + s.Slug
+		if err := tx.CreateService(ctx, &s); err != nil {
+			return fmt.Errorf("manage: create service: %w", err)
+		}
+		if err := enqueue(ctx, tx, jobs.KindLDAPStructure, jobs.DedupeLDAPStructure(st.ID), jobs.StructureRef{StructureID: st.ID}); err != nil {
+			return err
+		}
+		out = s
+		return audit(ctx, tx, actor, "service.create", "structure:"+st.Slug,
+			map[string]any{"service": s.Slug, "kind": string(s.Kind), "name": s.Name, "url": s.BaseURL})
+	})
+	if err != nil {
+		return store.Service{}, "", err
+	}
+	return out, secret, nil
+}
+
+// ChangeServiceURL moves a service to a new base URL: every registered
+// redirect, post-logout and back-channel address under the old base moves
+// with it (others are left as they are).
+func (m *Manager) ChangeServiceURL(ctx context.Context, actor, serviceID, rawURL string) (store.Service, error) {
+	base, ok := baseURL(rawURL)
+	if !ok {
+		return store.Service{}, ErrBadService
+	}
+	var out store.Service
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		old := ""
+		s, err := tx.UpdateService(ctx, serviceID, func(s *store.Service) error {
+			old = s.BaseURL
+			move := func(u string) string {
+				if old != "" && (u == old || strings.HasPrefix(u, old+"/") || strings.HasPrefix(u, old+"?")) {
+					return base + strings.TrimPrefix(u, old)
+				}
+				return u
+			}
+			for i := range s.RedirectURIs {
+				s.RedirectURIs[i] = move(s.RedirectURIs[i])
+			}
+			for i := range s.PostLogoutURIs {
+				s.PostLogoutURIs[i] = move(s.PostLogoutURIs[i])
+			}
+			s.BackchannelLogoutURI = move(s.BackchannelLogoutURI)
+			s.BaseURL = base
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("manage: update service: %w", err)
+		}
+		if old == base {
+			out = s
+			return nil
+		}
+		st, err := tx.GetStructure(ctx, s.StructureID)
+		if err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		out = s
+		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug,
+			map[string]any{"service": s.Slug, "from": old, "url": base})
+	})
+	return out, err
+}
