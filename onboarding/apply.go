@@ -38,6 +38,13 @@ type Request struct {
 	Mode        store.ImportMode // "" means add
 	DryRun      bool
 	SkipInvalid bool   // apply the valid rows even when others have errors
+	// Address chooses which address receives the link when the file has
+	// a work and a personal column: AddressWork (default) or
+	// AddressPersonal.
+	Address Address
+	// Mapping reads columns no alias recognises as fields (header ->
+	// field).
+	Mapping map[string]Field
 	Actor       string // "cli:root", "admin:alice"...
 	Lang        string // language of the report: "fr" (default) or "en"
 }
@@ -95,6 +102,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Result, error) {
 	if req.Lang != "en" {
 		req.Lang = "fr"
 	}
+	if !req.Address.Valid() {
+		return nil, fmt.Errorf("%w: address %q (work or personal)", ErrBadRequest, req.Address)
+	}
 	st, err := im.Store.GetStructureBySlug(ctx, req.Structure)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownStructure, req.Structure)
@@ -134,7 +144,10 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err != nil {
 		return fmt.Errorf("list services: %w", err)
 	}
-	sh := Parse(req.Data, services, im.Options)
+	opts := im.Options
+	opts.Address = req.Address
+	opts.Mapping = req.Mapping
+	sh := Parse(req.Data, services, opts)
 	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
 	if err != nil {
 		return err
@@ -182,7 +195,7 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err := tx.AppendAudit(ctx, &store.AuditEntry{Time: im.now(), Actor: req.Actor, Action: action,
 		Target: "structure:" + st.Slug, Details: map[string]any{
 			"import_id": rec.ID, "file": req.FileName, "digest": digest, "mode": string(req.Mode),
-			"dry_run": req.DryRun, "skip_invalid": req.SkipInvalid, "status": res.Status, "counts": plan.Counts(),
+			"dry_run": req.DryRun, "skip_invalid": req.SkipInvalid, "address": string(cmpAddress(req.Address)), "status": res.Status, "counts": plan.Counts(),
 		}}); err != nil {
 		return fmt.Errorf("audit import: %w", err)
 	}
@@ -382,4 +395,12 @@ func enqueueLDAPPerson(ctx context.Context, tx store.Tx, personID string) error 
 		return fmt.Errorf("enqueue %s: %w", jobs.KindLDAPPerson, err)
 	}
 	return nil
+}
+
+// cmpAddress is the choice as it applies: work when empty.
+func cmpAddress(a Address) Address {
+	if a == "" {
+		return AddressWork
+	}
+	return a
 }

@@ -152,9 +152,21 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 
 	// Usernames asked explicitly by new people are kept out of the derived
 	// ones, whatever the order of the rows.
+	// A person known under a row's other address (the work one when the
+	// link goes to the personal one, or the reverse) is the same person.
+	lookup := func(r Row) (store.Person, bool) {
+		if x, ok := byEmail[r.Email]; ok {
+			return x, true
+		}
+		if r.AltEmail != "" {
+			x, ok := byEmail[r.AltEmail]
+			return x, ok
+		}
+		return store.Person{}, false
+	}
 	reserved := map[string]bool{}
 	for _, r := range sh.Rows {
-		if _, known := byEmail[r.Email]; !known && r.Username != "" && len(r.Errors) == 0 {
+		if _, known := lookup(r); !known && r.Username != "" && len(r.Errors) == 0 {
 			reserved[r.Username] = true
 		}
 	}
@@ -163,13 +175,16 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		if r.Email != "" {
 			inFile[r.Email] = true
 		}
+		if r.AltEmail != "" {
+			inFile[r.AltEmail] = true
+		}
 		pr := PlannedRow{Row: r.Row, Email: r.Email, Warnings: r.Warnings, Grants: sortedGrants(r.Grants)}
 		if len(r.Errors) > 0 {
 			pr.Action, pr.Errors = ActError, r.Errors
 			p.Rows = append(p.Rows, pr)
 			continue
 		}
-		existing, known := byEmail[r.Email]
+		existing, known := lookup(r)
 		switch {
 		case !known:
 			u := r.Username
