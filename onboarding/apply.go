@@ -37,7 +37,7 @@ type Request struct {
 	Data        []byte
 	Mode        store.ImportMode // "" means add
 	DryRun      bool
-	SkipInvalid bool   // apply the valid rows even when others have errors
+	SkipInvalid bool // apply the valid rows even when others have errors
 	// Address chooses which address receives the link when the file has
 	// a work and a personal column: AddressWork (default) or
 	// AddressPersonal.
@@ -45,8 +45,8 @@ type Request struct {
 	// Mapping reads columns no alias recognises as fields (header ->
 	// field).
 	Mapping map[string]Field
-	Actor       string // "cli:root", "admin:alice"...
-	Lang        string // language of the report: "fr" (default) or "en"
+	Actor   string // "cli:root", "admin:alice"...
+	Lang    string // language of the report: "fr" (default) or "en"
 }
 
 // Result is what an import did.
