@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"sesame/internal/jobs"
@@ -43,7 +44,9 @@ type Request struct {
 	// AddressPersonal.
 	Address Address
 	// Mapping reads columns no alias recognises as fields (header ->
-	// field).
+	// field), on top of the mapping remembered for the structure. When the
+	// import is applied, it is remembered for the structure's next
+	// imports (a dry run or a refused file remembers nothing).
 	Mapping map[string]Field
 	Actor   string // "cli:root", "admin:alice"...
 	Lang    string // language of the report: "fr" (default) or "en"
@@ -105,6 +108,11 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Result, error) {
 	if !req.Address.Valid() {
 		return nil, fmt.Errorf("%w: address %q (work or personal)", ErrBadRequest, req.Address)
 	}
+	for h, f := range req.Mapping {
+		if !slices.Contains(MappableFields, f) {
+			return nil, fmt.Errorf("%w: mapping of %q to unknown field %q", ErrBadRequest, h, f)
+		}
+	}
 	st, err := im.Store.GetStructureBySlug(ctx, req.Structure)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownStructure, req.Structure)
@@ -144,9 +152,13 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err != nil {
 		return fmt.Errorf("list services: %w", err)
 	}
+	stored, err := tx.ImportMapping(ctx, st.ID)
+	if err != nil {
+		return fmt.Errorf("import mapping: %w", err)
+	}
 	opts := im.Options
 	opts.Address = req.Address
-	opts.Mapping = req.Mapping
+	opts.Mapping = mergeMapping(stored, req.Mapping)
 	sh := Parse(req.Data, services, opts)
 	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
 	if err != nil {
@@ -165,6 +177,11 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 		res.Status = StatusApplied
 		if err := im.apply(ctx, tx, plan); err != nil {
 			return err
+		}
+		if len(req.Mapping) > 0 {
+			if err := tx.SetImportMapping(ctx, st.ID, mappingStrings(opts.Mapping)); err != nil {
+				return fmt.Errorf("remember mapping: %w", err)
+			}
 		}
 	}
 	if req.DryRun && res.Status == StatusRejected {

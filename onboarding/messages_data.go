@@ -7,8 +7,6 @@ const (
 	MsgNoPersonalColumn  MsgID = "file.no_personal_column"
 	MsgMappedColumn      MsgID = "file.mapped_column"
 	MsgExportRecognised  MsgID = "file.export_recognised"
-	MsgMappingBadField   MsgID = "file.mapping_bad_field"
-	MsgMappingNoSuchCell MsgID = "file.mapping_no_column"
 )
 
 func init() {
@@ -19,14 +17,10 @@ func init() {
 			"This row has no work address: the link will be sent to the personal address, \"%s\"."},
 		MsgNoPersonalColumn: {"Le fichier n'a pas de colonne d'adresse personnelle (par exemple « Recovery Email » ou « Email personnel ») : les liens seront envoyés aux adresses de la colonne « %s ».",
 			"The file has no personal address column (for example \"Recovery Email\" or \"Personal email\"): links will be sent to the addresses of the column \"%s\"."},
-		MsgMappedColumn: {"La colonne « %s » est lue comme « %s », selon la correspondance enregistrée pour cette structure.",
-			"The column \"%s\" is read as \"%s\", as the mapping saved for this structure says."},
+		MsgMappedColumn: {"La colonne « %s » est lue comme « %s », selon la correspondance choisie pour cette structure.",
+			"The column \"%s\" is read as \"%s\", as the mapping chosen for this structure says."},
 		MsgExportRecognised: {"Export d'utilisateurs %s reconnu : les colonnes sans usage pour sesame sont ignorées.",
 			"%s user export recognised: the columns sesame has no use for are ignored."},
-		MsgMappingBadField: {"La correspondance « %s » n'est pas valide : le champ « %s » n'existe pas (champs possibles : %s).",
-			"The mapping \"%s\" is not valid: there is no field \"%s\" (possible fields: %s)."},
-		MsgMappingNoSuchCell: {"La correspondance demandée pour la colonne « %s » ne s'applique pas : le fichier n'a pas cette colonne.",
-			"The mapping asked for the column \"%s\" does not apply: the file has no such column."},
 	} {
 		catalogue[id] = t
 	}

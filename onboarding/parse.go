@@ -241,6 +241,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		if !ok {
 			if f, ok = mapping[fold(h)]; ok {
 				sh.Mapped = append(sh.Mapped, h)
+				sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Column: h, Msg: msg(MsgMappedColumn, h, string(f))})
 				if f == FieldIgnore {
 					continue
 				}

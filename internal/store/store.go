@@ -220,6 +220,8 @@ type Tx interface {
 	Audit
 	Jobs
 	OIDC
+	Settings
+	Claims
 }
 
 // Store is a backend. Its methods outside InTx each run in their own
