@@ -492,7 +492,7 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		if isRights {
 			v = trimmed
 		} else {
-			v = Clean(raw)
+			v = unneutralise(Clean(raw))
 		}
 		if utf8.RuneCountInString(v) > limit {
 			bad(c.header, msg(MsgTooLong, limit))
@@ -571,6 +571,7 @@ func (p *rowParser) parse(rec csvRecord) Row {
 	if isPersonal {
 		emailCol, otherCol, otherRaw = p.personalCol, p.emailCol, workRaw
 	}
+	emailRaw = unneutralise(strings.TrimFunc(emailRaw, isTrimmable))
 	r.emailCol = emailCol
 	if otherCol != "" && !slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Column == otherCol }) {
 		if k := emailKey(otherRaw); k != "" && validEmail(k) {
