@@ -56,4 +56,14 @@ func TestCLIImportExportData(t *testing.T) {
 	if out := mustRun(t, "export", "le-beta"); !strings.HasPrefix(out, "\ufeffPrénom;Nom;") {
 		t.Errorf("export to standard output:\n%s", out)
 	}
+
+	if out := mustRun(t, "structure", "reminders", "le-beta"); out != "Reminders for le-beta: on.\n" {
+		t.Errorf("reminders by default: %q", out)
+	}
+	mustRun(t, "structure", "reminders", "le-beta", "off")
+	if out := mustRun(t, "structure", "reminders", "le-beta"); out != "Reminders for le-beta: off.\n" {
+		t.Errorf("reminders turned off: %q", out)
+	}
+	wantExit(t, 2, "structure", "reminders", "le-beta", "maybe")
+	wantExit(t, 2, "structure", "reminders", "nope", "on")
 }

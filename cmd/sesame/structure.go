@@ -44,7 +44,7 @@ func newStructureCmd(a *app) *cobra.Command {
 		Short: "Manage structures (the associations whose people sesame onboards)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newStructureAddCmd(a), newStructureListCmd(a))
+	cmd.AddCommand(newStructureAddCmd(a), newStructureListCmd(a), newStructureRemindersCmd(a))
 	return cmd
 }
 
