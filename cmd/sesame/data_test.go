@@ -66,4 +66,18 @@ func TestCLIImportExportData(t *testing.T) {
 	}
 	wantExit(t, 2, "structure", "reminders", "le-beta", "maybe")
 	wantExit(t, 2, "structure", "reminders", "nope", "on")
+
+	out = mustRun(t, "audit", "--structure", "le-beta", "--since", "1h")
+	for _, want := range []string{"TIME (UTC)", "import.apply", "structure.export", "structure.reminders", "le-beta"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustRun(t, "audit", "--person", "marie@example.org", "--format", "json")
+	if !strings.HasPrefix(out, "[") {
+		t.Errorf("audit --format json:\n%s", out)
+	}
+	wantExit(t, 2, "audit", "--structure", "nope")
+	wantExit(t, 2, "audit", "--person", "nobody@example.org")
+	wantExit(t, 2, "audit", "--since", "yesterday")
 }

@@ -113,9 +113,12 @@ type Imports interface {
 
 // AuditFilter narrows ListAudit.
 type AuditFilter struct {
-	Target string
-	Action string
-	Limit  int // 0 means 100
+	Target      string
+	Action      string
+	StructureID string
+	PersonID    string
+	Since       time.Time // entries at or after; zero means all
+	Limit       int       // 0 means 100
 }
 
 // Audit keeps the audit trail.

@@ -19,6 +19,7 @@ var dataTests = []struct {
 	{"ClaimConcurrent", testClaimConcurrent},
 	{"ClaimRolledBack", testClaimRolledBack},
 	{"LatestActivations", testLatestActivations},
+	{"AuditFilters", testAuditFilters},
 }
 
 func testImportMapping(e *env) {
@@ -176,5 +177,60 @@ func testLatestActivations(e *env) {
 	e.ok(err, "latest of all")
 	if len(all) != 2 || all[p3.ID].UsedAt.IsZero() {
 		e.t.Fatalf("latest of all = %+v", all)
+	}
+}
+
+// testAuditFilters: the structure and person an entry concerns are
+// derived from its target, kept when given, and filter the list, as does
+// a lower bound on time.
+func testAuditFilters(e *env) {
+	a, b := e.structure("a"), e.structure("b")
+	p := e.person("p")
+	t0 := e.now()
+	add := func(x store.AuditEntry) store.AuditEntry {
+		e.t.Helper()
+		x.Actor = "cli:root"
+		e.ok(e.st.AppendAudit(e.ctx, &x), "append")
+		e.clock.Advance(time.Minute)
+		return x
+	}
+	imp := add(store.AuditEntry{Action: "import.apply", Target: "structure:a"})
+	if imp.StructureID != a.ID {
+		e.t.Fatalf("structure not derived: %+v", imp)
+	}
+	add(store.AuditEntry{Action: "person.update", Target: "person:" + p.ID, IP: "192.0.2.7", StructureID: a.ID})
+	add(store.AuditEntry{Action: "mail.sent", Target: "mail:<x>", Details: map[string]any{"person_id": p.ID}})
+	add(store.AuditEntry{Action: "structure.reminders", Target: "structure:b"})
+	add(store.AuditEntry{Action: "structure.create", Target: "structure:gone"})
+
+	ids := func(f store.AuditFilter) []string {
+		e.t.Helper()
+		list, err := e.st.ListAudit(e.ctx, f)
+		e.ok(err, "list")
+		var out []string
+		for _, x := range list {
+			out = append(out, x.Action)
+		}
+		return out
+	}
+	same := func(got []string, want ...string) {
+		e.t.Helper()
+		if len(got) != len(want) {
+			e.t.Fatalf("got %v, want %v", got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				e.t.Fatalf("got %v, want %v", got, want)
+			}
+		}
+	}
+	same(ids(store.AuditFilter{StructureID: a.ID}), "person.update", "import.apply")
+	same(ids(store.AuditFilter{StructureID: b.ID}), "structure.reminders")
+	same(ids(store.AuditFilter{PersonID: p.ID}), "mail.sent", "person.update")
+	same(ids(store.AuditFilter{PersonID: p.ID, StructureID: a.ID}), "person.update")
+	same(ids(store.AuditFilter{Since: t0.Add(2 * time.Minute)}), "structure.create", "structure.reminders", "mail.sent")
+	list, _ := e.st.ListAudit(e.ctx, store.AuditFilter{PersonID: p.ID, StructureID: a.ID})
+	if len(list) != 1 || list[0].IP != "192.0.2.7" || list[0].PersonID != p.ID {
+		e.t.Fatalf("entry = %+v", list)
 	}
 }
