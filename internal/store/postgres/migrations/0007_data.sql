@@ -23,7 +23,8 @@ UPDATE audit SET structure_id = COALESCE((SELECT s.id FROM structures s WHERE 's
 	WHERE target LIKE 'structure:%';
 UPDATE audit SET person_id = substr(target, 8) WHERE target LIKE 'person:%';
 UPDATE audit SET person_id = CASE WHEN details LIKE '{%'
-	THEN COALESCE(details::jsonb ->> 'person_id', '') ELSE '' END
+	THEN CASE WHEN jsonb_typeof(details::jsonb -> 'person_id') = 'string' THEN details::jsonb ->> 'person_id' ELSE '' END
+	ELSE '' END
 	WHERE person_id = '' AND details LIKE '%"person_id"%';
 
 CREATE INDEX audit_structure ON audit (structure_id, id);
