@@ -2,6 +2,7 @@ package onboarding
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"sesame/internal/store"
@@ -42,6 +43,9 @@ func TestImportMappingRemembered(t *testing.T) {
 		if res.Status != StatusRejected || len(res.Plan.FileErrors) == 0 || res.Plan.FileErrors[0].Msg.ID != MsgNoEmailColumn {
 			t.Fatalf("without a mapping: %s %+v", res.Status, res.Plan.FileErrors)
 		}
+		if got := strings.Join(res.Plan.Unknown, "|"); got != "Qui|Famille|Mél pro|Téléphone" {
+			t.Errorf("columns to map: %q", got)
+		}
 		mapping := map[string]Field{"qui": FieldGiven, "FAMILLE": FieldFamily, "Mél pro": FieldEmail, "Téléphone": FieldIgnore}
 		res = f.importFile(t, file, func(r *Request) { r.Mapping, r.DryRun = mapping, true })
 		if res.Status != StatusDryRun || res.Plan.HasErrors() {
@@ -62,6 +66,9 @@ func TestImportMappingRemembered(t *testing.T) {
 		res = f.importFile(t, "Qui;Famille;Mél pro;Téléphone\nMarie;Curie;marie@example.org;\n", nil)
 		if res.Status != StatusApplied {
 			t.Fatalf("next import: %s %+v", res.Status, res.Plan.FileErrors)
+		}
+		if len(res.Plan.Mapped) != 4 || len(res.Plan.Unknown) != 0 {
+			t.Errorf("mapped %v, unknown %v", res.Plan.Mapped, res.Plan.Unknown)
 		}
 		if p := person(t, st, "marie@example.org"); p.GivenName != "Marie" {
 			t.Errorf("marie = %+v", p)

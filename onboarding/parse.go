@@ -158,8 +158,11 @@ type Sheet struct {
 	// file has: with both, the import may choose (Options.Address).
 	HasWorkEmail     bool
 	HasPersonalEmail bool
-	// Mapped lists the headers read through Options.Mapping.
-	Mapped []string
+	// Mapped lists the headers read through Options.Mapping; Unknown the
+	// headers neither an alias, a service nor the mapping recognise (what
+	// a preview offers to map).
+	Mapped  []string
+	Unknown []string
 	// FileErrors stop the whole import (size, row count, broken CSV, no
 	// email column); Warnings concern the header.
 	FileErrors []Problem
@@ -274,6 +277,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		}
 		if !seenUnknown[h] {
 			seenUnknown[h] = true
+			sh.Unknown = append(sh.Unknown, h)
 			sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Column: h, Msg: msg(MsgUnknownColumn, h)})
 		}
 	}

@@ -58,6 +58,15 @@ type Plan struct {
 	Rows       []PlannedRow
 	FileErrors []Problem
 	Warnings   []Problem
+	// What the file's header said, for a preview: the suite it was
+	// exported from, which address columns it has (with both, the import
+	// may choose, Request.Address), the columns read through the mapping,
+	// and those still not recognised.
+	Source           string
+	HasWorkEmail     bool
+	HasPersonalEmail bool
+	Mapped           []string
+	Unknown          []string
 }
 
 // HasErrors reports whether the plan has a file error or an error row.
@@ -93,7 +102,9 @@ func (p *Plan) Counts() map[string]int {
 // new people are chosen here, unique across all structures and within the
 // file.
 func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode) (*Plan, error) {
-	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings}
+	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings,
+		Source: sh.Source, HasWorkEmail: sh.HasWorkEmail, HasPersonalEmail: sh.HasPersonalEmail,
+		Mapped: sh.Mapped, Unknown: sh.Unknown}
 	services, err := tx.ListServices(ctx, st.ID)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
