@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/apps"
 	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/password"
@@ -405,23 +406,19 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID
-	if svc.Kind == store.KindWordPress && svc.BaseURL != "" &&
-		p.now().Sub(ar.ExpiresAt.Add(-p.cfg.AuthRequestTTL)) > wordPressStateTTL {
-		// WordPress forgets its state after 180 s: resuming would show
+	if k := apps.Of(svc); k.StateTTL > 0 && svc.BaseURL != "" &&
+		p.now().Sub(ar.ExpiresAt.Add(-p.cfg.AuthRequestTTL)) > k.StateTTL {
+		// The application (WordPress) forgot its state: resuming would show
 		// "Invalid state". Its own login page starts a fresh request, which
 		// the new session answers at once.
 		if _, err := p.st.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error { a.Done = true; return nil }); err != nil {
 			p.log.Error("idp: close stale request", "err", err)
 		}
-		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+"/wp-login.php", http.StatusSeeOther)
+		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+k.LoginPath, http.StatusSeeOther)
 		return
 	}
 	p.finish(w, r, ar, sess.Hash)
 }
-
-// wordPressStateTTL is how long the WordPress plugin keeps its state (180 s),
-// less a margin for the round trip.
-const wordPressStateTTL = 170 * time.Second
 
 // findAccount finds the person a login names: by username, then by email.
 func (p *Provider) findAccount(ctx context.Context, login string) (store.Person, bool, error) {

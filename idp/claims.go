@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"sesame/internal/apps"
 	"sesame/internal/store"
 )
 
@@ -41,8 +42,8 @@ func userClaims(person store.Person, svc store.Service, grant store.Grant, scope
 	if grant.Role != "" {
 		c["groups"] = []string{grant.Role}
 	}
-	if svc.Kind == store.KindNextcloud && person.Quota != "" {
-		c["quota"] = person.Quota
+	if k := apps.Of(svc); k.Claims != nil {
+		k.Claims(c, person)
 	}
 	return c
 }

@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"sesame/internal/apps"
 	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/store"
@@ -258,8 +258,8 @@ func (p *Provider) hintNamesBrowserSession(ctx context.Context, r *http.Request,
 
 // postLogoutAllowed reports whether the service may send people to uri
 // after logout: one of its registered post-logout URIs, byte for byte, or
-// for a WordPress service the plugin's own return address with another
-// locale (wordPressLogoutURI).
+// an address its kind accepts besides (WordPress's own return address with
+// another locale, apps.WordPressLogoutURI).
 func postLogoutAllowed(svc store.Service, uri string) bool {
 	if svc.ID == "" || uri == "" {
 		return false
@@ -267,36 +267,8 @@ func postLogoutAllowed(svc store.Service, uri string) bool {
 	if slices.Contains(svc.PostLogoutURIs, uri) {
 		return true
 	}
-	return svc.Kind == store.KindWordPress && wordPressLogoutURI(svc.PostLogoutURIs, uri)
-}
-
-// wpLogoutMarker ends the part of the WordPress plugin's return address
-// that comes before the locale: "{site}/wp-login.php?loggedout=true&wp_lang=".
-const wpLogoutMarker = "/wp-login.php?loggedout=true&wp_lang="
-
-// wpLocale is a WordPress locale as wp_lang carries it: a language of two
-// or three letters, then optionally a country and a variant (de_DE, pt_BR,
-// ary, de_DE_formal, pt_PT_ao90, art_xemoji).
-var wpLocale = regexp.MustCompile(`^[a-z]{2,3}(_[A-Z]{2})?(_[A-Za-z0-9]{1,12})?$`)
-
-// wordPressLogoutURI is the one deliberate exception to exact matching
-// (DESIGN.md): WordPress returns people to
-// "{site}/wp-login.php?loggedout=true&wp_lang=LOCALE" with the logged-out
-// person's own locale, any of some two hundred. uri is accepted when one
-// registered URI has that very form and uri differs from it only by
-// another well-formed locale: same scheme, host, path and parameters in
-// the same order, byte for byte, and nothing after the locale.
-func wordPressLogoutURI(registered []string, uri string) bool {
-	prefix, locale, ok := strings.Cut(uri, wpLogoutMarker)
-	if !ok || !wpLocale.MatchString(locale) {
-		return false
-	}
-	for _, reg := range registered {
-		if rp, rl, ok := strings.Cut(reg, wpLogoutMarker); ok && rp == prefix && wpLocale.MatchString(rl) {
-			return true
-		}
-	}
-	return false
+	k := apps.Of(svc)
+	return k.PostLogoutAllowed != nil && k.PostLogoutAllowed(svc.PostLogoutURIs, uri)
 }
 
 // EndAllSessions ends every SSO session of a person and revokes their

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/apps"
 	"sesame/internal/i18n"
 	"sesame/internal/store"
 	"sesame/web"
@@ -126,10 +127,11 @@ func (p *Provider) authorizeURL(ar store.AuthRequest, prompt ...string) string {
 
 // formOrigins are the origins the login form of a request for svc may be
 // answered to: the redirect URI's (the code goes back there), and for
-// WordPress the site's own (the detour past its 180-second state).
+// WordPress the site's own (the detour past its 180-second state,
+// apps.Kind.SiteFormOrigin).
 func formOrigins(svc store.Service, redirectURI string) []string {
 	out := []string{redirectURI}
-	if svc.Kind == store.KindWordPress && svc.BaseURL != "" {
+	if apps.Of(svc).SiteFormOrigin && svc.BaseURL != "" {
 		out = append(out, svc.BaseURL)
 	}
 	return out

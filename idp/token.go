@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/apps"
 	"sesame/internal/password"
 	"sesame/internal/store"
 	"sesame/web"
@@ -497,11 +498,9 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := userClaims(person, svc, grant, scopes)
-	// Paheko reads profile.name (INTEGRATIONS.md); the standard profile
-	// claim is a URL string, and typed clients (go-oidc) refuse an object,
-	// so only Paheko services get it.
-	if name, ok := claims["name"]; ok && svc.Kind == store.KindPaheko {
-		claims["profile"] = map[string]any{"name": name}
+	// Quirks of the kind, e.g. Paheko's profile.name.
+	if k := apps.Of(svc); k.UserinfoClaims != nil {
+		k.UserinfoClaims(claims)
 	}
 	writeJSON(w, http.StatusOK, claims)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"sesame/internal/apps"
 	"sesame/internal/store"
 )
 
@@ -58,14 +59,14 @@ func TestWordPressLogoutURI(t *testing.T) {
 		{"not the plugin's address", "https://wp.example/", false},
 	}
 	for _, c := range cases {
-		if got := wordPressLogoutURI(registered, c.uri); got != c.want {
-			t.Errorf("%s: wordPressLogoutURI(%q) = %v, want %v", c.name, c.uri, got, c.want)
+		if got := apps.WordPressLogoutURI(registered, c.uri); got != c.want {
+			t.Errorf("%s: apps.WordPressLogoutURI(%q) = %v, want %v", c.name, c.uri, got, c.want)
 		}
 	}
 	// Only a registered address of the plugin's form opens the exception.
 	for _, reg := range [][]string{nil, {"https://wp.example/"}, {"https://wp.example/wp-login.php?loggedout=true"},
 		{"https://wp.example/wp-login.php?loggedout=true&wp_lang=de_DE&x=1"}} {
-		if wordPressLogoutURI(reg, site+"de_DE") {
+		if apps.WordPressLogoutURI(reg, site+"de_DE") {
 			t.Errorf("registered %q accepted another locale", reg)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"sesame/internal/apps"
 	"sesame/internal/store"
 )
 
@@ -25,18 +26,13 @@ type Source interface {
 
 var _ Source = (store.Store)(nil)
 
-// builtinRoles are the roles of a kind whose service lists none.
-var builtinRoles = map[store.ServiceKind][]string{
-	store.KindNextcloud: {"user", "admin"},
-	store.KindWordPress: {"subscriber", "contributor", "author", "editor", "administrator"},
-}
-
 // serviceRoles are the roles that get a group: the service's own list (or
-// its kind's), its default role, and every role actually granted.
+// its kind's, apps.Kind.Roles), its default role, and every role actually
+// granted.
 func serviceRoles(svc store.Service, granted []string) []string {
 	roles := slices.Clone(svc.Roles)
 	if len(roles) == 0 {
-		roles = slices.Clone(builtinRoles[svc.Kind])
+		roles = slices.Clone(apps.Of(svc).Roles)
 	}
 	if svc.DefaultRole != "" {
 		roles = append(roles, svc.DefaultRole)

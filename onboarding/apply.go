@@ -38,7 +38,15 @@ type Request struct {
 	Data        []byte
 	Mode        store.ImportMode // "" means add
 	DryRun      bool
-	SkipInvalid bool // apply the valid rows even when others have errors
+	SkipInvalid bool   // apply the valid rows even when others have errors
+	Actor       string // "cli:root", "admin:alice"...
+	Lang        string // language of the report: "fr" (default) or "en"
+	// Expect, when set, is the Fingerprint of the plan a person saw in a
+	// preview: the import is applied only if the plan computed in its own
+	// transaction is still that one, and otherwise fails with
+	// ErrPlanChanged, changing and recording nothing (someone imported or
+	// edited people meanwhile: preview again).
+	Expect string
 	// Address chooses which address receives the link when the file has
 	// a work and a personal column: AddressWork (default) or
 	// AddressPersonal.
@@ -46,10 +54,8 @@ type Request struct {
 	// Mapping reads columns no alias recognises as fields (header ->
 	// field), on top of the mapping remembered for the structure. When the
 	// import is applied, it is remembered for the structure's next
-	// imports (a dry run or a refused file remembers nothing).
+	// imports (a dry run, a preview or a refused file remembers nothing).
 	Mapping map[string]Field
-	Actor   string // "cli:root", "admin:alice"...
-	Lang    string // language of the report: "fr" (default) or "en"
 }
 
 // Result is what an import did.
@@ -58,6 +64,9 @@ type Result struct {
 	Status   string // "applied", "dry-run" or "rejected"
 	Report   Report
 	Plan     *Plan
+	// Fingerprint identifies the plan (see Plan.Fingerprint), for a later
+	// Request.Expect.
+	Fingerprint string
 }
 
 // Import statuses.
@@ -72,6 +81,10 @@ var ErrUnknownStructure = errors.New("onboarding: unknown structure")
 
 // ErrBadRequest means the request itself is wrong (an unknown mode).
 var ErrBadRequest = errors.New("onboarding: bad request")
+
+// ErrPlanChanged means the plan of an import is no longer the one its
+// preview showed (Request.Expect): nothing was applied.
+var ErrPlanChanged = errors.New("onboarding: the data changed since the preview")
 
 func (im *Importer) now() time.Time {
 	if im.Now != nil {
@@ -96,29 +109,9 @@ func (im *Importer) logger() *slog.Logger {
 // import takes a username or an email meanwhile, the whole transaction is
 // run again.
 func (im *Importer) Import(ctx context.Context, req Request) (*Result, error) {
-	if req.Mode == "" {
-		req.Mode = store.ModeAdd
-	}
-	if req.Mode != store.ModeAdd && req.Mode != store.ModeSync {
-		return nil, fmt.Errorf("%w: mode %q (add or sync)", ErrBadRequest, req.Mode)
-	}
-	if req.Lang != "en" {
-		req.Lang = "fr"
-	}
-	if !req.Address.Valid() {
-		return nil, fmt.Errorf("%w: address %q (work or personal)", ErrBadRequest, req.Address)
-	}
-	for h, f := range req.Mapping {
-		if !slices.Contains(MappableFields, f) {
-			return nil, fmt.Errorf("%w: mapping of %q to unknown field %q", ErrBadRequest, h, f)
-		}
-	}
-	st, err := im.Store.GetStructureBySlug(ctx, req.Structure)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownStructure, req.Structure)
-	}
+	st, err := im.resolve(ctx, &req)
 	if err != nil {
-		return nil, fmt.Errorf("onboarding: import: %w", err)
+		return nil, err
 	}
 	sum := sha256.Sum256(req.Data)
 	digest := hex.EncodeToString(sum[:])
@@ -152,21 +145,20 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err != nil {
 		return fmt.Errorf("list services: %w", err)
 	}
-	stored, err := tx.ImportMapping(ctx, st.ID)
+	sh, opts, err := im.parse(ctx, tx, st, services, req)
 	if err != nil {
-		return fmt.Errorf("import mapping: %w", err)
+		return err
 	}
-	opts := im.Options
-	opts.Address = req.Address
-	opts.Mapping = mergeMapping(stored, req.Mapping)
-	sh := Parse(req.Data, services, opts)
 	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
 	if err != nil {
 		return err
 	}
-	res.Plan = plan
+	res.Plan, res.Fingerprint = plan, plan.Fingerprint()
 	if im.afterPlan != nil {
 		im.afterPlan(ctx)
+	}
+	if req.Expect != "" && req.Expect != res.Fingerprint {
+		return ErrPlanChanged
 	}
 	switch {
 	case len(plan.FileErrors) > 0 || (plan.HasErrors() && !req.SkipInvalid):
@@ -420,4 +412,32 @@ func cmpAddress(a Address) Address {
 		return AddressWork
 	}
 	return a
+}
+
+// parse reads the request's file with the structure's remembered column
+// mapping and the request's own on top, and the address choice. It
+// returns the options it used (their mapping is what an applied import
+// remembers).
+func (im *Importer) parse(ctx context.Context, tx store.Tx, st store.Structure, services []store.Service, req Request) (*Sheet, Options, error) {
+	stored, err := tx.ImportMapping(ctx, st.ID)
+	if err != nil {
+		return nil, Options{}, fmt.Errorf("import mapping: %w", err)
+	}
+	opts := im.Options
+	opts.Address = req.Address
+	opts.Mapping = mergeMapping(stored, req.Mapping)
+	return Parse(req.Data, services, opts), opts, nil
+}
+
+// checkChoices refuses an unknown address choice or mapping field.
+func checkChoices(req Request) error {
+	if !req.Address.Valid() {
+		return fmt.Errorf("%w: address %q (work or personal)", ErrBadRequest, req.Address)
+	}
+	for h, f := range req.Mapping {
+		if !slices.Contains(MappableFields, f) {
+			return fmt.Errorf("%w: mapping of %q to unknown field %q", ErrBadRequest, h, f)
+		}
+	}
+	return nil
 }

@@ -11,6 +11,8 @@ const (
 	MsgTooManyRows       MsgID = "file.too_many_rows"
 	MsgFileEmpty         MsgID = "file.empty"
 	MsgFileBroken        MsgID = "file.broken"
+	MsgNotCSV            MsgID = "file.not_csv"
+	MsgBinary            MsgID = "file.binary"
 	MsgTooManyColumns    MsgID = "file.too_many_columns"
 	MsgNoEmailColumn     MsgID = "file.no_email_column"
 	MsgDuplicateColumn   MsgID = "file.duplicate_column"
@@ -47,6 +49,8 @@ var catalogue = map[MsgID][2]string{
 	MsgTooManyRows:       {"Le fichier dépasse le nombre maximal de %d lignes.", "The file has more than the limit of %d rows."},
 	MsgFileEmpty:         {"Le fichier ne contient aucune ligne d'en-tête.", "The file has no header row."},
 	MsgFileBroken:        {"Le fichier n'a pas pu être lu comme un tableau (CSV) : %s.", "The file could not be read as a table (CSV): %s."},
+	MsgNotCSV:            {"Ce fichier est un classeur %s, pas un tableau CSV : ouvrez-le dans votre tableur et enregistrez-le au format « CSV UTF-8 (délimité par des virgules) », puis envoyez ce nouveau fichier.", "This file is a %s workbook, not a CSV table: open it in your spreadsheet program and save it as \"CSV UTF-8 (comma delimited)\", then send that new file."},
+	MsgBinary:            {"Ce fichier n'est pas du texte lisible (il contient des octets nuls) : ce n'est pas un tableau CSV, ou son encodage n'est pas reconnu. Enregistrez-le au format « CSV UTF-8 » depuis votre tableur.", "This file is not readable text (it contains null bytes): it is not a CSV table, or its encoding is not recognised. Save it as \"CSV UTF-8\" from your spreadsheet program."},
 	MsgTooManyColumns:    {"L'en-tête compte %d colonnes, au-delà de la limite de %d : supprimez les colonnes inutiles.", "The header has %d columns, more than the limit of %d: remove the columns that are not needed."},
 	MsgNoEmailColumn:     {"Aucune colonne d'adresse e-mail (par exemple « Courriel » ou « Email ») n'a été trouvée.", "No email column (for example \"Email\" or \"Courriel\") was found."},
 	MsgDuplicateColumn:   {"La colonne « %s » désigne la même information qu'une colonne précédente.", "The column \"%s\" means the same thing as an earlier column."},

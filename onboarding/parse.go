@@ -202,6 +202,10 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileTooLarge, opts.maxBytes())})
 		return sh
 	}
+	if p, ok := notText(data); ok {
+		sh.FileErrors = append(sh.FileErrors, p)
+		return sh
+	}
 	rd, t, invalid, err := openCSV(data)
 	if err != nil {
 		sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgFileBroken, err.Error())})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"sesame/internal/apps"
 	"sesame/internal/store"
 )
 
@@ -176,9 +177,10 @@ type words struct {
 	fields  map[string]string
 	grant   string                       // "right SERVICE"
 	values  map[string]map[string]string // field -> value -> word
-	roles   map[store.ServiceKind]map[string]string
-	headerW string // "row %d" before a header warning
-	omitted string
+	// frenchRoles names built-in roles by their kind's French names.
+	frenchRoles bool
+	headerW     string // "row %d" before a header warning
+	omitted     string
 }
 
 var textWords = map[string]words{
@@ -195,14 +197,9 @@ var textWords = map[string]words{
 			"language": {"fr": "français", "en": "anglais"},
 			"state":    {"invited": "invité·e", "active": "actif·ve", "disabled": "désactivé·e"},
 		},
-		roles: map[store.ServiceKind]map[string]string{
-			store.KindNextcloud: {"user": "utilisateur", "admin": "administrateur"},
-			store.KindWordPress: {"subscriber": "abonné", "contributor": "contributeur", "author": "auteur",
-				"editor": "éditeur", "administrator": "administrateur"},
-			store.KindGeneric: {"user": "utilisateur"},
-		},
-		headerW: "ligne %d",
-		omitted: "… et %d autres erreurs ou avertissements, non détaillés : corrigez d'abord ceux-ci.",
+		frenchRoles: true,
+		headerW:     "ligne %d",
+		omitted:     "… et %d autres erreurs ou avertissements, non détaillés : corrigez d'abord ceux-ci.",
 	},
 	"en": {
 		header:  [6]string{"ROW", "ACTION", "EMAIL", "USERNAME", "RIGHTS", "DETAILS"},
@@ -225,8 +222,13 @@ var textWords = map[string]words{
 // service's kind is translated (with a name the rights column accepts), a
 // role of the structure's own (a Paheko category) is shown as it is.
 func (w words) role(kinds map[string]store.ServiceKind, service, role string) string {
-	if t, ok := w.roles[kinds[service]][role]; ok {
-		return t
+	if !w.frenchRoles {
+		return role
+	}
+	if k, ok := apps.Lookup(string(kinds[service])); ok {
+		if t, ok := k.FrenchRoles[role]; ok {
+			return t
+		}
 	}
 	return role
 }

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"sesame/internal/apps"
 	"sesame/internal/store"
 )
 
@@ -35,45 +36,6 @@ func ParseRights(cell string) []RightItem {
 	return items
 }
 
-// builtinRoles lists each kind's roles in canonical form and, for every
-// folded spelling (English and French), the canonical role.
-var builtinRoles = map[store.ServiceKind]struct {
-	roles   []string
-	aliases map[string]string
-}{
-	store.KindNextcloud: {
-		roles: []string{"user", "admin"},
-		aliases: map[string]string{
-			"user": "user", "utilisateur": "user", "utilisatrice": "user", "membre": "user", "member": "user",
-			"admin": "admin", "administrator": "admin", "administrateur": "admin", "administratrice": "admin",
-		},
-	},
-	store.KindWordPress: {
-		roles: []string{"subscriber", "contributor", "author", "editor", "administrator"},
-		aliases: map[string]string{
-			"subscriber": "subscriber", "abonne": "subscriber", "abonnee": "subscriber",
-			"contributor": "contributor", "contributeur": "contributor", "contributrice": "contributor",
-			"author": "author", "auteur": "author", "autrice": "author", "auteure": "author",
-			"editor": "editor", "editeur": "editor", "editrice": "editor",
-			"administrator": "administrator", "admin": "administrator", "administrateur": "administrator", "administratrice": "administrator",
-		},
-	},
-	store.KindGeneric: {
-		roles: []string{"user"},
-		aliases: map[string]string{
-			"user": "user", "utilisateur": "user", "utilisatrice": "user", "membre": "user", "member": "user",
-		},
-	},
-}
-
-// defaultRoles is each kind's role when neither the item nor the service
-// says one.
-var defaultRoles = map[store.ServiceKind]string{
-	store.KindNextcloud: "user",
-	store.KindWordPress: "subscriber",
-	store.KindGeneric:   "user",
-}
-
 // ServiceRoles returns the roles svc accepts, in canonical form: its own
 // Roles when set (for Paheko, the structure's category names), else its
 // kind's built-in roles.
@@ -81,7 +43,7 @@ func ServiceRoles(svc store.Service) []string {
 	if len(svc.Roles) > 0 {
 		return svc.Roles
 	}
-	return builtinRoles[svc.Kind].roles
+	return apps.Of(svc).Roles
 }
 
 // ResolveRole returns svc's canonical role for what a cell says, matched
@@ -89,21 +51,22 @@ func ServiceRoles(svc store.Service) []string {
 // editor). An empty role gives the service's default role. ok is false when
 // the role is unknown or no default exists.
 func ResolveRole(svc store.Service, role string) (canonical string, ok bool) {
+	kind := apps.Of(svc)
 	if strings.TrimSpace(role) == "" {
 		if svc.DefaultRole != "" {
 			return svc.DefaultRole, true
 		}
+		d := kind.DefaultRole
 		if len(svc.Roles) > 0 {
-			if d, ok := defaultRoles[svc.Kind]; ok && slices.Contains(svc.Roles, d) {
+			if d != "" && slices.Contains(svc.Roles, d) {
 				return d, true
 			}
-			if svc.Kind == store.KindPaheko {
+			if kind.RolesPerService {
 				return "", false
 			}
 			return svc.Roles[0], true
 		}
-		d, ok := defaultRoles[svc.Kind]
-		return d, ok
+		return d, d != ""
 	}
 	key := fold(role)
 	// The service's own roles first (Paheko categories, custom roles).
@@ -112,11 +75,9 @@ func ResolveRole(svc store.Service, role string) (canonical string, ok bool) {
 			return r, true
 		}
 	}
-	if b, known := builtinRoles[svc.Kind]; known {
-		if c, found := b.aliases[key]; found {
-			if len(svc.Roles) == 0 || slices.Contains(svc.Roles, c) {
-				return c, true
-			}
+	if c, found := kind.Role(key); found {
+		if len(svc.Roles) == 0 || slices.Contains(svc.Roles, c) {
+			return c, true
 		}
 	}
 	return "", false

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -88,8 +87,6 @@ func (p *Provisioner) connector(svc store.Service) (apps.Connector, error) {
 	return conn, nil
 }
 
-var digits = regexp.MustCompile(`^[0-9]+$`)
-
 // account is the desired state of person's account in svc's application.
 func account(person store.Person, svc store.Service, role string, enabled bool, prev store.Provision) apps.Account {
 	a := apps.Account{
@@ -99,14 +96,12 @@ func account(person store.Person, svc store.Service, role string, enabled bool, 
 		RemoteID: prev.RemoteID, Owned: prev.Owned,
 		Role: role,
 	}
-	if svc.Kind == store.KindPaheko {
-		// The role is a category name; the application wants its id.
-		a.Role = svc.RoleMapping[role]
-		if a.Role == "" && digits.MatchString(role) {
-			a.Role = role
-		}
+	kind := apps.Of(svc)
+	if kind.AccountRole != nil {
+		// E.g. Paheko: the role is a category name; the application wants its id.
+		a.Role = kind.AccountRole(svc, role)
 	}
-	if svc.Kind != store.KindNextcloud {
+	if !kind.Quota {
 		a.Quota = ""
 	}
 	return a

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"sesame/internal/apps"
 	"sesame/internal/jobs"
 	"sesame/internal/store"
 	"sesame/onboarding"
@@ -51,29 +52,28 @@ func newServiceCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// kindDefaults are the OpenID Connect client settings each kind needs (see
-// INTEGRATIONS.md): the redirect URI under the base URL, PKCE, refresh
-// tokens and the client authentication method.
-func kindDefaults(s *store.Service) {
-	base := strings.TrimRight(s.BaseURL, "/")
-	s.SigningAlg = "RS256"
-	switch s.Kind {
-	case store.KindNextcloud:
-		s.RedirectURIs = []string{base + "/index.php/apps/user_oidc/code"}
-		s.PostLogoutURIs = []string{base + "/"}
-		s.BackchannelLogoutURI = base + "/index.php/apps/user_oidc/backchannel-logout/sesame"
-		s.RequirePKCE, s.RefreshTokens, s.AuthMethod = true, true, "client_secret_post"
-	case store.KindWordPress:
-		s.RedirectURIs = []string{base + "/wp-admin/admin-ajax.php?action=openid-connect-authorize"}
-		s.PostLogoutURIs = []string{base + "/wp-login.php?loggedout=true&wp_lang=fr_FR",
-			base + "/wp-login.php?loggedout=true&wp_lang=en_US"}
-		s.RequirePKCE, s.RefreshTokens, s.AuthMethod = false, false, "client_secret_post"
-	case store.KindPaheko:
-		s.RedirectURIs = []string{base + "/admin/login.php?oidc"}
-		s.RequirePKCE, s.RefreshTokens, s.AuthMethod = false, false, "client_secret_post"
-	default:
-		s.RequirePKCE, s.RefreshTokens, s.AuthMethod = true, true, "client_secret_basic"
+// kindDefaults sets the OpenID Connect client settings s's kind needs
+// (apps.Kind.Client, after INTEGRATIONS.md): the redirect URI under the
+// base URL, PKCE, refresh tokens and the client authentication method.
+func kindDefaults(s *store.Service) { apps.Of(*s).ApplyClient(s) }
+
+// kindRolesHelp lists each kind's built-in roles, default first:
+// "nextcloud: user|admin; wordpress: subscriber|...".
+func kindRolesHelp() string {
+	var parts []string
+	for _, k := range apps.Kinds() {
+		if len(k.Roles) == 0 {
+			continue
+		}
+		roles := []string{k.DefaultRole}
+		for _, r := range k.Roles {
+			if r != k.DefaultRole {
+				roles = append(roles, r)
+			}
+		}
+		parts = append(parts, k.Name+": "+strings.Join(roles, "|"))
 	}
+	return strings.Join(parts, ";\n")
 }
 
 func newServiceAddCmd(a *app) *cobra.Command {
@@ -82,19 +82,20 @@ func newServiceAddCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add STRUCTURE KIND --name NAME --url BASE_URL [--role-default R] [--paheko-category NAME ...]",
 		Short: "Add a service to a structure",
-		Long: `Add registers one application of a structure: KIND is nextcloud, wordpress, paheko or generic.
+		Long: `Add registers one application of a structure: KIND is ` + strings.Join(apps.Names(), ", ") + `.
 NAME is what people read and what a spreadsheet column may be called; the slug (default: the kind,
 or the name when the structure already has a service of that kind) names the LDAP groups.
 
-Roles: Nextcloud user|admin; WordPress subscriber|contributor|author|editor|administrator;
+Roles, the first one the default (French names are accepted too):
+` + kindRolesHelp() + `.
 Paheko: the structure's categories, given with --paheko-category NAME (or NAME=ID to record the
-Paheko category id), one flag per category. --role-default is the role of a right that names
-none (defaults: user, subscriber, the first Paheko category).`,
+Paheko category id), one flag per category; the first one is the default. --role-default is the
+role of a right that names none.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := store.ServiceKind(strings.ToLower(args[1]))
 			if !kind.Valid() {
-				return exitWith(2, fmt.Errorf("kind %q: use nextcloud, wordpress, paheko or generic", args[1]))
+				return exitWith(2, fmt.Errorf("kind %q: use %s", args[1], strings.Join(apps.Names(), ", ")))
 			}
 			if strings.TrimSpace(name) == "" {
 				return exitWith(2, errors.New("--name is required"))
@@ -104,10 +105,13 @@ none (defaults: user, subscriber, the first Paheko category).`,
 				return exitWith(2, fmt.Errorf("--url %q: give the service's absolute http(s) base URL", baseURL))
 			}
 			svc := store.Service{Kind: kind, Name: onboarding.Clean(name), BaseURL: strings.TrimRight(baseURL, "/")}
-			if len(categories) > 0 && kind != store.KindPaheko {
+			// A kind whose roles are each service's own (Paheko's member
+			// categories) takes them from --paheko-category.
+			perService := apps.Of(svc).RolesPerService
+			if len(categories) > 0 && !perService {
 				return exitWith(2, errors.New("--paheko-category is only for paheko services"))
 			}
-			if kind == store.KindPaheko {
+			if perService {
 				if len(categories) == 0 {
 					return exitWith(2, errors.New("a paheko service needs at least one --paheko-category"))
 				}

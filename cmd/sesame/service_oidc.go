@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"sesame/idp"
+	"sesame/internal/apps"
 	"sesame/internal/store"
 )
 
@@ -137,97 +137,9 @@ func checkClientURIs(s store.Service) error {
 }
 
 // writeClientSetup prints what the hoster pastes into the application to
-// make it a client of sesame, exactly as INTEGRATIONS.md gives it, each
-// block in the syntax of where it goes: a shell command for Nextcloud, PHP
-// lines for WordPress's wp-config.php, a whole PHP file head for Paheko's
-// config.local.php (whose first line must be "<?php": text before it would
-// be sent to browsers). secret empty prints a placeholder (the secret is
-// only known when created).
+// make s a client of sesame (apps.Kind.WriteSetup).
 func writeClientSetup(w io.Writer, issuer string, s store.Service, secret string) {
-	issuer = strings.TrimRight(issuer, "/")
-	if secret == "" {
-		secret = "SECRET"
-	}
-	comment := "#"
-	switch s.Kind {
-	case store.KindNextcloud:
-		fmt.Fprintf(w, `# Nextcloud (app user_oidc, installed and enabled): in Nextcloud's folder, as the web
-# server's user (for example "sudo -u www-data php occ ..."):
-occ user_oidc:provider sesame --clientid=%s --clientsecret=%s \
-  --discoveryuri=%s \
-  --scope="openid email profile" --unique-uid=0 --mapping-uid=preferred_username \
-  --group-provisioning=1 --send-id-token-hint=1
-`, shellWord(s.ClientID), shellWord(secret), shellWord(issuer+"/.well-known/openid-configuration"))
-		if s.BackchannelLogoutURI != "" {
-			fmt.Fprintf(w, "# sesame sends back-channel logouts to %s\n", s.BackchannelLogoutURI)
-		}
-	case store.KindWordPress:
-		comment = "//"
-		fmt.Fprintf(w, `// WordPress: the plugin "OpenID Connect Generic" (by daggerhart) must be installed and
-// activated first (Plugins > Add New). Then add these lines to wp-config.php, at the root of
-// WordPress's installation, above the line "/* That's all, stop editing! */":
-define('OIDC_LOGIN_TYPE', 'button');
-define('OIDC_CLIENT_ID', %s);
-define('OIDC_CLIENT_SECRET', %s);
-define('OIDC_CLIENT_SCOPE', 'openid email profile');
-define('OIDC_ENDPOINT_LOGIN_URL', %s);
-define('OIDC_ENDPOINT_USERINFO_URL', %s);
-define('OIDC_ENDPOINT_TOKEN_URL', %s);
-define('OIDC_ENDPOINT_LOGOUT_URL', %s);
-define('OIDC_LINK_EXISTING_USERS', true);
-define('OIDC_CREATE_IF_DOES_NOT_EXIST', true);
-`, phpString(s.ClientID), phpString(secret), phpString(issuer+"/authorize"), phpString(issuer+"/userinfo"),
-			phpString(issuer+"/token"), phpString(issuer+"/logout"))
-	case store.KindPaheko:
-		comment = "//"
-		fmt.Fprintf(w, `<?php
-namespace Paheko;
-
-// Paheko: this is the head of config.local.php, at the root of Paheko's installation (beside
-// config.dist.php). The file must start with the two lines above: without "namespace Paheko;"
-// Paheko silently ignores the constants. If the file exists, keep its head and add the
-// constants below it.
-const OIDC_CLIENT_URL = %s;
-const OIDC_CLIENT_ID = %s;
-const OIDC_CLIENT_SECRET = %s;
-const OIDC_CLIENT_BUTTON = 'Se connecter avec sesame';
-const OIDC_CLIENT_MATCH_EMAIL = true;
-`, phpString(issuer), phpString(s.ClientID), phpString(secret))
-	default:
-		fmt.Fprintf(w, `# OpenID Connect client
-issuer:        %s
-discovery:     %s/.well-known/openid-configuration
-client_id:     %s
-client_secret: %s
-auth method:   %s
-`, issuer, issuer, s.ClientID, secret, s.AuthMethod)
-	}
-	fmt.Fprintf(w, "%s redirect URIs: %s\n", comment, strings.Join(s.RedirectURIs, " "))
-	if len(s.PostLogoutURIs) > 0 {
-		fmt.Fprintf(w, "%s post-logout URIs: %s\n", comment, strings.Join(s.PostLogoutURIs, " "))
-	}
-}
-
-// phpString writes s as a PHP single-quoted string literal: inside one,
-// only a backslash and a quote need escaping.
-func phpString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-// shellWord writes s as one shell word: as it is when it holds only
-// characters no shell treats specially, else in single quotes.
-func shellWord(s string) string {
-	safe := s != ""
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:/@%+=", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	apps.Of(s).WriteSetup(w, issuer, s, secret)
 }
 
 func newServiceShowCmd(a *app) *cobra.Command {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"sesame/internal/apps"
 	"sesame/internal/store"
 	"sesame/internal/testenv"
 )
@@ -182,7 +183,7 @@ func TestNextcloudSnippetOptions(t *testing.T) {
 	}
 	// A value a shell would split or expand is quoted.
 	for _, v := range []string{"plain", "a b", "it's", `$(touch /tmp/x)`, "`id`", `a\b`, `"q"`, "*", ""} {
-		if got := occArgs(t, "occ "+shellWord(v)); len(got) != 1 || got[0] != v {
+		if got := occArgs(t, "occ "+apps.ShellWord(v)); len(got) != 1 || got[0] != v {
 			t.Errorf("shellWord(%q) reads back as %q", v, got)
 		}
 	}
@@ -329,7 +330,7 @@ func TestPHPString(t *testing.T) {
 	var main strings.Builder
 	main.WriteString("<?php\necho json_encode([")
 	for _, v := range values {
-		main.WriteString(phpString(v) + ", ")
+		main.WriteString(apps.PHPString(v) + ", ")
 	}
 	main.WriteString("]);\n")
 	var got []string

@@ -43,15 +43,16 @@ func serviceByName(ctx context.Context, st store.Store, structureSlug, name stri
 	return structure, store.Service{}, exitWith(2, fmt.Errorf("the structure %s has no service %q (see sesame service list)", structure.Slug, name))
 }
 
-// credentialsHelp says, per kind, which API credentials to create and how.
-var credentialsHelp = map[store.ServiceKind]string{
-	store.KindNextcloud: `Nextcloud: log in as an administrator, Personal settings > Security > "Create new app password"
-(name it sesame); the user name is that administrator's login. Setting provider_id is required:
-the id that "occ user_oidc:provider" lists for sesame.`,
-	store.KindWordPress: `WordPress: as an administrator, Users > Profile > "Application Passwords", add one named sesame
-(WordPress needs HTTPS for this); the user name is that administrator's login.`,
-	store.KindPaheko: `Paheko: Configuration > Fonctions avancées > API: create credentials with the "write" access level
-(or "admin"); the user name is the API identifier.`,
+// credentialsHelp says, for every kind with a connector, which API
+// credentials to create and how (apps.Kind.Credentials).
+func credentialsHelp() string {
+	var parts []string
+	for _, k := range apps.Kinds() {
+		if k.NewConnector != nil && k.Credentials != "" {
+			parts = append(parts, k.Credentials)
+		}
+	}
+	return strings.Join(parts, "\n\n")
 }
 
 // readCredentials reads a user name and a password: from file (two lines),
@@ -115,7 +116,7 @@ The user name and password are asked on the terminal (the password without echo)
 --from-file FILE (two lines: user name, then password; - reads standard input). They are never
 taken from the command line, where other users and the shell history would see them.
 
-` + credentialsHelp[store.KindNextcloud] + "\n\n" + credentialsHelp[store.KindWordPress] + "\n\n" + credentialsHelp[store.KindPaheko] + `
+` + credentialsHelp() + `
 
 Accounts sesame did not create (an administrator made at install time, a member entered by hand)
 are linked by email and left as they are; --take-over lets sesame change them too.
@@ -144,7 +145,7 @@ are linked by email and left as they are; --take-over lets sesame change them to
 				return nil
 			}
 			if !hasConnector(svc.Kind) {
-				return exitWith(2, fmt.Errorf("a %s service has no provisioning (kinds with one: %s)", svc.Kind, strings.Join(apps.Kinds(), ", ")))
+				return exitWith(2, fmt.Errorf("a %s service has no provisioning (kinds with one: %s)", svc.Kind, strings.Join(apps.ConnectorKinds(), ", ")))
 			}
 			sec := provision.Secret{Settings: map[string]string{}}
 			for _, s := range settings {
@@ -229,12 +230,8 @@ func queueServiceProvisioning(ctx context.Context, tx store.Tx, svc store.Servic
 }
 
 func hasConnector(k store.ServiceKind) bool {
-	for _, c := range apps.Kinds() {
-		if c == string(k) {
-			return true
-		}
-	}
-	return false
+	kind, ok := apps.Lookup(string(k))
+	return ok && kind.NewConnector != nil
 }
 
 // provisionBox is the box that seals provisioning credentials.

@@ -11,41 +11,6 @@ import (
 	"time"
 )
 
-// The kinds of application that have a connector. They are the values of
-// store.ServiceKind.
-const (
-	KindNextcloud = "nextcloud"
-	KindWordPress = "wordpress"
-	KindPaheko    = "paheko"
-)
-
-// connectors is the list of kinds with a connector: adding an application
-// means adding its file and its line here.
-var connectors = map[string]func(Config) (Connector, error){
-	KindNextcloud: func(c Config) (Connector, error) { return NewNextcloud(c) },
-	KindWordPress: func(c Config) (Connector, error) { return NewWordPress(c) },
-	KindPaheko:    func(c Config) (Connector, error) { return NewPaheko(c) },
-}
-
-// Kinds returns the kinds that have a connector, sorted.
-func Kinds() []string {
-	out := make([]string, 0, len(connectors))
-	for k := range connectors {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// New returns the connector of kind configured by cfg.
-func New(kind string, cfg Config) (Connector, error) {
-	f, ok := connectors[kind]
-	if !ok {
-		return nil, fmt.Errorf("apps: no connector for kind %q (kinds: %s)", kind, strings.Join(Kinds(), ", "))
-	}
-	return f(cfg)
-}
-
 // Connector provisions accounts in one application instance.
 type Connector interface {
 	// Kind is the application kind, e.g. "wordpress".

@@ -1,12 +1,19 @@
 // Package apps holds what sesame knows about each kind of application it
-// serves (Nextcloud, WordPress, Paheko) that is not the OpenID Connect login
-// itself; today, the provisioning connectors: the code that creates, updates
-// and removes a person's account in the application through its own HTTP
-// API, so that the rights of an import reach the application before the
-// person's first login.
+// serves (Nextcloud, WordPress, Paheko, and any other OpenID Connect
+// client, "generic"): one Kind per kind, in one file each (nextcloud.go,
+// wordpress.go, paheko.go, generic.go), holding its roles and their
+// aliases, the OpenID Connect client defaults of a new service, the quirks
+// of its claims, login and logout, its setup snippet, and its provisioning
+// connector. Kinds is the one list of kinds; Lookup and Of find one.
+// Adding an application means adding its file and its line in the list
+// (kind.go), and its constant in store.ServiceKind.
 //
-// Each kind lives in one file (nextcloud.go, wordpress.go, paheko.go) and
-// implements Connector:
+// The provisioning connectors create, update and remove a person's account
+// in the application through its own HTTP API, so that the rights of an
+// import reach the application before the person's first login.
+//
+// Each connector (NewNextcloud, NewWordPress, NewPaheko) implements
+// Connector:
 //
 //   - Ensure brings one account to the desired state: it finds the account
 //     (by the id an earlier call returned, or by email; Nextcloud by user

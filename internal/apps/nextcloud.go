@@ -5,13 +5,61 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"sesame/internal/store"
 )
+
+// nextcloudKind is Nextcloud with the app user_oidc (INTEGRATIONS.md).
+var nextcloudKind = Kind{
+	Name:  KindNextcloud,
+	Title: "Nextcloud",
+	Roles: []string{"user", "admin"},
+	Aliases: map[string]string{
+		"user": "user", "utilisateur": "user", "utilisatrice": "user", "membre": "user", "member": "user",
+		"admin": "admin", "administrator": "admin", "administrateur": "admin", "administratrice": "admin",
+	},
+	FrenchRoles: map[string]string{"user": "utilisateur", "admin": "administrateur"},
+	DefaultRole: "user",
+	Client: func(base string) Client {
+		return Client{
+			RedirectURIs:         []string{base + "/index.php/apps/user_oidc/code"},
+			PostLogoutURIs:       []string{base + "/"},
+			BackchannelLogoutURI: base + "/index.php/apps/user_oidc/backchannel-logout/sesame",
+			RequirePKCE:          true, RefreshTokens: true, AuthMethod: "client_secret_post",
+		}
+	},
+	// user_oidc maps the quota claim (--mapping-quota defaults to "quota").
+	Claims: func(c map[string]any, p store.Person) {
+		if p.Quota != "" {
+			c["quota"] = p.Quota
+		}
+	},
+	Quota:   true,
+	comment: "#",
+	setup: func(w io.Writer, issuer string, s store.Service, secret string) {
+		fmt.Fprintf(w, `# Nextcloud (app user_oidc, installed and enabled): in Nextcloud's folder, as the web
+# server's user (for example "sudo -u www-data php occ ..."):
+occ user_oidc:provider sesame --clientid=%s --clientsecret=%s \
+  --discoveryuri=%s \
+  --scope="openid email profile" --unique-uid=0 --mapping-uid=preferred_username \
+  --group-provisioning=1 --send-id-token-hint=1
+`, ShellWord(s.ClientID), ShellWord(secret), ShellWord(issuer+"/.well-known/openid-configuration"))
+		if s.BackchannelLogoutURI != "" {
+			fmt.Fprintf(w, "# sesame sends back-channel logouts to %s\n", s.BackchannelLogoutURI)
+		}
+	},
+	Credentials: `Nextcloud: log in as an administrator, Personal settings > Security > "Create new app password"
+(name it sesame); the user name is that administrator's login. Also give --setting provider_id=ID,
+the id that "occ user_oidc:provider" lists for sesame (required).`,
+	NewConnector: func(c Config) (Connector, error) { return NewNextcloud(c) },
+}
 
 // Nextcloud provisions users with an administrator's app password (Basic
 // authentication, header OCS-APIRequest: true, JSON answers).

@@ -4,13 +4,68 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"sesame/internal/store"
 )
+
+// pahekoKind is Paheko with its built-in OpenID Connect client
+// (INTEGRATIONS.md). Its roles are the structure's member categories, named
+// per service (Service.Roles, Service.RoleMapping to category ids).
+var pahekoKind = Kind{
+	Name:            KindPaheko,
+	Title:           "Paheko",
+	RolesPerService: true,
+	Client: func(base string) Client {
+		return Client{
+			RedirectURIs: []string{base + "/admin/login.php?oidc"},
+			RequirePKCE:  false, RefreshTokens: false, AuthMethod: "client_secret_post",
+		}
+	},
+	// Paheko reads profile.name; the standard profile claim is a URL
+	// string, and typed clients (go-oidc) refuse an object, so only Paheko
+	// services get it, and only at userinfo.
+	UserinfoClaims: func(c map[string]any) {
+		if name, ok := c["name"]; ok {
+			c["profile"] = map[string]any{"name": name}
+		}
+	},
+	// The role is a category name; the API wants its id.
+	AccountRole: func(svc store.Service, role string) string {
+		if id := svc.RoleMapping[role]; id != "" {
+			return id
+		}
+		if digits.MatchString(role) {
+			return role
+		}
+		return ""
+	},
+	comment: "//",
+	setup: func(w io.Writer, issuer string, s store.Service, secret string) {
+		fmt.Fprintf(w, `<?php
+namespace Paheko;
+
+// Paheko: this is the head of config.local.php, at the root of Paheko's installation (beside
+// config.dist.php). The file must start with the two lines above: without "namespace Paheko;"
+// Paheko silently ignores the constants. If the file exists, keep its head and add the
+// constants below it.
+const OIDC_CLIENT_URL = %s;
+const OIDC_CLIENT_ID = %s;
+const OIDC_CLIENT_SECRET = %s;
+const OIDC_CLIENT_BUTTON = 'Se connecter avec sesame';
+const OIDC_CLIENT_MATCH_EMAIL = true;
+`, PHPString(issuer), PHPString(s.ClientID), PHPString(secret))
+	},
+	Credentials: `Paheko: Configuration > Fonctions avancées > API: create credentials with the "write" access level
+(or "admin"); the user name is the API identifier.`,
+	NewConnector: func(c Config) (Connector, error) { return NewPaheko(c) },
+}
 
 // Paheko provisions members through Paheko's HTTP API (Basic
 // authentication with API credentials made in Configuration → Fonctions

@@ -183,8 +183,8 @@ func TestParseOCS(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	if got := strings.Join(Kinds(), ","); got != "nextcloud,paheko,wordpress" {
-		t.Fatalf("Kinds() = %s", got)
+	if got := strings.Join(ConnectorKinds(), ","); got != "nextcloud,paheko,wordpress" {
+		t.Fatalf("ConnectorKinds() = %s", got)
 	}
 	creds := Credentials{Username: "u", Password: "p"}
 	for _, tc := range []struct {

@@ -9,10 +9,103 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"sesame/internal/store"
 )
+
+// wordpressKind is WordPress with the plugin OpenID Connect Generic
+// (daggerhart), INTEGRATIONS.md.
+var wordpressKind = Kind{
+	Name:  KindWordPress,
+	Title: "WordPress",
+	Roles: []string{"subscriber", "contributor", "author", "editor", "administrator"},
+	Aliases: map[string]string{
+		"subscriber": "subscriber", "abonne": "subscriber", "abonnee": "subscriber",
+		"contributor": "contributor", "contributeur": "contributor", "contributrice": "contributor",
+		"author": "author", "auteur": "author", "autrice": "author", "auteure": "author",
+		"editor": "editor", "editeur": "editor", "editrice": "editor",
+		"administrator": "administrator", "admin": "administrator", "administrateur": "administrator", "administratrice": "administrator",
+	},
+	FrenchRoles: map[string]string{"subscriber": "abonné", "contributor": "contributeur", "author": "auteur",
+		"editor": "éditeur", "administrator": "administrateur"},
+	DefaultRole: "subscriber",
+	// No refresh tokens and no PKCE: the plugin uses neither. It returns
+	// people after logout with their own locale (PostLogoutAllowed).
+	Client: func(base string) Client {
+		return Client{
+			RedirectURIs: []string{base + "/wp-admin/admin-ajax.php?action=openid-connect-authorize"},
+			PostLogoutURIs: []string{base + "/wp-login.php?loggedout=true&wp_lang=fr_FR",
+				base + "/wp-login.php?loggedout=true&wp_lang=en_US"},
+			RequirePKCE: false, RefreshTokens: false, AuthMethod: "client_secret_post",
+		}
+	},
+	// The plugin forgets its state after 180 s: resuming would show
+	// "Invalid state". Its own login page starts a fresh request, which
+	// the new session answers at once.
+	StateTTL:          wordPressStateTTL,
+	LoginPath:         "/wp-login.php",
+	SiteFormOrigin:    true,
+	PostLogoutAllowed: WordPressLogoutURI,
+	comment:           "//",
+	setup: func(w io.Writer, issuer string, s store.Service, secret string) {
+		fmt.Fprintf(w, `// WordPress: the plugin "OpenID Connect Generic" (by daggerhart) must be installed and
+// activated first (Plugins > Add New). Then add these lines to wp-config.php, at the root of
+// WordPress's installation, above the line "/* That's all, stop editing! */":
+define('OIDC_LOGIN_TYPE', 'button');
+define('OIDC_CLIENT_ID', %s);
+define('OIDC_CLIENT_SECRET', %s);
+define('OIDC_CLIENT_SCOPE', 'openid email profile');
+define('OIDC_ENDPOINT_LOGIN_URL', %s);
+define('OIDC_ENDPOINT_USERINFO_URL', %s);
+define('OIDC_ENDPOINT_TOKEN_URL', %s);
+define('OIDC_ENDPOINT_LOGOUT_URL', %s);
+define('OIDC_LINK_EXISTING_USERS', true);
+define('OIDC_CREATE_IF_DOES_NOT_EXIST', true);
+`, PHPString(s.ClientID), PHPString(secret), PHPString(issuer+"/authorize"), PHPString(issuer+"/userinfo"),
+			PHPString(issuer+"/token"), PHPString(issuer+"/logout"))
+	},
+	Credentials: `WordPress: as an administrator, Users > Profile > "Application Passwords", add one named sesame
+(WordPress needs HTTPS for this); the user name is that administrator's login.`,
+	NewConnector: func(c Config) (Connector, error) { return NewWordPress(c) },
+}
+
+// wordPressStateTTL is how long the WordPress plugin keeps its state (180 s),
+// less a margin for the round trip.
+const wordPressStateTTL = 170 * time.Second
+
+// wpLogoutMarker ends the part of the WordPress plugin's return address
+// that comes before the locale: "{site}/wp-login.php?loggedout=true&wp_lang=".
+const wpLogoutMarker = "/wp-login.php?loggedout=true&wp_lang="
+
+// wpLangRe matches a WordPress locale as wp_lang carries it: a language of two
+// or three letters, then optionally a country and a variant (de_DE, pt_BR,
+// ary, de_DE_formal, pt_PT_ao90, art_xemoji).
+var wpLangRe = regexp.MustCompile(`^[a-z]{2,3}(_[A-Z]{2})?(_[A-Za-z0-9]{1,12})?$`)
+
+// WordPressLogoutURI is the one deliberate exception to exact matching of
+// post-logout URIs (DESIGN.md): WordPress returns people to
+// "{site}/wp-login.php?loggedout=true&wp_lang=LOCALE" with the logged-out
+// person's own locale, any of some two hundred. uri is accepted when one
+// registered URI has that very form and uri differs from it only by
+// another well-formed locale: same scheme, host, path and parameters in
+// the same order, byte for byte, and nothing after the locale.
+func WordPressLogoutURI(registered []string, uri string) bool {
+	prefix, locale, ok := strings.Cut(uri, wpLogoutMarker)
+	if !ok || !wpLangRe.MatchString(locale) {
+		return false
+	}
+	for _, reg := range registered {
+		if rp, rl, ok := strings.Cut(reg, wpLogoutMarker); ok && rp == prefix && wpLangRe.MatchString(rl) {
+			return true
+		}
+	}
+	return false
+}
 
 // WordPress provisions users through WordPress's REST API
 // (WP_REST_Users_Controller) with an administrator's application password

@@ -203,8 +203,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	var handlers, loops sync.WaitGroup
 	workers := map[string]int{}
 	for _, sink := range sinks {
-		workers[sink] = r.cfg.workers(sink)
-		loops.Go(func() { r.runSink(ctx, hctx, &handlers, kinds[sink], workers[sink]) })
+		// n is read here, not in the goroutine: the loop goes on writing
+		// the map while the goroutines start (a data race otherwise).
+		n := r.cfg.workers(sink)
+		workers[sink] = n
+		loops.Go(func() { r.runSink(ctx, hctx, &handlers, kinds[sink], n) })
 	}
 	r.log.Info("jobs: runner started", "workers", workers, "kinds", kinds)
 	<-ctx.Done()
