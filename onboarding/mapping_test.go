@@ -78,6 +78,14 @@ func TestImportMappingRemembered(t *testing.T) {
 				t.Errorf("warning %s", w.Msg.Text("en"))
 			}
 		}
+		// A web preview reads the file the same way.
+		pv, err := f.im.Preview(ctx, Request{Structure: "le-beta", Data: []byte(file)})
+		if err != nil || pv.Plan.HasErrors() || len(pv.Plan.Mapped) != 4 {
+			t.Errorf("preview: %v %+v", err, pv)
+		}
+		if _, err := f.im.Preview(ctx, Request{Structure: "le-beta", Data: []byte(file), Address: "home"}); err == nil {
+			t.Error("a preview accepts an unknown address choice")
+		}
 		if res := other.importFile(t, file, nil); res.Status != StatusRejected {
 			t.Errorf("another structure used the mapping: %s", res.Status)
 		}
