@@ -150,12 +150,16 @@ var exportStates = map[ExportState][2]string{
 	ExportDisabled:    {"désactivé", "disabled"},
 }
 
+// ownExportIgnored holds the folded headers of the export's columns the
+// import does not read.
+var ownExportIgnored = map[string]bool{}
+
 func init() {
 	// The import ignores the export's own extra columns without a warning,
 	// so that an export goes back in as it is.
 	for _, hs := range exportHeaders {
 		for _, h := range hs[8:] {
-			exportIgnored[fold(h)] = true
+			ownExportIgnored[fold(h)] = true
 		}
 	}
 }

@@ -48,7 +48,8 @@ const (
 )
 
 // exportIgnored holds the folded headers of the suites' exports that sesame
-// has no use for: they are ignored without a warning each.
+// has no use for: in a file recognised as such an export, they are ignored
+// without a warning each.
 var exportIgnored = map[string]bool{}
 
 // exportSource maps a folded header to the export it identifies.

@@ -105,6 +105,11 @@ func TestParseAddressChoice(t *testing.T) {
 	if got := sh.Warnings[0].Msg.Text("en"); !strings.Contains(got, `"Email"`) {
 		t.Errorf("message %q does not name the column", got)
 	}
+	// Outside a suite's export, its column names are not ignored silently.
+	sh = Parse([]byte("Email;Title;Office\njean@asso.fr;Dr;Lyon\n"), testServices(), Options{})
+	if got := strings.Join(sh.Unknown, "|"); got != "Title|Office" || sh.Source != "" {
+		t.Errorf("plain file: unknown %q, source %q", got, sh.Source)
+	}
 	sh = Parse([]byte("Email;Recovery Email\njean@asso.fr;pas-une-adresse\n"), testServices(), Options{})
 	if sh.HasErrors() || sh.Rows[0].AltEmail != "" {
 		t.Errorf("invalid unused personal address: %v %+v", problems(sh), sh.Rows[0])

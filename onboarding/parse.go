@@ -227,6 +227,12 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 	for h, f := range opts.Mapping {
 		mapping[fold(h)] = f
 	}
+	for _, h := range header.fields {
+		if src, ok := exportSource[fold(h)]; ok {
+			sh.Source = src
+			break
+		}
+	}
 	cols := make([]column, len(header.fields))
 	seenField := map[Field]bool{}
 	seenService := map[string]bool{}
@@ -240,9 +246,6 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		cols[i].header = h
 		if h == "" {
 			continue
-		}
-		if src, ok := exportSource[fold(h)]; ok && sh.Source == "" {
-			sh.Source = src
 		}
 		f, ok := headerAliases[fold(h)]
 		if !ok {
@@ -276,7 +279,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 			sh.HasRights = true
 			continue
 		}
-		if exportIgnored[fold(h)] {
+		if ownExportIgnored[fold(h)] || (sh.Source != "" && exportIgnored[fold(h)]) {
 			continue
 		}
 		if !seenUnknown[h] {
