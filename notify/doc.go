@@ -1,8 +1,11 @@
 // Package notify owns the emails sesame sends and the job handlers that
-// send them: activation, password reset, "you now have access to ..." and
-// "your password was changed", each an HTML + text template pair in French
-// and English, embedded and parsed when the Notifier is made (a missing or
-// broken template stops start-up).
+// send them: activation, password reset, "you now have access to ...",
+// "your password was changed", the activation reminder and the referents'
+// weekly digest, each an HTML + text template pair in French and English,
+// embedded and parsed when the Notifier is made (a missing or broken
+// template stops start-up). Its Scheduler decides when reminders and
+// digests are due and queues them exactly once across replicas (see
+// Scheduler).
 //
 // A handler loads what the email needs from the store (the person, their
 // structure and services, the token behind a link), renders it in the

@@ -95,6 +95,8 @@ func (n *Notifier) Register(r *jobs.Runner) {
 	r.Handle(jobs.KindMailReset, n.handleToken(store.PurposeReset))
 	r.Handle(jobs.KindMailAccess, n.handleAccess)
 	r.Handle(jobs.KindMailPasswordChanged, n.handlePasswordChanged)
+	r.Handle(jobs.KindMailReminder, n.handleTokenMail(store.PurposeActivate, emailReminder))
+	r.Handle(jobs.KindMailDigest, n.handleDigest)
 }
 
 // emailData is what every template sees. Every string is plain text; the
@@ -113,6 +115,12 @@ type emailData struct {
 	Invited      bool
 	PublicURL    string
 	ForgotLink   string
+	// The weekly digest: who has not activated (at most digestMax),
+	// how many more, how many in all and how many links expired.
+	People  []pendingView
+	More    int
+	Pending int
+	Expired int
 }
 
 type serviceView struct{ Name, URL string }
@@ -158,9 +166,18 @@ func (n *Notifier) prepare(ctx context.Context, job store.Job, load func(ctx con
 }
 
 func (n *Notifier) handleToken(purpose store.TokenPurpose) func(context.Context, store.Job) error {
-	email, path := emailActivate, "/activate/"
+	email := emailActivate
 	if purpose == store.PurposeReset {
-		email, path = emailReset, "/reset/"
+		email = emailReset
+	}
+	return n.handleTokenMail(purpose, email)
+}
+
+// handleTokenMail sends a link of the purpose with the email template.
+func (n *Notifier) handleTokenMail(purpose store.TokenPurpose, email string) func(context.Context, store.Job) error {
+	path := "/activate/"
+	if purpose == store.PurposeReset {
+		path = "/reset/"
 	}
 	return func(ctx context.Context, job store.Job) error {
 		var p jobs.TokenMail
@@ -195,7 +212,7 @@ func (n *Notifier) handleToken(purpose store.TokenPurpose) func(context.Context,
 			out.email, out.data = email, n.baseData(out.person, st)
 			out.data.Link = n.publicURL + path + secret
 			out.data.Expiry = formatDate(tok.ExpiresAt, n.loc, out.data.Lang)
-			if purpose == store.PurposeActivate && st.ID != "" {
+			if purpose == store.PurposeActivate && st.ID != "" && email != emailReset {
 				if out.data.Services, err = n.services(ctx, tx, out.person.ID, st.ID, nil); err != nil {
 					return err
 				}

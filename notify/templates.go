@@ -18,10 +18,12 @@ const (
 	emailReset           = "reset"
 	emailAccess          = "access"
 	emailPasswordChanged = "password-changed"
+	emailReminder        = "reminder"
+	emailDigest          = "digest"
 )
 
 var (
-	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged}
+	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest}
 	languages = []string{"fr", "en"}
 )
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"sesame/internal/jobs"
@@ -46,6 +47,15 @@ type Request struct {
 	// ErrPlanChanged, changing and recording nothing (someone imported or
 	// edited people meanwhile: preview again).
 	Expect string
+	// Address chooses which address receives the link when the file has
+	// a work and a personal column: AddressWork (default) or
+	// AddressPersonal.
+	Address Address
+	// Mapping reads columns no alias recognises as fields (header ->
+	// field), on top of the mapping remembered for the structure. When the
+	// import is applied, it is remembered for the structure's next
+	// imports (a dry run, a preview or a refused file remembers nothing).
+	Mapping map[string]Field
 }
 
 // Result is what an import did.
@@ -135,7 +145,10 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err != nil {
 		return fmt.Errorf("list services: %w", err)
 	}
-	sh := Parse(req.Data, services, im.Options)
+	sh, opts, err := im.parse(ctx, tx, st, services, req)
+	if err != nil {
+		return err
+	}
 	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
 	if err != nil {
 		return err
@@ -156,6 +169,11 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 		res.Status = StatusApplied
 		if err := im.apply(ctx, tx, plan); err != nil {
 			return err
+		}
+		if len(req.Mapping) > 0 {
+			if err := tx.SetImportMapping(ctx, st.ID, mappingStrings(opts.Mapping)); err != nil {
+				return fmt.Errorf("remember mapping: %w", err)
+			}
 		}
 	}
 	if req.DryRun && res.Status == StatusRejected {
@@ -186,7 +204,7 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 	if err := tx.AppendAudit(ctx, &store.AuditEntry{Time: im.now(), Actor: req.Actor, Action: action,
 		Target: "structure:" + st.Slug, Details: map[string]any{
 			"import_id": rec.ID, "file": req.FileName, "digest": digest, "mode": string(req.Mode),
-			"dry_run": req.DryRun, "skip_invalid": req.SkipInvalid, "status": res.Status, "counts": plan.Counts(),
+			"dry_run": req.DryRun, "skip_invalid": req.SkipInvalid, "address": string(cmpAddress(req.Address)), "status": res.Status, "counts": plan.Counts(),
 		}}); err != nil {
 		return fmt.Errorf("audit import: %w", err)
 	}
@@ -384,6 +402,42 @@ func enqueueLDAPPerson(ctx context.Context, tx store.Tx, personID string) error 
 	payload, _ := json.Marshal(jobs.PersonRef{PersonID: personID})
 	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPPerson, DedupeKey: jobs.DedupeLDAPPerson(personID), Payload: payload}); err != nil {
 		return fmt.Errorf("enqueue %s: %w", jobs.KindLDAPPerson, err)
+	}
+	return nil
+}
+
+// cmpAddress is the choice as it applies: work when empty.
+func cmpAddress(a Address) Address {
+	if a == "" {
+		return AddressWork
+	}
+	return a
+}
+
+// parse reads the request's file with the structure's remembered column
+// mapping and the request's own on top, and the address choice. It
+// returns the options it used (their mapping is what an applied import
+// remembers).
+func (im *Importer) parse(ctx context.Context, tx store.Tx, st store.Structure, services []store.Service, req Request) (*Sheet, Options, error) {
+	stored, err := tx.ImportMapping(ctx, st.ID)
+	if err != nil {
+		return nil, Options{}, fmt.Errorf("import mapping: %w", err)
+	}
+	opts := im.Options
+	opts.Address = req.Address
+	opts.Mapping = mergeMapping(stored, req.Mapping)
+	return Parse(req.Data, services, opts), opts, nil
+}
+
+// checkChoices refuses an unknown address choice or mapping field.
+func checkChoices(req Request) error {
+	if !req.Address.Valid() {
+		return fmt.Errorf("%w: address %q (work or personal)", ErrBadRequest, req.Address)
+	}
+	for h, f := range req.Mapping {
+		if !slices.Contains(MappableFields, f) {
+			return fmt.Errorf("%w: mapping of %q to unknown field %q", ErrBadRequest, h, f)
+		}
 	}
 	return nil
 }

@@ -33,10 +33,18 @@ const (
 )
 
 // Options are the limits of an import, from the configuration keys
-// import.max_bytes and import.max_rows. Zero values take the defaults.
+// import.max_bytes and import.max_rows (zero values take the defaults),
+// and how to read its columns.
 type Options struct {
 	MaxBytes int64
 	MaxRows  int
+	// Address chooses the address that receives the link when the file
+	// has both a work and a personal column; empty means AddressWork.
+	Address Address
+	// Mapping gives a field to headers that no alias recognises, by
+	// header as written (matched without case or accents): the columns a
+	// structure's referent mapped once (see MapField and FieldIgnore).
+	Mapping map[string]Field
 }
 
 func (o Options) maxBytes() int64 {
@@ -66,6 +74,8 @@ const (
 	FieldRights   Field = "rights"
 	FieldLanguage Field = "language"
 	FieldQuota    Field = "quota"
+	// FieldIgnore, in a mapping, silences an unknown column.
+	FieldIgnore Field = "ignore"
 )
 
 // headerAliases maps folded header spellings, French and English, to fields.
@@ -116,12 +126,17 @@ type Row struct {
 	Username    string // as given (empty: derived)
 	Language    string // "fr", "en" or empty (not given)
 	Quota       string // normalised, or empty (not given)
+	// AltEmail is the row's other address (personal when Email is the
+	// work one, and the reverse), folded, when it has one: a person
+	// already known under it is the same person.
+	AltEmail string
 	// Grants are the rights asked, one per service at most, by service ID.
 	Grants   map[string]Grant
 	Errors   []Problem
 	Warnings []Problem
 
 	emailKey string // the address compared for duplicates (see emailKey)
+	emailCol string // the header of the column Email comes from
 }
 
 // Sheet is a parsed file.
@@ -136,6 +151,18 @@ type Sheet struct {
 	// column: only then does it say what each person's rights are.
 	HasRights bool
 	Rows      []Row
+	// Source is the suite whose user export the header looks like
+	// (SourceGoogle, SourceMicrosoft), or empty.
+	Source string
+	// HasWorkEmail and HasPersonalEmail say which address columns the
+	// file has: with both, the import may choose (Options.Address).
+	HasWorkEmail     bool
+	HasPersonalEmail bool
+	// Mapped lists the headers read through Options.Mapping; Unknown the
+	// headers neither an alias, a service nor the mapping recognise (what
+	// a preview offers to map).
+	Mapped  []string
+	Unknown []string
 	// FileErrors stop the whole import (size, row count, broken CSV, no
 	// email column); Warnings concern the header.
 	FileErrors []Problem
@@ -196,6 +223,16 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		return sh
 	}
 	ix := newServiceIndex(services)
+	mapping := make(map[string]Field, len(opts.Mapping))
+	for h, f := range opts.Mapping {
+		mapping[fold(h)] = f
+	}
+	for _, h := range header.fields {
+		if src, ok := exportSource[fold(h)]; ok {
+			sh.Source = src
+			break
+		}
+	}
 	cols := make([]column, len(header.fields))
 	seenField := map[Field]bool{}
 	seenService := map[string]bool{}
@@ -210,7 +247,17 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		if h == "" {
 			continue
 		}
-		if f, ok := headerAliases[fold(h)]; ok {
+		f, ok := headerAliases[fold(h)]
+		if !ok {
+			if f, ok = mapping[fold(h)]; ok {
+				sh.Mapped = append(sh.Mapped, h)
+				sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Column: h, Msg: msg(MsgMappedColumn, h, string(f))})
+				if f == FieldIgnore {
+					continue
+				}
+			}
+		}
+		if ok {
 			if seenField[f] {
 				sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Column: h, Msg: msg(MsgDuplicateColumn, h)})
 				continue
@@ -232,24 +279,43 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 			sh.HasRights = true
 			continue
 		}
+		if ownExportIgnored[fold(h)] || (sh.Source != "" && exportIgnored[fold(h)]) {
+			continue
+		}
 		if !seenUnknown[h] {
 			seenUnknown[h] = true
+			sh.Unknown = append(sh.Unknown, h)
 			sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Column: h, Msg: msg(MsgUnknownColumn, h)})
 		}
 	}
-	if !seenField[FieldEmail] {
+	if !seenField[FieldEmail] && !seenField[FieldPersonalEmail] {
 		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Msg: msg(MsgNoEmailColumn)})
 	}
 	if len(sh.FileErrors) > 0 {
 		return sh
 	}
-	emailCol := ""
+	emailCol, personalCol := "", ""
 	for _, c := range cols {
-		if c.field == FieldEmail {
+		switch c.field {
+		case FieldEmail:
 			emailCol = c.header
+		case FieldPersonalEmail:
+			personalCol = c.header
 		}
 	}
-	p := rowParser{cols: cols, ix: ix, enc: t.Encoding, emailCol: emailCol}
+	sh.HasPersonalEmail = personalCol != ""
+	sh.HasWorkEmail = emailCol != ""
+	if opts.Address == AddressPersonal && personalCol == "" {
+		sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Msg: msg(MsgNoPersonalColumn, emailCol)})
+	}
+	if sh.Source != "" {
+		name := "Google Workspace"
+		if sh.Source == SourceMicrosoft {
+			name = "Microsoft 365"
+		}
+		sh.Warnings = append(sh.Warnings, Problem{Row: header.row, Msg: msg(MsgExportRecognised, name)})
+	}
+	p := rowParser{cols: cols, ix: ix, enc: t.Encoding, emailCol: emailCol, personalCol: personalCol, address: opts.Address}
 	sh.Rows = make([]Row, 0, min(rd.linesLeft(opts.maxRows()+1), opts.maxRows()))
 	for {
 		rec, ok := rd.next(len(cols))
@@ -283,7 +349,7 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		}
 		list := strings.Join(rows, ", ")
 		for _, i := range idx {
-			sh.Rows[i].Errors = append(sh.Rows[i].Errors, Problem{Row: sh.Rows[i].Row, Column: emailCol, Msg: msg(MsgEmailDuplicate, email, list)})
+			sh.Rows[i].Errors = append(sh.Rows[i].Errors, Problem{Row: sh.Rows[i].Row, Column: sh.Rows[i].emailCol, Msg: msg(MsgEmailDuplicate, email, list)})
 		}
 	}
 	return sh
@@ -340,7 +406,11 @@ type rowParser struct {
 	ix       *serviceIndex
 	enc      Encoding
 	emailCol string
-	names    string // the structure's services, for messages (computed once)
+	// personalCol is the personal address column's header, if any;
+	// address says which of the two receives the link.
+	personalCol string
+	address     Address
+	names       string // the structure's services, for messages (computed once)
 }
 
 func (p *rowParser) serviceNames() string {
@@ -389,7 +459,7 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		}
 		r.Grants[svc.ID] = Grant{Service: svc, Role: canonical}
 	}
-	var full, emailRaw string
+	var full, workRaw, personalRaw string
 	var names []struct{ column, value string } // name cells, for the script check
 	for i, c := range p.cols {
 		if i >= len(rec.fields) {
@@ -410,7 +480,10 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		switch c.field {
 		case FieldEmail:
 			limit = MaxEmailLen
-			emailRaw = raw
+			workRaw = raw
+		case FieldPersonalEmail:
+			limit = MaxEmailLen
+			personalRaw = raw
 		case FieldRights:
 			limit = MaxRightsLen
 		}
@@ -430,7 +503,7 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		if isRights {
 			v = trimmed
 		} else {
-			v = Clean(raw)
+			v = unneutralise(Clean(raw))
 		}
 		if utf8.RuneCountInString(v) > limit {
 			bad(c.header, msg(MsgTooLong, limit))
@@ -452,8 +525,8 @@ func (p *rowParser) parse(rec csvRecord) Row {
 			names = append(names, struct{ column, value string }{c.header, v})
 		}
 		switch c.field {
-		case FieldEmail:
-			r.Email = store.FoldEmail(v)
+		case FieldEmail, FieldPersonalEmail:
+			// chosen below
 		case FieldGiven:
 			r.GivenName = v
 		case FieldFamily:
@@ -503,7 +576,27 @@ func (p *rowParser) parse(rec csvRecord) Row {
 			}
 		}
 	}
-	emailCol := p.emailCol
+	emailCol, otherCol := p.emailCol, p.personalCol
+	emailRaw, isPersonal, fellBack := pickAddress(p.address, workRaw, personalRaw, p.emailCol != "", p.personalCol != "")
+	otherRaw := personalRaw
+	if isPersonal {
+		emailCol, otherCol, otherRaw = p.personalCol, p.emailCol, workRaw
+	}
+	emailRaw = unneutralise(strings.TrimFunc(emailRaw, isTrimmable))
+	r.emailCol = emailCol
+	if otherCol != "" && !slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Column == otherCol }) {
+		if k := emailKey(otherRaw); k != "" && validEmail(k) {
+			r.AltEmail = k
+		}
+	}
+	r.Email = store.FoldEmail(Clean(emailRaw))
+	if fellBack && r.Email != "" {
+		id := MsgNoPersonalAddress
+		if p.address != AddressPersonal {
+			id = MsgNoWorkAddress
+		}
+		r.Warnings = append(r.Warnings, Problem{Row: rec.row, Column: emailCol, Msg: msg(id, r.Email)})
+	}
 	r.emailKey = emailKey(emailRaw)
 	if !slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Column == emailCol }) {
 		switch {

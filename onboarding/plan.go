@@ -58,6 +58,15 @@ type Plan struct {
 	Rows       []PlannedRow
 	FileErrors []Problem
 	Warnings   []Problem
+	// What the file's header said, for a preview: the suite it was
+	// exported from, which address columns it has (with both, the import
+	// may choose, Request.Address), the columns read through the mapping,
+	// and those still not recognised.
+	Source           string
+	HasWorkEmail     bool
+	HasPersonalEmail bool
+	Mapped           []string
+	Unknown          []string
 }
 
 // HasErrors reports whether the plan has a file error or an error row.
@@ -93,7 +102,9 @@ func (p *Plan) Counts() map[string]int {
 // new people are chosen here, unique across all structures and within the
 // file.
 func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode) (*Plan, error) {
-	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings}
+	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings,
+		Source: sh.Source, HasWorkEmail: sh.HasWorkEmail, HasPersonalEmail: sh.HasPersonalEmail,
+		Mapped: sh.Mapped, Unknown: sh.Unknown}
 	services, err := tx.ListServices(ctx, st.ID)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: plan: list services: %w", err)
@@ -152,9 +163,21 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 
 	// Usernames asked explicitly by new people are kept out of the derived
 	// ones, whatever the order of the rows.
+	// A person known under a row's other address (the work one when the
+	// link goes to the personal one, or the reverse) is the same person.
+	lookup := func(r Row) (store.Person, bool) {
+		if x, ok := byEmail[r.Email]; ok {
+			return x, true
+		}
+		if r.AltEmail != "" {
+			x, ok := byEmail[r.AltEmail]
+			return x, ok
+		}
+		return store.Person{}, false
+	}
 	reserved := map[string]bool{}
 	for _, r := range sh.Rows {
-		if _, known := byEmail[r.Email]; !known && r.Username != "" && len(r.Errors) == 0 {
+		if _, known := lookup(r); !known && r.Username != "" && len(r.Errors) == 0 {
 			reserved[r.Username] = true
 		}
 	}
@@ -163,13 +186,16 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		if r.Email != "" {
 			inFile[r.Email] = true
 		}
+		if r.AltEmail != "" {
+			inFile[r.AltEmail] = true
+		}
 		pr := PlannedRow{Row: r.Row, Email: r.Email, Warnings: r.Warnings, Grants: sortedGrants(r.Grants)}
 		if len(r.Errors) > 0 {
 			pr.Action, pr.Errors = ActError, r.Errors
 			p.Rows = append(p.Rows, pr)
 			continue
 		}
-		existing, known := byEmail[r.Email]
+		existing, known := lookup(r)
 		switch {
 		case !known:
 			u := r.Username

@@ -22,6 +22,9 @@ func (im *Importer) resolve(ctx context.Context, req *Request) (store.Structure,
 	if req.Lang != "en" {
 		req.Lang = "fr"
 	}
+	if err := checkChoices(*req); err != nil {
+		return store.Structure{}, err
+	}
 	st, err := im.Store.GetStructureBySlug(ctx, req.Structure)
 	if errors.Is(err, store.ErrNotFound) {
 		return st, fmt.Errorf("%w: %q", ErrUnknownStructure, req.Structure)
@@ -47,7 +50,11 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 		if err != nil {
 			return fmt.Errorf("list services: %w", err)
 		}
-		plan, err := ComputePlan(ctx, tx, st, Parse(req.Data, services, im.Options), req.Mode)
+		sh, _, err := im.parse(ctx, tx, st, services, req)
+		if err != nil {
+			return err
+		}
+		plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
 		if err != nil {
 			return err
 		}

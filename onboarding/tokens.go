@@ -77,6 +77,17 @@ func Hash(secret string) []byte {
 // email that carries its link: KindMailActivate or KindMailReset. It
 // returns the expiry.
 func (t *Tokens) Issue(ctx context.Context, tx store.Tx, personID, structureID string, purpose store.TokenPurpose) (time.Time, error) {
+	kind := jobs.KindMailActivate
+	if purpose == store.PurposeReset {
+		kind = jobs.KindMailReset
+	}
+	return t.IssueWith(ctx, tx, personID, structureID, purpose, kind)
+}
+
+// IssueWith is Issue with the kind of the email that carries the link
+// (its payload is a jobs.TokenMail): jobs.KindMailReminder sends a new
+// activation link as a reminder.
+func (t *Tokens) IssueWith(ctx context.Context, tx store.Tx, personID, structureID string, purpose store.TokenPurpose, kind string) (time.Time, error) {
 	if len(t.Key) < 32 {
 		return time.Time{}, ErrShortKey
 	}
@@ -92,10 +103,6 @@ func (t *Tokens) Issue(ctx context.Context, tx store.Tx, personID, structureID s
 		ExpiresAt: exp, CreatedAt: now,
 	}); err != nil {
 		return time.Time{}, fmt.Errorf("onboarding: issue token: %w", err)
-	}
-	kind := jobs.KindMailActivate
-	if purpose == store.PurposeReset {
-		kind = jobs.KindMailReset
 	}
 	payload, _ := json.Marshal(jobs.TokenMail{PersonID: personID, StructureID: structureID, Nonce: nonce})
 	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: kind, Payload: payload}); err != nil {

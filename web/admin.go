@@ -430,6 +430,11 @@ func (a *Admin) guard(rt Route) http.Handler {
 		}
 		ctx = context.WithValue(ctx, ctxActor, actor)
 		ctx = context.WithValue(ctx, ctxStructure, st)
+		ip := ClientIP
+		if a.ClientIP != nil {
+			ip = a.ClientIP
+		}
+		ctx = manage.WithIP(ctx, ip(r))
 		if id := r.PathValue("person"); id != "" {
 			p, shared, err := a.member(ctx, st.ID, id)
 			if err != nil {

@@ -42,17 +42,25 @@ func (a *app) tokens(cfg *config.Config) (*onboarding.Tokens, error) {
 }
 
 func newImportCmd(a *app) *cobra.Command {
-	var mode, format, lang string
+	var mode, format, lang, address string
 	var dryRun, skipInvalid bool
+	var maps []string
 	cmd := &cobra.Command{
-		Use:   "import STRUCTURE FILE [--dry-run] [--mode add|sync] [--skip-invalid] [--format text|json]",
+		Use:   "import STRUCTURE FILE [--dry-run] [--mode add|sync] [--skip-invalid] [--address work|personal] [--map HEADER=FIELD]... [--format text|json]",
 		Short: "Create and update a structure's accounts from a spreadsheet (CSV)",
 		Long: `Import reads a CSV file of people and their rights (UTF-8, UTF-16 or Windows-1252; ";", ",",
 tab or "|" separated; French or English headers) and brings the structure's accounts to it in one
 transaction: new people are created and mailed an activation link, people already known are
 linked or updated. Nothing is applied when a row has an error, unless --skip-invalid is given.
 --dry-run shows what would happen without changing anything. --mode sync (explicit) also removes
-the people missing from the file from the structure. Every run is recorded (a dry run by its
+the people missing from the file from the structure. User exports of Google Workspace and
+Microsoft 365 are read as they come; when a file has both a work address (Google's "Email
+Address [Required]", Microsoft's "User principal name") and a personal one ("Recovery Email",
+"Alternate email address", "Email personnel"), --address chooses which one receives the link
+and becomes the person's address. A column still not recognised can be mapped with --map
+'HEADER=FIELD' (repeatable; fields: email, personal_email, given_name, family_name,
+display_name, username, rights, language, quota, or ignore): once the import is applied, the
+mapping is remembered for the structure's next imports. Every run is recorded (a dry run by its
 counts only). The text report speaks one language (--lang, else the locale's when English, else
 French); --format json keeps identifiers (create, grant:nextcloud...) with messages in that language.
 
@@ -68,6 +76,13 @@ usage error.`,
 			}
 			if lang != "fr" && lang != "en" {
 				return exitWith(2, fmt.Errorf("--lang must be fr or en, not %q", lang))
+			}
+			if !onboarding.Address(address).Valid() {
+				return exitWith(2, fmt.Errorf("--address must be work or personal, not %q", address))
+			}
+			mapping, err := onboarding.ParseMapping(maps)
+			if err != nil {
+				return exitWith(2, fmt.Errorf("--map: %w", err))
 			}
 			if !cmd.Flags().Changed("lang") {
 				lang = localeLang()
@@ -93,7 +108,7 @@ usage error.`,
 			im := &onboarding.Importer{Store: st, Tokens: tokens, Options: opts, Logger: a.logger}
 			res, err := im.Import(ctx, onboarding.Request{Structure: args[0], FileName: filepath.Base(args[1]),
 				Data: data, Mode: store.ImportMode(mode), DryRun: dryRun, SkipInvalid: skipInvalid,
-				Actor: cliActor(), Lang: lang})
+				Actor: cliActor(), Lang: lang, Address: onboarding.Address(address), Mapping: mapping})
 			if errors.Is(err, onboarding.ErrUnknownStructure) {
 				return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", args[0]))
 			}
@@ -120,6 +135,8 @@ usage error.`,
 	cmd.Flags().StringVar(&mode, "mode", "add", "add (never removes anyone) or sync (people missing from the file leave the structure).")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "Apply the valid rows even when others have errors.")
 	cmd.Flags().StringVar(&format, "format", "text", "Report format: text or json.")
+	cmd.Flags().StringArrayVar(&maps, "map", nil, "Read a column no alias recognises as a field, HEADER=FIELD (repeatable); remembered for the structure once applied.")
+	cmd.Flags().StringVar(&address, "address", "work", "Which address receives the link when the file has a work and a personal one: work (the account's, going away with the old suite) or personal.")
 	cmd.Flags().StringVar(&lang, "lang", "fr", "Language of the report: fr or en (default: en when the locale, LC_ALL, LC_MESSAGES or LANG, is English, else fr).")
 	return cmd
 }

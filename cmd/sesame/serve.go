@@ -17,6 +17,7 @@ import (
 	"sesame/internal/jobs"
 	"sesame/internal/password"
 	"sesame/internal/store"
+	"sesame/notify"
 	"sesame/web"
 )
 
@@ -90,16 +91,18 @@ type Main struct {
 	// HMAC (onboarding.TokenKey, idp's signing-key cipher).
 	MasterKey []byte
 
-	hasher   *password.Hasher
-	idp      *idp.Provider
-	clientIP func(*http.Request) string // set by wireHandlers from http.trusted_proxies
-	server   *http.Server
-	listener net.Listener
-	errc     chan error
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closed   sync.Once
-	closeErr error
+	hasher *password.Hasher
+	idp    *idp.Provider
+	// scheduler queues the reminders and weekly digests (wireHandlers).
+	scheduler *notify.Scheduler
+	clientIP  func(*http.Request) string // set by wireHandlers from http.trusted_proxies
+	server    *http.Server
+	listener  net.Listener
+	errc      chan error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closed    sync.Once
+	closeErr  error
 }
 
 // NewMain builds the server for cfg over an opened, migrated store: the mux
@@ -179,6 +182,13 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.wg.Done()
 		m.idp.Run(jctx) // key reloads and purges of expired provider state
 	}()
+	if m.scheduler != nil {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			_ = m.scheduler.Run(jctx) // returns when Close cancels jctx
+		}()
+	}
 	go func() {
 		defer m.wg.Done()
 		if err := m.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -48,7 +48,7 @@ func newStructureCmd(a *app) *cobra.Command {
 		Short: "Manage structures (the associations whose people sesame onboards)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newStructureAddCmd(a), newStructureListCmd(a))
+	cmd.AddCommand(newStructureAddCmd(a), newStructureListCmd(a), newStructureRemindersCmd(a))
 	for _, c := range structureSubcommands {
 		cmd.AddCommand(c(a))
 	}

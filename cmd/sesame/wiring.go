@@ -97,6 +97,9 @@ func (m *Main) wireHandlers() error {
 		return err
 	}
 	n.Register(m.Runner)
+	// Reminders and weekly digests (exactly once across replicas: see
+	// notify.Scheduler).
+	m.scheduler = &notify.Scheduler{Store: m.Store, Tokens: tokens, Logger: m.Logger.With("component", "reminders")}
 	return nil
 }
 

@@ -54,8 +54,17 @@ func (m *Manager) now() time.Time {
 	return time.Now().UTC()
 }
 
+type ipKey struct{}
+
+// WithIP returns ctx carrying the client address of a web request, which
+// the operations run with it record in their audit entries.
+func WithIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, ipKey{}, ip)
+}
+
 func audit(ctx context.Context, tx store.Tx, actor, action, target string, details map[string]any) error {
-	if err := tx.AppendAudit(ctx, &store.AuditEntry{Actor: actor, Action: action, Target: target, Details: details}); err != nil {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	if err := tx.AppendAudit(ctx, &store.AuditEntry{Actor: actor, Action: action, Target: target, Details: details, IP: ip}); err != nil {
 		return fmt.Errorf("manage: audit %s: %w", action, err)
 	}
 	return nil
@@ -264,7 +273,7 @@ func (m *Manager) AddReferent(ctx context.Context, actor, structureID, email str
 			return err
 		}
 		return audit(ctx, tx, actor, "referent.add", "structure:"+st.Slug,
-			map[string]any{"person": p.ID, "created": created, "link": inv.Linked})
+			map[string]any{"person_id": p.ID, "created": created, "link": inv.Linked})
 	})
 	return inv, err
 }
@@ -291,7 +300,7 @@ func (m *Manager) RemoveReferent(ctx context.Context, actor, structureID, email 
 		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: st.ID}); err != nil {
 			return fmt.Errorf("manage: put membership: %w", err)
 		}
-		return audit(ctx, tx, actor, "referent.remove", "structure:"+st.Slug, map[string]any{"person": p.ID})
+		return audit(ctx, tx, actor, "referent.remove", "structure:"+st.Slug, map[string]any{"person_id": p.ID})
 	})
 	return p, err
 }
@@ -567,6 +576,11 @@ func (m *Manager) RemoveStructure(ctx context.Context, actor, structureID string
 		if err != nil {
 			return fmt.Errorf("manage: list memberships: %w", err)
 		}
+		// The entry first, while the slug still names the structure.
+		if err := audit(ctx, tx, actor, "structure.remove", "structure:"+s.Slug,
+			map[string]any{"name": s.Name, "members": len(ms)}); err != nil {
+			return err
+		}
 		if err := tx.DeleteStructure(ctx, s.ID); err != nil {
 			return fmt.Errorf("manage: delete structure: %w", err)
 		}
@@ -575,8 +589,7 @@ func (m *Manager) RemoveStructure(ctx context.Context, actor, structureID string
 				return err
 			}
 		}
-		return audit(ctx, tx, actor, "structure.remove", "structure:"+s.Slug,
-			map[string]any{"name": s.Name, "members": len(ms)})
+		return nil
 	})
 	return s, err
 }

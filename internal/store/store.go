@@ -125,9 +125,12 @@ type Imports interface {
 
 // AuditFilter narrows ListAudit.
 type AuditFilter struct {
-	Target string
-	Action string
-	Limit  int // 0 means 100
+	Target      string
+	Action      string
+	StructureID string
+	PersonID    string
+	Since       time.Time // entries at or after; zero means all
+	Limit       int       // 0 means 100
 }
 
 // Audit keeps the audit trail.
@@ -232,6 +235,8 @@ type Tx interface {
 	Audit
 	Jobs
 	OIDC
+	Settings
+	Claims
 }
 
 // Store is a backend. Its methods outside InTx each run in their own

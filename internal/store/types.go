@@ -186,6 +186,14 @@ type AuditEntry struct {
 	Action  string // e.g. "import.apply", "person.password.set"
 	Target  string // e.g. "structure:le-beta", "person:ID"
 	Details map[string]any
+	// StructureID and PersonID are what the entry concerns, for the audit
+	// views' filters. Left empty, AppendAudit derives them from a
+	// "structure:SLUG" or "person:ID" target and a "person_id" detail.
+	StructureID string
+	PersonID    string
+	// IP is where the action came from (the client's address for a web
+	// request; empty on the command line and for background work).
+	IP string
 }
 
 // JobState is the state of a durable job.

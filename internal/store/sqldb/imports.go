@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	"sesame/internal/store"
 )
@@ -64,11 +66,11 @@ func (t *Tx) ListImports(ctx context.Context, structureID string) ([]store.Impor
 	return out, err
 }
 
-const auditCols = "id, time, actor, action, target, details"
+const auditCols = "id, time, actor, action, target, details, structure_id, person_id, ip"
 
 func scanAudit(s scanner) (store.AuditEntry, error) {
 	var v store.AuditEntry
-	err := s.Scan(&v.ID, ts(&v.Time), &v.Actor, &v.Action, &v.Target, js(&v.Details))
+	err := s.Scan(&v.ID, ts(&v.Time), &v.Actor, &v.Action, &v.Target, js(&v.Details), &v.StructureID, &v.PersonID, &v.IP)
 	return v, err
 }
 
@@ -86,9 +88,22 @@ func (t *Tx) AppendAudit(ctx context.Context, a *store.AuditEntry) error {
 	if err != nil {
 		return err
 	}
+	if v.PersonID == "" {
+		if id, ok := strings.CutPrefix(v.Target, "person:"); ok {
+			v.PersonID = id
+		} else if id, ok := v.Details["person_id"].(string); ok {
+			v.PersonID = id
+		}
+	}
 	err = t.run(ctx, func(e *ex) error {
-		err := e.row(ctx, "INSERT INTO audit (time, actor, action, target, details) VALUES (?, ?, ?, ?, ?) RETURNING id",
-			e.tv(v.Time), v.Actor, v.Action, v.Target, details).Scan(&v.ID)
+		if slug, ok := strings.CutPrefix(v.Target, "structure:"); ok && v.StructureID == "" {
+			err := e.row(ctx, "SELECT id FROM structures WHERE slug = ?", slug).Scan(&v.StructureID)
+			if err != nil && !errors.Is(err, errNoRows) {
+				return e.wrap(err, "append audit %q: structure", v.Action)
+			}
+		}
+		err := e.row(ctx, "INSERT INTO audit (time, actor, action, target, details, structure_id, person_id, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+			e.tv(v.Time), v.Actor, v.Action, v.Target, details, v.StructureID, v.PersonID, v.IP).Scan(&v.ID)
 		return e.wrap(err, "append audit %q", v.Action)
 	})
 	if err == nil {
@@ -110,6 +125,18 @@ func (t *Tx) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditE
 		where = append(where, "action = ?")
 		args = append(args, f.Action)
 	}
+	if f.StructureID != "" {
+		where = append(where, "structure_id = ?")
+		args = append(args, f.StructureID)
+	}
+	if f.PersonID != "" {
+		where = append(where, "person_id = ?")
+		args = append(args, f.PersonID)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, sinceValue(t.db.dialect, f.Since))
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -126,4 +153,13 @@ func (t *Tx) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditE
 		return e.wrap(err, "list audit")
 	})
 	return out, err
+}
+
+// sinceValue is a time bound as the dialect compares it.
+func sinceValue(d *Dialect, t time.Time) any {
+	t = norm(t)
+	if d.NativeTime {
+		return t
+	}
+	return t.Format(textTime)
 }
