@@ -20,7 +20,7 @@ import (
 // of the pages stay in their own files).
 func init() {
 	PageNames = append(PageNames, "signin", "portal", "admin_structures", "admin_board", "admin_person",
-		"admin_confirm", "admin_services", "admin_service_created", "admin_jobs", "admin_imports")
+		"admin_confirm", "admin_services", "admin_service_created", "admin_jobs", "admin_imports", "admin_audit")
 	PageNames = append(PageNames, ImportPageNames...)
 	// The spreadsheet import's pages (ImportPages) are routes of the table
 	// too, decided by ActImport, served by Admin.Imports.
@@ -205,6 +205,7 @@ var AdminRoutes = []Route{
 	{"GET", "/admin/structures/{slug}/jobs", ActViewStructure, (*Admin).jobs},
 	{"POST", "/admin/structures/{slug}/jobs/{job}/retry", ActRetryJob, (*Admin).retryJob},
 	{"GET", "/admin/structures/{slug}/imports", ActViewStructure, (*Admin).imports},
+	{"GET", "/admin/structures/{slug}/audit", ActViewStructure, (*Admin).audit},
 }
 
 // Admin serves the administration pages (AdminRoutes) for hoster admins
@@ -435,6 +436,7 @@ func (a *Admin) guard(rt Route) http.Handler {
 			ip = a.ClientIP
 		}
 		ctx = manage.WithIP(ctx, ip(r))
+		ctx = manage.WithStructure(ctx, st.ID)
 		if id := r.PathValue("person"); id != "" {
 			p, shared, err := a.member(ctx, st.ID, id)
 			if err != nil {

@@ -95,6 +95,7 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 		{"remove-service", base + "/services/" + svc.ID + "/remove"},
 		{"jobs", base + "/jobs"},
 		{"imports", base + "/imports"},
+		{"audit", base + "/audit"},
 		{"remove-structure", base + "/remove"},
 	}
 	for _, lang := range []string{"fr", "en"} {

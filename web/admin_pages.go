@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sesame/internal/apps"
+	"sesame/internal/auditlog"
 	"sesame/internal/i18n"
 	"sesame/internal/manage"
 	"sesame/internal/store"
@@ -701,4 +702,47 @@ func jobPerson(j store.Job) string {
 	}
 	_ = json.Unmarshal(j.Payload, &ref)
 	return ref.PersonID
+}
+
+// auditRow is one audit entry on the page.
+type auditRow struct {
+	Entry   auditlog.Entry
+	Details string
+}
+
+// auditView is the data of admin_audit.html.
+type auditView struct {
+	Nav    adminNav
+	Person string // the filter
+	Rows   []auditRow
+}
+
+// audit shows the structure's audit trail, newest first, optionally about
+// one person (?person=EMAIL or username).
+func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
+	st := StructureFrom(r.Context())
+	person := strings.TrimSpace(r.URL.Query().Get("person"))
+	if len(person) > 320 {
+		person = person[:320]
+	}
+	v := auditView{Nav: a.nav(r, "audit"), Person: person}
+	entries, err := auditlog.List(r.Context(), a.Store, auditlog.Query{Structure: st.Slug, Person: person, Limit: 500})
+	if err != nil && !errors.Is(err, auditlog.ErrUnknown) {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
+	for _, e := range entries {
+		keys := make([]string, 0, len(e.Details))
+		for k := range e.Details {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			b, _ := json.Marshal(e.Details[k])
+			parts = append(parts, k+"="+string(b))
+		}
+		v.Rows = append(v.Rows, auditRow{Entry: e, Details: strings.Join(parts, " ")})
+	}
+	a.render(w, r, http.StatusOK, "admin_audit", i18n.AdminAuditTitle, []any{st.Name}, v)
 }

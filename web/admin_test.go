@@ -433,7 +433,8 @@ func TestAdminCrossOriginAndEscaping(t *testing.T) {
 	for _, path := range []string{"/admin/structures", "/admin/structures/le-beta", "/admin/structures/le-beta?q=%3Cscript%3E",
 		"/admin/structures/le-beta/people/" + evil.ID, "/admin/structures/le-beta/services",
 		"/admin/structures/le-beta/services/" + svc.ID + "/remove", "/admin/structures/le-beta/jobs",
-		"/admin/structures/le-beta/imports", "/admin/structures/le-beta/remove"} {
+		"/admin/structures/le-beta/imports", "/admin/structures/le-beta/remove", "/admin/structures/le-beta/audit",
+		"/admin/structures/le-beta/audit?person=%3Cscript%3E"} {
 		status, _, body := e.do("GET", path, &admin, nil)
 		if status != http.StatusOK {
 			t.Errorf("GET %s: %d", path, status)
@@ -523,6 +524,16 @@ func TestAdminBoard(t *testing.T) {
 		"display_name": {""}, "email": {"bruno.roy@example.org"}})
 	if p, _ := e.st.GetPerson(ctx, bruno.ID); status != http.StatusSeeOther || p.Email != "bruno.roy@example.org" {
 		t.Errorf("edit: %d %+v", status, p)
+	}
+	// The audit trail names who did it and from where, and only this
+	// structure's entries.
+	es, _ := e.st.ListAudit(ctx, store.AuditFilter{Action: "person.update"})
+	if len(es) != 1 || es[0].Actor != "referent:ref" || es[0].IP != "127.0.0.1" || es[0].PersonID != bruno.ID {
+		t.Errorf("audit of the edit: %+v", es)
+	}
+	_, _, body = e.do("GET", base+"/audit?person=bruno.roy@example.org", &ref, nil)
+	if !strings.Contains(body, "person.update") || !strings.Contains(body, "127.0.0.1") {
+		t.Errorf("audit page: %s", body)
 	}
 	e.do("POST", base+"/people/"+bruno.ID+"/disable", &ref, url.Values{})
 	status, _, body = e.do("GET", base+"/people/"+bruno.ID+"/delete", &ref, nil)

@@ -41,6 +41,7 @@ var (
 	AdminDoneRetried          = key("admin.done.retried")
 
 	AdminServiceCreatedTitle = key("admin.service_created.t")
+	AdminAuditTitle          = key("admin.audit.t")
 	AdminBadService          = key("admin.error.bad_service")
 	AdminBadURL              = key("admin.error.bad_url")
 
@@ -184,6 +185,16 @@ var adminTexts = map[Key]Text{
 		EN: "Copy it now: it will never be shown again (\"sesame service show --new-secret\" makes a new one)."},
 	{"admin.service.setup"}:   {FR: "À coller dans l’application", EN: "To paste into the application"},
 	{"admin.service.back"}:    {FR: "Retour aux services", EN: "Back to the services"},
+	AdminAuditTitle:           {FR: "Journal de %s", EN: "Audit log of %s"},
+	{"admin.nav.audit"}:       {FR: "Journal", EN: "Audit log"},
+	{"admin.audit.person"}:    {FR: "Personne (adresse ou identifiant)", EN: "Person (address or username)"},
+	{"admin.audit.caption"}:   {FR: "Qui a fait quoi, du plus récent au plus ancien", EN: "Who did what, newest first"},
+	{"admin.audit.when"}:      {FR: "Quand", EN: "When"},
+	{"admin.audit.who"}:       {FR: "Qui", EN: "Who"},
+	{"admin.audit.from"}:      {FR: "D’où", EN: "From"},
+	{"admin.audit.what"}:      {FR: "Quoi", EN: "What"},
+	{"admin.audit.about"}:     {FR: "Concerne", EN: "About"},
+	{"admin.audit.none"}:      {FR: "Rien dans le journal.", EN: "Nothing in the log."},
 	AdminJobsTitle:            {FR: "Échecs de %s", EN: "Failures of %s"},
 	{"admin.jobs.none"}:       {FR: "Aucun échec : tout est à jour.", EN: "No failure: everything is up to date."},
 	{"admin.job.reason"}:      {FR: "Raison", EN: "Reason"},

@@ -54,7 +54,17 @@ func (m *Manager) now() time.Time {
 	return time.Now().UTC()
 }
 
-type ipKey struct{}
+type (
+	ipKey        struct{}
+	structureKey struct{}
+)
+
+// WithStructure returns ctx carrying the structure a web page acts for:
+// the audit entries of the operations run with it that concern a person
+// are recorded as that structure's too (its referents see them).
+func WithStructure(ctx context.Context, structureID string) context.Context {
+	return context.WithValue(ctx, structureKey{}, structureID)
+}
 
 // WithIP returns ctx carrying the client address of a web request, which
 // the operations run with it record in their audit entries.
@@ -64,7 +74,11 @@ func WithIP(ctx context.Context, ip string) context.Context {
 
 func audit(ctx context.Context, tx store.Tx, actor, action, target string, details map[string]any) error {
 	ip, _ := ctx.Value(ipKey{}).(string)
-	if err := tx.AppendAudit(ctx, &store.AuditEntry{Actor: actor, Action: action, Target: target, Details: details, IP: ip}); err != nil {
+	e := &store.AuditEntry{Actor: actor, Action: action, Target: target, Details: details, IP: ip}
+	if !strings.HasPrefix(target, "structure:") {
+		e.StructureID, _ = ctx.Value(structureKey{}).(string)
+	}
+	if err := tx.AppendAudit(ctx, e); err != nil {
 		return fmt.Errorf("manage: audit %s: %w", action, err)
 	}
 	return nil
