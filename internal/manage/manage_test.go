@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,5 +225,56 @@ func TestSyncImportKeepsAdmins(t *testing.T) {
 	}
 	if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: a.ID}); len(ms) != 0 {
 		t.Fatalf("the admin's membership should end: %+v", ms)
+	}
+}
+
+// TestServices: a service gets its kind's client defaults, a free slug and
+// the client id STRUCTURE.SLUG; a new address moves only the registered
+// addresses under the old one.
+func TestServices(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, "sqlite")
+	m := &manage.Manager{Store: st, ClientSecretHash: func(s string) string { return "hash:" + s }}
+	s := store.Structure{Slug: "le-beta", Name: "Le Bêta"}
+	if err := st.CreateStructure(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	a, secret, err := m.AddService(ctx, "cli:test", s.ID, manage.NewService{Kind: "nextcloud", Name: "Nuage", BaseURL: "https://cloud.example/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Slug != "nextcloud" || a.ClientID != "le-beta.nextcloud" || a.ClientSecretHash != "hash:"+secret || len(secret) != 43 ||
+		a.BaseURL != "https://cloud.example" || len(a.RedirectURIs) == 0 || a.DefaultRole == "" {
+		t.Fatalf("first service: %+v", a)
+	}
+	b, _, err := m.AddService(ctx, "cli:test", s.ID, manage.NewService{Kind: "nextcloud", Name: "Archives", BaseURL: "https://archives.example"})
+	if err != nil || b.Slug != "archives" || b.ClientID != "le-beta.archives" {
+		t.Fatalf("second service of the kind: %+v %v", b, err)
+	}
+	for _, bad := range []manage.NewService{{Kind: "nope", Name: "x", BaseURL: "https://x.example"},
+		{Kind: "generic", Name: "", BaseURL: "https://x.example"}, {Kind: "generic", Name: "x", BaseURL: "javascript:alert(1)"},
+		{Kind: "paheko", Name: "Compta", BaseURL: "https://compta.example"}} {
+		if _, _, err := m.AddService(ctx, "cli:test", s.ID, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	_, err = st.UpdateService(ctx, a.ID, func(x *store.Service) error {
+		x.RedirectURIs = append(x.RedirectURIs, "https://elsewhere.example/cb")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := m.ChangeServiceURL(ctx, "cli:test", a.ID, "https://nuage.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range moved.RedirectURIs[:len(moved.RedirectURIs)-1] {
+		if !strings.HasPrefix(u, "https://nuage.example/") {
+			t.Errorf("redirect %d not moved: %s", i, u)
+		}
+	}
+	if last := moved.RedirectURIs[len(moved.RedirectURIs)-1]; last != "https://elsewhere.example/cb" {
+		t.Errorf("another site's address moved: %s", last)
 	}
 }
