@@ -151,7 +151,7 @@ func (a *app) runDemo(ctx context.Context, listen, dir string) (err error) {
 		return err
 	}
 	rp.Logger = a.logger.With("component", "demorp")
-	person, link, err := a.demoActivationLink(ctx, cfg)
+	person, link, err := a.demoActivationLink(ctx, cfg, demoPersonMail)
 	if err != nil {
 		return err
 	}
@@ -298,22 +298,22 @@ func demoRelyingParty(ctx context.Context, st store.Store, base string) (*demorp
 	return rp, nil
 }
 
-// demoActivationLink returns the demo person's name and the link of their
-// latest activation email, the one the import queued (the emails are
+// demoActivationLink returns the name of the person with email and the
+// link of their latest activation email, the one the import queued (the emails are
 // written as files too: the link printed is the one in the email). When
 // that link can no longer be used (a folder kept from an earlier run), it
 // issues a new one as "sesame user resend" does, whose email is queued
 // too. A person who has activated their account gets no link: link is
 // then empty.
-func (a *app) demoActivationLink(ctx context.Context, cfg *config.Config) (name, link string, err error) {
+func (a *app) demoActivationLink(ctx context.Context, cfg *config.Config, email string) (name, link string, err error) {
 	st := a.st
 	tokens, err := a.tokens(cfg)
 	if err != nil {
 		return "", "", err
 	}
-	p, err := st.GetPersonByEmail(ctx, demoPersonMail)
+	p, err := st.GetPersonByEmail(ctx, email)
 	if err != nil {
-		return "", "", fmt.Errorf("demo person %s: %w", demoPersonMail, err)
+		return "", "", fmt.Errorf("demo person %s: %w", email, err)
 	}
 	name = p.DisplayName
 	if p.State != store.StateInvited {

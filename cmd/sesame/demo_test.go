@@ -30,7 +30,7 @@ const demoPassword = "onze tortues relisent Colette au jardin"
 
 var (
 	demoBaseLine = regexp.MustCompile(`ready — (http://127\.0\.0\.1:\d+)\n`)
-	demoLinkLine = regexp.MustCompile(`(?m)^  (http://127\.0\.0\.1:\d+/activate/[A-Za-z0-9_-]{20,})$`)
+	demoLinkLine = regexp.MustCompile(`(?m)account: open this link and choose a password\.\n  (http://127\.0\.0\.1:\d+/activate/[A-Za-z0-9_-]{20,})$`)
 	demoRPLine   = regexp.MustCompile(`(?m)^  (http://127\.0\.0\.1:\d+/demo/)$`)
 	demoDataLine = regexp.MustCompile(`(?m)^Données [^:]*: (\S+)$`)
 )
@@ -160,6 +160,21 @@ func TestDemoJourney(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d.dir, "sesame.db")); err != nil {
 		t.Fatalf("the data folder %s: %v", d.dir, err)
 	}
+	// The hoster admin's link is printed too: an activation link that opens
+	// the form to choose a password.
+	admin := regexp.MustCompile(`Administration \(hoster\):\n  (\S+)`).FindStringSubmatch(d.out.String())
+	if admin == nil || !strings.Contains(admin[1], "/activate/") {
+		t.Fatalf("no admin activation link in the banner:\n%s", d.out.String())
+	}
+	res, err := http.Get(admin[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `type="password"`) {
+		t.Fatalf("the admin's link: %d\n%s", res.StatusCode, body)
+	}
 	setup, _ := os.ReadFile(filepath.Join(d.dir, "setup.txt"))
 	for _, want := range []string{"$ sesame service add demo nextcloud", "$ sesame service add demo wordpress",
 		"$ sesame service add demo paheko", "$ sesame service add demo generic", "Import appliqué."} {
@@ -250,6 +265,7 @@ func TestDemoDirKeepsData(t *testing.T) {
 	// The hook for hoster admins, as "sesame admin add" will set it: it
 	// finds the demo's store and configuration, and its link is printed.
 	var hookEmail, hookBase string
+	realHook := demoAdminLogin
 	demoAdminLogin = func(ctx context.Context, a *app, email string) (string, error) {
 		cfg, err := a.config()
 		if err != nil {
@@ -265,7 +281,7 @@ func TestDemoDirKeepsData(t *testing.T) {
 		hookEmail, hookBase = email, cfg.PublicURL
 		return cfg.PublicURL + "/admin/login-link-for-the-test", nil
 	}
-	t.Cleanup(func() { demoAdminLogin = nil })
+	t.Cleanup(func() { demoAdminLogin = realHook })
 	again := startDemo(t, "--dir", dir)
 	if again.link != "" || !strings.Contains(again.out.String(), "déjà activé") {
 		t.Errorf("second run: want no link, the account being active:\n%s", again.out.String())
