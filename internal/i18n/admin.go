@@ -131,6 +131,9 @@ var adminTexts = map[Key]Text{
 	{"admin.board.resend_all"}: {
 		FR: "Renvoyer le lien aux %d personnes en attente",
 		EN: "Send the link again to the %d waiting people"},
+	{"admin.board.export"}: {
+		FR: "Exporter la liste (tableur CSV)",
+		EN: "Export the list (CSV spreadsheet)"},
 	{"admin.board.search"}:   {FR: "Rechercher (nom, adresse)", EN: "Search (name, address)"},
 	{"admin.board.state"}:    {FR: "État", EN: "State"},
 	{"admin.board.filter"}:   {FR: "Filtrer", EN: "Filter"},
