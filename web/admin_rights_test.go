@@ -88,8 +88,18 @@ func TestAdminRights(t *testing.T) {
 		t.Errorf("no access: %d, role %s", status, role())
 	}
 
-	// A person shared with another structure: the hoster's to change.
+	// Another structure's service named in the form is not this page's to
+	// give: ignored.
 	other := e.structure("autre")
+	theirs := e.service(other, "cloud", "Leur nuage")
+	if status, _, _ := e.do("POST", page+"/rights", &ref, url.Values{"role." + theirs.ID: {"admin"}}); status != http.StatusSeeOther {
+		t.Errorf("another structure's service: %d", status)
+	}
+	if g, _ := e.st.ListGrants(ctx, store.GrantFilter{ServiceID: theirs.ID}); len(g) != 0 {
+		t.Errorf("a grant on another structure's service: %+v", g)
+	}
+
+	// A person shared with another structure: the hoster's to change.
 	e.member(bruno, other, false)
 	if status, _, _ := e.do("POST", page+"/rights", &ref, url.Values{field: {"user"}}); status != http.StatusForbidden || role() != "-" {
 		t.Errorf("shared person: %d, role %s", status, role())
