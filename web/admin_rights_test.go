@@ -25,13 +25,17 @@ func TestAdminRights(t *testing.T) {
 	bruno := e.person("bruno", store.StateActive, false)
 	e.member(bruno, s, false)
 	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: bruno.ID, ServiceID: cloud.ID, Role: "user"}))
+	compta := store.Service{StructureID: s.ID, Kind: store.ServiceKind("paheko"), Slug: "compta", Name: "Compta",
+		BaseURL: "https://compta.le-beta.example", ClientID: "le-beta-compta", Roles: []string{"Membres", "Bureau"}}
+	e.must(e.st.CreateService(ctx, &compta))
 	page := "/admin/structures/le-beta/people/" + bruno.ID
 	field := "role." + cloud.ID
 
 	status, _, body := e.do("GET", page, &ref, nil)
 	if status != 200 || !strings.Contains(body, `action="`+page+`/rights"`) || !strings.Contains(body, `name="`+field+`"`) ||
 		!strings.Contains(body, `<option value="user" selected>utilisateur</option>`) ||
-		!strings.Contains(body, `<option value="admin">administrateur</option>`) || !strings.Contains(body, "pas d’accès") {
+		!strings.Contains(body, `<option value="admin">administrateur</option>`) || !strings.Contains(body, "pas d’accès") ||
+		!strings.Contains(body, `<option value="Bureau">Bureau</option>`) || !strings.Contains(body, `name="role.`+compta.ID+`"`) {
 		t.Fatalf("person page: %d\n%s", status, body)
 	}
 	if _, _, body := e.do("GET", page+"?lang=en", &ref, nil); !strings.Contains(body, `<option value="admin">admin</option>`) ||
