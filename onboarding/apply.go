@@ -237,7 +237,7 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 		if !provisioned && pr.person.State != store.StateDisabled {
 			continue
 		}
-		if err := queueProvisioning(ctx, tx, services, pr); err != nil {
+		if err := queueProvisioning(ctx, tx, services, pr.person, pr.delGrants); err != nil {
 			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
 		}
 	}
@@ -316,16 +316,8 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 			return fmt.Errorf("put membership: %w", err)
 		}
 	}
-	for _, g := range pr.putGrants {
-		g.PersonID, g.CreatedAt = p.ID, im.now()
-		if err := tx.PutGrant(ctx, g); err != nil {
-			return fmt.Errorf("put grant: %w", err)
-		}
-	}
-	for _, sid := range pr.delGrants {
-		if err := tx.DeleteGrant(ctx, p.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("delete grant: %w", err)
-		}
+	if err := writeGrants(ctx, tx, p.ID, pr.putGrants, pr.delGrants, im.now()); err != nil {
+		return err
 	}
 	if err := enqueueLDAPPerson(ctx, tx, p.ID); err != nil {
 		return err
@@ -343,14 +335,37 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 	// told so, unless they have not activated their account yet (their
 	// activation email, still valid, covers it).
 	if (pr.linked || len(pr.newAccess) > 0) && p.State != store.StateInvited {
-		ids := pr.newAccess
-		if ids == nil {
-			ids = []string{}
+		return queueAccessMail(ctx, tx, p.ID, st.ID, pr.newAccess)
+	}
+	return nil
+}
+
+// writeGrants puts (adds or changes the role of) and deletes a person's
+// grants in tx.
+func writeGrants(ctx context.Context, tx store.Tx, personID string, put []store.Grant, del []string, now time.Time) error {
+	for _, g := range put {
+		g.PersonID, g.CreatedAt = personID, now
+		if err := tx.PutGrant(ctx, g); err != nil {
+			return fmt.Errorf("put grant: %w", err)
 		}
-		payload, _ := json.Marshal(jobs.AccessMail{PersonID: p.ID, StructureID: st.ID, ServiceIDs: ids})
-		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailAccess, Payload: payload}); err != nil {
-			return fmt.Errorf("enqueue %s: %w", jobs.KindMailAccess, err)
+	}
+	for _, sid := range del {
+		if err := tx.DeleteGrant(ctx, personID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("delete grant: %w", err)
 		}
+	}
+	return nil
+}
+
+// queueAccessMail queues the email that tells a person they were given
+// access to the structure or to its services serviceIDs.
+func queueAccessMail(ctx context.Context, tx store.Tx, personID, structureID string, serviceIDs []string) error {
+	if serviceIDs == nil {
+		serviceIDs = []string{}
+	}
+	payload, _ := json.Marshal(jobs.AccessMail{PersonID: personID, StructureID: structureID, ServiceIDs: serviceIDs})
+	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailAccess, Payload: payload}); err != nil {
+		return fmt.Errorf("enqueue %s: %w", jobs.KindMailAccess, err)
 	}
 	return nil
 }
@@ -360,21 +375,22 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 // structure they hold a grant on, lost one on, or have an account recorded
 // on; for a disabled person, on such services of every structure.
 // jobs.QueueProvision skips services without provisioning credentials.
-// services holds the structure's services, by id.
-func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]store.Service, pr *PlannedRow) error {
-	everywhere := pr.person.State == store.StateDisabled
+// services holds the structure's services, by id; lost, the ids of the
+// services whose grant the person just lost.
+func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]store.Service, person store.Person, lost []string) error {
+	everywhere := person.State == store.StateDisabled
 	ids := map[string]bool{}
-	for _, id := range pr.delGrants {
+	for _, id := range lost {
 		ids[id] = true
 	}
-	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: pr.person.ID})
+	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: person.ID})
 	if err != nil {
 		return fmt.Errorf("list grants: %w", err)
 	}
 	for _, g := range grants {
 		ids[g.ServiceID] = true
 	}
-	recs, err := tx.ListProvisions(ctx, store.ProvisionFilter{PersonID: pr.person.ID})
+	recs, err := tx.ListProvisions(ctx, store.ProvisionFilter{PersonID: person.ID})
 	if err != nil {
 		return fmt.Errorf("list provisions: %w", err)
 	}
@@ -391,7 +407,7 @@ func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]sto
 				return fmt.Errorf("get service: %w", err)
 			}
 		}
-		if err := jobs.QueueProvision(ctx, tx, pr.person.ID, svc); err != nil {
+		if err := jobs.QueueProvision(ctx, tx, person.ID, svc); err != nil {
 			return err
 		}
 	}

@@ -26,11 +26,19 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 	svc := e.service(s, "cloud", "Nextcloud du Bêta")
 	e.member(admin, s, false)
 	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: admin.ID, ServiceID: svc.ID, Role: "admin"}))
+	var active store.Person
 	for _, st := range []store.PersonState{store.StateInvited, store.StateActive, store.StateDisabled} {
 		p := e.person("p-"+string(st), st, false)
 		e.member(p, s, false)
 		e.must(e.st.PutGrant(ctx, store.Grant{PersonID: p.ID, ServiceID: svc.ID, Role: "user"}))
+		if st == store.StateActive {
+			active = p
+		}
 	}
+	// A second service, of a kind with more roles, for the rights form.
+	site := store.Service{StructureID: s.ID, Kind: store.ServiceKind("wordpress"), Slug: "site", Name: "Site du Bêta",
+		BaseURL: "https://site.le-beta.example", ClientID: "le-beta-site"}
+	e.must(e.st.CreateService(ctx, &site))
 	victim := e.person("victim", store.StateDisabled, false)
 	e.member(victim, s, false)
 	e.deadJob(victim)
@@ -90,6 +98,7 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 		{"board", base},
 		{"board-filtered", base + "?state=invited&q=p"},
 		{"person", base + "/people/" + victim.ID},
+		{"person-rights", base + "/people/" + active.ID},
 		{"delete-person", base + "/people/" + victim.ID + "/delete"},
 		{"services", base + "/services"},
 		{"remove-service", base + "/services/" + svc.ID + "/remove"},
@@ -115,4 +124,24 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 		t.Fatalf("add a service: %v", err)
 	}
 	audit("service-created", "fr")
+
+	// The rights form: give the active person a role on the site, save,
+	// and the page comes back with the role chosen.
+	check("person-rights", base+"/people/"+active.ID, "fr")
+	sel := `select[name="role.` + site.ID + `"]`
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.CSS(sel), "editor"),
+		chromedp.Click(chromedp.CSS(`form[action$="/rights"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.success`)),
+	); err != nil {
+		t.Fatalf("save the rights: %v", err)
+	}
+	chosen, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('`+sel+`').value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chosen != "editor" {
+		t.Errorf("after saving the rights, the site's role is %q", chosen)
+	}
+	audit("person-rights-saved", "fr")
 }

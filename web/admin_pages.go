@@ -343,10 +343,13 @@ type personView struct {
 	State    string
 	StateKey i18n.Key
 	Grants   []grantView
-	Base     string // the person's address
-	Done     i18n.Key
-	Errors   map[string]string
-	Form     map[string]string
+	// Rights are the structure's services with the roles the rights form
+	// offers.
+	Rights []rightRow
+	Base   string // the person's address
+	Done   i18n.Key
+	Errors map[string]string
+	Form   map[string]string
 }
 
 func (a *Admin) personView(r *http.Request) (personView, error) {
@@ -370,6 +373,9 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 			gv.Provision, gv.ProvKey, gv.Message = string(pr.Status), provKeys[string(pr.Status)], pr.Message
 		}
 		v.Grants = append(v.Grants, gv)
+	}
+	if v.Rights, err = a.rightRows(r, grants); err != nil {
+		return v, err
 	}
 	return v, nil
 }

@@ -377,6 +377,7 @@ func TestAdminIDsStayInTheirStructure(t *testing.T) {
 		for _, c := range []struct{ method, path string }{
 			{"GET", "/admin/structures/a/people/" + theirs.ID},
 			{"POST", "/admin/structures/a/people/" + theirs.ID + "/disable"},
+			{"POST", "/admin/structures/a/people/" + theirs.ID + "/rights"},
 			{"POST", "/admin/structures/a/people/" + theirs.ID + "/delete"},
 			{"GET", "/admin/structures/a/services/" + svc.ID + "/remove"},
 			{"POST", "/admin/structures/a/services/" + svc.ID + "/remove"},

@@ -64,6 +64,12 @@ func TestCLIManage(t *testing.T) {
 		{[]string{"user", "disable", "nobody@example.org"}, 1, "no person"},
 		{[]string{"user", "disable", "camille"}, 0, "is disabled"},
 		{[]string{"user", "delete", "camille", "--yes"}, 0, "was deleted"},
+		{[]string{"service", "update", "le-beta", "nextcloud"}, 2, "give --url or --name"},
+		{[]string{"service", "update", "le-beta", "nextcloud", "--url", "ftp://nuage.example"}, 2, "http(s)"},
+		{[]string{"service", "update", "le-beta", "nextcloud", "--name", " "}, 2, "--name cannot be empty"},
+		{[]string{"service", "update", "le-beta", "nope", "--name", "Nuage"}, 2, "no service"},
+		{[]string{"service", "update", "le-beta", "nextcloud", "--url", "https://nuage.lebeta.example/", "--name", "Nuage du Bêta"}, 0,
+			`le-beta/nextcloud: name "Nuage du Bêta", address https://nuage.lebeta.example, client le-beta-nextcloud`},
 		{[]string{"service", "remove", "le-beta", "nextcloud"}, 2, "--yes"},
 		{[]string{"service", "remove", "le-beta", "nextcloud", "--yes"}, 0, "client le-beta-nextcloud no longer works"},
 		{[]string{"structure", "remove", "le-beta"}, 2, "--yes"},
@@ -93,7 +99,7 @@ func TestCLIManage(t *testing.T) {
 		actions[e.Action] = true
 	}
 	for _, a := range []string{"admin.add", "referent.add", "referent.remove", "structure.update", "person.update",
-		"person.disable", "person.enable", "person.delete", "service.remove", "structure.remove"} {
+		"person.disable", "person.enable", "person.delete", "service.update", "service.remove", "structure.remove"} {
 		if !actions[a] {
 			t.Errorf("no audit entry %s", a)
 		}

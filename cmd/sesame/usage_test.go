@@ -96,6 +96,7 @@ var noStoreCommands = [][]string{
 	{"structure", "list"},
 	{"structure", "add", "le-beta", "--name", "Le Bêta"},
 	{"service", "list", "le-beta"},
+	{"service", "update", "le-beta", "nextcloud", "--name", "Nuage"},
 	{"user", "list"},
 	{"user", "resend", "camille"},
 	{"jobs", "list"},

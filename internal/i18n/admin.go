@@ -44,6 +44,9 @@ var (
 	AdminAuditTitle          = key("admin.audit.t")
 	AdminBadService          = key("admin.error.bad_service")
 	AdminBadURL              = key("admin.error.bad_url")
+	AdminBadRole             = key("admin.error.bad_role")
+	AdminRightsNone          = key("admin.rights.none")
+	AdminDoneRights          = key("admin.done.rights")
 
 	AdminStateInvited  = key("admin.state.invited")
 	AdminStateExpired  = key("admin.state.expired")
@@ -128,6 +131,9 @@ var adminTexts = map[Key]Text{
 	{"admin.board.resend_all"}: {
 		FR: "Renvoyer le lien aux %d personnes en attente",
 		EN: "Send the link again to the %d waiting people"},
+	{"admin.board.export"}: {
+		FR: "Exporter la liste (tableur CSV)",
+		EN: "Export the list (CSV spreadsheet)"},
 	{"admin.board.search"}:   {FR: "Rechercher (nom, adresse)", EN: "Search (name, address)"},
 	{"admin.board.state"}:    {FR: "État", EN: "State"},
 	{"admin.board.filter"}:   {FR: "Filtrer", EN: "Filter"},
@@ -160,6 +166,15 @@ var adminTexts = map[Key]Text{
 	{"admin.person.facts"}:   {FR: "Compte", EN: "Account"},
 	{"admin.person.edit"}:    {FR: "Nom et adresse", EN: "Name and address"},
 	{"admin.person.account"}: {FR: "Accès", EN: "Access"},
+	{"admin.rights"}:         {FR: "Droits sur les services", EN: "Rights on the services"},
+	{"admin.rights.intro"}: {
+		FR: "Choisissez le rôle de la personne dans chaque service, ou « pas d’accès ». Ses comptes dans les applications suivent.",
+		EN: "Choose the person’s role in each service, or “no access”. Their accounts in the applications follow."},
+	{"admin.rights.save"}:  {FR: "Enregistrer les droits", EN: "Save the rights"},
+	{"admin.rights.empty"}: {FR: "La structure n’a encore aucun service.", EN: "The structure has no service yet."},
+	AdminRightsNone:        {FR: "pas d’accès", EN: "no access"},
+	AdminBadRole:           {FR: "Ce rôle n’existe pas pour ce service.", EN: "This role does not exist for this service."},
+	AdminDoneRights:        {FR: "Les droits sont enregistrés ; les comptes suivent.", EN: "The rights are saved; the accounts follow."},
 
 	AdminServicesTitle:       {FR: "Services de %s", EN: "Services of %s"},
 	{"admin.services.none"}:  {FR: "Aucun service.", EN: "No service."},

@@ -277,4 +277,23 @@ func TestServices(t *testing.T) {
 	if last := moved.RedirectURIs[len(moved.RedirectURIs)-1]; last != "https://elsewhere.example/cb" {
 		t.Errorf("another site's address moved: %s", last)
 	}
+
+	// Renaming keeps the slug and client id, refuses an empty name and
+	// another service's name or slug.
+	renamed, err := m.RenameService(ctx, "cli:test", a.ID, "  Nuage   du Bêta ")
+	if err != nil || renamed.Name != "Nuage du Bêta" || renamed.Slug != "nextcloud" || renamed.ClientID != "le-beta.nextcloud" {
+		t.Fatalf("rename: %+v %v", renamed, err)
+	}
+	for _, bad := range []string{"ARCHIVES", "archives", "Archives"} {
+		if _, err := m.RenameService(ctx, "cli:test", a.ID, bad); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("rename to %q: %v", bad, err)
+		}
+	}
+	if _, err := m.RenameService(ctx, "cli:test", a.ID, " "); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("empty name: %v", err)
+	}
+	es, err := st.ListAudit(ctx, store.AuditFilter{Action: "service.update"})
+	if err != nil || len(es) != 2 || es[0].Details["name"] != "Nuage du Bêta" {
+		t.Errorf("audit of the rename: %+v %v", es, err)
+	}
 }

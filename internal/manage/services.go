@@ -159,3 +159,50 @@ func (m *Manager) ChangeServiceURL(ctx context.Context, actor, serviceID, rawURL
 	})
 	return out, err
 }
+
+// RenameService changes a service's display name (what people read, and
+// what a spreadsheet's column may be called; the slug, the client id and
+// the directory groups' names stay). A name another service of the
+// structure already has as name or slug (without case) gives
+// store.ErrConflict: a spreadsheet's column would name two services. The
+// structure's directory groups are queued (their descriptions carry it).
+func (m *Manager) RenameService(ctx context.Context, actor, serviceID, name string) (store.Service, error) {
+	name = onboarding.Clean(name)
+	if name == "" {
+		return store.Service{}, ErrBadService
+	}
+	var out store.Service
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		svc, err := tx.GetService(ctx, serviceID)
+		if err != nil {
+			return fmt.Errorf("manage: get service: %w", err)
+		}
+		out = svc
+		if svc.Name == name {
+			return nil
+		}
+		others, err := tx.ListServices(ctx, svc.StructureID)
+		if err != nil {
+			return fmt.Errorf("manage: list services: %w", err)
+		}
+		for _, o := range others {
+			if o.ID != svc.ID && (strings.EqualFold(o.Name, name) || strings.EqualFold(o.Slug, name)) {
+				return fmt.Errorf("%w: the service %s is already called %q", store.ErrConflict, o.Slug, name)
+			}
+		}
+		old := svc.Name
+		if out, err = tx.UpdateService(ctx, svc.ID, func(s *store.Service) error { s.Name = name; return nil }); err != nil {
+			return fmt.Errorf("manage: update service: %w", err)
+		}
+		st, err := tx.GetStructure(ctx, svc.StructureID)
+		if err != nil {
+			return fmt.Errorf("manage: get structure: %w", err)
+		}
+		if err := enqueue(ctx, tx, jobs.KindLDAPStructure, jobs.DedupeLDAPStructure(st.ID), jobs.StructureRef{StructureID: st.ID}); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug,
+			map[string]any{"service": svc.Slug, "name_from": old, "name": name})
+	})
+	return out, err
+}

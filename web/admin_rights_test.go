@@ -1,0 +1,111 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"sesame/internal/store"
+)
+
+// TestAdminRights: the person page offers, per service, the kind's roles
+// (in French by default) and "no access"; posting the form changes the
+// grants (through manage.SetGrants: audit entry, jobs), an unknown role is
+// refused on the page, a cross-origin post changes nothing, and a referent
+// may not change a person shared with another structure.
+func TestAdminRights(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	ref := e.person("ref", store.StateActive, false)
+	s := e.structure("le-beta")
+	e.member(ref, s, true)
+	cloud := e.service(s, "cloud", "Nuage du Bêta")
+	bruno := e.person("bruno", store.StateActive, false)
+	e.member(bruno, s, false)
+	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: bruno.ID, ServiceID: cloud.ID, Role: "user"}))
+	compta := store.Service{StructureID: s.ID, Kind: store.ServiceKind("paheko"), Slug: "compta", Name: "Compta",
+		BaseURL: "https://compta.le-beta.example", ClientID: "le-beta-compta", Roles: []string{"Membres", "Bureau"}}
+	e.must(e.st.CreateService(ctx, &compta))
+	page := "/admin/structures/le-beta/people/" + bruno.ID
+	field := "role." + cloud.ID
+
+	status, _, body := e.do("GET", page, &ref, nil)
+	if status != 200 || !strings.Contains(body, `action="`+page+`/rights"`) || !strings.Contains(body, `name="`+field+`"`) ||
+		!strings.Contains(body, `<option value="user" selected>utilisateur</option>`) ||
+		!strings.Contains(body, `<option value="admin">administrateur</option>`) || !strings.Contains(body, "pas d’accès") ||
+		!strings.Contains(body, `<option value="Bureau">Bureau</option>`) || !strings.Contains(body, `name="role.`+compta.ID+`"`) {
+		t.Fatalf("person page: %d\n%s", status, body)
+	}
+	if _, _, body := e.do("GET", page+"?lang=en", &ref, nil); !strings.Contains(body, `<option value="admin">admin</option>`) ||
+		!strings.Contains(body, "no access") {
+		t.Errorf("English rights form:\n%s", body)
+	}
+	role := func() string {
+		t.Helper()
+		g, err := e.st.ListGrants(ctx, store.GrantFilter{PersonID: bruno.ID})
+		e.must(err)
+		if len(g) == 0 {
+			return "-"
+		}
+		return g[0].Role
+	}
+
+	status, loc, _ := e.do("POST", page+"/rights", &ref, url.Values{field: {"admin"}})
+	if status != http.StatusSeeOther || loc != page+"?done=rights" || role() != "admin" {
+		t.Fatalf("set admin: %d %q, role %s", status, loc, role())
+	}
+	if _, _, body := e.do("GET", loc, &ref, nil); !strings.Contains(body, "Les droits sont enregistrés") ||
+		!strings.Contains(body, `<option value="admin" selected>administrateur</option>`) {
+		t.Errorf("after saving:\n%s", body)
+	}
+	es, _ := e.st.ListAudit(ctx, store.AuditFilter{Action: "person.grants"})
+	if len(es) != 1 || es[0].Actor != "referent:ref" || es[0].PersonID != bruno.ID || es[0].StructureID != s.ID {
+		t.Errorf("audit: %+v", es)
+	}
+	if js, _ := e.st.ListJobs(ctx, store.JobFilter{Kind: "ldap.person"}); len(js) == 0 {
+		t.Errorf("no directory job queued")
+	}
+
+	status, _, body = e.do("POST", page+"/rights", &ref, url.Values{field: {"emperor"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "Ce rôle n’existe pas") || role() != "admin" {
+		t.Errorf("unknown role: %d, role %s", status, role())
+	}
+
+	// Cross-origin: refused, nothing changes.
+	req, _ := http.NewRequest("POST", e.srv.URL+page+"/rights", strings.NewReader(url.Values{field: {""}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	req.AddCookie(&http.Cookie{Name: testCookie, Value: ref.ID})
+	resp, err := http.DefaultClient.Do(req)
+	e.must(err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || role() != "admin" {
+		t.Errorf("cross-origin: %d, role %s", resp.StatusCode, role())
+	}
+
+	// No access.
+	status, _, _ = e.do("POST", page+"/rights", &ref, url.Values{field: {""}})
+	if status != http.StatusSeeOther || role() != "-" {
+		t.Errorf("no access: %d, role %s", status, role())
+	}
+
+	// Another structure's service named in the form is not this page's to
+	// give: ignored.
+	other := e.structure("autre")
+	theirs := e.service(other, "cloud", "Leur nuage")
+	if status, _, _ := e.do("POST", page+"/rights", &ref, url.Values{"role." + theirs.ID: {"admin"}}); status != http.StatusSeeOther {
+		t.Errorf("another structure's service: %d", status)
+	}
+	if g, _ := e.st.ListGrants(ctx, store.GrantFilter{ServiceID: theirs.ID}); len(g) != 0 {
+		t.Errorf("a grant on another structure's service: %+v", g)
+	}
+
+	// A person shared with another structure: the hoster's to change.
+	e.member(bruno, other, false)
+	if status, _, _ := e.do("POST", page+"/rights", &ref, url.Values{field: {"user"}}); status != http.StatusForbidden || role() != "-" {
+		t.Errorf("shared person: %d, role %s", status, role())
+	}
+}
