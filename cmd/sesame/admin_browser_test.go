@@ -18,8 +18,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"sesame/internal/store"
-	"sesame/internal/store/sqlite"
 	"sesame/internal/testenv"
 )
 
@@ -27,12 +25,15 @@ import (
 // Chromium, against the built binary (SQLite, mail through a real
 // mailpit): a hoster admin made by "sesame admin add" activates from the
 // email, signs in at /signin, creates a structure and a generic (OpenID
-// Connect) service on the administration pages, uploads a spreadsheet
+// Connect) service with the relying party's redirect address on the
+// administration pages, uploads a spreadsheet
 // with an invalid address, sees the error on its row, uploads the fixed
 // file and confirms. In another browser (its own profile) the person
 // activates from the email, lands on the portal, signs in, changes the
-// password, and logs in to the service: an independent relying party
-// (go-oidc, x/oauth2) that verifies the ID token and shows the email.
+// password, and logs in to the service (single sign-on): an independent
+// relying party (go-oidc, x/oauth2) that verifies the ID token and shows
+// the email; signed out, the service's login refuses the old password and
+// takes the new one.
 // axe-core runs on every page (no violation of any impact); a screenshot
 // of each step goes to the folder the test prints, kept when it fails
 // (or with SESAME_KEEP_SCREENSHOTS=1).
@@ -103,16 +104,16 @@ func TestBrowserAdminJourney(t *testing.T) {
 	admin.setValue("#kind", "generic")
 	admin.typeIn("#name", "Appli du Gamma")
 	admin.typeIn("#url", rp.srv.URL)
+	admin.typeIn("#redirect", rp.redirect())
 	admin.submit("service-created", `form[action$="/services"] button[type=submit]`, ".secret")
 	clientID := strings.TrimSpace(admin.eval(`document.querySelector('dl.facts dd.mono').textContent`))
 	secret := strings.TrimSpace(admin.eval(`document.querySelector('.secret').textContent`))
 	if clientID != "le-gamma.generic" || secret == "" {
 		t.Fatalf("client id %q, secret %q", clientID, secret)
 	}
-	// Neither the services page nor the command line can register a redirect
-	// URI for a generic service added on the web (its kind has none): the
-	// test writes the relying party's into the store.
-	registerRedirect(t, filepath.Join(dataDir, "sesame.db"), clientID, rp.redirect())
+	if setup := admin.eval(`document.querySelector('pre.setup').textContent`); !strings.Contains(setup, rp.redirect()) {
+		t.Errorf("the setup to paste lacks the redirect address:\n%s", setup)
+	}
 	rp.setClient(clientID, secret)
 
 	// The spreadsheet: an invalid address on row 3, shown on its row; then
@@ -168,17 +169,26 @@ func TestBrowserAdminJourney(t *testing.T) {
 	person.typeIn("#confirm", personPW2)
 	person.submit("password-changed", `form[action="/account/password"] button[type=submit]`, ".success[role=status]")
 
-	// The service, from the portal: the relying party's page, then its login.
+	// The service, from the portal: the relying party's page, then its
+	// login, single sign-on with the portal's session.
 	person.submit("service", fmt.Sprintf(`a[href^=%q]`, rp.srv.URL), "#login")
-	person.submit("service-login", "#login", "#email, #username")
-	if person.eval(`document.querySelector('#username') ? 'form' : ''`) == "form" {
-		t.Log("the relying party's login asked for the password (no single sign-on from the portal)")
-		person.typeIn("#username", personEmail)
-		person.typeIn("#password", personPW2)
-		person.submit("service-logged-in", "form.form button[type=submit]", "#email")
-	}
+	person.submit("service-logged-in", "#login", "#email")
 	if got := strings.TrimSpace(person.eval(`document.querySelector('#email').textContent`)); got != personEmail {
 		t.Errorf("the relying party shows %q, want %q", got, personEmail)
+	}
+	// Signed out, the service's login asks for the password: the old one
+	// is refused, the new one logs in.
+	person.open("portal-again", base+"/", `form[action="/account/signout"] button`)
+	person.submit("signed-out", `form[action="/account/signout"] button`, `a[href^="/signin"]`)
+	person.open("service-login", rp.srv.URL+"/login", "#username")
+	person.setValue("#username", personEmail)
+	person.typeIn("#password", personPW)
+	person.submit("old-password-refused", "form.form button[type=submit]", "p.alert[role=alert]")
+	person.setValue("#username", personEmail)
+	person.typeIn("#password", personPW2)
+	person.submit("service-logged-in-again", "form.form button[type=submit]", "#email")
+	if got := strings.TrimSpace(person.eval(`document.querySelector('#email').textContent`)); got != personEmail {
+		t.Errorf("the relying party shows %q after the login form, want %q", got, personEmail)
 	}
 	srv.stop()
 }
@@ -343,28 +353,6 @@ func (b *journeyTab) shoot(name string) {
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// registerRedirect adds redirect to the registered redirect URIs of the
-// client clientID, in the SQLite store at path (sesame serve running).
-func registerRedirect(t *testing.T, path, clientID, redirect string) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := db.GetServiceByClientID(ctx, clientID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.UpdateService(ctx, svc.ID, func(s *store.Service) error {
-		s.RedirectURIs = append(s.RedirectURIs, redirect)
-		return nil
-	}); err != nil {
 		t.Fatal(err)
 	}
 }
