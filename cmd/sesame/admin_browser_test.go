@@ -73,7 +73,8 @@ func TestBrowserAdminJourney(t *testing.T) {
 	activation := regexp.MustCompile(regexp.QuoteMeta(base) + `/activate/[A-Za-z0-9_-]+`)
 
 	// The admin's browser.
-	admin := journeyBrowser(t, axe, shots, "admin")
+	steps := new(int)
+	admin := journeyBrowser(t, axe, shots, "admin", steps)
 	msg := e2eWaitForMail(t, mp, adminEmail, "", nil)
 	link := activation.FindString(msg.Text)
 	if link == "" {
@@ -146,7 +147,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	}
 
 	// The person, in a browser of their own.
-	person := journeyBrowser(t, axe, shots, "person")
+	person := journeyBrowser(t, axe, shots, "person", steps)
 	msg = e2eWaitForMail(t, mp, personEmail, "", nil)
 	link = activation.FindString(msg.Text)
 	if link == "" {
@@ -226,11 +227,10 @@ type journeyTab struct {
 	steps *int
 }
 
-var journeySteps int
-
 // journeyBrowser starts a French-speaking headless Chromium at 320 px
 // with a fresh profile, for who (the prefix of its screenshots).
-func journeyBrowser(t *testing.T, axe, dir, who string) *journeyTab {
+// steps counts the screenshots of every browser of the test.
+func journeyBrowser(t *testing.T, axe, dir, who string, steps *int) *journeyTab {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-quic", true),
@@ -244,7 +244,7 @@ func journeyBrowser(t *testing.T, axe, dir, who string) *journeyTab {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 720, chromedp.EmulateMobile)); err != nil {
 		t.Fatalf("%s's browser: %v", who, err)
 	}
-	return &journeyTab{t: t, ctx: ctx, axe: axe, dir: dir, who: who, steps: &journeySteps}
+	return &journeyTab{t: t, ctx: ctx, axe: axe, dir: dir, who: who, steps: steps}
 }
 
 // eval returns the value of a JavaScript expression as a string.
@@ -310,7 +310,9 @@ func (b *journeyTab) submit(name, sel, want string) {
 // violation of any impact) and saves its screenshot.
 func (b *journeyTab) landed(name, want string) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS(want))); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(want))); err != nil {
 		b.shoot(name + "-FAILED")
 		b.t.Fatalf("%s, %s: %s not shown on %s: %v", b.who, name, want, b.eval(`location.href`), err)
 	}
