@@ -536,7 +536,7 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	st := StructureFrom(r.Context())
 	n := manage.NewService{Kind: f.Get("kind"), Name: f.Get("name"), BaseURL: f.Get("url"),
-		Categories: strings.Split(f.Get("categories"), ",")}
+		Categories: strings.Split(f.Get("categories"), ","), RedirectURI: f.Get("redirect")}
 	svc, secret, err := a.Manager.AddService(r.Context(), ActorFrom(r.Context()).Label(), st.ID, n)
 	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
 		v, verr := a.servicesView(r)
@@ -546,7 +546,8 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Done = i18n.Key{}
 		v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminBadService)}
-		v.Form = map[string]string{"kind": n.Kind, "name": n.Name, "url": n.BaseURL, "categories": f.Get("categories")}
+		v.Form = map[string]string{"kind": n.Kind, "name": n.Name, "url": n.BaseURL, "categories": f.Get("categories"),
+			"redirect": n.RedirectURI}
 		a.render(w, r, http.StatusUnprocessableEntity, "admin_services", i18n.AdminServicesTitle, []any{st.Name}, v)
 		return
 	}

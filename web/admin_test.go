@@ -662,6 +662,17 @@ func TestAdminServices(t *testing.T) {
 	if pk, err := e.st.GetServiceByClientID(ctx, "le-beta.paheko"); status != 200 || err != nil || len(pk.Roles) != 2 {
 		t.Errorf("paheko: %d %v %+v", status, err, pk.Roles)
 	}
+	// A generic client gets the redirect address given, on its own site only.
+	status, _, _ = e.do("POST", base, &ref, url.Values{"kind": {"generic"}, "name": {"Appli"}, "url": {"https://appli.lebeta.example"},
+		"redirect": {"https://appli.lebeta.example/oidc/cb"}})
+	if g, err := e.st.GetServiceByClientID(ctx, "le-beta.generic"); status != 200 || err != nil ||
+		len(g.RedirectURIs) != 1 || g.RedirectURIs[0] != "https://appli.lebeta.example/oidc/cb" {
+		t.Errorf("generic with a redirect address: %d %v %+v", status, err, g.RedirectURIs)
+	}
+	if status, _, body := e.do("POST", base, &ref, url.Values{"kind": {"generic"}, "name": {"Autre"}, "url": {"https://autre.lebeta.example"},
+		"redirect": {"https://evil.example/cb"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `value="https://evil.example/cb"`) {
+		t.Errorf("redirect address on another site: %d", status)
+	}
 	status, loc, _ := e.do("POST", base+"/"+svc.ID, &ref, url.Values{"url": {"https://nuage.lebeta.example"}})
 	moved, _ := e.st.GetService(ctx, svc.ID)
 	if status != http.StatusSeeOther || loc != base+"?done=updated" || moved.BaseURL != "https://nuage.lebeta.example" ||

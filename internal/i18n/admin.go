@@ -184,8 +184,8 @@ var adminTexts = map[Key]Text{
 	{"admin.service.remove"}: {FR: "Supprimer ce service…", EN: "Remove this service…"},
 	AdminServiceCreatedTitle: {FR: "Service %s ajouté", EN: "Service %s added"},
 	AdminBadService: {
-		FR: "Choisissez un type, donnez un nom et une adresse en http(s)://… (et, pour Paheko, au moins une catégorie).",
-		EN: "Choose a kind, give a name and an http(s)://… address (and, for Paheko, at least one category)."},
+		FR: "Choisissez un type, donnez un nom et une adresse en http(s)://… (pour Paheko, au moins une catégorie ; l’adresse de retour, sur le même site).",
+		EN: "Choose a kind, give a name and an http(s)://… address (for Paheko, at least one category; the redirect address on the same site)."},
 	AdminBadURL:                   {FR: "Donnez une adresse en http(s)://…", EN: "Give an http(s)://… address."},
 	{"admin.service.add"}:         {FR: "Ajouter un service", EN: "Add a service"},
 	{"admin.service.kind.choose"}: {FR: "Type d’application", EN: "Kind of application"},
@@ -193,6 +193,10 @@ var adminTexts = map[Key]Text{
 	{"admin.service.categories"}: {
 		FR: "Catégories Paheko (séparées par des virgules)",
 		EN: "Paheko categories (separated by commas)"},
+	{"admin.service.redirect"}: {FR: "Adresse de retour (facultative)", EN: "Redirect address (optional)"},
+	{"admin.service.redirect.hint"}: {
+		FR: "Pour une application OpenID Connect générique : l’adresse où elle reçoit la connexion, sur le même site. Les autres types ont la leur.",
+		EN: "For a generic OpenID Connect application: the address where it receives the login, on the same site. The other kinds have their own."},
 	{"admin.service.change_url"}: {FR: "Changer l’adresse", EN: "Change the address"},
 	{"admin.service.secret"}:     {FR: "Secret du client", EN: "Client secret"},
 	{"admin.service.secret.once"}: {

@@ -251,9 +251,21 @@ func TestServices(t *testing.T) {
 	if err != nil || b.Slug != "archives" || b.ClientID != "le-beta.archives" {
 		t.Fatalf("second service of the kind: %+v %v", b, err)
 	}
+	// A generic client has no redirect address of its own: the one given,
+	// on the service's site.
+	g, _, err := m.AddService(ctx, "cli:test", s.ID, manage.NewService{Kind: "generic", Name: "Appli", BaseURL: "https://appli.example",
+		RedirectURI: " https://appli.example/auth/callback?x=1 "})
+	if err != nil || len(g.RedirectURIs) != 1 || g.RedirectURIs[0] != "https://appli.example/auth/callback?x=1" {
+		t.Fatalf("generic service with a redirect address: %+v %v", g, err)
+	}
 	for _, bad := range []manage.NewService{{Kind: "nope", Name: "x", BaseURL: "https://x.example"},
 		{Kind: "generic", Name: "", BaseURL: "https://x.example"}, {Kind: "generic", Name: "x", BaseURL: "javascript:alert(1)"},
-		{Kind: "paheko", Name: "Compta", BaseURL: "https://compta.example"}} {
+		{Kind: "paheko", Name: "Compta", BaseURL: "https://compta.example"},
+		{Kind: "generic", Name: "x", BaseURL: "https://x.example", RedirectURI: "https://evil.example/cb"},
+		{Kind: "generic", Name: "x", BaseURL: "https://x.example", RedirectURI: "http://x.example/cb"},
+		{Kind: "generic", Name: "x", BaseURL: "https://x.example", RedirectURI: "https://x.example/cb#frag"},
+		{Kind: "generic", Name: "x", BaseURL: "https://x.example", RedirectURI: "https://u@x.example/cb"},
+		{Kind: "generic", Name: "x", BaseURL: "https://x.example", RedirectURI: "/cb"}} {
 		if _, _, err := m.AddService(ctx, "cli:test", s.ID, bad); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("%+v: %v", bad, err)
 		}

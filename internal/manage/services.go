@@ -17,7 +17,7 @@ import (
 
 // ErrBadService: an unknown kind, an empty name, a base URL that is not an
 // absolute http(s) address, or a Paheko service without categories.
-var ErrBadService = fmt.Errorf("%w: a service needs a known kind, a name, an http(s) address (and Paheko categories)", store.ErrInvalid)
+var ErrBadService = fmt.Errorf("%w: a service needs a known kind, a name, an http(s) address (and Paheko categories; a redirect address on the same site)", store.ErrInvalid)
 
 // NewService is what AddService needs to create a service.
 type NewService struct {
@@ -26,6 +26,11 @@ type NewService struct {
 	BaseURL string
 	// Categories are a Paheko service's member categories (its roles).
 	Categories []string
+	// RedirectURI, when given, replaces the kind's redirect addresses (a
+	// generic OpenID Connect client has none of its own): an address on
+	// the service's own site (BaseURL's scheme and host), without user info
+	// or fragment. The provider checks it again at each login.
+	RedirectURI string
 }
 
 // baseURL checks and trims an application's base URL.
@@ -34,6 +39,20 @@ func baseURL(raw string) (string, bool) {
 	u, err := url.Parse(raw)
 	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
 		u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	return raw, true
+}
+
+// redirectOn checks a redirect address given for a service at base: an
+// absolute address of the same scheme and host, without user info,
+// fragment or spaces.
+func redirectOn(base, raw string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	b, berr := url.Parse(base)
+	if err != nil || berr != nil || u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil || u.Opaque != "" ||
+		strings.ContainsAny(raw, "# \t\r\n\"<>\\") {
 		return "", false
 	}
 	return raw, true
@@ -71,6 +90,13 @@ func (m *Manager) AddService(ctx context.Context, actor, structureID string, n N
 		svc.DefaultRole = svc.Roles[0]
 	}
 	kind.ApplyClient(&svc)
+	if strings.TrimSpace(n.RedirectURI) != "" {
+		u, ok := redirectOn(base, n.RedirectURI)
+		if !ok {
+			return store.Service{}, "", ErrBadService
+		}
+		svc.RedirectURIs = []string{u}
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return store.Service{}, "", fmt.Errorf("manage: client secret: %w", err)
