@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"sesame/internal/manage"
 )
 
 func init() { serviceSubcommands = append(serviceSubcommands, newServiceUpdateCmd) }
@@ -44,17 +46,20 @@ structure or service.`,
 			if err != nil {
 				return err
 			}
-			// Both in turn: a refused address changes nothing, and is
-			// checked before the name changes.
+			// Both in one transaction: a refused address or name changes
+			// nothing.
+			var change manage.ServiceChange
 			if changeURL {
-				if svc, err = m.ChangeServiceURL(ctx, cliActor(), svc.ID, newURL); err != nil {
-					return manageError(fmt.Errorf("--url %q: %w", newURL, err))
-				}
+				change.URL = &newURL
 			}
 			if rename {
-				if svc, err = m.RenameService(ctx, cliActor(), svc.ID, name); err != nil {
-					return manageError(err)
+				change.Name = &name
+			}
+			if svc, err = m.UpdateService(ctx, cliActor(), svc.ID, change); err != nil {
+				if changeURL && errors.Is(err, manage.ErrBadService) {
+					err = fmt.Errorf("--url %q: %w", newURL, err)
 				}
+				return manageError(err)
 			}
 			fmt.Fprintf(a.out, "%s/%s: name %q, address %s, client %s.\n", s.Slug, svc.Slug, svc.Name, dashIfEmpty(svc.BaseURL), svc.ClientID)
 			return nil

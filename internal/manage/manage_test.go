@@ -304,6 +304,15 @@ func TestServices(t *testing.T) {
 	if _, err := m.RenameService(ctx, "cli:test", a.ID, " "); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("empty name: %v", err)
 	}
+	// Both changes at once are one transaction: a refused name leaves the
+	// address as it was.
+	newURL, taken := "https://ailleurs.example", "Archives"
+	if _, err := m.UpdateService(ctx, "cli:test", a.ID, manage.ServiceChange{URL: &newURL, Name: &taken}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("address and a taken name: %v", err)
+	}
+	if got, err := st.GetService(ctx, a.ID); err != nil || got.BaseURL != "https://nuage.example" {
+		t.Errorf("a refused update moved the service: %q %v", got.BaseURL, err)
+	}
 	es, err := st.ListAudit(ctx, store.AuditFilter{Action: "service.update"})
 	if err != nil || len(es) != 2 || es[0].Details["name"] != "Nuage du Bêta" {
 		t.Errorf("audit of the rename: %+v %v", es, err)

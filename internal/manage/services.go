@@ -143,12 +143,56 @@ func (m *Manager) AddService(ctx context.Context, actor, structureID string, n N
 // redirect, post-logout and back-channel address under the old base moves
 // with it (others are left as they are).
 func (m *Manager) ChangeServiceURL(ctx context.Context, actor, serviceID, rawURL string) (store.Service, error) {
-	base, ok := baseURL(rawURL)
-	if !ok {
-		return store.Service{}, ErrBadService
+	return m.UpdateService(ctx, actor, serviceID, ServiceChange{URL: &rawURL})
+}
+
+// ServiceChange is what UpdateService changes: the fields left nil stay.
+type ServiceChange struct {
+	URL  *string // a new base URL (ChangeServiceURL)
+	Name *string // a new display name (RenameService)
+}
+
+// UpdateService makes the changes in one transaction: a refused address or
+// name changes nothing.
+func (m *Manager) UpdateService(ctx context.Context, actor, serviceID string, c ServiceChange) (store.Service, error) {
+	base := ""
+	if c.URL != nil {
+		var ok bool
+		if base, ok = baseURL(*c.URL); !ok {
+			return store.Service{}, ErrBadService
+		}
+	}
+	name := ""
+	if c.Name != nil {
+		if name = onboarding.Clean(*c.Name); name == "" {
+			return store.Service{}, ErrBadService
+		}
 	}
 	var out store.Service
 	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if out, err = tx.GetService(ctx, serviceID); err != nil {
+			return fmt.Errorf("manage: get service: %w", err)
+		}
+		if c.URL != nil {
+			if out, err = changeURL(ctx, tx, actor, serviceID, base); err != nil {
+				return err
+			}
+		}
+		if c.Name != nil {
+			if out, err = rename(ctx, tx, actor, serviceID, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// changeURL is ChangeServiceURL's work inside tx.
+func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string) (store.Service, error) {
+	var out store.Service
+	err := func() error {
 		old := ""
 		s, err := tx.UpdateService(ctx, serviceID, func(s *store.Service) error {
 			old = s.BaseURL
@@ -182,7 +226,7 @@ func (m *Manager) ChangeServiceURL(ctx context.Context, actor, serviceID, rawURL
 		out = s
 		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug,
 			map[string]any{"service": s.Slug, "from": old, "url": base})
-	})
+	}()
 	return out, err
 }
 
@@ -193,12 +237,13 @@ func (m *Manager) ChangeServiceURL(ctx context.Context, actor, serviceID, rawURL
 // store.ErrConflict: a spreadsheet's column would name two services. The
 // structure's directory groups are queued (their descriptions carry it).
 func (m *Manager) RenameService(ctx context.Context, actor, serviceID, name string) (store.Service, error) {
-	name = onboarding.Clean(name)
-	if name == "" {
-		return store.Service{}, ErrBadService
-	}
+	return m.UpdateService(ctx, actor, serviceID, ServiceChange{Name: &name})
+}
+
+// rename is RenameService's work inside tx.
+func rename(ctx context.Context, tx store.Tx, actor, serviceID, name string) (store.Service, error) {
 	var out store.Service
-	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := func() error {
 		svc, err := tx.GetService(ctx, serviceID)
 		if err != nil {
 			return fmt.Errorf("manage: get service: %w", err)
@@ -229,6 +274,6 @@ func (m *Manager) RenameService(ctx context.Context, actor, serviceID, name stri
 		}
 		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug,
 			map[string]any{"service": svc.Slug, "name_from": old, "name": name})
-	})
+	}()
 	return out, err
 }
