@@ -355,15 +355,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	// The form is posted from sesame's own page: a post from another site,
-	// even a sibling subdomain, could log a browser in as someone else.
-	if err := p.sameOrigin.Check(r); err != nil {
-		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: login form from another origin: %w", err),
-			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
-		return
-	}
-	if err := web.ParseForm(w, r); err != nil {
-		p.badForm(w, r, err, i18n.LoginMalformedForm)
+	if !p.readLoginForm(w, r, "login") {
 		return
 	}
 	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))
@@ -574,4 +566,22 @@ func (p *Provider) failed(keys []string) {
 	for _, k := range keys {
 		p.cfg.LoginLimiter.Allow(k)
 	}
+}
+
+// readLoginForm checks that a password form (the login of an
+// authorization request, or sesame's own sign-in) was posted from
+// sesame's own page, and parses it; it has answered when it returns
+// false. A post from another site, even a sibling subdomain, could log a
+// browser in as someone else.
+func (p *Provider) readLoginForm(w http.ResponseWriter, r *http.Request, form string) bool {
+	if err := p.sameOrigin.Check(r); err != nil {
+		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: %s form from another origin: %w", form, err),
+			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
+		return false
+	}
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, r, err, i18n.LoginMalformedForm)
+		return false
+	}
+	return true
 }

@@ -159,13 +159,7 @@ func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := p.sameOrigin.Check(r); err != nil {
-		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: sign-in form from another origin: %w", err),
-			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
-		return
-	}
-	if err := web.ParseForm(w, r); err != nil {
-		p.badForm(w, r, err, i18n.LoginMalformedForm)
+	if !p.readLoginForm(w, r, "sign-in") {
 		return
 	}
 	next := SafeNext(r.PostForm.Get("next"))

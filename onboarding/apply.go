@@ -140,20 +140,31 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structure, req Request, digest string, res *Result) error {
+// plan reads the file and plans it as seen from tx, into res (Plan and
+// Fingerprint): what Preview shows and Import applies.
+func (im *Importer) plan(ctx context.Context, tx store.Tx, st store.Structure, req Request, res *Result) (Options, error) {
 	services, err := tx.ListServices(ctx, st.ID)
 	if err != nil {
-		return fmt.Errorf("list services: %w", err)
+		return Options{}, fmt.Errorf("list services: %w", err)
 	}
 	sh, opts, err := im.parse(ctx, tx, st, services, req)
 	if err != nil {
-		return err
+		return Options{}, err
 	}
 	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
 	if err != nil {
-		return err
+		return Options{}, err
 	}
 	res.Plan, res.Fingerprint = plan, plan.Fingerprint()
+	return opts, nil
+}
+
+func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structure, req Request, digest string, res *Result) error {
+	opts, err := im.plan(ctx, tx, st, req, res)
+	if err != nil {
+		return err
+	}
+	plan := res.Plan
 	if im.afterPlan != nil {
 		im.afterPlan(ctx)
 	}

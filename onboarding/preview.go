@@ -46,20 +46,8 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Status: StatusDryRun}
 	err = im.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		services, err := tx.ListServices(ctx, st.ID)
-		if err != nil {
-			return fmt.Errorf("list services: %w", err)
-		}
-		sh, _, err := im.parse(ctx, tx, st, services, req)
-		if err != nil {
-			return err
-		}
-		plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
-		if err != nil {
-			return err
-		}
-		res.Plan, res.Fingerprint = plan, plan.Fingerprint()
-		return nil
+		_, err := im.plan(ctx, tx, st, req, res)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: preview %s: %w", st.Slug, err)
