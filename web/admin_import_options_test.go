@@ -148,3 +148,25 @@ func TestImportOptionsHostileHeaders(t *testing.T) {
 	mustNotContain(t, r, "<script>alert", "<img src=x")
 	mustContain(t, r, `<option value="ignore" selected>`)
 }
+
+// A file whose address column nobody recognises cannot be imported as it
+// is; mapped in the preview, it can.
+func TestImportOptionsMapsTheEmailColumn(t *testing.T) {
+	e := newImportEnv(t)
+	preview := e.previewPath("alice", "add", "Prénom;Nom;Adresse du compte\nAda;Lovelace;ada@lebeta.example\n")
+	r := e.getAs("alice", preview)
+	mustStatus(t, r, http.StatusOK)
+	mustContain(t, r, "Ce fichier ne peut pas être importé", `Colonne « Adresse du compte »`)
+	mustNotContain(t, r, `action="`+preview+`/confirm"`)
+	r = e.postAs("alice", preview+"/options", url.Values{"map.0": {"email"}})
+	mustStatus(t, r, http.StatusSeeOther)
+	fresh := r.header.Get("Location")
+	r = e.getAs("alice", fresh)
+	mustStatus(t, r, http.StatusOK)
+	mustNotContain(t, r, "Ce fichier ne peut pas être importé")
+	mustContain(t, r, "ada@lebeta.example", `<option value="email" selected>`)
+	mustStatus(t, e.postAs("alice", fresh+"/confirm", url.Values{}), http.StatusOK)
+	if _, ok := e.people()["ada@lebeta.example"]; !ok {
+		t.Fatalf("people: %v", e.people())
+	}
+}
