@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,6 +131,7 @@ func ImportPath(slug string) string { return "/admin/structures/" + url.PathEsca
 //	GET  /admin/structures/{slug}/import/example.csv      example spreadsheet
 //	POST /admin/structures/{slug}/import                  upload: preview, then 303 to it
 //	GET  /admin/structures/{slug}/import/{id}             preview
+//	POST /admin/structures/{slug}/import/{id}/options     plan again with the address choice and mapping, 303 to it
 //	POST /admin/structures/{slug}/import/{id}/confirm     apply, result page
 //	POST /admin/structures/{slug}/import/{id}/cancel      forget, 303 to the form
 //
@@ -167,6 +170,7 @@ func (ip *ImportPages) Mount(mux *http.ServeMux) {
 		ImportRoutes[3]: page(ip.guard(ip.preview)),
 		ImportRoutes[4]: form(ip.guard(ip.confirm)),
 		ImportRoutes[5]: form(ip.guard(ip.cancel)),
+		ImportRoutes[6]: form(ip.guard(ip.options)),
 	}
 	for _, pattern := range ImportRoutes {
 		mux.Handle(pattern, handlers[pattern])
@@ -182,6 +186,7 @@ var ImportRoutes = []string{
 	"GET /admin/structures/{slug}/import/{id}",
 	"POST /admin/structures/{slug}/import/{id}/confirm",
 	"POST /admin/structures/{slug}/import/{id}/cancel",
+	"POST /admin/structures/{slug}/import/{id}/options",
 }
 
 // importRequest is what every route knows once the request is allowed.
@@ -368,7 +373,7 @@ func (ip *ImportPages) upload(w http.ResponseWriter, r *http.Request, ir importR
 		return
 	}
 	name = cleanFileName(name)
-	p, err := ip.plan(r.Context(), ir, name, data, store.ImportMode(mode), false)
+	p, err := ip.plan(r.Context(), ir, name, data, store.ImportMode(mode), importOptions{}, false)
 	if err != nil {
 		ip.writePlanError(w, r, ir, v, err)
 		return
@@ -378,21 +383,39 @@ func (ip *ImportPages) upload(w http.ResponseWriter, r *http.Request, ir importR
 	http.Redirect(w, r, ImportPath(ir.st.Slug)+"/"+p.id, http.StatusSeeOther)
 }
 
+// importOptions are the choices a referent makes on the preview: which
+// address receives the link, and how unrecognised columns are read
+// (onboarding.Request's Address and Mapping). A pending preview keeps
+// those it was planned with, and its confirmation applies them.
+type importOptions struct {
+	address onboarding.Address
+	mapping map[string]onboarding.Field
+}
+
 // plan previews a file and keeps it pending.
 // changed marks the preview shown again because the accounts changed since
 // the previous one.
-func (ip *ImportPages) plan(ctx context.Context, ir importRequest, name string, data []byte, mode store.ImportMode, changed bool) (*pendingImport, error) {
-	res, err := ip.Importer.Preview(ctx, onboarding.Request{Structure: ir.st.Slug, FileName: name, Data: data,
-		Mode: mode, Actor: ir.who.Actor})
+func (ip *ImportPages) plan(ctx context.Context, ir importRequest, name string, data []byte, mode store.ImportMode, opts importOptions, changed bool) (*pendingImport, error) {
+	p, err := ip.newPending(ctx, ir, name, data, mode, opts, changed)
 	if err != nil {
 		return nil, err
 	}
-	p := &pendingImport{id: newPendingID(), session: ir.who.Session, structureID: ir.st.ID, fileName: name,
-		data: data, mode: mode, plan: res.Plan, fingerprint: res.Fingerprint, created: ip.now(), changed: changed}
 	if err := ip.pending.put(p, ip.now()); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// newPending plans a file with opts, without keeping it.
+func (ip *ImportPages) newPending(ctx context.Context, ir importRequest, name string, data []byte, mode store.ImportMode, opts importOptions, changed bool) (*pendingImport, error) {
+	res, err := ip.Importer.Preview(ctx, onboarding.Request{Structure: ir.st.Slug, FileName: name, Data: data,
+		Mode: mode, Actor: ir.who.Actor, Address: opts.address, Mapping: opts.mapping})
+	if err != nil {
+		return nil, err
+	}
+	return &pendingImport{id: newPendingID(), session: ir.who.Session, structureID: ir.st.ID, fileName: name,
+		data: data, mode: mode, options: opts, plan: res.Plan, fingerprint: res.Fingerprint, created: ip.now(),
+		changed: changed}, nil
 }
 
 func (ip *ImportPages) writePlanError(w http.ResponseWriter, r *http.Request, ir importRequest, v importFormView, err error) {
@@ -482,11 +505,12 @@ func (ip *ImportPages) confirm(w http.ResponseWriter, r *http.Request, ir import
 		return
 	}
 	res, err := ip.Importer.Import(r.Context(), onboarding.Request{Structure: ir.st.Slug, FileName: p.fileName,
-		Data: p.data, Mode: p.mode, SkipInvalid: skip, Actor: ir.who.Actor, Lang: Lang(r), Expect: p.fingerprint})
+		Data: p.data, Mode: p.mode, SkipInvalid: skip, Actor: ir.who.Actor, Lang: Lang(r), Expect: p.fingerprint,
+		Address: p.options.address, Mapping: p.options.mapping})
 	if errors.Is(err, onboarding.ErrPlanChanged) {
 		ip.logger().InfoContext(r.Context(), "web: import changed since its preview", "structure", ir.st.Slug,
 			"actor", ir.who.Actor)
-		fresh, err := ip.plan(r.Context(), ir, p.fileName, p.data, p.mode, true)
+		fresh, err := ip.plan(r.Context(), ir, p.fileName, p.data, p.mode, p.options, true)
 		if err != nil {
 			ip.writePlanError(w, r, ir, importFormView{}, err)
 			return
@@ -509,6 +533,72 @@ func (ip *ImportPages) confirm(w http.ResponseWriter, r *http.Request, ir import
 	}
 	ip.Renderer.Render(w, r, http.StatusOK, "admin_import_done", &Page{Title: i18n.ImportDoneTitle,
 		Structure: ir.st.Name, Here: ImportPath(ir.st.Slug), Data: v})
+}
+
+// mappable lists the columns whose reading the preview of p offers to
+// choose: those the file's header does not recognise, then those this
+// preview's mapping reads (sorted), so that a choice can be undone. The
+// options form names them by their place in this list, never by the
+// header itself.
+func mappable(p *pendingImport) []string {
+	out := slices.Clone(p.plan.Unknown)
+	for _, h := range slices.Sorted(maps.Keys(p.options.mapping)) {
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// options plans the pending file again with the address choice and the
+// column mapping of the form, keeps the new preview in place of the old
+// one, and shows it (303). A field outside the choices is a 400.
+func (ip *ImportPages) options(w http.ResponseWriter, r *http.Request, ir importRequest) {
+	if err := ParseForm(w, r); err != nil {
+		ip.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	id := r.PathValue("id")
+	p := ip.pending.get(id, ir.who.Session, ir.st.ID, ip.now())
+	if p == nil {
+		ip.gone(w, r, ir.st)
+		return
+	}
+	opts := importOptions{address: p.options.address}
+	if a := onboarding.Address(r.PostForm.Get("address")); r.PostForm.Has("address") {
+		if a == "" || !a.Valid() {
+			ip.Renderer.WriteError(w, r, Errorf(EInvalid, "web: import: address %q", a))
+			return
+		}
+		opts.address = a
+	}
+	for i, h := range mappable(p) {
+		v := r.PostForm.Get(fmt.Sprintf("map.%d", i))
+		if v == "" {
+			continue
+		}
+		f, ok := onboarding.MapField(v)
+		if !ok || !slices.Contains(onboarding.MappableFields, onboarding.Field(v)) {
+			ip.Renderer.WriteError(w, r, Errorf(EInvalid, "web: import: field %q", v))
+			return
+		}
+		if opts.mapping == nil {
+			opts.mapping = map[string]onboarding.Field{}
+		}
+		opts.mapping[h] = f
+	}
+	fresh, err := ip.newPending(r.Context(), ir, p.fileName, p.data, p.mode, opts, false)
+	if err != nil {
+		ip.writePlanError(w, r, ir, importFormView{}, err)
+		return
+	}
+	if !ip.pending.replace(id, fresh, ip.now()) {
+		ip.gone(w, r, ir.st)
+		return
+	}
+	ip.logger().InfoContext(r.Context(), "web: import options", "structure", ir.st.Slug, "actor", ir.who.Actor,
+		"address", string(opts.address), "mapped", len(opts.mapping))
+	http.Redirect(w, r, ImportPath(ir.st.Slug)+"/"+fresh.id, http.StatusSeeOther)
 }
 
 func (ip *ImportPages) cancel(w http.ResponseWriter, r *http.Request, ir importRequest) {

@@ -202,4 +202,37 @@ func TestBrowserImport(t *testing.T) {
 	submit(t, ctx, `form[enctype] button[type=submit]`, "table.preview")
 	submit(t, ctx, `form[action$="/cancel"] button`, `.success[role=status]`)
 	checkA11y(t, ctx, axe, "cancelled", "en")
+
+	// A Google Workspace export with a column nobody knows: the preview's
+	// options, the personal address chosen and the column ignored.
+	google := filepath.Join(dir, "google.csv")
+	if err := os.WriteFile(google, []byte("First Name [Required],Last Name [Required],Email Address [Required],Recovery Email,Badge\n"+
+		"Camille,Durand,camille.durand@lebeta.example,camille@maison.example,B12\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(form+"?lang=fr"),
+		chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{google}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `form[enctype] button[type=submit]`, "table.preview")
+	checkA11y(t, ctx, axe, "preview-options", "fr")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("address-personal")),
+		chromedp.SetValue(chromedp.ID("map-0"), "ignore"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `form[action$="/options"] button`, "table.preview")
+	chosen, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('address-personal').checked && document.getElementById('map-0').value === 'ignore'`))
+	if err != nil || !chosen {
+		t.Fatalf("the new preview does not keep the choices (%v)", err)
+	}
+	checkA11y(t, ctx, axe, "preview-options-chosen", "fr")
+	submit(t, ctx, `form[action$="/confirm"] button`, `.success[role=status]`)
+	if _, ok := e.people()["camille@maison.example"]; !ok {
+		t.Fatalf("the personal address was not used: %v", e.people())
+	}
 }

@@ -21,6 +21,7 @@ type pendingImport struct {
 	fileName    string
 	data        []byte
 	mode        store.ImportMode
+	options     importOptions // the address choice and the mapping it was planned with
 	plan        *onboarding.Plan
 	fingerprint string
 	created     time.Time
@@ -106,5 +107,21 @@ func (pi *pendingImports) take(id, session string) bool {
 		return false
 	}
 	delete(pi.entries, id)
+	return true
+}
+
+// replace swaps the preview old of session for p (its new plan, under a
+// new id) and reports whether old was still there; nothing is kept
+// otherwise. The number of previews does not change.
+func (pi *pendingImports) replace(old string, p *pendingImport, now time.Time) bool {
+	pi.mu.Lock()
+	defer pi.mu.Unlock()
+	pi.sweep(now)
+	x, ok := pi.entries[old]
+	if !ok || x.session != p.session || x.structureID != p.structureID {
+		return false
+	}
+	delete(pi.entries, old)
+	pi.entries[p.id] = p
 	return true
 }

@@ -70,6 +70,51 @@ type previewView struct {
 	CanConfirm             bool // no file error
 	Omitted                int
 	Alert                  i18n.Message
+	// The options form (…/options): the export the file comes from, the
+	// address choice when the file has both addresses, and a choice per
+	// column to map.
+	Options     string
+	Source      i18n.Key
+	HasSource   bool
+	ShowAddress bool
+	Personal    bool
+	Columns     []columnView
+	Fields      []fieldView
+}
+
+// columnView is a column whose reading the preview offers to choose,
+// named map.N by its place N; Field is its current choice ("" for none).
+type columnView struct {
+	N      int
+	Header string
+	Field  string
+}
+
+// fieldView is one choice of a column's select.
+type fieldView struct {
+	Value string
+	Label i18n.Key
+}
+
+// fieldChoices are the choices of a column's select: none, then the
+// fields onboarding.MapField accepts, ignore last.
+var fieldChoices = []fieldView{
+	{"", i18n.ImportFieldNone},
+	{string(onboarding.FieldGiven), i18n.ImportFieldGiven},
+	{string(onboarding.FieldFamily), i18n.ImportFieldFamily},
+	{string(onboarding.FieldFullName), i18n.ImportFieldFullName},
+	{string(onboarding.FieldEmail), i18n.ImportFieldEmail},
+	{string(onboarding.FieldPersonalEmail), i18n.ImportFieldPersonal},
+	{string(onboarding.FieldUsername), i18n.ImportFieldUsername},
+	{string(onboarding.FieldRights), i18n.ImportFieldRights},
+	{string(onboarding.FieldLanguage), i18n.ImportFieldLanguage},
+	{string(onboarding.FieldQuota), i18n.ImportFieldQuota},
+	{string(onboarding.FieldIgnore), i18n.ImportFieldIgnore},
+}
+
+var sourceKeys = map[string]i18n.Key{
+	onboarding.SourceGoogle:    i18n.ImportSourceGoogle,
+	onboarding.SourceMicrosoft: i18n.ImportSourceMicrosoft,
 }
 
 // leaverView is a person a sync import takes out of the structure;
@@ -109,7 +154,16 @@ func (ip *ImportPages) renderPreview(w http.ResponseWriter, r *http.Request, sta
 	v := previewView{Confirm: base + "/confirm", Cancel: base + "/cancel", Again: ImportPath(st.Slug),
 		FileName: p.fileName, Sync: p.mode == store.ModeSync, Counts: counts(rep.Summary),
 		ErrorRows: rep.Summary.Error, CanConfirm: len(p.plan.FileErrors) == 0, Omitted: rep.Summary.Omitted,
-		Alert: alert, Rows: make([]rowView, 0, len(rep.Rows))}
+		Alert: alert, Rows: make([]rowView, 0, len(rep.Rows)), Options: base + "/options",
+		ShowAddress: p.plan.HasWorkEmail && p.plan.HasPersonalEmail,
+		Personal:    p.options.address == onboarding.AddressPersonal}
+	v.Source, v.HasSource = sourceKeys[p.plan.Source]
+	for i, h := range mappable(p) {
+		v.Columns = append(v.Columns, columnView{N: i, Header: h, Field: string(p.options.mapping[h])})
+	}
+	if len(v.Columns) > 0 {
+		v.Fields = fieldChoices
+	}
 	for _, wi := range rep.Warnings {
 		v.HeaderWarnings = append(v.HeaderWarnings, issueView{Row: wi.Row, Message: wi.Message})
 	}

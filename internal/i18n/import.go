@@ -20,6 +20,22 @@ var (
 	ImportActDisable   = key("import.act.disable")
 	ImportActError     = key("import.act.error")
 	ImportWarnings     = key("import.count.warnings")
+
+	// The choices of the preview's options form: the address that
+	// receives the link, and what an unrecognised column holds.
+	ImportSourceGoogle    = key("import.source.google")
+	ImportSourceMicrosoft = key("import.source.microsoft")
+	ImportFieldNone       = key("import.field.none")
+	ImportFieldIgnore     = key("import.field.ignore")
+	ImportFieldGiven      = key("import.field.given_name")
+	ImportFieldFamily     = key("import.field.family_name")
+	ImportFieldFullName   = key("import.field.display_name")
+	ImportFieldEmail      = key("import.field.email")
+	ImportFieldPersonal   = key("import.field.personal_email")
+	ImportFieldUsername   = key("import.field.username")
+	ImportFieldRights     = key("import.field.rights")
+	ImportFieldLanguage   = key("import.field.language")
+	ImportFieldQuota      = key("import.field.quota")
 )
 
 // importTexts are the sentences of the import pages: upload, preview,
@@ -76,6 +92,72 @@ var importTexts = map[Key]Text{
 	ImportWarnings: {
 		FR: "Avertissements",
 		EN: "Warnings"},
+	ImportSourceGoogle: {
+		FR: "Ce fichier est un export des utilisateurs de Google Workspace : ses colonnes sont reconnues telles quelles.",
+		EN: "This file is a Google Workspace user export: its columns are recognised as they are."},
+	ImportSourceMicrosoft: {
+		FR: "Ce fichier est un export des utilisateurs de Microsoft 365 : ses colonnes sont reconnues telles quelles.",
+		EN: "This file is a Microsoft 365 user export: its columns are recognised as they are."},
+	ImportFieldNone: {
+		FR: "— non reconnue (pas lue) —",
+		EN: "— not recognised (not read) —"},
+	ImportFieldIgnore: {
+		FR: "ignorer cette colonne",
+		EN: "ignore this column"},
+	ImportFieldGiven: {
+		FR: "prénom",
+		EN: "first name"},
+	ImportFieldFamily: {
+		FR: "nom",
+		EN: "last name"},
+	ImportFieldFullName: {
+		FR: "nom complet",
+		EN: "full name"},
+	ImportFieldEmail: {
+		FR: "courriel (adresse e-mail)",
+		EN: "email address"},
+	ImportFieldPersonal: {
+		FR: "adresse personnelle",
+		EN: "personal address"},
+	ImportFieldUsername: {
+		FR: "identifiant",
+		EN: "username"},
+	ImportFieldRights: {
+		FR: "droits",
+		EN: "rights"},
+	ImportFieldLanguage: {
+		FR: "langue",
+		EN: "language"},
+	ImportFieldQuota: {
+		FR: "quota",
+		EN: "quota"},
+	{"import.options"}: {
+		FR: "Choix pour cet import",
+		EN: "Choices for this import"},
+	{"import.address"}: {
+		FR: "Quelle adresse reçoit le lien pour choisir le mot de passe ?",
+		EN: "Which address receives the link to choose the password?"},
+	{"import.address.work"}: {
+		FR: "l'adresse professionnelle, qui va disparaître",
+		EN: "the work address, which is going away"},
+	{"import.address.personal"}: {
+		FR: "l'adresse personnelle",
+		EN: "the personal address"},
+	{"import.address.hint"}: {
+		FR: "Cette adresse devient celle du compte. Quand elle est vide sur une ligne, l'autre est utilisée.",
+		EN: "That address becomes the account's. When it is empty on a row, the other one is used."},
+	{"import.columns"}: {
+		FR: "Colonnes non reconnues",
+		EN: "Columns not recognised"},
+	{"import.columns.hint"}: {
+		FR: "Dites ce que contient chaque colonne. Le choix est retenu pour les prochains imports de la structure, une fois cet import confirmé.",
+		EN: "Say what each column holds. The choice is remembered for the structure's next imports once this import is confirmed."},
+	{"import.column"}: {
+		FR: "Colonne « %s »",
+		EN: "Column \"%s\""},
+	{"import.options.apply"}: {
+		FR: "Mettre à jour l'aperçu",
+		EN: "Update the preview"},
 	{"import.intro"}: {
 		FR: "Envoyez le tableau des personnes de la structure (un fichier CSV, exporté depuis votre tableur). Rien ne change avant que vous ayez vérifié l'aperçu et confirmé.",
 		EN: "Send the table of the structure's people (a CSV file, exported from your spreadsheet program). Nothing changes until you have checked the preview and confirmed."},
