@@ -147,7 +147,8 @@ type boardRow struct {
 // grantView is one right of a person, with the state of their account in
 // the application.
 type grantView struct {
-	Service   string
+	Service string
+	// Role is the role named in the page's language (roleLabel).
 	Role      string
 	Provision string // pending, done, failed, manual, or "" when not provisioned
 	ProvKey   i18n.Key
@@ -225,10 +226,11 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
-	svcName := map[string]string{}
+	svcs := map[string]store.Service{}
 	for _, s := range services {
-		svcName[s.ID] = s.Name
+		svcs[s.ID] = s
 	}
+	lang := Lang(r)
 	grants, err := a.Store.ListGrants(ctx, store.GrantFilter{StructureID: st.ID})
 	if err != nil {
 		a.Renderer.WriteError(w, r, err)
@@ -246,7 +248,7 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 	grantsOf := map[string][]grantView{}
 	for _, g := range grants {
 		p := prov[g.PersonID+"/"+g.ServiceID]
-		grantsOf[g.PersonID] = append(grantsOf[g.PersonID], grantView{Service: svcName[g.ServiceID], Role: g.Role,
+		grantsOf[g.PersonID] = append(grantsOf[g.PersonID], grantView{Service: svcs[g.ServiceID].Name, Role: roleLabel(lang, svcs[g.ServiceID], g.Role),
 			Provision: string(p.Status), ProvKey: provKeys[string(p.Status)], Message: p.Message})
 	}
 	mails, err := a.mailInfo(r)
@@ -368,7 +370,7 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 		if err != nil {
 			return v, fmt.Errorf("web: get service: %w", err)
 		}
-		gv := grantView{Service: svc.Name, Role: g.Role}
+		gv := grantView{Service: svc.Name, Role: roleLabel(Lang(r), svc, g.Role)}
 		if pr, err := a.Store.GetProvision(ctx, p.ID, svc.ID); err == nil {
 			gv.Provision, gv.ProvKey, gv.Message = string(pr.Status), provKeys[string(pr.Status)], pr.Message
 		}

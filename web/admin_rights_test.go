@@ -109,3 +109,37 @@ func TestAdminRights(t *testing.T) {
 		t.Errorf("shared person: %d, role %s", status, role())
 	}
 }
+
+// TestAdminRoleNames: the board and the person page's summary name a
+// kind's built-in roles in the page's language, as the rights form does
+// (a WordPress "editor" is "éditeur" in French), and a service's own role
+// (a Paheko category) as it is.
+func TestAdminRoleNames(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	ref := e.person("ref", store.StateActive, false)
+	s := e.structure("le-beta")
+	e.member(ref, s, true)
+	site := store.Service{StructureID: s.ID, Kind: store.KindWordPress, Slug: "site", Name: "Site du Bêta",
+		BaseURL: "https://site.le-beta.example", ClientID: "le-beta-site"}
+	e.must(e.st.CreateService(ctx, &site))
+	compta := store.Service{StructureID: s.ID, Kind: store.ServiceKind("paheko"), Slug: "compta", Name: "Compta",
+		BaseURL: "https://compta.le-beta.example", ClientID: "le-beta-compta", Roles: []string{"Membres", "Bureau"}}
+	e.must(e.st.CreateService(ctx, &compta))
+	bruno := e.person("bruno", store.StateActive, false)
+	e.member(bruno, s, false)
+	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: bruno.ID, ServiceID: site.ID, Role: "editor"}))
+	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: bruno.ID, ServiceID: compta.ID, Role: "Bureau"}))
+
+	for _, page := range []string{"/admin/structures/le-beta", "/admin/structures/le-beta/people/" + bruno.ID} {
+		_, _, fr := e.do("GET", page, &ref, nil)
+		if !strings.Contains(fr, "(rôle : éditeur)") || strings.Contains(fr, "(rôle : editor)") ||
+			!strings.Contains(fr, "(rôle : Bureau)") {
+			t.Errorf("%s in French:\n%s", page, fr)
+		}
+		_, _, en := e.do("GET", page+"?lang=en", &ref, nil)
+		if !strings.Contains(en, "(role: editor)") || strings.Contains(en, "éditeur") || !strings.Contains(en, "(role: Bureau)") {
+			t.Errorf("%s in English:\n%s", page, en)
+		}
+	}
+}
