@@ -348,10 +348,15 @@ type personView struct {
 	// Rights are the structure's services with the roles the rights form
 	// offers.
 	Rights []rightRow
-	Base   string // the person's address
-	Done   i18n.Key
-	Errors map[string]string
-	Form   map[string]string
+	// CanManage is whether the actor may change the person (Authorize's
+	// ActManagePerson): else the page shows, instead of the forms,
+	// HosterOnly, why and who can (a hoster admin).
+	CanManage  bool
+	HosterOnly i18n.Key
+	Base       string // the person's address
+	Done       i18n.Key
+	Errors     map[string]string
+	Form       map[string]string
 }
 
 func (a *Admin) personView(r *http.Request) (personView, error) {
@@ -361,6 +366,14 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 	v := personView{Nav: a.nav(r, "board"), Person: p, Name: displayName(p), State: string(p.State), StateKey: stateKeys[string(p.State)],
 		Base: a.base(r) + "/people/" + p.ID, Done: doneMessage(r),
 		Form: map[string]string{"given_name": p.GivenName, "family_name": p.FamilyName, "display_name": p.DisplayName, "email": p.Email}}
+	target := targetFrom(ctx)
+	v.CanManage = Authorize(ActorFrom(ctx), ActManagePerson, target) == nil
+	if !v.CanManage {
+		v.HosterOnly = i18n.AdminHosterOnlyShared
+		if target.PersonAdmin {
+			v.HosterOnly = i18n.AdminHosterOnlyAdmin
+		}
+	}
 	grants, err := a.Store.ListGrants(ctx, store.GrantFilter{PersonID: p.ID, StructureID: st.ID})
 	if err != nil {
 		return v, fmt.Errorf("web: list grants: %w", err)
