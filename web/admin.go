@@ -332,6 +332,7 @@ const (
 	ctxActor ctxKey = iota
 	ctxStructure
 	ctxPerson
+	ctxTarget
 )
 
 // ActorFrom returns the actor of a request the guard let through (the
@@ -353,6 +354,13 @@ func StructureFrom(ctx context.Context) store.Structure {
 func PersonFrom(ctx context.Context) store.Person {
 	p, _ := ctx.Value(ctxPerson).(store.Person)
 	return p
+}
+
+// targetFrom returns the target the guard decided the request on (with
+// the route's person, if any).
+func targetFrom(ctx context.Context) Target {
+	t, _ := ctx.Value(ctxTarget).(Target)
+	return t
 }
 
 // CurrentActor returns who makes r: the session's person with their
@@ -451,6 +459,7 @@ func (a *Admin) guard(rt Route) http.Handler {
 			}
 			ctx = context.WithValue(ctx, ctxPerson, p)
 		}
+		ctx = context.WithValue(ctx, ctxTarget, target)
 		rt.Handle(a, w, r.WithContext(ctx))
 	})
 }

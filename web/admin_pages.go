@@ -147,7 +147,8 @@ type boardRow struct {
 // grantView is one right of a person, with the state of their account in
 // the application.
 type grantView struct {
-	Service   string
+	Service string
+	// Role is the role named in the page's language (roleLabel).
 	Role      string
 	Provision string // pending, done, failed, manual, or "" when not provisioned
 	ProvKey   i18n.Key
@@ -225,10 +226,11 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
-	svcName := map[string]string{}
+	svcs := map[string]store.Service{}
 	for _, s := range services {
-		svcName[s.ID] = s.Name
+		svcs[s.ID] = s
 	}
+	lang := Lang(r)
 	grants, err := a.Store.ListGrants(ctx, store.GrantFilter{StructureID: st.ID})
 	if err != nil {
 		a.Renderer.WriteError(w, r, err)
@@ -246,7 +248,7 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 	grantsOf := map[string][]grantView{}
 	for _, g := range grants {
 		p := prov[g.PersonID+"/"+g.ServiceID]
-		grantsOf[g.PersonID] = append(grantsOf[g.PersonID], grantView{Service: svcName[g.ServiceID], Role: g.Role,
+		grantsOf[g.PersonID] = append(grantsOf[g.PersonID], grantView{Service: svcs[g.ServiceID].Name, Role: roleLabel(lang, svcs[g.ServiceID], g.Role),
 			Provision: string(p.Status), ProvKey: provKeys[string(p.Status)], Message: p.Message})
 	}
 	mails, err := a.mailInfo(r)
@@ -346,10 +348,15 @@ type personView struct {
 	// Rights are the structure's services with the roles the rights form
 	// offers.
 	Rights []rightRow
-	Base   string // the person's address
-	Done   i18n.Key
-	Errors map[string]string
-	Form   map[string]string
+	// CanManage is whether the actor may change the person (Authorize's
+	// ActManagePerson): else the page shows, instead of the forms,
+	// HosterOnly, why and who can (a hoster admin).
+	CanManage  bool
+	HosterOnly i18n.Key
+	Base       string // the person's address
+	Done       i18n.Key
+	Errors     map[string]string
+	Form       map[string]string
 }
 
 func (a *Admin) personView(r *http.Request) (personView, error) {
@@ -359,6 +366,14 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 	v := personView{Nav: a.nav(r, "board"), Person: p, Name: displayName(p), State: string(p.State), StateKey: stateKeys[string(p.State)],
 		Base: a.base(r) + "/people/" + p.ID, Done: doneMessage(r),
 		Form: map[string]string{"given_name": p.GivenName, "family_name": p.FamilyName, "display_name": p.DisplayName, "email": p.Email}}
+	target := targetFrom(ctx)
+	v.CanManage = Authorize(ActorFrom(ctx), ActManagePerson, target) == nil
+	if !v.CanManage {
+		v.HosterOnly = i18n.AdminHosterOnlyShared
+		if target.PersonAdmin {
+			v.HosterOnly = i18n.AdminHosterOnlyAdmin
+		}
+	}
 	grants, err := a.Store.ListGrants(ctx, store.GrantFilter{PersonID: p.ID, StructureID: st.ID})
 	if err != nil {
 		return v, fmt.Errorf("web: list grants: %w", err)
@@ -368,7 +383,7 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 		if err != nil {
 			return v, fmt.Errorf("web: get service: %w", err)
 		}
-		gv := grantView{Service: svc.Name, Role: g.Role}
+		gv := grantView{Service: svc.Name, Role: roleLabel(Lang(r), svc, g.Role)}
 		if pr, err := a.Store.GetProvision(ctx, p.ID, svc.ID); err == nil {
 			gv.Provision, gv.ProvKey, gv.Message = string(pr.Status), provKeys[string(pr.Status)], pr.Message
 		}

@@ -109,3 +109,84 @@ func TestAdminRights(t *testing.T) {
 		t.Errorf("shared person: %d, role %s", status, role())
 	}
 }
+
+// TestAdminRoleNames: the board and the person page's summary name a
+// kind's built-in roles in the page's language, as the rights form does
+// (a WordPress "editor" is "éditeur" in French), and a service's own role
+// (a Paheko category) as it is.
+func TestAdminRoleNames(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	ref := e.person("ref", store.StateActive, false)
+	s := e.structure("le-beta")
+	e.member(ref, s, true)
+	site := store.Service{StructureID: s.ID, Kind: store.KindWordPress, Slug: "site", Name: "Site du Bêta",
+		BaseURL: "https://site.le-beta.example", ClientID: "le-beta-site"}
+	e.must(e.st.CreateService(ctx, &site))
+	compta := store.Service{StructureID: s.ID, Kind: store.ServiceKind("paheko"), Slug: "compta", Name: "Compta",
+		BaseURL: "https://compta.le-beta.example", ClientID: "le-beta-compta", Roles: []string{"Membres", "Bureau"}}
+	e.must(e.st.CreateService(ctx, &compta))
+	bruno := e.person("bruno", store.StateActive, false)
+	e.member(bruno, s, false)
+	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: bruno.ID, ServiceID: site.ID, Role: "editor"}))
+	e.must(e.st.PutGrant(ctx, store.Grant{PersonID: bruno.ID, ServiceID: compta.ID, Role: "Bureau"}))
+
+	for _, page := range []string{"/admin/structures/le-beta", "/admin/structures/le-beta/people/" + bruno.ID} {
+		_, _, fr := e.do("GET", page, &ref, nil)
+		if !strings.Contains(fr, "(rôle : éditeur)") || strings.Contains(fr, "(rôle : editor)") ||
+			!strings.Contains(fr, "(rôle : Bureau)") {
+			t.Errorf("%s in French:\n%s", page, fr)
+		}
+		_, _, en := e.do("GET", page+"?lang=en", &ref, nil)
+		if !strings.Contains(en, "(role: editor)") || strings.Contains(en, "éditeur") || !strings.Contains(en, "(role: Bureau)") {
+			t.Errorf("%s in English:\n%s", page, en)
+		}
+	}
+}
+
+// TestAdminPersonHosterOnly: on the page of a person they may not change
+// (shared with another structure, or a hoster admin), a referent sees why
+// and who can instead of the forms; a hoster admin sees the forms.
+func TestAdminPersonHosterOnly(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref := e.person("ref", store.StateActive, false)
+	boss := e.person("boss", store.StateActive, true)
+	s, other := e.structure("le-beta"), e.structure("autre")
+	e.member(ref, s, true)
+	e.service(s, "cloud", "Nuage du Bêta")
+	bruno := e.person("bruno", store.StateActive, false)
+	e.member(bruno, s, false)
+	e.member(bruno, other, false)
+	e.member(boss, s, false)
+	forms := []string{`/rights"`, `/disable"`, `<form method="post" action="/admin/structures/le-beta/people/`}
+	for _, c := range []struct {
+		p    store.Person
+		want string
+	}{{bruno, "aussi membre d’une autre structure"}, {boss, "Cette personne administre l’hébergeur"}} {
+		page := "/admin/structures/le-beta/people/" + c.p.ID
+		status, _, body := e.do("GET", page, &ref, nil)
+		if status != 200 || !strings.Contains(body, c.want) || !strings.Contains(body, "seul·e un·e administrateur·rice de l’hébergeur") {
+			t.Errorf("referent on %s: %d\n%s", c.p.Username, status, body)
+		}
+		for _, f := range forms {
+			if strings.Contains(body, f) {
+				t.Errorf("referent on %s: a form (%s) shown", c.p.Username, f)
+			}
+		}
+		if _, _, en := e.do("GET", page+"?lang=en", &ref, nil); !strings.Contains(en, "only a hoster admin can") {
+			t.Errorf("English:\n%s", en)
+		}
+		status, _, body = e.do("GET", page, &boss, nil)
+		if status != 200 || strings.Contains(body, "hoster-only") || !strings.Contains(body, page+`/rights"`) ||
+			!strings.Contains(body, page+`/disable"`) || !strings.Contains(body, `action="`+page+`"`) {
+			t.Errorf("hoster admin on %s: %d\n%s", c.p.Username, status, body)
+		}
+	}
+	// A person the referent may change: the forms, no sentence.
+	carla := e.person("carla", store.StateActive, false)
+	e.member(carla, s, false)
+	if _, _, body := e.do("GET", "/admin/structures/le-beta/people/"+carla.ID, &ref, nil); strings.Contains(body, "hoster-only") ||
+		!strings.Contains(body, `/rights"`) {
+		t.Errorf("referent on carla:\n%s", body)
+	}
+}

@@ -47,6 +47,8 @@ var (
 	AdminBadRole             = key("admin.error.bad_role")
 	AdminRightsNone          = key("admin.rights.none")
 	AdminDoneRights          = key("admin.done.rights")
+	AdminHosterOnlyAdmin     = key("admin.person.hoster_only.admin")
+	AdminHosterOnlyShared    = key("admin.person.hoster_only.shared")
 
 	AdminStateInvited  = key("admin.state.invited")
 	AdminStateExpired  = key("admin.state.expired")
@@ -175,6 +177,12 @@ var adminTexts = map[Key]Text{
 	AdminRightsNone:        {FR: "pas d’accès", EN: "no access"},
 	AdminBadRole:           {FR: "Ce rôle n’existe pas pour ce service.", EN: "This role does not exist for this service."},
 	AdminDoneRights:        {FR: "Les droits sont enregistrés ; les comptes suivent.", EN: "The rights are saved; the accounts follow."},
+	AdminHosterOnlyAdmin: {
+		FR: "Cette personne administre l’hébergeur : seul·e un·e administrateur·rice de l’hébergeur peut modifier son compte, ses droits et ses accès.",
+		EN: "This person is a hoster admin: only a hoster admin can change their account, rights and access."},
+	AdminHosterOnlyShared: {
+		FR: "Cette personne est aussi membre d’une autre structure : seul·e un·e administrateur·rice de l’hébergeur peut modifier son compte, ses droits et ses accès.",
+		EN: "This person is also a member of another organisation: only a hoster admin can change their account, rights and access."},
 
 	AdminServicesTitle:       {FR: "Services de %s", EN: "Services of %s"},
 	{"admin.services.none"}:  {FR: "Aucun service.", EN: "No service."},
