@@ -239,10 +239,30 @@ type Tx interface {
 	Claims
 }
 
+// Limits keeps the token buckets of rate limits shared by every process
+// on the same database (replicas behind a load balancer). Each call is one
+// atomic statement outside any transaction: it never joins InTx, is never
+// re-run on serialization failures, and concurrent calls on one key (in any
+// number of processes) never spend the same token twice.
+type Limits interface {
+	// TakeToken refills key's bucket (burst tokens at most, one more every
+	// per since its last take, measured at now) and, when at least one
+	// token is left, spends spend of them (0 looks without spending, 1
+	// spends one) and returns true. Otherwise it spends nothing and returns
+	// false and how long until a token is back. A key seen for the first
+	// time starts full. burst below 1, per not positive, spend outside
+	// [0, burst] or an empty key give ErrInvalid.
+	TakeToken(ctx context.Context, key string, burst float64, per time.Duration, spend float64, now time.Time) (ok bool, wait time.Duration, err error)
+	// SweepTokens forgets the buckets that are full again at now (they
+	// behave exactly like a key never seen), and returns how many.
+	SweepTokens(ctx context.Context, now time.Time) (int, error)
+}
+
 // Store is a backend. Its methods outside InTx each run in their own
 // transaction.
 type Store interface {
 	Tx
+	Limits
 	// InTx runs fn in one transaction: committed when fn returns nil,
 	// rolled back otherwise (the error is returned). Transactions are
 	// serializable on every backend (SQLite: BEGIN IMMEDIATE; PostgreSQL:
