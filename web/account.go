@@ -32,13 +32,13 @@ const (
 // DefaultIPLimit allows 20 form posts at once per client IP, then one every
 // 6 seconds.
 func DefaultIPLimit(now func() time.Time) *RateLimiter {
-	return NewRateLimiter(20, 6*time.Second, now)
+	return NewRateLimiter(FormLimitRate.Burst, FormLimitRate.Per, now)
 }
 
 // DefaultKeyLimit allows 5 link requests at once per email or username,
 // then one every 2 minutes.
 func DefaultKeyLimit(now func() time.Time) *RateLimiter {
-	return NewRateLimiter(5, 2*time.Minute, now)
+	return NewRateLimiter(LinkLimitRate.Burst, LinkLimitRate.Per, now)
 }
 
 // Account serves the pages a person reaches from an email or when locked
@@ -66,10 +66,10 @@ type Account struct {
 	Logger    *slog.Logger
 	// IPLimit limits every form post per client IP; nil means
 	// DefaultIPLimit.
-	IPLimit *RateLimiter
+	IPLimit Limiter
 	// KeyLimit limits link requests per email or username; nil means
 	// DefaultKeyLimit.
-	KeyLimit *RateLimiter
+	KeyLimit Limiter
 	// ClientIP finds a request's client address; nil means RemoteAddr.
 	ClientIP func(*http.Request) string
 	// LinkRequestTime is the fixed response time of link requests; zero

@@ -226,7 +226,7 @@ type Admin struct {
 	Logger      *slog.Logger
 	// IPLimit limits every form post per client IP; nil means
 	// DefaultAdminIPLimit.
-	IPLimit  *RateLimiter
+	IPLimit  Limiter
 	ClientIP func(*http.Request) string
 	// Imports serves the spreadsheet import (the ImportRoutes of the
 	// table) behind the same guard; Mount fills its Authorize (ActImport),
@@ -241,7 +241,7 @@ type Admin struct {
 // client IP, then two a second: a referent resending links row by row is
 // signed in, and must not be held back like an anonymous form.
 func DefaultAdminIPLimit(now func() time.Time) *RateLimiter {
-	return NewRateLimiter(120, 500*time.Millisecond, now)
+	return NewRateLimiter(AdminFormLimitRate.Burst, AdminFormLimitRate.Per, now)
 }
 
 func (a *Admin) now() time.Time {

@@ -189,7 +189,7 @@ func parseHop(s string) (netip.Addr, bool) {
 // LimitByIP refuses with 429 the requests of next whose client has no
 // token left in l. Clients are counted by ClientKey (an IPv6 client by its
 // /64), like the provider's login limits.
-func LimitByIP(rd *Renderer, l *RateLimiter, ip func(*http.Request) string, next http.Handler) http.Handler {
+func LimitByIP(rd *Renderer, l Limiter, ip func(*http.Request) string, next http.Handler) http.Handler {
 	if ip == nil {
 		ip = ClientIP
 	}

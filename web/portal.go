@@ -33,7 +33,7 @@ type Portal struct {
 	PublicURL string
 	Now       func() time.Time
 	Logger    *slog.Logger
-	IPLimit   *RateLimiter
+	IPLimit   Limiter
 	ClientIP  func(*http.Request) string
 }
 

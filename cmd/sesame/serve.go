@@ -182,6 +182,15 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.wg.Done()
 		m.idp.Run(jctx) // key reloads and purges of expired provider state
 	}()
+	if m.Config.SharedLimitsEnabled() {
+		// Full buckets of the shared rate limits are forgotten (every
+		// replica may sweep; the statement is idempotent).
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			web.SweepLimits(jctx, m.Store, time.Minute, m.Logger.With("component", "ratelimit"))
+		}()
+	}
 	if m.scheduler != nil {
 		m.wg.Add(1)
 		go func() {

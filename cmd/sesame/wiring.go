@@ -42,15 +42,18 @@ func (m *Main) wireHandlers() error {
 		return err
 	}
 	p, err := idp.New(context.Background(), idp.Config{
-		Issuer:       cfg.PublicURL,
-		Store:        m.Store,
-		Hasher:       m.hasher,
-		MasterKey:    m.MasterKey,
-		Logger:       m.Logger.With("component", "idp"),
-		LoginLimiter: web.NewRateLimiter(10, time.Minute, nil),
+		Issuer:    cfg.PublicURL,
+		Store:     m.Store,
+		Hasher:    m.hasher,
+		MasterKey: m.MasterKey,
+		Logger:    m.Logger.With("component", "idp"),
+		KeyReload: cfg.Replicas.KeyReload,
+		// Ten failed passwords per client address and per account, then
+		// one a minute.
+		LoginLimiter: m.limiter("login", 10, time.Minute),
 		// 120 at once, then two a second: thirty members behind one NAT
 		// opening three services each on training day stay well inside.
-		AuthorizeLimiter: web.NewRateLimiter(120, 500*time.Millisecond, nil),
+		AuthorizeLimiter: m.limiter("authorize", 120, 500*time.Millisecond),
 		ClientIP:         m.clientIP,
 		Renderer:         rd,
 	})
@@ -65,21 +68,25 @@ func (m *Main) wireHandlers() error {
 	webLog := m.Logger.With("component", "web")
 	// The portal at / and the administration pages know who is there from
 	// the provider's SSO session, and send nobody to its /signin.
-	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
+	portal := &web.Portal{IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per), Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
 		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP}
 	portal.Mount(m.Mux)
 	// The spreadsheet import runs the CLI's plan and apply (same limits),
 	// behind the administration's guard (ActImport).
 	importer := &onboarding.Importer{Store: m.Store, Tokens: tokens, Logger: webLog,
 		Options: onboarding.Options{MaxBytes: int64(cfg.Import.MaxBytes), MaxRows: cfg.Import.MaxRows}}
-	(&web.Admin{Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
+	(&web.Admin{IPLimit: m.limiter("admin", web.AdminFormLimitRate.Burst, web.AdminFormLimitRate.Per), Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
 		Manager:     &manage.Manager{Store: m.Store, Links: tokens, ClientSecretHash: idp.HashClientSecret},
 		ActivateTTL: cfg.Tokens.ActivateTTL,
 		ClientIP:    m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog},
 	}).Mount(m.Mux)
 	(&web.Account{
 		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,
-		Policy:    policy,
+		Policy: policy,
+		// Every form post per client address; link requests (activation
+		// resend, password reset: emails) per email or username.
+		IPLimit:   m.limiter("account", web.FormLimitRate.Burst, web.FormLimitRate.Per),
+		KeyLimit:  m.limiter("links", web.LinkLimitRate.Burst, web.LinkLimitRate.Per),
 		Sessions:  p, // activation and reset end every SSO session of the person
 		PublicURL: cfg.PublicURL, Logger: webLog,
 		ClientIP: m.clientIP,
@@ -101,6 +108,17 @@ func (m *Main) wireHandlers() error {
 	// notify.Scheduler).
 	m.scheduler = &notify.Scheduler{Store: m.Store, Tokens: tokens, Logger: m.Logger.With("component", "reminders")}
 	return nil
+}
+
+// limiter returns a rate limit of burst requests at once per key, then
+// one every per: kept in the store under name, shared by every replica,
+// when replicas.shared_limits says so (PostgreSQL by default), else in
+// this process.
+func (m *Main) limiter(name string, burst int, per time.Duration) web.Limiter {
+	if m.Config.SharedLimitsEnabled() {
+		return web.NewSharedLimiter(m.Store, name, burst, per, m.Logger.With("component", "ratelimit"))
+	}
+	return web.NewRateLimiter(burst, per, nil)
 }
 
 // mailSender maps the configuration onto the mail transport: SMTP, or

@@ -36,6 +36,7 @@ type Config struct {
 	Password Password `key:"password"`
 	Mail     Mail     `key:"mail"`
 	LDAP     LDAP     `key:"ldap"`
+	Replicas Replicas `key:"replicas"`
 }
 
 // HTTP configures how sesame reads requests.
@@ -100,6 +101,19 @@ type Import struct {
 type Tokens struct {
 	ActivateTTL time.Duration `key:"activate_ttl"`
 	ResetTTL    time.Duration `key:"reset_ttl"`
+}
+
+// Replicas configures what several sesame processes on one PostgreSQL
+// database share (see docs/operations.md, "Running several replicas").
+type Replicas struct {
+	// SharedLimits says where rate limits and login-failure counters are
+	// kept: "auto" (in the database on PostgreSQL, so that every replica
+	// counts together; in the process on SQLite, which has one), "on" (in
+	// the database) or "off" (in each process).
+	SharedLimits string `key:"shared_limits"`
+	// KeyReload is how often each replica re-reads the signing keys from
+	// the database, so that a rotation made elsewhere is published.
+	KeyReload time.Duration `key:"key_reload"`
 }
 
 // Password configures password hashing and policy.
@@ -170,6 +184,8 @@ const (
 	DefaultLDAPPageSize        = 500
 	DefaultLDAPTimeout         = 10 * time.Second
 	DefaultLDAPPasswordScheme  = "ARGON2"
+	DefaultSharedLimits        = "auto"
+	DefaultKeyReload           = time.Minute
 	defaultHashesPerCPU        = 2
 	minPasswordLengthAllowed   = 8
 	maxPasswordLengthAllowed   = 64
@@ -211,6 +227,7 @@ func Default() *Config {
 			From:   DefaultMailFrom,
 			SMTP:   SMTP{Port: DefaultSMTPPort, TLS: DefaultSMTPTLS},
 		},
+		Replicas: Replicas{SharedLimits: DefaultSharedLimits, KeyReload: DefaultKeyReload},
 		LDAP: LDAP{
 			PageSize:       DefaultLDAPPageSize,
 			Timeout:        DefaultLDAPTimeout,
@@ -307,6 +324,18 @@ func parseSinkWorkers(s string) (m map[string]int, bad string) {
 		m[name] = n
 	}
 	return m, ""
+}
+
+// SharedLimitsEnabled reports whether rate limits are kept in the
+// database (replicas.shared_limits; "auto" means on PostgreSQL only).
+func (c *Config) SharedLimitsEnabled() bool {
+	switch c.Replicas.SharedLimits {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return c.Store.Driver == "postgres"
 }
 
 // LDAPEnabled reports whether a directory is configured.

@@ -303,6 +303,9 @@ func TestValidate(t *testing.T) {
 		}, []string{"http.trusted_proxies", "http.trusted_proxies"}},
 		{"trusted proxy everywhere", func(c *config.Config) { c.HTTP.TrustedProxies = "0.0.0.0/0" },
 			[]string{"http.trusted_proxies"}},
+		{"shared limits on", func(c *config.Config) { c.Replicas.SharedLimits = "on" }, nil},
+		{"shared limits garbage", func(c *config.Config) { c.Replicas.SharedLimits = "yes" }, []string{"replicas.shared_limits"}},
+		{"no key reload", func(c *config.Config) { c.Replicas.KeyReload = 0 }, []string{"replicas.key_reload"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -467,6 +470,27 @@ func TestExampleFile(t *testing.T) {
 		if i == 0 || !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "#") {
 			t.Errorf("config.example.yaml line %d (%s) has no comment above it", i+1, l)
 		}
+	}
+}
+
+// TestSharedLimitsEnabled: "auto" shares the limits on PostgreSQL only;
+// "on" and "off" decide whatever the backend.
+func TestSharedLimitsEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		driver, shared string
+		want           bool
+	}{
+		{"sqlite", "auto", false}, {"postgres", "auto", true},
+		{"sqlite", "on", true}, {"postgres", "off", false},
+	} {
+		c := config.Default()
+		c.Store.Driver, c.Replicas.SharedLimits = tc.driver, tc.shared
+		if got := c.SharedLimitsEnabled(); got != tc.want {
+			t.Errorf("%s with shared_limits %s: %v, want %v", tc.driver, tc.shared, got, tc.want)
+		}
+	}
+	if c := config.Default(); c.Replicas.SharedLimits != "auto" || c.Replicas.KeyReload != time.Minute {
+		t.Errorf("defaults: %+v", c.Replicas)
 	}
 }
 

@@ -104,6 +104,9 @@ func (c *Config) problems() problems {
 	between("password.min_length", c.Password.MinLength, minPasswordLengthAllowed, maxPasswordLengthAllowed)
 	between("password.max_concurrent_hashes", c.Password.MaxConcurrentHashes, 1, maxConcurrentHashesAllowed)
 
+	oneOf("replicas.shared_limits", c.Replicas.SharedLimits, "auto", "on", "off")
+	positive("replicas.key_reload", c.Replicas.KeyReload)
+
 	c.mailProblems(&ps, required, oneOf, between, exclusive)
 	c.ldapProblems(&ps, required, oneOf, between, positive, exclusive)
 	return ps
