@@ -183,7 +183,8 @@ func (p *Provider) ReloadKeys(ctx context.Context) error {
 }
 
 // Run reloads the keys every KeyReload and purges expired rows, until ctx
-// ends. Errors are logged.
+// ends. Errors are logged, except those of a pass that ctx's end cut
+// short (a shutdown during a reload is no failure).
 func (p *Provider) Run(ctx context.Context) {
 	t := time.NewTicker(p.cfg.KeyReload)
 	defer t.Stop()
@@ -192,11 +193,11 @@ func (p *Provider) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := p.ReloadKeys(ctx); err != nil {
+			if err := p.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
 				p.log.Error("idp: reload keys", "err", err)
 			}
 			// Codes are kept a day past expiry so a late replay still revokes.
-			if _, err := p.st.DeleteExpiredOIDC(ctx, p.now().Add(-24*time.Hour)); err != nil {
+			if _, err := p.st.DeleteExpiredOIDC(ctx, p.now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 				p.log.Error("idp: purge expired", "err", err)
 			}
 		}
