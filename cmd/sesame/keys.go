@@ -45,7 +45,7 @@ func newKeysRotateCmd(a *app) *cobra.Command {
 		Use:   "rotate [--publish-delay 10m] [--keep 360h]",
 		Short: "Publish new signing keys (RS256 and ES256) that take over after a delay",
 		Long: `Rotate creates one new key per algorithm. The new keys are published in the JWKS at once and
-start signing after --publish-delay (longer than the servers' key reload interval, one minute, and
+start signing after --publish-delay (longer than the servers' key reload interval, replicas.key_reload: one minute by default, and
 than the relying parties' JWKS cache); the keys they replace stay published for --keep after that
 (15 days: tokens live an hour, but WordPress sends its login's ID token as the logout hint up to
 14 days later), and are then removed.`,
