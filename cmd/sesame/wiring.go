@@ -68,14 +68,16 @@ func (m *Main) wireHandlers() error {
 	webLog := m.Logger.With("component", "web")
 	// The portal at / and the administration pages know who is there from
 	// the provider's SSO session, and send nobody to its /signin.
-	portal := &web.Portal{IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per), Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
-		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP}
+	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
+		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP,
+		IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per)}
 	portal.Mount(m.Mux)
 	// The spreadsheet import runs the CLI's plan and apply (same limits),
 	// behind the administration's guard (ActImport).
 	importer := &onboarding.Importer{Store: m.Store, Tokens: tokens, Logger: webLog,
 		Options: onboarding.Options{MaxBytes: int64(cfg.Import.MaxBytes), MaxRows: cfg.Import.MaxRows}}
-	(&web.Admin{IPLimit: m.limiter("admin", web.AdminFormLimitRate.Burst, web.AdminFormLimitRate.Per), Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
+	(&web.Admin{Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
+		IPLimit:     m.limiter("admin", web.AdminFormLimitRate.Burst, web.AdminFormLimitRate.Per),
 		Manager:     &manage.Manager{Store: m.Store, Links: tokens, ClientSecretHash: idp.HashClientSecret},
 		ActivateTTL: cfg.Tokens.ActivateTTL,
 		ClientIP:    m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog},
