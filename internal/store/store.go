@@ -247,8 +247,8 @@ type Tx interface {
 type Limits interface {
 	// TakeToken refills key's bucket (burst tokens at most, one more every
 	// per since its last take, measured at now) and, when at least one
-	// token is left, spends spend of them (0 looks without spending, 1
-	// spends one) and returns true. Otherwise it spends nothing and returns
+	// token is left, spends spend of them (0 looks without spending and
+	// writes nothing, 1 spends one) and returns true. Otherwise it spends nothing and returns
 	// false and how long until a token is back. A key seen for the first
 	// time starts full. burst below 1, per not positive, spend outside
 	// [0, burst] or an empty key give ErrInvalid.

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -55,6 +56,9 @@ func (db *DB) TakeToken(ctx context.Context, key string, burst float64, per time
 		return false, 0, invalid("take token %q: spend %v is outside [0, %v]", key, spend, burst)
 	}
 	perUS := float64(per) / float64(time.Microsecond)
+	if spend == 0 {
+		return db.checkToken(ctx, key, burst, perUS, now)
+	}
 	lo, hi := db.dialect.minMax()
 	q := fmt.Sprintf(takeTokenSQL, lo, hi)
 	var tokens float64
@@ -71,6 +75,30 @@ func (db *DB) TakeToken(ctx context.Context, key string, burst float64, per time
 	}
 	wait := time.Duration(math.Ceil((1-tokens)*perUS/1000)) * time.Millisecond
 	return false, wait, nil
+}
+
+// checkToken is TakeToken without spending: a read, so that the checks
+// of successful logins write nothing (a key without a row is full).
+func (db *DB) checkToken(ctx context.Context, key string, burst, perUS float64, now time.Time) (bool, time.Duration, error) {
+	var tokens float64
+	var updated int64
+	err := db.Tx.single(ctx, func(e *ex) error {
+		err := e.row(ctx, "SELECT tokens, updated_us FROM rate_buckets WHERE key = ?", key).Scan(&tokens, &updated)
+		return e.wrap(err, "check token %q", key)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return true, 0, nil
+	}
+	if err != nil {
+		return false, 0, err
+	}
+	if el := float64(now.UnixMicro() - updated); el > 0 {
+		tokens = math.Min(burst, tokens+el/perUS)
+	}
+	if tokens >= 1 {
+		return true, 0, nil
+	}
+	return false, time.Duration(math.Ceil((1-tokens)*perUS/1000)) * time.Millisecond, nil
 }
 
 // SweepTokens deletes the buckets that are full again at now.

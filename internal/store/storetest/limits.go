@@ -123,12 +123,13 @@ func testLimitsSweep(e *env) {
 	now := e.now()
 	e.take("a", 2, time.Minute, 1, now) // full again at +1 min
 	e.take("b", 2, time.Hour, 1, now)   // full again at +1 h
-	e.take("c", 5, time.Second, 0, now) // full
-	if n, err := e.st.SweepTokens(e.ctx, now); err != nil || n != 1 {
-		e.t.Fatalf("sweep now = %d, %v; want 1 (the full one)", n, err)
+	e.take("c", 5, time.Second, 1, now) // full again at +1 s
+	e.take("d", 5, time.Second, 0, now) // a look: no bucket to sweep
+	if n, err := e.st.SweepTokens(e.ctx, now); err != nil || n != 0 {
+		e.t.Fatalf("sweep now = %d, %v; want 0 (none is full)", n, err)
 	}
-	if n, err := e.st.SweepTokens(e.ctx, now.Add(time.Minute)); err != nil || n != 1 {
-		e.t.Fatalf("sweep at +1 min = %d, %v; want 1", n, err)
+	if n, err := e.st.SweepTokens(e.ctx, now.Add(time.Minute)); err != nil || n != 2 {
+		e.t.Fatalf("sweep at +1 min = %d, %v; want 2 (a and c)", n, err)
 	}
 	// b is still there, one token short.
 	e.take("b", 2, time.Hour, 1, now.Add(time.Minute))
