@@ -108,6 +108,8 @@ func TestReplicasPostgres(t *testing.T) {
 			t.Errorf("p%d received %d emails, want exactly 1 (the activation)", i, n)
 		}
 	}
+	t.Logf("activation emails sent by A: %d, by B: %d", strings.Count(a.logs.String(), "kind=mail.activate"),
+		strings.Count(b.logs.String(), "kind=mail.activate"))
 	username := report.Rows[0].Username
 	for _, r := range report.Rows {
 		if r.Email == "p0@le-beta.example" {
