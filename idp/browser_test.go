@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,18 +13,13 @@ import (
 	"golang.org/x/oauth2"
 
 	"sesame/internal/store"
+	"sesame/internal/testenv"
 )
 
 // TestBrowserLogin drives Debian's headless Chromium through the login
 // form and back to a test client, which exchanges the code with go-oidc.
 func TestBrowserLogin(t *testing.T) {
-	const chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("SESAME_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("chromium: %v", err)
-		}
-		t.Skip("no chromium")
-	}
+	bctx := testenv.Chromium(t, 90*time.Second)
 	f := newFixture(t)
 	ctx := context.Background()
 
@@ -65,18 +59,6 @@ func TestBrowserLogin(t *testing.T) {
 		_ = idt.Claims(&c)
 		fmt.Fprintf(w, "<html><body><p id=hello>Bonjour %s</p></body></html>", c.Username)
 	})
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// A watchdog rather than a deadline on the first call (which would
-	// bound the whole browser's life).
-	watchdog := time.AfterFunc(90*time.Second, cancel)
-	defer watchdog.Stop()
 
 	authURL := client.conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))
 	if err := chromedp.Do(bctx, chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.ID("username"))); err != nil {

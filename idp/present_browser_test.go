@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,31 +52,6 @@ func (f *fixture) withAccountPages(t *testing.T) string {
 	return "/activate/" + tokens.Secret(m.Nonce)
 }
 
-// chromium starts Debian's headless Chromium with a fresh profile and a
-// 320 px wide window, for a visitor who prefers French.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	const path = "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		testenv.Missing(t, "chromium: %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("accept-lang", "fr-FR,fr"), chromedp.Flag("lang", "fr-FR"), chromedp.WindowSize(320, 800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	// A watchdog rather than a deadline on the first call (which would
-	// bound the whole browser's life).
-	watchdog := time.AfterFunc(150*time.Second, cancelCtx)
-	t.Cleanup(func() { watchdog.Stop(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 720, chromedp.EmulateMobile)); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
 // header is what a page's header bar shows, read in the browser.
 type header struct {
 	Lang      string   `json:"lang"`      // <html lang>
@@ -106,14 +80,6 @@ const readHeader = `(() => {
     h1: (q('h1') || {}).textContent || '',
   };
 })()`
-
-// axeViolation is one rule axe-core found broken, with the elements.
-type axeViolation struct {
-	ID     string   `json:"id"`
-	Impact string   `json:"impact"`
-	Help   string   `json:"help"`
-	Nodes  []string `json:"nodes"`
-}
 
 // checkPage checks the page the browser shows: the shared header bar in
 // lang (sesame's name, the structure's when it is known, the FR | EN
@@ -144,23 +110,14 @@ func checkPage(t *testing.T, ctx context.Context, axe, name, lang, structure str
 	if h.Width > 320 {
 		t.Errorf("%s is %d px wide at a 320 px viewport", name, h.Width)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+"\n;typeof axe === 'object'")); err != nil {
-		t.Fatalf("%s: inject axe-core: %v", name, err)
-	}
-	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
-		r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))`,
-		chromedp.EvalAwaitPromise))
+	vs, err := testenv.Axe(ctx, axe)
 	if err != nil {
 		t.Fatalf("%s: axe-core: %v", name, err)
 	}
 	for _, v := range vs {
 		t.Errorf("%s (%s): axe-core: %s (%s): %s on %v", name, lang, v.ID, v.Impact, v.Help, v.Nodes)
 	}
-	if dir := os.Getenv("SESAME_SCREENSHOT_DIR"); dir != "" {
-		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-			_ = os.WriteFile(dir+"/"+name+"-"+lang+"-320.png", png, 0o644)
-		}
-	}
+	testenv.Screenshot(t, ctx, name+"-"+lang+"-320")
 	return h
 }
 
@@ -201,7 +158,7 @@ func TestBrowserOnePresentation(t *testing.T) {
 	axe := testenv.AxeCore(t)
 	f := newFixture(t)
 	activate := f.withAccountPages(t)
-	ctx := chromium(t)
+	ctx := testenv.Chromium(t, 150*time.Second)
 	nav := func(path string, wait chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.Navigate(path), wait); err != nil {

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -14,7 +15,7 @@ func TestBrowserSignIn(t *testing.T) {
 	axe := testenv.AxeCore(t)
 	f := newFixture(t, sharedKeys(t))
 	f.withAccountPages(t) // the style sheet and the /forgot link's page
-	ctx := chromium(t)
+	ctx := testenv.Chromium(t, 150*time.Second)
 	for _, lang := range []string{"fr", "en"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(f.issuer+"/signin?next=%2Fadmin&lang="+lang),
 			chromedp.WaitVisible(chromedp.ID("username"))); err != nil {

@@ -219,11 +219,8 @@ type Admin struct {
 	// PublicURL is sesame's public address (CSRF's trusted origin, Secure
 	// cookies and HSTS over https).
 	PublicURL string
-	// ActivateTTL is how long an activation link lives, to tell "link
-	// expired" on the board; zero means 7 days.
-	ActivateTTL time.Duration
-	Now         func() time.Time
-	Logger      *slog.Logger
+	Now       func() time.Time
+	Logger    *slog.Logger
 	// IPLimit limits every form post per client IP; nil means
 	// DefaultAdminIPLimit.
 	IPLimit  Limiter

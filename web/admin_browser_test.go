@@ -11,8 +11,6 @@ import (
 	"sesame/internal/testenv"
 )
 
-// (axeViolation is declared in admin_import_browser_test.go.)
-
 // TestBrowserAdminAndPortal opens the portal (signed out, then in) and
 // every administration page in Chromium at 320 px, in French and in
 // English, signed in as a hoster admin: no horizontal scrolling, and
@@ -69,12 +67,7 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 		if width > 320 {
 			t.Errorf("%s (%s) is %d px wide at a 320 px viewport", name, lang, width)
 		}
-		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](axe+"\n;typeof axe === 'object'")); err != nil {
-			t.Fatalf("%s: inject axe-core: %v", name, err)
-		}
-		vs, err := chromedp.Run(bctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
-			r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))`,
-			chromedp.EvalAwaitPromise))
+		vs, err := testenv.Axe(bctx, axe)
 		if err != nil {
 			t.Fatalf("%s: axe-core: %v", name, err)
 		}

@@ -16,14 +16,6 @@ import (
 	"sesame/web"
 )
 
-// axeViolation is one rule axe-core found broken, with the elements.
-type axeViolation struct {
-	ID     string   `json:"id"`
-	Impact string   `json:"impact"`
-	Help   string   `json:"help"`
-	Nodes  []string `json:"nodes"`
-}
-
 // checkA11y checks the page the browser shows: in lang, no horizontal
 // scrolling at 320 px, the style sheet applied, and no accessibility
 // violation of any impact according to axe-core.
@@ -58,12 +50,7 @@ func checkA11y(t *testing.T, ctx context.Context, axe, name, lang string) {
 	if f.Width > 320 {
 		t.Errorf("%s is %d px wide at a 320 px viewport", name, f.Width)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+"\n;typeof axe === 'object'")); err != nil {
-		t.Fatalf("%s: inject axe-core: %v", name, err)
-	}
-	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
-		r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))`,
-		chromedp.EvalAwaitPromise))
+	vs, err := testenv.Axe(ctx, axe)
 	if err != nil {
 		t.Fatalf("%s: axe-core: %v", name, err)
 	}

@@ -171,37 +171,32 @@ type boardView struct {
 // was sent, and when the last activation link was issued.
 type mailInfo struct {
 	lastSent   time.Time
-	lastInvite time.Time
+	linkExpiry time.Time // when the newest activation link expires
 }
 
-func (a *Admin) mailInfo(r *http.Request) (map[string]mailInfo, error) {
-	js, err := a.Store.ListJobs(r.Context(), store.JobFilter{Sink: "mail", Limit: 1000000})
+// mailInfo reads, in two indexed queries, when each member of st was last
+// emailed and when their newest activation link expires.
+func (a *Admin) mailInfo(r *http.Request, st store.Structure) (map[string]mailInfo, error) {
+	sent, err := a.Store.LastMailsSent(r.Context(), st.ID)
 	if err != nil {
-		return nil, fmt.Errorf("web: list mail jobs: %w", err)
+		return nil, fmt.Errorf("web: last emails: %w", err)
 	}
-	out := map[string]mailInfo{}
-	for _, j := range js {
-		id := jobPerson(j)
-		if id == "" {
-			continue
-		}
+	acts, err := a.Store.LatestActivations(r.Context(), st.ID)
+	if err != nil {
+		return nil, fmt.Errorf("web: activations: %w", err)
+	}
+	out := make(map[string]mailInfo, max(len(sent), len(acts)))
+	for id, at := range sent {
 		mi := out[id]
-		if j.State == store.JobDone && j.UpdatedAt.After(mi.lastSent) {
-			mi.lastSent = j.UpdatedAt
-		}
-		if j.Kind == "mail.activate" && j.CreatedAt.After(mi.lastInvite) {
-			mi.lastInvite = j.CreatedAt
-		}
+		mi.lastSent = at
+		out[id] = mi
+	}
+	for id, act := range acts {
+		mi := out[id]
+		mi.linkExpiry = act.ExpiresAt
 		out[id] = mi
 	}
 	return out, nil
-}
-
-func (a *Admin) activateTTL() time.Duration {
-	if a.ActivateTTL > 0 {
-		return a.ActivateTTL
-	}
-	return 7 * 24 * time.Hour
 }
 
 func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +246,7 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 		grantsOf[g.PersonID] = append(grantsOf[g.PersonID], grantView{Service: svcs[g.ServiceID].Name, Role: roleLabel(lang, svcs[g.ServiceID], g.Role),
 			Provision: string(p.Status), ProvKey: provKeys[string(p.Status)], Message: p.Message})
 	}
-	mails, err := a.mailInfo(r)
+	mails, err := a.mailInfo(r, st)
 	if err != nil {
 		a.Renderer.WriteError(w, r, err)
 		return
@@ -265,7 +260,7 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 			Grants: grantsOf[p.ID]}
 		if p.State == store.StateInvited {
 			v.Pending++
-			if inv := mails[p.ID].lastInvite; !inv.IsZero() && !a.now().Before(inv.Add(a.activateTTL())) {
+			if exp := mails[p.ID].linkExpiry; !exp.IsZero() && !a.now().Before(exp) {
 				row.State = stateExpired
 			}
 		}

@@ -504,6 +504,26 @@ func TestAdminBoard(t *testing.T) {
 	if !strings.Contains(body, "bruno@example.org") || strings.Contains(body, "carla@example.org") {
 		t.Errorf("search: %s", body)
 	}
+	// An activation link that expired shows as such, and the last email
+	// sent comes from the audit trail.
+	now := time.Now()
+	if err := e.st.IssueToken(ctx, store.Token{Hash: []byte("expired-link-hash-0123456789abcd"), PersonID: alice.ID,
+		Purpose: store.PurposeActivate, CreatedAt: now.Add(-8 * 24 * time.Hour), ExpiresAt: now.Add(-24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sent := store.AuditEntry{Actor: "job", Action: "mail.sent", Target: "mail:<x>", Time: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC),
+		Details: map[string]any{"person_id": bruno.ID}}
+	if err := e.st.AppendAudit(ctx, &sent); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body = e.do("GET", base+"?state=expired", &ref, nil)
+	if !strings.Contains(body, "alice@example.org") || !strings.Contains(body, "Lien expiré") || strings.Contains(body, "bruno@example.org") {
+		t.Errorf("expired filter: %s", body)
+	}
+	_, _, body = e.do("GET", base+"?q=bruno", &ref, nil)
+	if !strings.Contains(body, "2026-03-04 05:06") {
+		t.Errorf("last email of bruno missing: %s", body)
+	}
 	status, loc, _ := e.do("POST", base+"/resend", &ref, url.Values{})
 	if status != http.StatusSeeOther || loc != base+"?done=resent" {
 		t.Fatalf("resend all: %d %q", status, loc)
@@ -511,6 +531,9 @@ func TestAdminBoard(t *testing.T) {
 	js, _ := e.st.ListJobs(ctx, store.JobFilter{Kind: "mail.activate"})
 	if len(js) != 1 {
 		t.Fatalf("resend all queued %d activation emails, want 1", len(js))
+	}
+	if _, _, body = e.do("GET", base+"?state=expired", &ref, nil); strings.Contains(body, "alice@example.org") {
+		t.Errorf("a new link sent, alice still shows as expired: %s", body)
 	}
 	_, _, body = e.do("GET", base+"?lang=en", &ref, nil)
 	if !strings.Contains(body, "Invited") {

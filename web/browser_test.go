@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,53 +9,21 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sesame/internal/store"
+	"sesame/internal/testenv"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts Debian's headless Chromium with a fresh profile.
+// browser starts Debian's headless Chromium for a French-speaking visitor
+// on a 320 px phone screen.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("SESAME_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("chromium is required: %v", err)
-		}
-		t.Skipf("no chromium: %v", err)
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		// A French-speaking visitor; the pages follow Accept-Language.
-		chromedp.Flag("accept-lang", "fr-FR,fr"),
-		chromedp.Flag("lang", "fr-FR"),
-		chromedp.WindowSize(320, 800),
-	)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
+	return testenv.Chromium(t, 90*time.Second)
 }
 
 // screenshot saves a PNG under SESAME_SCREENSHOT_DIR (when set) for a human
 // to look at.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("SESAME_SCREENSHOT_DIR")
-	if dir == "" {
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Screenshot(t, ctx, name)
 }
 
 // The activation page in a real browser at 320 px: no horizontal

@@ -39,7 +39,7 @@ import (
 // (or with SESAME_KEEP_SCREENSHOTS=1).
 func TestBrowserAdminJourney(t *testing.T) {
 	axe := testenv.AxeCore(t)
-	if _, err := os.Stat(chromiumPath); err != nil {
+	if _, err := os.Stat(testenv.ChromiumPath); err != nil {
 		testenv.Missing(t, "chromium: %v", err)
 	}
 	mp := testenv.StartMailpit(t)
@@ -214,9 +214,6 @@ func journeyScreenshots(t *testing.T) string {
 	return dir
 }
 
-// chromiumPath is Debian's Chromium.
-const chromiumPath = "/usr/bin/chromium"
-
 // journeyTab is one browser (its own Chromium and profile) of the journey.
 type journeyTab struct {
 	t     *testing.T
@@ -232,18 +229,7 @@ type journeyTab struct {
 // steps counts the screenshots of every browser of the test.
 func journeyBrowser(t *testing.T, axe, dir, who string, steps *int) *journeyTab {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("accept-lang", "fr-FR,fr"), chromedp.Flag("lang", "fr-FR"), chromedp.WindowSize(320, 800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	watchdog := time.AfterFunc(4*time.Minute, cancelCtx)
-	t.Cleanup(func() { watchdog.Stop(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 720, chromedp.EmulateMobile)); err != nil {
-		t.Fatalf("%s's browser: %v", who, err)
-	}
+	ctx := testenv.Chromium(t, 4*time.Minute)
 	return &journeyTab{t: t, ctx: ctx, axe: axe, dir: dir, who: who, steps: steps}
 }
 
@@ -323,12 +309,7 @@ func (b *journeyTab) landed(name, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.shoot(name)
-	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](b.axe+"\n;typeof axe === 'object'")); err != nil {
-		b.t.Fatalf("%s, %s: inject axe-core: %v", b.who, name, err)
-	}
-	vs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]demoAxeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
-		r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))`,
-		chromedp.EvalAwaitPromise))
+	vs, err := testenv.Axe(b.ctx, b.axe)
 	if err != nil {
 		b.t.Fatalf("%s, %s: axe-core: %v", b.who, name, err)
 	}

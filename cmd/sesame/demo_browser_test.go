@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,37 +10,6 @@ import (
 
 	"sesame/internal/testenv"
 )
-
-// demoChromium starts Debian's headless Chromium, French-speaking, at
-// 320 px, with a fresh profile.
-func demoChromium(t *testing.T) context.Context {
-	t.Helper()
-	const path = "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		testenv.Missing(t, "chromium: %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("accept-lang", "fr-FR,fr"), chromedp.Flag("lang", "fr-FR"), chromedp.WindowSize(320, 800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	watchdog := time.AfterFunc(150*time.Second, cancelCtx)
-	t.Cleanup(func() { watchdog.Stop(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 720, chromedp.EmulateMobile)); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
-// demoAxeViolation is one rule axe-core found broken, with the elements.
-type demoAxeViolation struct {
-	ID     string   `json:"id"`
-	Impact string   `json:"impact"`
-	Help   string   `json:"help"`
-	Nodes  []string `json:"nodes"`
-}
 
 // demoCheckPage runs axe-core on the page shown (no violation of any
 // impact), checks it fits 320 px, and saves a screenshot under
@@ -56,23 +23,14 @@ func demoCheckPage(t *testing.T, ctx context.Context, axe, name string) {
 	if width > 320 {
 		t.Errorf("%s is %d px wide at a 320 px viewport", name, width)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+"\n;typeof axe === 'object'")); err != nil {
-		t.Fatalf("%s: inject axe-core: %v", name, err)
-	}
-	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]demoAxeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
-		r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))`,
-		chromedp.EvalAwaitPromise))
+	vs, err := testenv.Axe(ctx, axe)
 	if err != nil {
 		t.Fatalf("%s: axe-core: %v", name, err)
 	}
 	for _, v := range vs {
 		t.Errorf("%s: axe-core: %s (%s): %s on %v", name, v.ID, v.Impact, v.Help, v.Nodes)
 	}
-	if dir := os.Getenv("SESAME_SCREENSHOT_DIR"); dir != "" {
-		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "demo-"+name+"-320.png"), png, 0o644)
-		}
-	}
+	testenv.Screenshot(t, ctx, "demo-"+name+"-320")
 }
 
 // TestDemoBrowser follows the demo's banner in headless Chromium at 320 px:
@@ -81,7 +39,7 @@ func demoCheckPage(t *testing.T, ctx context.Context, axe, name string) {
 // violation on the demo application's pages.
 func TestDemoBrowser(t *testing.T) {
 	axe := testenv.AxeCore(t)
-	ctx := demoChromium(t)
+	ctx := testenv.Chromium(t, 150*time.Second)
 	t.Setenv("TMPDIR", t.TempDir())
 	d := startDemo(t)
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {

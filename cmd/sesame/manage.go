@@ -41,6 +41,20 @@ func (a *app) manager(cmd *cobra.Command, links bool) (*manage.Manager, error) {
 	return m, nil
 }
 
+// structureManager is manager with the structure whose slug the command
+// names (exit status 2 when there is none).
+func (a *app) structureManager(cmd *cobra.Command, links bool, slug string) (*manage.Manager, store.Structure, error) {
+	m, err := a.manager(cmd, links)
+	if err != nil {
+		return nil, store.Structure{}, err
+	}
+	s, err := structureBySlug(cmd.Context(), m.Store, slug)
+	if err != nil {
+		return nil, store.Structure{}, err
+	}
+	return m, s, nil
+}
+
 // manageError turns an operation's error into the CLI's exit status: 1
 // for a refusal (unknown person, wrong state, taken address), 2 for a bad
 // argument.
@@ -158,11 +172,7 @@ Exit status: 0 when done; 1 when the person is disabled; 2 on a usage error or a
 structure.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manager(cmd, true)
-			if err != nil {
-				return err
-			}
-			s, err := structureBySlug(cmd.Context(), m.Store, args[0])
+			m, s, err := a.structureManager(cmd, true, args[0])
 			if err != nil {
 				return err
 			}
@@ -178,11 +188,7 @@ structure.`,
 		Short: "Take the referent right from a member of a structure (they stay a member)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manager(cmd, false)
-			if err != nil {
-				return err
-			}
-			s, err := structureBySlug(cmd.Context(), m.Store, args[0])
+			m, s, err := a.structureManager(cmd, false, args[0])
 			if err != nil {
 				return err
 			}
@@ -221,11 +227,7 @@ Exit status: 0 when done; 2 on a usage error or an unknown structure.`,
 			if c.Name == nil && c.Contact == nil {
 				return exitWith(2, errors.New("give --name or --contact"))
 			}
-			m, err := a.manager(cmd, false)
-			if err != nil {
-				return err
-			}
-			s, err := structureBySlug(cmd.Context(), m.Store, args[0])
+			m, s, err := a.structureManager(cmd, false, args[0])
 			if err != nil {
 				return err
 			}
@@ -257,11 +259,7 @@ Exit status: 0 when done; 2 on a usage error or an unknown structure.`,
 			if !yes {
 				return exitWith(2, fmt.Errorf("removing %s deletes its services and memberships: add --yes to confirm", args[0]))
 			}
-			m, err := a.manager(cmd, false)
-			if err != nil {
-				return err
-			}
-			s, err := structureBySlug(cmd.Context(), m.Store, args[0])
+			m, s, err := a.structureManager(cmd, false, args[0])
 			if err != nil {
 				return err
 			}

@@ -77,10 +77,9 @@ func (m *Main) wireHandlers() error {
 	importer := &onboarding.Importer{Store: m.Store, Tokens: tokens, Logger: webLog,
 		Options: onboarding.Options{MaxBytes: int64(cfg.Import.MaxBytes), MaxRows: cfg.Import.MaxRows}}
 	(&web.Admin{Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
-		IPLimit:     m.limiter("admin", web.AdminFormLimitRate.Burst, web.AdminFormLimitRate.Per),
-		Manager:     &manage.Manager{Store: m.Store, Links: tokens, ClientSecretHash: idp.HashClientSecret},
-		ActivateTTL: cfg.Tokens.ActivateTTL,
-		ClientIP:    m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog},
+		IPLimit:  m.limiter("admin", web.AdminFormLimitRate.Burst, web.AdminFormLimitRate.Per),
+		Manager:  &manage.Manager{Store: m.Store, Links: tokens, ClientSecretHash: idp.HashClientSecret},
+		ClientIP: m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog},
 	}).Mount(m.Mux)
 	(&web.Account{
 		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,

@@ -139,6 +139,11 @@ type Audit interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// ListAudit returns entries newest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// LastMailsSent returns, by person id, when the newest email (audit
+	// action "mail.sent") went to each member of a structure who was sent
+	// one (to anybody when structureID is empty): one indexed query, for
+	// pages that list thousands of people.
+	LastMailsSent(ctx context.Context, structureID string) (map[string]time.Time, error)
 }
 
 // ClaimRequest says which jobs a worker wants.

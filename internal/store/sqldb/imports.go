@@ -155,6 +155,40 @@ func (t *Tx) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditE
 	return out, err
 }
 
+// LastMailsSent returns when the newest "mail.sent" entry of each person
+// (of a structure's members when structureID is set) was written.
+func (t *Tx) LastMailsSent(ctx context.Context, structureID string) (map[string]time.Time, error) {
+	q := "SELECT person_id, MAX(time) FROM audit WHERE action = 'mail.sent' AND person_id <> ''"
+	var args []any
+	if structureID != "" {
+		q += " AND person_id IN (SELECT person_id FROM memberships WHERE structure_id = ?)"
+		args = append(args, structureID)
+	}
+	q += " GROUP BY person_id"
+	type last struct {
+		person string
+		at     time.Time
+	}
+	var rows []last
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		rows, err = all(func(s scanner) (last, error) {
+			var v last
+			err := s.Scan(&v.person, ts(&v.at))
+			return v, err
+		})(e.query(ctx, q, args...))
+		return e.wrap(err, "last mails sent")
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.person] = r.at
+	}
+	return out, nil
+}
+
 // sinceValue is a time bound as the dialect compares it.
 func sinceValue(d *Dialect, t time.Time) any {
 	t = norm(t)

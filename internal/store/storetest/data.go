@@ -20,6 +20,7 @@ var dataTests = []struct {
 	{"ClaimRolledBack", testClaimRolledBack},
 	{"LatestActivations", testLatestActivations},
 	{"AuditFilters", testAuditFilters},
+	{"LastMailsSent", testLastMailsSent},
 }
 
 func testImportMapping(e *env) {
@@ -232,5 +233,42 @@ func testAuditFilters(e *env) {
 	list, _ := e.st.ListAudit(e.ctx, store.AuditFilter{PersonID: p.ID, StructureID: a.ID})
 	if len(list) != 1 || list[0].IP != "192.0.2.7" || list[0].PersonID != p.ID {
 		e.t.Fatalf("entry = %+v", list)
+	}
+}
+
+// testLastMailsSent: the newest "mail.sent" entry per person, for a
+// structure's members only (or everybody), other actions ignored.
+func testLastMailsSent(e *env) {
+	a, b := e.structure("a"), e.structure("b")
+	p, q, r := e.person("p"), e.person("q"), e.person("r")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "member")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: q.ID, StructureID: a.ID}), "member")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: r.ID, StructureID: b.ID}), "member")
+	sent := func(person, action string) time.Time {
+		e.t.Helper()
+		x := store.AuditEntry{Actor: "job", Action: action, Target: "mail:<x>", Details: map[string]any{"person_id": person}}
+		e.ok(e.st.AppendAudit(e.ctx, &x), "append")
+		e.clock.Advance(time.Minute)
+		return x.Time
+	}
+	sent(p.ID, "mail.sent")
+	pLast := sent(p.ID, "mail.sent")
+	sent(p.ID, "mail.failed") // not a sent email
+	rLast := sent(r.ID, "mail.sent")
+
+	got, err := e.st.LastMailsSent(e.ctx, a.ID)
+	e.ok(err, "last mails of a")
+	if len(got) != 1 || !got[p.ID].Equal(pLast) {
+		e.t.Fatalf("structure a: %v, want only %s at %s", got, p.ID, pLast)
+	}
+	got, err = e.st.LastMailsSent(e.ctx, "")
+	e.ok(err, "last mails")
+	if len(got) != 2 || !got[p.ID].Equal(pLast) || !got[r.ID].Equal(rLast) {
+		e.t.Fatalf("everybody: %v", got)
+	}
+	got, err = e.st.LastMailsSent(e.ctx, "unknown")
+	e.ok(err, "unknown structure")
+	if len(got) != 0 {
+		e.t.Fatalf("unknown structure: %v", got)
 	}
 }
