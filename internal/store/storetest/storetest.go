@@ -90,6 +90,7 @@ func Run(t *testing.T, open Opener) {
 		{"Times", testTimes},
 	}
 	tests = append(tests, dataTests...)
+	tests = append(tests, batchTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
