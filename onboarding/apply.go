@@ -226,12 +226,13 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 // and the jobs that bring the directory, applications and mailboxes to the
 // new state. Rows in error and unchanged rows are left alone.
 //
-// The rows' writes go in bulk (see writes): the new people in one
-// CreatePeople, then each row's updates and deletions (rare: a re-import
-// that changes people, a sync that disables them), then every membership,
-// grant, token and job in one call each. Provisioning, which reads the
-// grants just written, is queued last. All of it is in the caller's
-// transaction: a failure anywhere leaves nothing.
+// The rows' writes go in bulk, by groups of applyGroup rows (see
+// writes): a group's new people in one CreatePeople, then each row's
+// updates and deletions (rare: a re-import that changes people, a sync
+// that disables them), then the group's memberships, grants, tokens and
+// jobs in one call each. Provisioning, which reads the grants just
+// written, is queued last. All of it is in the caller's transaction: a
+// failure anywhere leaves nothing.
 func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 	st := plan.Structure
 	services := map[string]store.Service{}
@@ -240,7 +241,6 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 		services[svc.ID] = svc
 		provisioned = provisioned || svc.ProvisioningSecret != nil
 	}
-	var w writes
 	var rows []*PlannedRow
 	for i := range plan.Rows {
 		pr := &plan.Rows[i]
@@ -249,33 +249,41 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 			continue
 		}
 		rows = append(rows, pr)
-		if pr.isNew {
-			w.people = append(w.people, &pr.person)
-		}
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := tx.CreatePeople(ctx, w.people); err != nil {
-		return fmt.Errorf("create people: %w", err)
-	}
 	now := im.now()
-	for _, pr := range rows {
-		if err := im.applyRow(ctx, tx, st, pr, &w, now); err != nil {
-			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
+	for lo := 0; lo < len(rows); lo += applyGroup {
+		group := rows[lo:min(lo+applyGroup, len(rows))]
+		var w writes
+		for _, pr := range group {
+			if pr.isNew {
+				w.people = append(w.people, &pr.person)
+			}
 		}
-	}
-	first, err := firstApply(ctx, tx, st.ID)
-	if err != nil {
-		return err
-	}
-	if first {
-		payload, _ := json.Marshal(jobs.StructureRef{StructureID: st.ID})
-		w.jobs = append(w.jobs, &store.Job{Kind: jobs.KindLDAPStructure,
-			DedupeKey: jobs.DedupeLDAPStructure(st.ID), Payload: payload})
-	}
-	if err := w.flush(ctx, tx); err != nil {
-		return err
+		if err := tx.CreatePeople(ctx, w.people); err != nil {
+			return fmt.Errorf("create people: %w", err)
+		}
+		for _, pr := range group {
+			if err := im.applyRow(ctx, tx, st, pr, &w, now); err != nil {
+				return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
+			}
+		}
+		if lo+applyGroup >= len(rows) {
+			first, err := firstApply(ctx, tx, st.ID)
+			if err != nil {
+				return err
+			}
+			if first {
+				payload, _ := json.Marshal(jobs.StructureRef{StructureID: st.ID})
+				w.jobs = append(w.jobs, &store.Job{Kind: jobs.KindLDAPStructure,
+					DedupeKey: jobs.DedupeLDAPStructure(st.ID), Payload: payload})
+			}
+		}
+		if err := w.flush(ctx, tx); err != nil {
+			return err
+		}
 	}
 	for _, pr := range rows {
 		// A disabled person's accounts in other structures' services go too.
@@ -288,6 +296,12 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 	}
 	return nil
 }
+
+// applyGroup is how many rows apply writes together: the rows of a group
+// go in one call per table, and groups follow each other so that the
+// pages each one writes (its people, then their memberships, grants,
+// tokens and jobs) are still in the engine's cache.
+var applyGroup = 1000
 
 // writes gathers the rows of an import that go to the store in bulk.
 type writes struct {

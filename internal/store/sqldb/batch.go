@@ -16,8 +16,59 @@ const maxParams = 32766
 // rows a longer statement saves no round trip worth its parsing.
 const maxBatchRows = 1000
 
-// batchRows is how many rows of ncols parameters go in one statement.
+// maxArrayRows bounds the rows of one INSERT from arrays (ArrayInsert).
+const maxArrayRows = 10000
+
+// batchRows is how many rows of ncols parameters go in one statement of
+// a bulk method.
 func batchRows(ncols int) int { return min(maxBatchRows, maxParams/ncols) }
+
+// insertRows returns how many rows of ncols columns one insertSQL
+// statement takes.
+func (e *ex) insertRows(ncols int) int {
+	if e.d.ArrayInsert {
+		return maxArrayRows
+	}
+	return batchRows(ncols)
+}
+
+// insertSQL returns head ("INSERT INTO t (a, b)") with the values of n
+// rows, then tail (ON CONFLICT ..., RETURNING ...). types are the
+// columns' SQL types, used by ArrayInsert: there the rows come as one
+// array per column (see insertArgs) expanded by unnest.
+func (e *ex) insertSQL(head string, n int, types []string, tail string) string {
+	if !e.d.ArrayInsert {
+		return head + " VALUES " + values(n, len(types)) + " " + tail
+	}
+	var b strings.Builder
+	b.WriteString(head + " SELECT * FROM unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("CAST(? AS " + t + "[])")
+	}
+	b.WriteString(") " + tail)
+	return b.String()
+}
+
+// insertArgs turns the values of rows laid out row after row into the
+// arguments of insertSQL: as they are, or one slice per column.
+func (e *ex) insertArgs(args []any, ncols int) []any {
+	if !e.d.ArrayInsert {
+		return args
+	}
+	n := len(args) / ncols
+	cols := make([]any, ncols)
+	for j := range ncols {
+		c := make([]any, n)
+		for i := range n {
+			c[i] = args[i*ncols+j]
+		}
+		cols[j] = c
+	}
+	return cols
+}
 
 // values returns "(?, ?, ?), (?, ?, ?)" for n rows of ncols.
 func values(n, ncols int) string {
@@ -41,6 +92,23 @@ func chunks(n, size int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
+}
+
+// upsert runs the insertSQL of n rows with the ON CONFLICT clause
+// onConflict. On an engine where a failed statement undoes only itself
+// (SQLite, without Savepoints) it first tries a plain INSERT, which costs
+// half as much there, and goes again with the clause only on a unique
+// violation: most batches only add rows (an import's new people).
+func (e *ex) upsert(ctx context.Context, head string, n int, types []string, onConflict string, args []any) error {
+	args = e.insertArgs(args, len(types))
+	if !e.d.Savepoints {
+		_, err := e.exec(ctx, e.insertSQL(head, n, types, ""), args...)
+		if err == nil || !e.d.IsUnique(err) {
+			return err
+		}
+	}
+	_, err := e.exec(ctx, e.insertSQL(head, n, types, onConflict), args...)
+	return err
 }
 
 // batch runs fn, the statements of one bulk method, so that they all take
@@ -104,16 +172,19 @@ func (t *Tx) CreatePeople(ctx context.Context, people []*store.Person) error {
 		v.CreatedAt, v.UpdatedAt = now, now
 		vs[i] = v
 	}
-	const ncols = 15
+	types := []string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+		"timestamptz", "boolean", "timestamptz", "timestamptz", "text"}
+	ncols := len(types)
 	err := t.batch(ctx, func(e *ex) error {
-		return chunks(len(vs), batchRows(ncols), func(lo, hi int) error {
+		return chunks(len(vs), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			for _, v := range vs[lo:hi] {
 				args = append(args, v.ID, v.Username, v.Email, v.GivenName, v.FamilyName, v.DisplayName, v.Language,
 					v.Quota, string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.CreatedAt),
 					e.tv(v.UpdatedAt), store.FoldEmail(v.Email))
 			}
-			_, err := e.exec(ctx, "INSERT INTO people ("+personCols+", email_fold) VALUES "+values(hi-lo, ncols), args...)
+			_, err := e.exec(ctx, e.insertSQL("INSERT INTO people ("+personCols+", email_fold)", hi-lo, types, ""),
+				e.insertArgs(args, ncols)...)
 			return e.wrap(err, "create people %q to %q", vs[lo].Username, vs[hi-1].Username)
 		})
 	})
@@ -149,15 +220,16 @@ func (t *Tx) PutMemberships(ctx context.Context, ms []store.Membership) error {
 		return nil
 	}
 	now := t.db.now()
-	const ncols = 4
+	types := []string{"text", "text", "boolean", "timestamptz"}
+	ncols := len(types)
 	return t.batch(ctx, func(e *ex) error {
-		return chunks(len(kept), batchRows(ncols), func(lo, hi int) error {
+		return chunks(len(kept), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			for _, m := range kept[lo:hi] {
 				args = append(args, m.PersonID, m.StructureID, m.Referent, e.tv(now))
 			}
-			_, err := e.exec(ctx, "INSERT INTO memberships (person_id, structure_id, referent, created_at) VALUES "+
-				values(hi-lo, ncols)+" ON CONFLICT (person_id, structure_id) DO UPDATE SET referent = excluded.referent", args...)
+			err := e.upsert(ctx, "INSERT INTO memberships (person_id, structure_id, referent, created_at)", hi-lo, types,
+				"ON CONFLICT (person_id, structure_id) DO UPDATE SET referent = excluded.referent", args)
 			return e.wrap(err, "put %d memberships", hi-lo)
 		})
 	})
@@ -184,15 +256,16 @@ func (t *Tx) PutGrants(ctx context.Context, gs []store.Grant) error {
 		return nil
 	}
 	now := t.db.now()
-	const ncols = 4
+	types := []string{"text", "text", "text", "timestamptz"}
+	ncols := len(types)
 	return t.batch(ctx, func(e *ex) error {
-		return chunks(len(kept), batchRows(ncols), func(lo, hi int) error {
+		return chunks(len(kept), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			for _, g := range kept[lo:hi] {
 				args = append(args, g.PersonID, g.ServiceID, g.Role, e.tv(now))
 			}
-			_, err := e.exec(ctx, "INSERT INTO grants (person_id, service_id, role, created_at) VALUES "+
-				values(hi-lo, ncols)+" ON CONFLICT (person_id, service_id) DO UPDATE SET role = excluded.role", args...)
+			err := e.upsert(ctx, "INSERT INTO grants (person_id, service_id, role, created_at)", hi-lo, types,
+				"ON CONFLICT (person_id, service_id) DO UPDATE SET role = excluded.role", args)
 			return e.wrap(err, "put %d grants", hi-lo)
 		})
 	})
@@ -235,26 +308,31 @@ func (t *Tx) IssueTokens(ctx context.Context, toks []store.Token) error {
 		return nil
 	}
 	now := t.db.now()
-	const ncols = 6
+	types := []string{"bytea", "text", "text", "timestamptz", "timestamptz", "timestamptz"}
+	ncols := len(types)
 	return t.batch(ctx, func(e *ex) error {
 		for _, purpose := range []store.TokenPurpose{store.PurposeActivate, store.PurposeReset} {
 			people := byPurpose[purpose]
-			err := chunks(len(people), batchRows(1)-1, func(lo, hi int) error {
+			err := chunks(len(people), e.insertRows(1)-1, func(lo, hi int) error {
+				q := "DELETE FROM tokens WHERE purpose = ? AND used_at IS NULL AND person_id IN (?" + strings.Repeat(", ?", hi-lo-1) + ")"
 				args := append([]any{string(purpose)}, people[lo:hi]...)
-				_, err := e.exec(ctx, "DELETE FROM tokens WHERE purpose = ? AND used_at IS NULL AND person_id IN (?"+
-					strings.Repeat(", ?", hi-lo-1)+")", args...)
+				if e.d.ArrayInsert {
+					q = "DELETE FROM tokens WHERE purpose = ? AND used_at IS NULL AND person_id = ANY(CAST(? AS text[]))"
+					args = []any{string(purpose), people[lo:hi]}
+				}
+				_, err := e.exec(ctx, q, args...)
 				return e.wrap(err, "issue tokens: invalidate older tokens")
 			})
 			if err != nil {
 				return err
 			}
 		}
-		return chunks(len(kept), batchRows(ncols), func(lo, hi int) error {
+		return chunks(len(kept), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			for _, tok := range kept[lo:hi] {
 				args = append(args, tok.Hash, tok.PersonID, string(tok.Purpose), e.tv(tok.ExpiresAt), e.tv(tok.UsedAt), e.tv(now))
 			}
-			_, err := e.exec(ctx, "INSERT INTO tokens ("+tokenCols+") VALUES "+values(hi-lo, ncols), args...)
+			_, err := e.exec(ctx, e.insertSQL("INSERT INTO tokens ("+tokenCols+")", hi-lo, types, ""), e.insertArgs(args, ncols)...)
 			return e.wrap(err, "issue %d tokens", hi-lo)
 		})
 	})

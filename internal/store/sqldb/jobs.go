@@ -133,11 +133,12 @@ func (t *Tx) EnqueueJobs(ctx context.Context, js []*store.Job) ([]bool, error) {
 	if len(vs) == 0 {
 		return out, nil
 	}
-	const ncols = 8
+	types := []string{"text", "text", "bytea", "text", "integer", "timestamptz", "timestamptz", "timestamptz"}
+	ncols := len(types)
 	inserted := make([]bool, len(vs))
 	err := t.batch(ctx, func(e *ex) error {
 		clear(inserted)
-		return chunks(len(vs), batchRows(ncols), func(lo, hi int) error {
+		return chunks(len(vs), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			byKey := map[string]int{}
 			var unkeyed []int
@@ -150,8 +151,8 @@ func (t *Tx) EnqueueJobs(ctx context.Context, js []*store.Job) ([]bool, error) {
 					unkeyed = append(unkeyed, lo+i)
 				}
 			}
-			rows, err := e.query(ctx, `INSERT INTO jobs (kind, dedupe_key, payload, state, max_attempts, run_after,
-				created_at, updated_at) VALUES `+values(hi-lo, ncols)+` ON CONFLICT DO NOTHING RETURNING id, dedupe_key`, args...)
+			rows, err := e.query(ctx, e.insertSQL(`INSERT INTO jobs (kind, dedupe_key, payload, state, max_attempts, run_after,
+				created_at, updated_at)`, hi-lo, types, `ON CONFLICT DO NOTHING RETURNING id, dedupe_key`), e.insertArgs(args, ncols)...)
 			if err != nil {
 				return e.wrap(err, "enqueue %d jobs", hi-lo)
 			}
