@@ -49,6 +49,8 @@ func testBatchPeople(e *env) {
 	people := newPeople("p", 2500) // three statements
 	people[7].State = ""           // invited
 	people[9].ID = "chosen-id"
+	people[11].PasswordHash, people[11].PasswordChangedAt = "$argon2id$x", e.now().Add(-time.Hour)
+	people[11].Admin, people[11].State, people[11].Quota = true, store.StateActive, "5 GB"
 	e.ok(e.st.CreatePeople(e.ctx, people), "create people")
 	ids := map[string]bool{}
 	for _, p := range people {
@@ -60,7 +62,7 @@ func testBatchPeople(e *env) {
 	if people[9].ID != "chosen-id" || people[7].State != store.StateInvited {
 		e.t.Fatalf("id %q, state %q", people[9].ID, people[7].State)
 	}
-	for _, i := range []int{0, 999, 1000, 2499} {
+	for _, i := range []int{0, 11, 999, 1000, 2499} {
 		got, err := e.st.GetPersonByEmail(e.ctx, people[i].Email)
 		e.ok(err, "get created person")
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", *people[i]) {
