@@ -225,25 +225,67 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 // apply writes a plan in tx: people, memberships, grants, activation tokens
 // and the jobs that bring the directory, applications and mailboxes to the
 // new state. Rows in error and unchanged rows are left alone.
+//
+// The rows' writes go in bulk, by groups of applyGroup rows (see
+// writes): a group's new people in one CreatePeople, then each row's
+// updates and deletions (rare: a re-import that changes people, a sync
+// that disables them), then the group's memberships, grants, tokens and
+// jobs in one call each. Provisioning, which reads the grants just
+// written, is queued last. All of it is in the caller's transaction: a
+// failure anywhere leaves nothing.
 func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 	st := plan.Structure
-	changed := false
 	services := map[string]store.Service{}
 	provisioned := false // a service of this structure has credentials
 	for _, svc := range plan.Services {
 		services[svc.ID] = svc
 		provisioned = provisioned || svc.ProvisioningSecret != nil
 	}
+	var rows []*PlannedRow
 	for i := range plan.Rows {
 		pr := &plan.Rows[i]
 		switch pr.Action {
 		case ActError, ActUnchanged:
 			continue
 		}
-		changed = true
-		if err := im.applyRow(ctx, tx, st, pr); err != nil {
-			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
+		rows = append(rows, pr)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	now := im.now()
+	for lo := 0; lo < len(rows); lo += applyGroup {
+		group := rows[lo:min(lo+applyGroup, len(rows))]
+		var w writes
+		for _, pr := range group {
+			if pr.isNew {
+				w.people = append(w.people, &pr.person)
+			}
 		}
+		if err := tx.CreatePeople(ctx, w.people); err != nil {
+			return fmt.Errorf("create people: %w", err)
+		}
+		for _, pr := range group {
+			if err := im.applyRow(ctx, tx, st, pr, &w, now); err != nil {
+				return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
+			}
+		}
+		if lo+applyGroup >= len(rows) {
+			first, err := firstApply(ctx, tx, st.ID)
+			if err != nil {
+				return err
+			}
+			if first {
+				payload, _ := json.Marshal(jobs.StructureRef{StructureID: st.ID})
+				w.jobs = append(w.jobs, &store.Job{Kind: jobs.KindLDAPStructure,
+					DedupeKey: jobs.DedupeLDAPStructure(st.ID), Payload: payload})
+			}
+		}
+		if err := w.flush(ctx, tx); err != nil {
+			return err
+		}
+	}
+	for _, pr := range rows {
 		// A disabled person's accounts in other structures' services go too.
 		if !provisioned && pr.person.State != store.StateDisabled {
 			continue
@@ -252,19 +294,37 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 			return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
 		}
 	}
-	if !changed {
-		return nil
+	return nil
+}
+
+// applyGroup is how many rows apply writes together: the rows of a group
+// go in one call per table, and groups follow each other so that the
+// pages each one writes (its people, then their memberships, grants,
+// tokens and jobs) are still in the engine's cache.
+var applyGroup = 1000
+
+// writes gathers the rows of an import that go to the store in bulk.
+type writes struct {
+	people  []*store.Person // new, written first (the others refer to them)
+	members []store.Membership
+	grants  []store.Grant
+	tokens  []store.Token
+	jobs    []*store.Job // in the order the rows queue them
+}
+
+// flush writes the memberships, grants, tokens and jobs gathered.
+func (w *writes) flush(ctx context.Context, tx store.Tx) error {
+	if err := tx.PutMemberships(ctx, w.members); err != nil {
+		return fmt.Errorf("put memberships: %w", err)
 	}
-	first, err := firstApply(ctx, tx, st.ID)
-	if err != nil {
-		return err
+	if err := tx.PutGrants(ctx, w.grants); err != nil {
+		return fmt.Errorf("put grants: %w", err)
 	}
-	if first {
-		payload, _ := json.Marshal(jobs.StructureRef{StructureID: st.ID})
-		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPStructure,
-			DedupeKey: jobs.DedupeLDAPStructure(st.ID), Payload: payload}); err != nil {
-			return fmt.Errorf("enqueue %s: %w", jobs.KindLDAPStructure, err)
-		}
+	if err := tx.IssueTokens(ctx, w.tokens); err != nil {
+		return fmt.Errorf("issue tokens: %w", err)
+	}
+	if _, err := tx.EnqueueJobs(ctx, w.jobs); err != nil {
+		return fmt.Errorf("enqueue jobs: %w", err)
 	}
 	return nil
 }
@@ -284,14 +344,11 @@ func firstApply(ctx context.Context, tx store.Tx, structureID string) (bool, err
 	return true, nil
 }
 
-func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structure, pr *PlannedRow) error {
+// applyRow writes a row's updates and deletions in tx and gathers the rest
+// in w. A new person is already stored (CreatePeople).
+func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structure, pr *PlannedRow, w *writes, now time.Time) error {
 	p := &pr.person
-	switch {
-	case pr.isNew:
-		if err := tx.CreatePerson(ctx, p); err != nil {
-			return fmt.Errorf("create person: %w", err)
-		}
-	case pr.fields:
+	if !pr.isNew && pr.fields {
 		want := *p
 		disabled := false
 		if _, err := tx.UpdatePerson(ctx, p.ID, func(x *store.Person) error {
@@ -305,48 +362,44 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 		if disabled {
 			// Their sessions end everywhere, and the services are told.
 			payload, _ := json.Marshal(jobs.PersonRef{PersonID: p.ID})
-			if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindOIDCEndSessions,
-				DedupeKey: jobs.DedupeOIDCEndSessions(p.ID), Payload: payload}); err != nil {
-				return fmt.Errorf("enqueue %s: %w", jobs.KindOIDCEndSessions, err)
-			}
+			w.jobs = append(w.jobs, &store.Job{Kind: jobs.KindOIDCEndSessions,
+				DedupeKey: jobs.DedupeOIDCEndSessions(p.ID), Payload: payload})
 		}
 	}
+	if err := deleteGrants(ctx, tx, p.ID, pr.delGrants); err != nil {
+		return err
+	}
 	if pr.leaves {
-		for _, sid := range pr.delGrants {
-			if err := tx.DeleteGrant(ctx, p.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("delete grant: %w", err)
-			}
-		}
 		if err := tx.DeleteMembership(ctx, p.ID, st.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("delete membership: %w", err)
 		}
-		return enqueueLDAPPerson(ctx, tx, p.ID)
+		w.jobs = append(w.jobs, ldapPersonJob(p.ID))
+		return nil
 	}
 	if pr.isNew || pr.linked {
-		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: st.ID, CreatedAt: im.now()}); err != nil {
-			return fmt.Errorf("put membership: %w", err)
-		}
+		w.members = append(w.members, store.Membership{PersonID: p.ID, StructureID: st.ID, CreatedAt: now})
 	}
-	if err := writeGrants(ctx, tx, p.ID, pr.putGrants, pr.delGrants, im.now()); err != nil {
-		return err
+	for _, g := range pr.putGrants {
+		g.PersonID, g.CreatedAt = p.ID, now
+		w.grants = append(w.grants, g)
 	}
-	if err := enqueueLDAPPerson(ctx, tx, p.ID); err != nil {
-		return err
-	}
+	w.jobs = append(w.jobs, ldapPersonJob(p.ID))
 	if pr.isNew {
 		if im.Tokens == nil {
 			return errors.New("no token issuer configured")
 		}
-		if _, err := im.Tokens.Issue(ctx, tx, p.ID, st.ID, store.PurposeActivate); err != nil {
+		tok, job, err := im.Tokens.prepare(p.ID, st.ID, store.PurposeActivate, jobs.KindMailActivate)
+		if err != nil {
 			return err
 		}
+		w.tokens, w.jobs = append(w.tokens, tok), append(w.jobs, &job)
 		return nil
 	}
 	// An existing person linked to the structure or given a new service is
 	// told so, unless they have not activated their account yet (their
 	// activation email, still valid, covers it).
 	if (pr.linked || len(pr.newAccess) > 0) && p.State != store.StateInvited {
-		return queueAccessMail(ctx, tx, p.ID, st.ID, pr.newAccess)
+		w.jobs = append(w.jobs, accessMailJob(p.ID, st.ID, pr.newAccess))
 	}
 	return nil
 }
@@ -360,6 +413,11 @@ func writeGrants(ctx context.Context, tx store.Tx, personID string, put []store.
 			return fmt.Errorf("put grant: %w", err)
 		}
 	}
+	return deleteGrants(ctx, tx, personID, del)
+}
+
+// deleteGrants deletes a person's grants on the services del in tx.
+func deleteGrants(ctx context.Context, tx store.Tx, personID string, del []string) error {
 	for _, sid := range del {
 		if err := tx.DeleteGrant(ctx, personID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("delete grant: %w", err)
@@ -371,11 +429,7 @@ func writeGrants(ctx context.Context, tx store.Tx, personID string, put []store.
 // queueAccessMail queues the email that tells a person they were given
 // access to the structure or to its services serviceIDs.
 func queueAccessMail(ctx context.Context, tx store.Tx, personID, structureID string, serviceIDs []string) error {
-	if serviceIDs == nil {
-		serviceIDs = []string{}
-	}
-	payload, _ := json.Marshal(jobs.AccessMail{PersonID: personID, StructureID: structureID, ServiceIDs: serviceIDs})
-	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailAccess, Payload: payload}); err != nil {
+	if _, err := tx.EnqueueJob(ctx, accessMailJob(personID, structureID, serviceIDs)); err != nil {
 		return fmt.Errorf("enqueue %s: %w", jobs.KindMailAccess, err)
 	}
 	return nil
@@ -425,12 +479,27 @@ func queueProvisioning(ctx context.Context, tx store.Tx, services map[string]sto
 	return nil
 }
 
+// accessMailJob is the job of the email of queueAccessMail.
+func accessMailJob(personID, structureID string, serviceIDs []string) *store.Job {
+	if serviceIDs == nil {
+		serviceIDs = []string{}
+	}
+	payload, _ := json.Marshal(jobs.AccessMail{PersonID: personID, StructureID: structureID, ServiceIDs: serviceIDs})
+	return &store.Job{Kind: jobs.KindMailAccess, Payload: payload}
+}
+
 func enqueueLDAPPerson(ctx context.Context, tx store.Tx, personID string) error {
-	payload, _ := json.Marshal(jobs.PersonRef{PersonID: personID})
-	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPPerson, DedupeKey: jobs.DedupeLDAPPerson(personID), Payload: payload}); err != nil {
+	if _, err := tx.EnqueueJob(ctx, ldapPersonJob(personID)); err != nil {
 		return fmt.Errorf("enqueue %s: %w", jobs.KindLDAPPerson, err)
 	}
 	return nil
+}
+
+// ldapPersonJob is the job that writes a person's directory entry and
+// groups.
+func ldapPersonJob(personID string) *store.Job {
+	payload, _ := json.Marshal(jobs.PersonRef{PersonID: personID})
+	return &store.Job{Kind: jobs.KindLDAPPerson, DedupeKey: jobs.DedupeLDAPPerson(personID), Payload: payload}
 }
 
 // cmpAddress is the choice as it applies: work when empty.

@@ -88,25 +88,34 @@ func (t *Tokens) Issue(ctx context.Context, tx store.Tx, personID, structureID s
 // (its payload is a jobs.TokenMail): jobs.KindMailReminder sends a new
 // activation link as a reminder.
 func (t *Tokens) IssueWith(ctx context.Context, tx store.Tx, personID, structureID string, purpose store.TokenPurpose, kind string) (time.Time, error) {
+	tok, job, err := t.prepare(personID, structureID, purpose, kind)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := tx.IssueToken(ctx, tok); err != nil {
+		return time.Time{}, fmt.Errorf("onboarding: issue token: %w", err)
+	}
+	if _, err := tx.EnqueueJob(ctx, &job); err != nil {
+		return time.Time{}, fmt.Errorf("onboarding: enqueue %s: %w", kind, err)
+	}
+	return tok.ExpiresAt, nil
+}
+
+// prepare makes a new token of the purpose for the person and the job of
+// the email that carries its link, without writing them (IssueWith writes
+// one; an import writes them all with IssueTokens and EnqueueJobs).
+func (t *Tokens) prepare(personID, structureID string, purpose store.TokenPurpose, kind string) (store.Token, store.Job, error) {
 	if len(t.Key) < 32 {
-		return time.Time{}, ErrShortKey
+		return store.Token{}, store.Job{}, ErrShortKey
 	}
 	var n [24]byte
 	if _, err := rand.Read(n[:]); err != nil {
-		return time.Time{}, fmt.Errorf("onboarding: token nonce: %w", err)
+		return store.Token{}, store.Job{}, fmt.Errorf("onboarding: token nonce: %w", err)
 	}
 	nonce := base64.RawURLEncoding.EncodeToString(n[:])
 	now := t.now()
-	exp := now.Add(t.ttl(purpose))
-	if err := tx.IssueToken(ctx, store.Token{
-		Hash: Hash(t.Secret(nonce)), PersonID: personID, Purpose: purpose,
-		ExpiresAt: exp, CreatedAt: now,
-	}); err != nil {
-		return time.Time{}, fmt.Errorf("onboarding: issue token: %w", err)
-	}
+	tok := store.Token{Hash: Hash(t.Secret(nonce)), PersonID: personID, Purpose: purpose,
+		ExpiresAt: now.Add(t.ttl(purpose)), CreatedAt: now}
 	payload, _ := json.Marshal(jobs.TokenMail{PersonID: personID, StructureID: structureID, Nonce: nonce})
-	if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: kind, Payload: payload}); err != nil {
-		return time.Time{}, fmt.Errorf("onboarding: enqueue %s: %w", kind, err)
-	}
-	return exp, nil
+	return tok, store.Job{Kind: kind, Payload: payload}, nil
 }

@@ -53,6 +53,12 @@ type People interface {
 	// CreatePerson inserts p, filling ID (when empty) and timestamps. A
 	// taken username or case-folded email gives ErrConflict.
 	CreatePerson(ctx context.Context, p *Person) error
+	// CreatePeople inserts people as CreatePerson does, in a few
+	// statements (a bulk import): all of them or none. A username or
+	// case-folded email taken in the store, or twice in the batch, gives
+	// ErrConflict and writes nothing; an invalid person gives ErrInvalid.
+	// On success each Person gets its ID and timestamps.
+	CreatePeople(ctx context.Context, people []*Person) error
 	GetPerson(ctx context.Context, id string) (Person, error)
 	// GetPersonByEmail looks up by case-folded email.
 	GetPersonByEmail(ctx context.Context, email string) (Person, error)
@@ -81,6 +87,11 @@ type MembershipFilter struct {
 type Memberships interface {
 	// PutMembership inserts or updates (the referent flag) a membership.
 	PutMembership(ctx context.Context, m Membership) error
+	// PutMemberships puts every membership as PutMembership does, in a few
+	// statements: all or none (an unknown person or structure gives
+	// ErrNotFound and writes nothing). A membership given twice counts as
+	// its last.
+	PutMemberships(ctx context.Context, ms []Membership) error
 	// DeleteMembership removes it; ErrNotFound when there was none.
 	DeleteMembership(ctx context.Context, personID, structureID string) error
 	ListMemberships(ctx context.Context, f MembershipFilter) ([]Membership, error)
@@ -97,6 +108,10 @@ type GrantFilter struct {
 type Grants interface {
 	// PutGrant inserts a grant or changes its role.
 	PutGrant(ctx context.Context, g Grant) error
+	// PutGrants puts every grant as PutGrant does, in a few statements:
+	// all or none (an unknown person or service gives ErrNotFound and
+	// writes nothing). A grant given twice counts as its last.
+	PutGrants(ctx context.Context, gs []Grant) error
 	// DeleteGrant removes it; ErrNotFound when there was none.
 	DeleteGrant(ctx context.Context, personID, serviceID string) error
 	ListGrants(ctx context.Context, f GrantFilter) ([]Grant, error)
@@ -107,6 +122,11 @@ type Tokens interface {
 	// IssueToken stores t and invalidates every other unused token of the
 	// same person and purpose.
 	IssueToken(ctx context.Context, t Token) error
+	// IssueTokens issues every token as IssueToken does, in a few
+	// statements: all or none. Of two tokens of the same person and
+	// purpose in the batch the last is kept, as if issued in turn; a hash
+	// given twice or already stored gives ErrConflict.
+	IssueTokens(ctx context.Context, ts []Token) error
 	// GetToken returns a token by hash, used or not (to show the right page).
 	GetToken(ctx context.Context, hash []byte) (Token, error)
 	// ConsumeToken marks the token used at now, atomically: of any number of
@@ -177,6 +197,13 @@ type Jobs interface {
 	// job with the same non-empty DedupeKey exists, or when the kind's sink
 	// is disabled (Store.SetDisabledJobSinks).
 	EnqueueJob(ctx context.Context, j *Job) (bool, error)
+	// EnqueueJobs enqueues every job as EnqueueJob would, one after the
+	// other, in a few statements, and says for each whether it was
+	// inserted: a job whose sink is disabled, or whose DedupeKey a pending
+	// job (stored, or earlier in the batch) holds, is not. Inserted jobs
+	// get their ID and timestamps. All or none: an invalid job gives
+	// ErrInvalid and enqueues nothing.
+	EnqueueJobs(ctx context.Context, js []*Job) ([]bool, error)
 	// ClaimJobs atomically takes up to Limit jobs that are pending and due,
 	// or running with an expired lease, marks them running with a new
 	// LeaseID and LeaseUntil, and counts an attempt. Two concurrent callers

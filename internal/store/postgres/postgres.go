@@ -44,6 +44,7 @@ var dialect = &sqldb.Dialect{
 	NativeTime:   true,
 	TxOptions:    &sql.TxOptions{Isolation: sql.LevelSerializable},
 	Savepoints:   true,
+	ArrayInsert:  true,
 	ClaimLock:    "FOR UPDATE SKIP LOCKED",
 	IsUnique:     func(err error) bool { return pgCode(err) == "23505" },
 	IsForeignKey: func(err error) bool { return pgCode(err) == "23503" },

@@ -45,6 +45,11 @@ type Dialect struct {
 	// statement at every call). PostgreSQL's driver keeps its own statement
 	// cache.
 	PrepareInTx bool
+	// ArrayInsert says the bulk methods pass their rows as one array per
+	// column, expanded by unnest (PostgreSQL): one short statement, parsed
+	// and planned once whatever the number of rows. Otherwise they use
+	// multi-row VALUES lists bounded by the engine's parameter limit.
+	ArrayInsert bool
 	// MigrationsTable is the CREATE TABLE IF NOT EXISTS statement of the
 	// schema_migrations table.
 	MigrationsTable string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -86,6 +87,112 @@ func (t *Tx) EnqueueJob(ctx context.Context, j *store.Job) (bool, error) {
 		*j = v
 	}
 	return inserted, nil
+}
+
+// EnqueueJobs enqueues js as EnqueueJob would one after the other, with
+// multi-row INSERT ... ON CONFLICT DO NOTHING statements, all or none. A
+// dedupe key given twice keeps its first job (the later ones would have
+// found it pending). Each row returns its id and dedupe key: a keyed job
+// is found by its key, and the unkeyed ones (which never conflict) take
+// the returned ids in ascending order, the order in which both engines
+// number the rows of one INSERT.
+func (t *Tx) EnqueueJobs(ctx context.Context, js []*store.Job) ([]bool, error) {
+	for _, j := range js {
+		if j.Kind == "" {
+			return nil, invalid("enqueue jobs: empty kind")
+		}
+		if j.MaxAttempts < 0 {
+			return nil, invalid("enqueue jobs %q: negative max attempts", j.Kind)
+		}
+	}
+	out := make([]bool, len(js))
+	now := t.db.now()
+	var vs []store.Job
+	var at []int // index in js of each of vs
+	keys := map[string]bool{}
+	for i, j := range js {
+		if t.db.sinkOff(j.Kind) || (j.DedupeKey != "" && keys[j.DedupeKey]) {
+			continue
+		}
+		if j.DedupeKey != "" {
+			keys[j.DedupeKey] = true
+		}
+		v := *j
+		v.State, v.Attempts = store.JobPending, 0
+		v.LeaseID, v.LeaseUntil, v.LastError = "", time.Time{}, ""
+		v.CreatedAt, v.UpdatedAt = now, now
+		if v.RunAfter.IsZero() {
+			v.RunAfter = now
+		}
+		v.RunAfter = norm(v.RunAfter)
+		if v.Payload == nil {
+			v.Payload = []byte{}
+		}
+		vs, at = append(vs, v), append(at, i)
+	}
+	if len(vs) == 0 {
+		return out, nil
+	}
+	types := []string{"text", "text", "bytea", "text", "integer", "timestamptz", "timestamptz", "timestamptz"}
+	ncols := len(types)
+	inserted := make([]bool, len(vs))
+	err := t.batch(ctx, func(e *ex) error {
+		clear(inserted)
+		return chunks(len(vs), e.insertRows(ncols), func(lo, hi int) error {
+			args := make([]any, 0, (hi-lo)*ncols)
+			byKey := map[string]int{}
+			var unkeyed []int
+			for i, v := range vs[lo:hi] {
+				args = append(args, v.Kind, v.DedupeKey, v.Payload, string(store.JobPending), v.MaxAttempts,
+					e.tv(v.RunAfter), e.tv(v.CreatedAt), e.tv(v.UpdatedAt))
+				if v.DedupeKey != "" {
+					byKey[v.DedupeKey] = lo + i
+				} else {
+					unkeyed = append(unkeyed, lo+i)
+				}
+			}
+			rows, err := e.query(ctx, e.insertSQL(`INSERT INTO jobs (kind, dedupe_key, payload, state, max_attempts, run_after,
+				created_at, updated_at)`, hi-lo, types, `ON CONFLICT DO NOTHING RETURNING id, dedupe_key`), e.insertArgs(args, ncols)...)
+			if err != nil {
+				return e.wrap(err, "enqueue %d jobs", hi-lo)
+			}
+			defer rows.Close()
+			var free []int64
+			for rows.Next() {
+				var id int64
+				var key string
+				if err := rows.Scan(&id, &key); err != nil {
+					return e.wrap(err, "enqueue %d jobs", hi-lo)
+				}
+				if k, ok := byKey[key]; ok && key != "" {
+					vs[k].ID, inserted[k] = id, true
+				} else {
+					free = append(free, id)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return e.wrap(err, "enqueue %d jobs", hi-lo)
+			}
+			if len(free) != len(unkeyed) {
+				return fmt.Errorf("sqldb: enqueue %d jobs: %d unkeyed rows returned, %d inserted", hi-lo, len(free), len(unkeyed))
+			}
+			slices.Sort(free)
+			for n, k := range unkeyed {
+				vs[k].ID, inserted[k] = free[n], true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range at {
+		if inserted[k] {
+			*js[i] = vs[k]
+			out[i] = true
+		}
+	}
+	return out, nil
 }
 
 // ClaimJobs takes up to r.Limit due jobs (pending and due, or running with
