@@ -151,37 +151,51 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 	l := s.Layout
 	pl := s.planner()
 
-	// The people's entries, with one search.
-	cur, err := s.readPeople(people)
-	if err != nil {
-		return failAll(err)
-	}
-	var changes []Change
-	var who []int // index in people of each change
-	for i, p := range people {
-		dn := l.PersonDN(p.Username)
-		c, ok := pl.personChange(p, dn, cur[dnKey(dn)])
-		switch {
-		case !ok:
-		case c.Op == OpConflict:
-			errs[i] = fmt.Errorf("%w: %s: %s", ErrRejected, dn, c.Reason)
-		default:
-			c.Refused = "" // the directory says, not the prediction
-			changes = append(changes, c)
-			who = append(who, i)
+	// The people's entries, with one search, then the writes. Another
+	// writer (a structure job, a sync) may add or remove an entry between
+	// the two: read again and finish.
+	var (
+		changes []Change
+		who     []int // index in people of each change
+		ch      = newChunker(s.Dir)
+	)
+	for attempt := 1; ; attempt++ {
+		cur, err := s.readPeople(people)
+		if err != nil {
+			return failAll(err)
 		}
-	}
-	for _, c := range changes {
-		if c.Op == OpAdd {
-			if err := s.ensureContainer(l.People(), "people"); err != nil {
-				return failAll(err)
+		changes, who = changes[:0], who[:0]
+		for i, p := range people {
+			dn := l.PersonDN(p.Username)
+			c, ok := pl.personChange(p, dn, cur[dnKey(dn)])
+			switch {
+			case !ok:
+			case c.Op == OpConflict:
+				errs[i] = fmt.Errorf("%w: %s: %s", ErrRejected, dn, c.Reason)
+			default:
+				c.Refused = "" // the directory says, not the prediction
+				changes = append(changes, c)
+				who = append(who, i)
 			}
+		}
+		for _, c := range changes {
+			if c.Op == OpAdd {
+				if err := s.ensureContainer(l.People(), "people"); err != nil {
+					return failAll(err)
+				}
+				break
+			}
+		}
+		_, err = applyPhase(ctx, s.Dir, changes, max(1, s.Workers), &progressCount{}, ch)
+		if err == nil {
 			break
 		}
-	}
-	ch := newChunker(s.Dir)
-	if _, err := applyPhase(ctx, s.Dir, changes, max(1, s.Workers), &progressCount{}, ch); err != nil {
-		return failAll(err)
+		if attempt == 3 || !ldap.IsErrorAnyOf(err, ldap.LDAPResultEntryAlreadyExists, ldap.LDAPResultNoSuchObject) {
+			return failAll(err)
+		}
+		for i := range errs {
+			errs[i] = nil
+		}
 	}
 	inGroups := make([]bool, len(people)) // whose memberships to bring to the store's state
 	for i := range people {
