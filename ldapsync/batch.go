@@ -63,7 +63,7 @@ func (s *Syncer) SyncPeople(ctx context.Context, ids []string) map[string]error 
 		}
 		return errs
 	}
-	src := &cachedSource{Source: s.Source, services: map[string]store.Service{}, structures: map[string]store.Structure{}}
+	loaded, err := s.loadPeople(ctx, ids)
 	var people []Person
 	var pids []string
 	seen := map[string]bool{}
@@ -72,15 +72,19 @@ func (s *Syncer) SyncPeople(ctx context.Context, ids []string) map[string]error 
 			continue
 		}
 		seen[id] = true
-		p, err := LoadPerson(ctx, src, id)
-		if err == nil {
-			err = checkPasswordHash(p.PasswordHash)
-			if err != nil {
-				err = fmt.Errorf("%w (person %s)", err, p.Username)
-			}
-		}
 		if err != nil {
 			errs[id] = err
+			continue
+		}
+		p, lerr := loaded[id].p, loaded[id].err
+		if lerr == nil {
+			lerr = checkPasswordHash(p.PasswordHash)
+			if lerr != nil {
+				lerr = fmt.Errorf("%w (person %s)", lerr, p.Username)
+			}
+		}
+		if lerr != nil {
+			errs[id] = lerr
 			continue
 		}
 		people = append(people, p)
@@ -92,6 +96,50 @@ func (s *Syncer) SyncPeople(ctx context.Context, ids []string) map[string]error 
 		}
 	}
 	return errs
+}
+
+// bulkLoad is the batch size from which loadPeople reads the whole store's
+// people, memberships and grants with a handful of queries (LoadState)
+// rather than three queries per person.
+var bulkLoad = 50
+
+type loadedPerson struct {
+	p   Person
+	err error
+}
+
+// loadPeople reads the desired state of the people ids (each found, or
+// its own ErrRejected when missing). An error of the store as a whole is
+// returned for all.
+func (s *Syncer) loadPeople(ctx context.Context, ids []string) (map[string]loadedPerson, error) {
+	out := make(map[string]loadedPerson, len(ids))
+	if len(ids) >= bulkLoad {
+		st, sids, err := loadState(ctx, s.Source, "")
+		if err != nil {
+			return nil, err
+		}
+		for i, id := range sids {
+			out[id] = loadedPerson{p: st.People[i]}
+		}
+		for _, id := range ids {
+			if _, ok := out[id]; !ok {
+				out[id] = loadedPerson{err: fmt.Errorf("%w: no person %q in the store", ErrRejected, id)}
+			}
+		}
+		return out, nil
+	}
+	src := &cachedSource{Source: s.Source, services: map[string]store.Service{}, structures: map[string]store.Structure{}}
+	for _, id := range ids {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		p, err := LoadPerson(ctx, src, id)
+		if err != nil && !errors.Is(err, ErrRejected) {
+			return nil, err
+		}
+		out[id] = loadedPerson{p: p, err: err}
+	}
+	return out, nil
 }
 
 // cachedSource keeps the services and structures a batch reads, which its

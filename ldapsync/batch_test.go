@@ -20,6 +20,16 @@ import (
 // disabled, an email fixed) to the store's state; an unreachable directory
 // fails every job, to retry.
 func TestPersonBatch(t *testing.T) {
+	for _, bulk := range []int{1, 1000} { // the whole store read at once, or person by person
+		t.Run(map[int]string{1: "bulk", 1000: "each"}[bulk], func(t *testing.T) {
+			defer func(n int) { bulkLoad = n }(bulkLoad)
+			bulkLoad = bulk
+			testPersonBatch(t)
+		})
+	}
+}
+
+func testPersonBatch(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
 	backendsAt(t, clock.Now, func(t *testing.T, st store.Store) {
 		e := newEnv(t)
