@@ -175,12 +175,13 @@ func benchVsLdapadd(b *testing.B, want ldapsync.State, converge func(*ldapsync.S
 	runs := 0
 	for b.Loop() {
 		b.StopTimer()
-		s := testenv.StartSlapd(b)
+		s := testenv.StartSlapdWith(b, testenv.SlapdOptions{Sync: os.Getenv("BENCH_SYNC") != ""})
 		file := filepath.Join(s.Dir, "ref.ldif")
 		if err := os.WriteFile(file, []byte(ldif(want, "ou=ref,"+s.BaseDN)), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN})
+		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN,
+			RequestTimeout: 10 * time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}

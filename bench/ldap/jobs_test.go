@@ -47,16 +47,20 @@ func BenchmarkJobsVsLdapadd(b *testing.B) {
 		if err := enqueuePeople(ctx, st); err != nil {
 			b.Fatal(err)
 		}
-		s := testenv.StartSlapd(b)
+		s := testenv.StartSlapdWith(b, testenv.SlapdOptions{Sync: os.Getenv("BENCH_SYNC") != ""})
 		file := filepath.Join(s.Dir, "ref.ldif")
 		if err := os.WriteFile(file, []byte(ldif(want, "ou=ref,"+s.BaseDN)), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN})
+		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN,
+			RequestTimeout: 10 * time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}
 		syncer := ldapsync.New(conn, st, nil)
+		if w := os.Getenv("BENCH_WORKERS"); w != "" {
+			fmt.Sscan(w, &syncer.Workers)
+		}
 		b.StartTimer()
 
 		runLdapadd := func() time.Duration {
