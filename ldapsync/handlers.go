@@ -33,7 +33,8 @@ func (s *Syncer) HandleStructure(ctx context.Context, j store.Job) error {
 	return s.SyncStructure(ctx, ref.StructureID)
 }
 
-// Register registers the ldap.person and ldap.structure handlers on r.
+// Register registers the ldap.person (batch: HandlePersonBatch) and
+// ldap.structure handlers on r.
 // Errors marked ErrRejected (a bad payload, a person or structure missing
 // from the store, a foreign entry in the way, a hash that is not argon2id)
 // are permanent: the job is buried with its reason for an administrator.
@@ -48,6 +49,9 @@ func (s *Syncer) Register(r *jobs.Runner) {
 			return err
 		}
 	}
-	r.Handle(jobs.KindLDAPPerson, wrap(s.HandlePerson))
+	// ldap.person jobs go in batches: their entries are read and written
+	// together and their group changes gathered per group (one modify per
+	// group and batch, not one per person).
+	r.HandleBatch(jobs.KindLDAPPerson, PersonBatch, s.HandlePersonBatch)
 	r.Handle(jobs.KindLDAPStructure, wrap(s.HandleStructure))
 }

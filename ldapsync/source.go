@@ -69,6 +69,13 @@ func personFromStore(p store.Person, groups []Group) Person {
 // structure whose slug is scope. A grant counts only while the person is a
 // member of the service's structure and is not disabled.
 func LoadState(ctx context.Context, src Source, scope string) (State, error) {
+	st, _, err := loadState(ctx, src, scope)
+	return st, err
+}
+
+// loadState is LoadState, with the store ID of each person of the state (at
+// the same index).
+func loadState(ctx context.Context, src Source, scope string) (State, []string, error) {
 	var (
 		structs []store.Structure
 		stID    string
@@ -77,32 +84,32 @@ func LoadState(ctx context.Context, src Source, scope string) (State, error) {
 		st, err := src.GetStructureBySlug(ctx, scope)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return State{}, fmt.Errorf("%w: no structure %q in the store", ErrRejected, scope)
+				return State{}, nil, fmt.Errorf("%w: no structure %q in the store", ErrRejected, scope)
 			}
-			return State{}, fmt.Errorf("ldapsync: load structure %q: %w", scope, err)
+			return State{}, nil, fmt.Errorf("ldapsync: load structure %q: %w", scope, err)
 		}
 		structs, stID = []store.Structure{st}, st.ID
 	} else {
 		var err error
 		if structs, err = src.ListStructures(ctx); err != nil {
-			return State{}, fmt.Errorf("ldapsync: list structures: %w", err)
+			return State{}, nil, fmt.Errorf("ldapsync: list structures: %w", err)
 		}
 	}
 	services, err := src.ListServices(ctx, stID)
 	if err != nil {
-		return State{}, fmt.Errorf("ldapsync: list services: %w", err)
+		return State{}, nil, fmt.Errorf("ldapsync: list services: %w", err)
 	}
 	people, err := src.ListPeople(ctx, store.PeopleFilter{StructureID: stID})
 	if err != nil {
-		return State{}, fmt.Errorf("ldapsync: list people: %w", err)
+		return State{}, nil, fmt.Errorf("ldapsync: list people: %w", err)
 	}
 	members, err := src.ListMemberships(ctx, store.MembershipFilter{StructureID: stID})
 	if err != nil {
-		return State{}, fmt.Errorf("ldapsync: list memberships: %w", err)
+		return State{}, nil, fmt.Errorf("ldapsync: list memberships: %w", err)
 	}
 	grants, err := src.ListGrants(ctx, store.GrantFilter{StructureID: stID})
 	if err != nil {
-		return State{}, fmt.Errorf("ldapsync: list grants: %w", err)
+		return State{}, nil, fmt.Errorf("ldapsync: list grants: %w", err)
 	}
 
 	structByID := map[string]store.Structure{}
@@ -149,10 +156,12 @@ func LoadState(ctx context.Context, src Source, scope string) (State, error) {
 		}
 		state.Structures = append(state.Structures, s)
 	}
+	ids := make([]string, 0, len(people))
 	for _, p := range people {
 		state.People = append(state.People, personFromStore(p, groupsOf[p.ID]))
+		ids = append(ids, p.ID)
 	}
-	return state, nil
+	return state, ids, nil
 }
 
 // LoadPerson reads one person's desired state from the store, with every

@@ -23,6 +23,11 @@ type Syncer struct {
 	Workers int
 	Source  Source
 	Log     *slog.Logger
+	// Progress, when set, is called by Converge after each change of the
+	// plan is dealt with (applied, refused or skipped), with how many are
+	// done out of the plan's total, from one goroutine at a time. It must
+	// return quickly (a terminal display rate-limits itself).
+	Progress func(done, total int)
 }
 
 // New returns a Syncer writing through conn with conn's configuration.
@@ -125,7 +130,7 @@ func (s *Syncer) Converge(ctx context.Context, want State) (Plan, int, error) {
 			return Plan{}, 0, err
 		}
 		var done int
-		done, err = apply(ctx, s.Dir, plan, s.Workers)
+		done, err = apply(ctx, s.Dir, plan, s.Workers, s.Progress)
 		n += done
 		// Another writer (a person job beside a sync) changed an entry
 		// since it was read: read again and finish.
@@ -175,7 +180,7 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 				return err
 			}
 		}
-		if err := applyChange(s.Dir, &c); err != nil {
+		if err := applyChange(s.Dir, &c, nil); err != nil {
 			if !isRefusal(err) {
 				return err
 			}
@@ -244,6 +249,31 @@ func (s *Syncer) addMember(g Group, member string) error {
 	case !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
 		return fmt.Errorf("ldapsync: add %s to %s: %w", member, gdn, err)
 	}
+	if err := s.ensureStructure(g); err != nil {
+		return err
+	}
+	greq := ldap.NewAddRequest(gdn, nil)
+	greq.Attribute("objectClass", []string{"top", "groupOfNames"})
+	greq.Attribute("cn", []string{GroupCN(g.Service, g.Role)})
+	greq.Attribute("description", []string{g.description()})
+	greq.Attribute(markerAttr, []string{Marker})
+	greq.Attribute("member", []string{l.Placeholder(), member})
+	if err := s.Dir.Add(greq); err != nil {
+		if !ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
+			return fmt.Errorf("ldapsync: add %s: %w", gdn, err)
+		}
+		// Created meanwhile by another job: add to it.
+		if err := s.Dir.Modify(req); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultAttributeOrValueExists) {
+			return fmt.Errorf("ldapsync: add %s to %s: %w", member, gdn, err)
+		}
+	}
+	return nil
+}
+
+// ensureStructure adds g's structure entry (and ou=structures) when
+// missing; a foreign entry in its place gives ErrRejected.
+func (s *Syncer) ensureStructure(g Group) error {
+	l := s.Layout
 	if err := s.ensureContainer(l.Structures(), "structures"); err != nil {
 		return err
 	}
@@ -267,20 +297,23 @@ func (s *Syncer) addMember(g Group, member string) error {
 			return fmt.Errorf("%w: %s exists and was not created by sesame", ErrRejected, sdn)
 		}
 	}
+	return nil
+}
+
+// ensureGroup adds the group gdn of g (naming only the placeholder), and
+// its structure entry, when missing.
+func (s *Syncer) ensureGroup(g Group, gdn string) error {
+	if err := s.ensureStructure(g); err != nil {
+		return err
+	}
 	greq := ldap.NewAddRequest(gdn, nil)
 	greq.Attribute("objectClass", []string{"top", "groupOfNames"})
 	greq.Attribute("cn", []string{GroupCN(g.Service, g.Role)})
 	greq.Attribute("description", []string{g.description()})
 	greq.Attribute(markerAttr, []string{Marker})
-	greq.Attribute("member", []string{l.Placeholder(), member})
-	if err := s.Dir.Add(greq); err != nil {
-		if !ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
-			return fmt.Errorf("ldapsync: add %s: %w", gdn, err)
-		}
-		// Created meanwhile by another job: add to it.
-		if err := s.Dir.Modify(req); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultAttributeOrValueExists) {
-			return fmt.Errorf("ldapsync: add %s to %s: %w", member, gdn, err)
-		}
+	greq.Attribute("member", []string{s.Layout.Placeholder()})
+	if err := s.Dir.Add(greq); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
+		return fmt.Errorf("ldapsync: add %s: %w", gdn, err)
 	}
 	return nil
 }

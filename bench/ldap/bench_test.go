@@ -26,13 +26,16 @@ const people = 10000
 // desired is 10,000 active people of one structure with a Nextcloud: all in
 // the service group, a tenth admins, the rest users; each with a password
 // hash (one hash shared, hashing is not what is measured).
-func desired(hash string) ldapsync.State {
+func desired(hash string) ldapsync.State { return desiredN(hash, people) }
+
+// desiredN is desired with n people.
+func desiredN(hash string, n int) ldapsync.State {
 	svc := func(role string) ldapsync.Group {
 		return ldapsync.Group{Structure: "le-beta", StructureName: "Le Bêta", Service: "nextcloud", ServiceName: "Nextcloud", Role: role}
 	}
 	st := ldapsync.State{Structures: []ldapsync.Structure{{Slug: "le-beta", Name: "Le Bêta",
 		Groups: []ldapsync.Group{svc(""), svc("user"), svc("admin")}}}}
-	for i := range people {
+	for i := range n {
 		role := "user"
 		if i%10 == 0 {
 			role = "admin"
@@ -172,12 +175,13 @@ func benchVsLdapadd(b *testing.B, want ldapsync.State, converge func(*ldapsync.S
 	runs := 0
 	for b.Loop() {
 		b.StopTimer()
-		s := testenv.StartSlapd(b)
+		s := testenv.StartSlapdWith(b, testenv.SlapdOptions{Sync: os.Getenv("BENCH_SYNC") != ""})
 		file := filepath.Join(s.Dir, "ref.ldif")
 		if err := os.WriteFile(file, []byte(ldif(want, "ou=ref,"+s.BaseDN)), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN})
+		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN,
+			RequestTimeout: 10 * time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"sesame/internal/config"
 	"sesame/ldapsync"
@@ -146,7 +149,14 @@ in the way.`,
 				return exitWith(1, err)
 			}
 			defer closeFn()
+			var endProgress func()
+			if f, ok := a.errOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				s.Progress, endProgress = progressLine(f, 200*time.Millisecond)
+			}
 			plan, applied, err := s.SyncStore(cmd.Context(), structure)
+			if endProgress != nil {
+				endProgress()
+			}
 			var refused *ldapsync.RefusedError
 			if err != nil && !errors.As(err, &refused) {
 				return exitWith(1, fmt.Errorf("%w (%d changes made before it stopped; run sync again)", err, applied))
@@ -170,6 +180,31 @@ in the way.`,
 	}
 	cmd.Flags().StringVar(&structure, "structure", "", "Synchronise only this structure (its slug): its entry, groups and people.")
 	return cmd
+}
+
+// progressLine returns a Progress callback that redraws "sync: DONE/TOTAL
+// changes (P %)" on one line of w at most once per interval (and at the
+// last change), and a function that ends the line once the sync returns.
+// sync uses it only when standard error is a terminal; otherwise the plan
+// and the count of changes made are the whole report.
+func progressLine(w io.Writer, interval time.Duration) (func(done, total int), func()) {
+	var (
+		last  time.Time
+		drawn bool
+	)
+	progress := func(done, total int) {
+		if now := time.Now(); done == total || now.Sub(last) >= interval {
+			last = now
+			drawn = true
+			fmt.Fprintf(w, "\rsync: %d/%d changes (%d %%)", done, total, done*100/max(total, 1))
+		}
+	}
+	end := func() {
+		if drawn {
+			fmt.Fprintln(w)
+		}
+	}
+	return progress, end
 }
 
 // ldapSyncer opens the store and the directory for a command.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
@@ -68,13 +69,19 @@ type Config struct {
 	// BackoffBase and BackoffMax bound the pause before a retry: it doubles
 	// with each attempt from BackoffBase, up to BackoffMax, with jitter.
 	BackoffBase, BackoffMax time.Duration
+	// ClaimBatch is how many jobs of a kind registered with Handle one
+	// worker claims at once; it runs them one after the other. Claiming
+	// (and recording) several jobs per store transaction is what lets the
+	// runner keep up with thousands of short jobs a second.
+	ClaimBatch int
 	// Now is the clock used to schedule retries; nil means time.Now. The
 	// store's own clock decides when a job is due and when a lease expired.
 	Now func() time.Time
 }
 
 // DefaultConfig returns the defaults: 4 workers per sink, a poll every second,
-// 5-minute leases, 10 attempts, retries from 10 seconds up to an hour.
+// 5-minute leases, 10 attempts, retries from 10 seconds up to an hour, 16
+// jobs of a Handle kind claimed per worker.
 func DefaultConfig() Config {
 	return Config{
 		Workers:      4,
@@ -83,6 +90,7 @@ func DefaultConfig() Config {
 		MaxAttempts:  10,
 		BackoffBase:  10 * time.Second,
 		BackoffMax:   time.Hour,
+		ClaimBatch:   16,
 		Now:          time.Now,
 	}
 }
@@ -107,6 +115,9 @@ func (c Config) withDefaults() Config {
 	if c.BackoffMax < c.BackoffBase {
 		c.BackoffMax = max(d.BackoffMax, c.BackoffBase)
 	}
+	if c.ClaimBatch <= 0 {
+		c.ClaimBatch = d.ClaimBatch
+	}
 	if c.Now == nil {
 		c.Now = d.Now
 	}
@@ -121,13 +132,29 @@ func (c Config) workers(sink string) int {
 	return c.Workers
 }
 
+// BatchHandler runs a batch of jobs of one kind and returns one result per
+// job, at the job's index: nil completes it, Permanent(err) buries it, any
+// other error retries it later, exactly as a Handler's result does for its
+// one job. A result missing from a short slice counts as an error (the job
+// runs again). ctx is cancelled shortly before the batch's leases expire
+// (or when the runner stops); a panic fails the whole batch (it runs again).
+type BatchHandler func(ctx context.Context, jobs []store.Job) []error
+
+// entry is what runs one kind: a Handler, or a BatchHandler with the most
+// jobs it takes at once.
+type entry struct {
+	one   Handler
+	batch BatchHandler
+	max   int
+}
+
 // Runner claims and runs jobs.
 type Runner struct {
 	st       store.Store
 	cfg      Config
 	log      *slog.Logger
 	mu       sync.Mutex
-	handlers map[string]Handler
+	handlers map[string]entry
 	kinds    []string
 }
 
@@ -136,25 +163,38 @@ func NewRunner(st store.Store, cfg Config, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{st: st, cfg: cfg.withDefaults(), log: logger, handlers: map[string]Handler{}}
+	return &Runner{st: st, cfg: cfg.withDefaults(), log: logger, handlers: map[string]entry{}}
 }
 
 // Handle registers h for jobs of kind; call it before Run. Only the kinds
-// with a handler are claimed: jobs of other kinds are left alone.
+// with a handler are claimed: jobs of other kinds are left alone. A worker
+// claims up to Config.ClaimBatch jobs of such a kind at once and runs them
+// one after the other, each with its own context and result.
 func (r *Runner) Handle(kind string, h Handler) {
+	r.register(kind, entry{one: h, max: r.cfg.ClaimBatch})
+}
+
+// HandleBatch registers h for jobs of kind, given to it up to maxBatch at a
+// time (maxBatch < 1 means 1); call it before Run. It replaces any handler
+// of kind.
+func (r *Runner) HandleBatch(kind string, maxBatch int, h BatchHandler) {
+	r.register(kind, entry{batch: h, max: max(maxBatch, 1)})
+}
+
+func (r *Runner) register(kind string, e entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.handlers[kind]; !ok {
 		r.kinds = append(r.kinds, kind)
 		slices.Sort(r.kinds)
 	}
-	r.handlers[kind] = h
+	r.handlers[kind] = e
 }
 
-func (r *Runner) registered() ([]string, map[string]Handler) {
+func (r *Runner) registered() ([]string, map[string]entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.kinds), r.handlers
+	return slices.Clone(r.kinds), maps.Clone(r.handlers)
 }
 
 // sinkKinds groups the registered kinds by sink, sinks in order.
@@ -170,6 +210,17 @@ func (r *Runner) sinkKinds() (sinks []string, kinds map[string][]string) {
 	}
 	slices.Sort(sinks)
 	return sinks, kinds
+}
+
+// perWorker is how many jobs one worker of a sink with kinds claims at
+// once: the largest batch among them.
+func (r *Runner) perWorker(kinds []string) int {
+	_, handlers := r.registered()
+	n := 1
+	for _, k := range kinds {
+		n = max(n, handlers[k].max)
+	}
+	return n
 }
 
 // Enqueue adds a job of kind with payload marshalled as JSON, through tx
@@ -189,10 +240,49 @@ func Enqueue(ctx context.Context, tx store.Jobs, kind, dedupeKey string, payload
 	return ok, nil
 }
 
+// unit is what one worker runs: jobs of one kind, claimed together at
+// claimed (by the wall clock).
+type unit struct {
+	kind    string
+	jobs    []store.Job
+	claimed time.Time
+}
+
+// split groups claimed jobs into at most workers units (more only when a
+// kind's batch size forces it), each of one kind and no larger than that
+// kind's batch, spread evenly so that the workers share the load.
+func (r *Runner) split(claimed []store.Job, workers int, at time.Time) []unit {
+	_, handlers := r.registered()
+	byKind := map[string][]store.Job{}
+	var kinds []string
+	for _, j := range claimed {
+		if _, ok := byKind[j.Kind]; !ok {
+			kinds = append(kinds, j.Kind)
+		}
+		byKind[j.Kind] = append(byKind[j.Kind], j)
+	}
+	var out []unit
+	for _, k := range kinds {
+		js := byKind[k]
+		size := max(handlers[k].max, 1)
+		n := (len(js) + size - 1) / size
+		n = max(n, min(workers, len(js)))
+		for i := range n {
+			lo, hi := i*len(js)/n, (i+1)*len(js)/n
+			if lo < hi {
+				out = append(out, unit{kind: k, jobs: js[lo:hi], claimed: at})
+			}
+		}
+	}
+	return out
+}
+
 // Run claims and runs due jobs until ctx is cancelled, each sink's jobs on
 // workers of its own (Config.Workers, Config.SinkWorkers). It then stops
 // claiming, gives running handlers up to min(Lease, 30s) to finish before
-// cancelling their contexts, waits for them, and returns nil.
+// cancelling their contexts, waits for them, records their outcomes, and
+// returns nil. Outcomes are recorded a batch at a time, by one writer that
+// takes whatever finished while it wrote the previous batch.
 func (r *Runner) Run(ctx context.Context) error {
 	sinks, kinds := r.sinkKinds()
 	if len(sinks) == 0 {
@@ -200,6 +290,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	rec := r.newRecorder(hctx)
 	var handlers, loops sync.WaitGroup
 	workers := map[string]int{}
 	for _, sink := range sinks {
@@ -207,7 +298,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		// the map while the goroutines start (a data race otherwise).
 		n := r.cfg.workers(sink)
 		workers[sink] = n
-		loops.Go(func() { r.runSink(ctx, hctx, &handlers, kinds[sink], n) })
+		loops.Go(func() { r.runSink(ctx, hctx, &handlers, rec, kinds[sink], n) })
 	}
 	r.log.Info("jobs: runner started", "workers", workers, "kinds", kinds)
 	<-ctx.Done()
@@ -222,15 +313,18 @@ func (r *Runner) Run(ctx context.Context) error {
 		stop()
 		<-done
 	}
+	rec.close()
 	r.log.Info("jobs: runner stopped")
 	return nil
 }
 
-// runSink claims and runs the jobs of one sink's kinds, at most workers at
-// a time, until ctx is cancelled. Handlers are counted in handlers.
-func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, kinds []string, workers int) {
+// runSink claims and runs the jobs of one sink's kinds, at most workers
+// units at a time, until ctx is cancelled. Handlers are counted in
+// handlers; their outcomes go to rec.
+func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, rec *recorder, kinds []string, workers int) {
 	sem := make(chan struct{}, workers)
 	freed := make(chan struct{}, 1)
+	per := r.perWorker(kinds)
 	for ctx.Err() == nil {
 		free := workers - len(sem)
 		if free == 0 {
@@ -241,7 +335,9 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, ki
 			}
 			continue
 		}
-		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: free, Lease: r.cfg.Lease})
+		limit := free * per
+		at := time.Now() // the wall clock: it bounds the handlers' contexts
+		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: limit, Lease: r.cfg.Lease})
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -249,8 +345,17 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, ki
 			r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
 			claimed = nil
 		}
-		for _, j := range claimed {
-			sem <- struct{}{}
+		units := r.split(claimed, free, at)
+		for i, u := range units {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				// Stopping with claimed jobs not started: give them back.
+				for _, u := range units[i:] {
+					rec.add(r.interrupted(u.jobs, ctx.Err())...)
+				}
+				return
+			}
 			handlers.Add(1)
 			go func() {
 				defer func() {
@@ -261,10 +366,10 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, ki
 					}
 					handlers.Done()
 				}()
-				r.process(hctx, ctx, j)
+				rec.add(r.runUnit(hctx, ctx, u)...)
 			}()
 		}
-		if err == nil && len(claimed) == free {
+		if err == nil && len(claimed) == limit {
 			continue // more may be due
 		}
 		select {
@@ -276,9 +381,10 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, ki
 }
 
 // RunOnce claims and runs every job that is due now (including those that
-// become due while it runs), each sink's jobs Workers at a time and the
-// sinks side by side, and returns how many it ran. It is for tests and the
-// CLI ("converge now").
+// become due while it runs), each sink's jobs Workers units at a time and
+// the sinks side by side, and returns how many it ran. Each round's
+// outcomes are recorded together when the round ends. It is for tests, the
+// CLI ("converge now") and benchmarks.
 func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	sinks, kinds := r.sinkKinds()
 	var (
@@ -305,19 +411,35 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 // runSinkOnce is RunOnce for one sink's kinds.
 func (r *Runner) runSinkOnce(ctx context.Context, kinds []string, workers int) (int, error) {
 	n := 0
+	per := r.perWorker(kinds)
 	for {
-		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: workers, Lease: r.cfg.Lease})
+		at := time.Now() // the wall clock: it bounds the handlers' contexts
+		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: workers * per, Lease: r.cfg.Lease})
 		if err != nil {
 			return n, fmt.Errorf("jobs: claim: %w", err)
 		}
 		if len(claimed) == 0 {
 			return n, nil
 		}
-		var wg sync.WaitGroup
-		for _, j := range claimed {
-			wg.Go(func() { r.process(ctx, ctx, j) })
+		units := r.split(claimed, workers, at)
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			outs []outcome
+			sem  = make(chan struct{}, workers)
+		)
+		for _, u := range units {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				o := r.runUnit(ctx, ctx, u)
+				mu.Lock()
+				outs = append(outs, o...)
+				mu.Unlock()
+			})
 		}
 		wg.Wait()
+		r.finish(ctx, outs)
 		n += len(claimed)
 		if ctx.Err() != nil {
 			return n, ctx.Err()
@@ -325,56 +447,112 @@ func (r *Runner) runSinkOnce(ctx context.Context, kinds []string, workers int) (
 	}
 }
 
-// process runs one claimed job and records the outcome. hctx is the base of
-// the handler's context; runCtx says whether the runner is stopping.
-func (r *Runner) process(hctx, runCtx context.Context, j store.Job) {
-	log := r.log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
-	maxAttempts := j.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = r.cfg.MaxAttempts
-	}
-	// Store calls outlive a cancelled Run: the outcome must be recorded.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(hctx), 30*time.Second)
-	defer cancel()
+// outcome is what to record for one job that ran.
+type outcome struct {
+	store.JobOutcome
+	log *slog.Logger
+}
 
-	if j.Attempts > maxAttempts {
-		// Its earlier runs never reported back (the worker died or the
-		// lease kept expiring): do not run it again.
-		msg := fmt.Sprintf("gave up after %d attempts: the last runs never finished (lease expired); last error: %s", maxAttempts, j.LastError)
-		log.Error("jobs: burying job whose runs never finished", "max_attempts", maxAttempts)
-		r.record(log, r.st.BuryJob(sctx, j.ID, j.LeaseID, msg))
-		return
+// maxAttempts is the number of runs j gets.
+func (r *Runner) maxAttempts(j store.Job) int {
+	if j.MaxAttempts > 0 {
+		return j.MaxAttempts
+	}
+	return r.cfg.MaxAttempts
+}
+
+func (r *Runner) jobLog(j store.Job) *slog.Logger {
+	return r.log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
+}
+
+// runUnit runs one unit's jobs and returns their outcomes. hctx is the base
+// of the handler's context; runCtx says whether the runner is stopping.
+// Jobs whose earlier runs never reported back past their last attempt are
+// buried without running.
+func (r *Runner) runUnit(hctx, runCtx context.Context, u unit) []outcome {
+	outs := make([]outcome, 0, len(u.jobs))
+	run := make([]store.Job, 0, len(u.jobs))
+	for _, j := range u.jobs {
+		if m := r.maxAttempts(j); j.Attempts > m {
+			// Its earlier runs never reported back (the worker died or the
+			// lease kept expiring): do not run it again.
+			log := r.jobLog(j)
+			log.Error("jobs: burying job whose runs never finished", "max_attempts", m)
+			msg := fmt.Sprintf("gave up after %d attempts: the last runs never finished (lease expired); last error: %s", m, j.LastError)
+			outs = append(outs, r.dead(log, j, msg))
+			continue
+		}
+		run = append(run, j)
+	}
+	if len(run) == 0 {
+		return outs
 	}
 	_, handlers := r.registered()
-	h := handlers[j.Kind]
-	err := r.call(hctx, h, j)
+	h := handlers[u.kind]
+	margin := min(r.cfg.Lease/10, 10*time.Second)
+	deadline := u.claimed.Add(r.cfg.Lease - margin)
+	switch {
+	case h.batch != nil:
+		errs := r.callBatch(hctx, deadline, h.batch, run)
+		for i, j := range run {
+			outs = append(outs, r.decide(runCtx, j, errs[i]))
+		}
+	default:
+		for _, j := range run {
+			outs = append(outs, r.decide(runCtx, j, r.call(hctx, deadline, h.one, j)))
+		}
+	}
+	return outs
+}
+
+// interrupted returns the outcomes of jobs claimed but not started when the
+// runner stopped: due again at once.
+func (r *Runner) interrupted(js []store.Job, err error) []outcome {
+	outs := make([]outcome, 0, len(js))
+	for _, j := range js {
+		outs = append(outs, outcome{store.JobOutcome{ID: j.ID, LeaseID: j.LeaseID, State: store.JobPending,
+			RunAfter: r.cfg.Now(), LastError: "interrupted by shutdown before it ran: " + err.Error()}, r.jobLog(j)})
+	}
+	return outs
+}
+
+func (r *Runner) dead(log *slog.Logger, j store.Job, msg string) outcome {
+	return outcome{store.JobOutcome{ID: j.ID, LeaseID: j.LeaseID, State: store.JobDead, LastError: msg}, log}
+}
+
+// decide turns a handler's result for j into the outcome to record.
+func (r *Runner) decide(runCtx context.Context, j store.Job, err error) outcome {
+	log := r.jobLog(j)
+	m := r.maxAttempts(j)
+	retry := func(at time.Time, msg string) outcome {
+		return outcome{store.JobOutcome{ID: j.ID, LeaseID: j.LeaseID, State: store.JobPending, RunAfter: at, LastError: msg}, log}
+	}
 	switch {
 	case err == nil:
-		r.record(log, r.st.CompleteJob(sctx, j.ID, j.LeaseID))
+		return outcome{store.JobOutcome{ID: j.ID, LeaseID: j.LeaseID, State: store.JobDone}, log}
 	case IsPermanent(err):
 		log.Error("jobs: job failed permanently, burying it", "err", err)
-		r.record(log, r.st.BuryJob(sctx, j.ID, j.LeaseID, err.Error()))
+		return r.dead(log, j, err.Error())
 	case runCtx.Err() != nil && errors.Is(err, context.Canceled):
 		log.Warn("jobs: job interrupted by shutdown, it will run again", "err", err)
-		r.record(log, r.st.RetryJob(sctx, j.ID, j.LeaseID, r.cfg.Now(), "interrupted by shutdown: "+err.Error()))
-	case j.Attempts >= maxAttempts:
-		log.Error("jobs: job failed for the last time, burying it", "err", err, "max_attempts", maxAttempts)
-		r.record(log, r.st.BuryJob(sctx, j.ID, j.LeaseID, err.Error()))
+		return retry(r.cfg.Now(), "interrupted by shutdown: "+err.Error())
+	case j.Attempts >= m:
+		log.Error("jobs: job failed for the last time, burying it", "err", err, "max_attempts", m)
+		return r.dead(log, j, err.Error())
 	default:
 		wait := r.backoff(j.Attempts)
 		log.Warn("jobs: job failed, will retry", "err", err, "retry_in", wait)
-		r.record(log, r.st.RetryJob(sctx, j.ID, j.LeaseID, r.cfg.Now().Add(wait), err.Error()))
+		return retry(r.cfg.Now().Add(wait), err.Error())
 	}
 }
 
-// call runs h with a context that ends shortly before the lease does, and
-// turns a panic into an error.
-func (r *Runner) call(hctx context.Context, h Handler, j store.Job) (err error) {
+// call runs h with a context that ends at deadline (shortly before the
+// lease does), and turns a panic into an error.
+func (r *Runner) call(hctx context.Context, deadline time.Time, h Handler, j store.Job) (err error) {
 	if h == nil {
 		return Permanent(fmt.Errorf("jobs: no handler for kind %q", j.Kind))
 	}
-	margin := min(r.cfg.Lease/10, 10*time.Second)
-	ctx, cancel := context.WithTimeout(hctx, r.cfg.Lease-margin)
+	ctx, cancel := context.WithDeadline(hctx, deadline)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -384,15 +562,111 @@ func (r *Runner) call(hctx context.Context, h Handler, j store.Job) (err error) 
 	return h(ctx, j)
 }
 
-// record logs a failure to record an outcome: a lost lease means another
-// worker owns the job now.
-func (r *Runner) record(log *slog.Logger, err error) {
-	switch {
-	case err == nil:
-	case errors.Is(err, store.ErrLeaseLost):
-		log.Warn("jobs: lease lost before the result was recorded; another worker has the job", "err", err)
-	default:
-		log.Error("jobs: cannot record the job's outcome; it will run again when its lease expires", "err", err)
+// callBatch runs h like call, and returns exactly one result per job: a
+// panic, or a result missing from a short answer, is an error.
+func (r *Runner) callBatch(hctx context.Context, deadline time.Time, h BatchHandler, js []store.Job) (errs []error) {
+	ctx, cancel := context.WithDeadline(hctx, deadline)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("jobs: batch handler panicked: %v\n%s", p, debug.Stack())
+			errs = make([]error, len(js))
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+	}()
+	got := h(ctx, slices.Clone(js))
+	errs = make([]error, len(js))
+	for i := range errs {
+		if i < len(got) {
+			errs[i] = got[i]
+		} else {
+			errs[i] = fmt.Errorf("jobs: batch handler of %q returned %d results for %d jobs", js[0].Kind, len(got), len(js))
+		}
+	}
+	return errs
+}
+
+// finish records outcomes in one store call, and logs those it could not
+// record: a lost lease means another worker owns the job now.
+func (r *Runner) finish(ctx context.Context, outs []outcome) {
+	if len(outs) == 0 {
+		return
+	}
+	// Store calls outlive a cancelled Run: the outcome must be recorded.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	batch := make([]store.JobOutcome, len(outs))
+	for i, o := range outs {
+		batch[i] = o.JobOutcome
+	}
+	errs, err := r.st.FinishJobs(sctx, batch)
+	if err != nil {
+		r.log.Error("jobs: cannot record the outcomes of a batch; its jobs will run again when their leases expire",
+			"jobs", len(outs), "err", err)
+		return
+	}
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, store.ErrLeaseLost):
+			outs[i].log.Warn("jobs: lease lost before the result was recorded; another worker has the job", "err", err)
+		default:
+			outs[i].log.Error("jobs: cannot record the job's outcome; it will run again when its lease expires", "err", err)
+		}
+	}
+}
+
+// recorder records the outcomes of Run's workers: one goroutine writes
+// whatever accumulated while it wrote the previous batch (a group commit),
+// so a crash loses at most the batch being written and those queued behind
+// it, which then run again when their leases expire.
+type recorder struct {
+	r    *Runner
+	ctx  context.Context
+	ch   chan []outcome
+	done chan struct{}
+}
+
+// maxFlush bounds how many outcomes one store call records.
+const maxFlush = 1000
+
+func (r *Runner) newRecorder(ctx context.Context) *recorder {
+	rec := &recorder{r: r, ctx: ctx, ch: make(chan []outcome, 256), done: make(chan struct{})}
+	go rec.loop()
+	return rec
+}
+
+func (rec *recorder) add(outs ...outcome) {
+	if len(outs) > 0 {
+		rec.ch <- outs
+	}
+}
+
+// close records what is queued and stops the writer.
+func (rec *recorder) close() {
+	close(rec.ch)
+	<-rec.done
+}
+
+func (rec *recorder) loop() {
+	defer close(rec.done)
+	for first := range rec.ch {
+		outs := first
+	drain:
+		for len(outs) < maxFlush {
+			select {
+			case more, ok := <-rec.ch:
+				if !ok {
+					break drain
+				}
+				outs = append(outs, more...)
+			default:
+				break drain
+			}
+		}
+		rec.r.finish(rec.ctx, outs)
 	}
 }
 

@@ -173,6 +173,17 @@ type ClaimRequest struct {
 	Lease time.Duration // how long the claim holds before another may take it
 }
 
+// JobOutcome is the result of one run of a job, recorded by FinishJobs.
+type JobOutcome struct {
+	ID      int64
+	LeaseID string // the claim that ran it
+	// State is JobDone (completed), JobPending (retry at RunAfter) or
+	// JobDead (buried).
+	State     JobState
+	RunAfter  time.Time // JobPending only
+	LastError string    // JobPending and JobDead
+}
+
 // JobFilter narrows ListJobs.
 type JobFilter struct {
 	State JobState
@@ -216,6 +227,16 @@ type Jobs interface {
 	RetryJob(ctx context.Context, id int64, leaseID string, runAfter time.Time, lastErr string) error
 	// BuryJob marks the job dead, keeping lastErr.
 	BuryJob(ctx context.Context, id int64, leaseID string, lastErr string) error
+	// FinishJobs records the outcomes of jobs a worker ran, in one
+	// transaction: each is fenced by its lease like CompleteJob, RetryJob
+	// and BuryJob, and applied as they would be. It returns one error per
+	// outcome (same index): nil when recorded, ErrLeaseLost when the lease
+	// is no longer the job's claim, ErrNotFound for an unknown job,
+	// ErrInvalid for an outcome whose State is not done, pending (a retry)
+	// or dead. A job that cannot be recorded does not stop the others; the
+	// second result is an error only when nothing could be recorded (the
+	// database failed).
+	FinishJobs(ctx context.Context, outs []JobOutcome) ([]error, error)
 	// RequeueJob gives a dead job a fresh set of attempts, due now (an
 	// admin's "try again" once the cause is fixed); it keeps the last
 	// error until the next run. ErrNotFound for an unknown job,

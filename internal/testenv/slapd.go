@@ -112,6 +112,21 @@ func testConfig(config, dir, base string) (string, error) {
 // "admin".
 func StartSlapd(t testing.TB) *Slapd {
 	t.Helper()
+	return StartSlapdWith(t, SlapdOptions{})
+}
+
+// SlapdOptions changes how StartSlapdWith configures the test slapd.
+type SlapdOptions struct {
+	// Sync leaves slapd's default durable commits on (no olcDbNoSync): every
+	// write waits for the disk, as on a production slapd. Writes that touch
+	// many entries (a group modify with the memberof overlay updates each
+	// member) are then many times slower than in the other tests.
+	Sync bool
+}
+
+// StartSlapdWith is StartSlapd with options.
+func StartSlapdWith(t testing.TB, opts SlapdOptions) *Slapd {
+	t.Helper()
 	bin, ok := LookBinary("slapd", "/usr/sbin")
 	if !ok {
 		Missing(t, "slapd is not installed (apt-get install slapd ldap-utils)")
@@ -130,6 +145,9 @@ func StartSlapd(t testing.TB) *Slapd {
 	config, entries, err := slapdFiles(dir, base)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts.Sync {
+		config = strings.Replace(config, "olcDbNoSync: TRUE\n", "", 1)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "config.ldif"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)

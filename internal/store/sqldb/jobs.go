@@ -294,6 +294,141 @@ func (t *Tx) BuryJob(ctx context.Context, id int64, leaseID string, lastErr stri
 	return t.finish(ctx, false, "bury", id, leaseID, "state = ?, last_error = ?", string(store.JobDead), lastErr)
 }
 
+// finishChunk bounds how many jobs one statement of FinishJobs names.
+const finishChunk = 200
+
+// retrySet is the SET clause of a retry: pending until run_after, keeping
+// the last error, and giving the dedupe key up when a newer pending job
+// holds it (it was enqueued while this one ran), so both stay and the
+// newer is not lost.
+const retrySet = `state = ?, run_after = ?, last_error = ?,
+	dedupe_key = CASE WHEN dedupe_key <> '' AND EXISTS (SELECT 1 FROM jobs o
+		WHERE o.state = 'pending' AND o.dedupe_key = jobs.dedupe_key AND o.id <> jobs.id)
+		THEN '' ELSE dedupe_key END`
+
+// FinishJobs records outcomes in one transaction: the completed jobs in a
+// few statements (one per finishChunk jobs), each retry and burial in one
+// of its own, then one query telling a lost lease from an unknown job for
+// those that matched nothing. A batch with a retry runs at the store's
+// isolation (the retry reads before it writes, as RetryJob); one without
+// runs at the engine's default, like CompleteJob.
+func (t *Tx) FinishJobs(ctx context.Context, outs []store.JobOutcome) ([]error, error) {
+	errs := make([]error, len(outs))
+	if len(outs) == 0 {
+		return errs, nil
+	}
+	bad := make([]error, len(outs))
+	serializable := false
+	for i, o := range outs {
+		switch o.State {
+		case store.JobDone, store.JobDead:
+		case store.JobPending:
+			serializable = true
+		default:
+			bad[i] = invalid("finish job %d: state %q is not done, pending or dead", o.ID, o.State)
+		}
+	}
+	now := t.db.now()
+	do := t.writeTx
+	if serializable {
+		do = t.run
+	}
+	err := do(ctx, func(e *ex) error {
+		recorded := make([]bool, len(outs))
+		// Completions, several per statement.
+		var done []int
+		for i, o := range outs {
+			if bad[i] == nil && o.State == store.JobDone {
+				done = append(done, i)
+			}
+		}
+		for c := range slices.Chunk(done, finishChunk) {
+			args := []any{string(store.JobDone), e.tv(now), string(store.JobRunning)}
+			conds := make([]string, len(c))
+			for k, i := range c {
+				conds[k] = "(id = ? AND lease_id = ?)"
+				args = append(args, outs[i].ID, outs[i].LeaseID)
+			}
+			rows, err := e.query(ctx, "UPDATE jobs SET state = ?, lease_id = '', lease_until = NULL, updated_at = ? "+
+				"WHERE state = ? AND ("+strings.Join(conds, " OR ")+") RETURNING id", args...)
+			ids, err := all(func(s scanner) (int64, error) { var id int64; return id, s.Scan(&id) })(rows, err)
+			if err != nil {
+				return e.wrap(err, "complete %d jobs", len(c))
+			}
+			got := make(map[int64]bool, len(ids))
+			for _, id := range ids {
+				got[id] = true
+			}
+			for _, i := range c {
+				recorded[i] = got[outs[i].ID]
+			}
+		}
+		// Retries and burials, one statement each.
+		for i, o := range outs {
+			if bad[i] != nil || o.State == store.JobDone {
+				continue
+			}
+			var set string
+			var args []any
+			if o.State == store.JobPending {
+				set, args = retrySet, []any{string(store.JobPending), e.tv(norm(o.RunAfter)), o.LastError}
+			} else {
+				set, args = "state = ?, last_error = ?", []any{string(store.JobDead), o.LastError}
+			}
+			args = append(args, e.tv(now), o.ID, o.LeaseID, string(store.JobRunning))
+			res, err := e.exec(ctx, "UPDATE jobs SET "+set+", lease_id = '', lease_until = NULL, updated_at = ? "+
+				"WHERE id = ? AND lease_id = ? AND state = ?", args...)
+			var n int64
+			if err == nil {
+				n, err = res.RowsAffected()
+			}
+			if err != nil {
+				return e.wrap(err, "finish job %d", o.ID)
+			}
+			recorded[i] = n > 0
+		}
+		// Those that matched nothing: a lost lease, or no such job.
+		var missed []int
+		for i := range outs {
+			if bad[i] == nil && !recorded[i] {
+				missed = append(missed, i)
+			}
+		}
+		exists := map[int64]bool{}
+		for c := range slices.Chunk(missed, finishChunk) {
+			args := make([]any, len(c))
+			for k, i := range c {
+				args[k] = outs[i].ID
+			}
+			rows, err := e.query(ctx, "SELECT id FROM jobs WHERE id IN (?"+strings.Repeat(", ?", len(c)-1)+")", args...)
+			ids, err := all(func(s scanner) (int64, error) { var id int64; return id, s.Scan(&id) })(rows, err)
+			if err != nil {
+				return e.wrap(err, "finish jobs")
+			}
+			for _, id := range ids {
+				exists[id] = true
+			}
+		}
+		for i, o := range outs {
+			switch {
+			case bad[i] != nil:
+				errs[i] = bad[i]
+			case recorded[i]:
+				errs[i] = nil
+			case exists[o.ID]:
+				errs[i] = e.wrap(store.ErrLeaseLost, "finish job %d", o.ID)
+			default:
+				errs[i] = e.wrap(store.ErrNotFound, "finish job %d", o.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
 // RequeueJob makes a dead job pending again with no attempts counted. Like
 // RetryJob, it gives its dedupe key up when a pending job holds it.
 func (t *Tx) RequeueJob(ctx context.Context, id int64) error {
@@ -428,4 +563,44 @@ func (t *Tx) ClearPendingJobs(ctx context.Context, sink string) (int, error) {
 		return e.wrap(err, "clear pending jobs of %q", sink)
 	})
 	return int(n), err
+}
+
+// writeTx is run at the engine's default isolation (read committed on
+// PostgreSQL), for writes that are fenced row by row and read nothing
+// else: a batch of completions must not fail on the serialization
+// conflicts that concurrent claims would cause.
+func (t *Tx) writeTx(ctx context.Context, fn func(e *ex) error) error {
+	if t.tx != nil {
+		return t.run(ctx, fn)
+	}
+	try := func() error {
+		unlock, err := t.db.lockWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		stx, err := t.db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqldb: begin: %w", err)
+		}
+		if err := fn(&ex{q: stx, d: t.db.dialect, db: t.db}); err != nil {
+			_ = stx.Rollback()
+			return err
+		}
+		if err := stx.Commit(); err != nil {
+			return fmt.Errorf("sqldb: commit: %w", err)
+		}
+		return nil
+	}
+	for attempt := 1; ; attempt++ {
+		err := try()
+		if err == nil || attempt >= maxTxAttempts || !t.db.dialect.IsRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(time.Duration(attempt) * time.Millisecond):
+		}
+	}
 }

@@ -1,0 +1,177 @@
+package ldapbench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"sesame/internal/jobs"
+	"sesame/internal/store"
+	"sesame/internal/testenv"
+	"sesame/ldapsync"
+)
+
+// BenchmarkJobsVsLdapadd measures LDAP convergence through the jobs, as
+// `sesame serve` does it: N new people (2,000 unless BENCH_PEOPLE says
+// otherwise) of one structure with a Nextcloud are in a SQLite store with
+// one ldap.person job each (as an import leaves them); a job runner with
+// the ldap handlers registered as serve registers them (Syncer.Register)
+// runs until every job is done. Beside it, in the same fresh slapd,
+// ldapadd loads the same entries from one LDIF file (each group once with
+// all its members). It reports both rates and jobs_vs_ldapadd (1: as fast
+// as ldapadd; the aim is at least 0.8).
+//
+//	SESAME_REQUIRE_SERVICES=1 go test ./bench/ldap/ -run '^$' -bench JobsVsLdapadd -benchtime 3x
+func BenchmarkJobsVsLdapadd(b *testing.B) {
+	n := 2000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_PEOPLE")); err == nil && v > 0 {
+		n = v
+	}
+	ldapadd, ok := testenv.LookBinary("ldapadd")
+	if !ok {
+		testenv.Missing(b, "ldapadd is not installed (apt-get install ldap-utils)")
+	}
+	want := desiredN(hash(b), n)
+	var addRate, jobRate, recRate float64
+	runs := 0
+	for b.Loop() {
+		b.StopTimer()
+		ctx := context.Background()
+		st := seedStore(b, want)
+		if err := enqueuePeople(ctx, st); err != nil {
+			b.Fatal(err)
+		}
+		s := testenv.StartSlapdWith(b, testenv.SlapdOptions{Sync: os.Getenv("BENCH_SYNC") != ""})
+		file := filepath.Join(s.Dir, "ref.ldif")
+		if err := os.WriteFile(file, []byte(ldif(want, "ou=ref,"+s.BaseDN)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		conn, err := ldapsync.NewConn(ldapsync.Config{URL: s.URL, BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDN: s.BaseDN,
+			RequestTimeout: 10 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		syncer := ldapsync.New(conn, st, nil)
+		if w := os.Getenv("BENCH_WORKERS"); w != "" {
+			fmt.Sscan(w, &syncer.Workers)
+		}
+		b.StartTimer()
+
+		runLdapadd := func() time.Duration {
+			start := time.Now()
+			if out, err := exec.Command(ldapadd, "-x", "-H", s.URL, "-D", s.AdminDN, "-w", s.AdminPassword, "-f", file).CombinedOutput(); err != nil {
+				b.Fatalf("ldapadd: %v\n%.2000s", err, out)
+			}
+			return time.Since(start)
+		}
+		// runJobs runs the runner and returns when the directory held
+		// everybody (every person in each of their groups: a batch writes
+		// the entries before the groups) and when every job was recorded
+		// done.
+		l := ldapsync.Layout{Base: s.BaseDN}
+		wantMembers := map[string]int{}
+		for _, p := range want.People {
+			for _, g := range p.Groups {
+				wantMembers[l.GroupDN(g.Structure, g.Service, g.Role)]++
+			}
+		}
+		converged := func() bool {
+			for dn, n := range wantMembers {
+				res, err := conn.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
+					"(objectClass=*)", []string{"member"}, nil))
+				if err != nil || len(res.Entries) != 1 || len(res.Entries[0].GetAttributeValues("member")) < n+1 {
+					return false
+				}
+			}
+			return true
+		}
+		runJobs := func() (inDir, recorded time.Duration) {
+			r := jobs.NewRunner(st, jobs.Config{PollInterval: 20 * time.Millisecond}, slog.New(slog.DiscardHandler))
+			syncer.Register(r)
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() { done <- r.Run(rctx) }()
+			defer func() { cancel(); <-done }()
+			for {
+				if inDir == 0 && converged() {
+					inDir = time.Since(start)
+				}
+				c, err := st.CountJobs(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if c[store.JobDone] == n {
+					recorded = time.Since(start)
+					if inDir == 0 {
+						inDir = recorded
+					}
+					return inDir, recorded
+				}
+				if c[store.JobDead] > 0 {
+					dead, _ := st.ListJobs(ctx, store.JobFilter{State: store.JobDead, Limit: 3})
+					b.Fatalf("jobs failed: %v %+v", c, dead)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		var addTime, jobTime, recTime time.Duration
+		if runs%2 == 0 {
+			addTime = runLdapadd()
+			jobTime, recTime = runJobs()
+		} else {
+			jobTime, recTime = runJobs()
+			addTime = runLdapadd()
+		}
+
+		b.StopTimer()
+		// Everybody is in the directory with their groups (the groups
+		// of no one, which only a structure job or sync writes, aside).
+		res, err := syncer.Diff(ctx, want)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range res.Changes {
+			if c.Kind == ldapsync.KindPerson || len(c.AddMembers) > 0 || len(c.RemoveMembers) > 0 {
+				b.Fatalf("not converged: %s", c)
+			}
+		}
+		b.Logf("%d people: ldapadd %s, jobs %s in the directory, %s recorded done", n, addTime, jobTime, recTime)
+		addRate += float64(n) / addTime.Seconds()
+		jobRate += float64(n) / jobTime.Seconds()
+		recRate += float64(n) / recTime.Seconds()
+		runs++
+		conn.Close()
+		s.Stop()
+		b.StartTimer()
+	}
+	b.ReportMetric(addRate/float64(runs), "ldapadd_people/s")
+	b.ReportMetric(jobRate/float64(runs), "jobs_people/s")
+	b.ReportMetric(jobRate/addRate, "jobs_vs_ldapadd")
+	b.ReportMetric(recRate/addRate, "recorded_vs_ldapadd")
+}
+
+// enqueuePeople queues one ldap.person job per person of st, in one
+// transaction, as an import does.
+func enqueuePeople(ctx context.Context, st store.Store) error {
+	people, err := st.ListPeople(ctx, store.PeopleFilter{})
+	if err != nil {
+		return err
+	}
+	return st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, p := range people {
+			if _, err := jobs.Enqueue(ctx, tx, jobs.KindLDAPPerson, jobs.DedupeLDAPPerson(p.ID), jobs.PersonRef{PersonID: p.ID}); err != nil {
+				return fmt.Errorf("enqueue: %w", err)
+			}
+		}
+		return nil
+	})
+}
