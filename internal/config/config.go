@@ -36,6 +36,14 @@ type Config struct {
 	Password Password `key:"password"`
 	Mail     Mail     `key:"mail"`
 	LDAP     LDAP     `key:"ldap"`
+	Metrics  Metrics  `key:"metrics"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen is the host:port where GET /metrics is served, on its own
+	// listener, never on the public one. Empty (the default) means off.
+	Listen string `key:"listen"`
 }
 
 // HTTP configures how sesame reads requests.

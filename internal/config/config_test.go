@@ -303,6 +303,14 @@ func TestValidate(t *testing.T) {
 		}, []string{"http.trusted_proxies", "http.trusted_proxies"}},
 		{"trusted proxy everywhere", func(c *config.Config) { c.HTTP.TrustedProxies = "0.0.0.0/0" },
 			[]string{"http.trusted_proxies"}},
+		{"metrics", func(c *config.Config) { c.Metrics.Listen = "127.0.0.1:9090" }, nil},
+		{"metrics any port", func(c *config.Config) { c.Listen, c.Metrics.Listen = "127.0.0.1:0", "127.0.0.1:0" }, nil},
+		{"metrics garbage", func(c *config.Config) { c.Metrics.Listen = "9090" }, []string{"metrics.listen"}},
+		{"metrics bad port", func(c *config.Config) { c.Metrics.Listen = "127.0.0.1:70000" }, []string{"metrics.listen"}},
+		{"metrics on the public listener", func(c *config.Config) { c.Metrics.Listen = c.Listen }, []string{"metrics.listen"}},
+		{"metrics on every address of the public port", func(c *config.Config) {
+			c.Listen, c.Metrics.Listen = "0.0.0.0:8080", "127.0.0.1:8080"
+		}, []string{"metrics.listen"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
