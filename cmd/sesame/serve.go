@@ -104,11 +104,11 @@ type Main struct {
 	metrics         *metrics.Metrics
 	metricsServer   *http.Server
 	metricsListener net.Listener
-	errc      chan error
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	closed    sync.Once
-	closeErr  error
+	errc            chan error
+	cancel          context.CancelFunc
+	wg              sync.WaitGroup
+	closed          sync.Once
+	closeErr        error
 }
 
 // NewMain builds the server for cfg over an opened, migrated store: the mux

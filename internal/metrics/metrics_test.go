@@ -96,7 +96,9 @@ sesame_jobs_scrape_success 0
 func TestMiddleware(t *testing.T) {
 	m := metrics.New()
 	mux := http.NewServeMux()
-	status := func(code int) http.HandlerFunc { return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) } }
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
+	}
 	mux.Handle("/login", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.FormValue("p") {
 		case "ok":
