@@ -99,16 +99,17 @@ type Main struct {
 	clientIP  func(*http.Request) string // set by wireHandlers from http.trusted_proxies
 	server    *http.Server
 	listener  net.Listener
+	errc      chan error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closed    sync.Once
+	closeErr  error
+
 	// metrics is nil unless metrics.listen is set; metricsServer serves
 	// it on its own listener, never the public one.
 	metrics         *metrics.Metrics
 	metricsServer   *http.Server
 	metricsListener net.Listener
-	errc            chan error
-	cancel          context.CancelFunc
-	wg              sync.WaitGroup
-	closed          sync.Once
-	closeErr        error
 }
 
 // NewMain builds the server for cfg over an opened, migrated store: the mux
