@@ -349,6 +349,9 @@ func (c *Config) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen:     %s (public URL %s)\n", c.Listen, c.PublicURL)
 	fmt.Fprintf(&b, "data dir:   %s\n", c.DataDir)
+	if c.Metrics.Listen != "" {
+		fmt.Fprintf(&b, "metrics:    http://%s/metrics (its own listener)\n", c.Metrics.Listen)
+	}
 	if ps, err := c.TrustedProxies(); err == nil && len(ps) > 0 {
 		fmt.Fprintf(&b, "proxies:    %s (X-Forwarded-For trusted from them)\n", joinPrefixes(ps))
 	}
