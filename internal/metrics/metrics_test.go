@@ -190,3 +190,29 @@ sesame_emails_total{result="sent"} 4
 		t.Fatal(err)
 	}
 }
+
+// TestHashes reads a hasher's figures at scrape time.
+func TestHashes(t *testing.T) {
+	m := metrics.New()
+	m.WatchHashes(func() metrics.HashStats {
+		return metrics.HashStats{Slots: 2, InFlight: 2, Waiting: 3, Waited: 10, Refused: 4}
+	})
+	want := `
+# HELP sesame_password_hash_refused_total Requests refused because no hash slot came free in time or the queue was full.
+# TYPE sesame_password_hash_refused_total counter
+sesame_password_hash_refused_total 4
+# HELP sesame_password_hash_waits_total Requests that queued for a hash slot before getting one.
+# TYPE sesame_password_hash_waits_total counter
+sesame_password_hash_waits_total 10
+# HELP sesame_password_hashes_in_flight Password hashes running now.
+# TYPE sesame_password_hashes_in_flight gauge
+sesame_password_hashes_in_flight 2
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+		"sesame_password_hash_refused_total", "sesame_password_hash_waits_total", "sesame_password_hashes_in_flight"); err != nil {
+		t.Fatal(err)
+	}
+	var off *metrics.Metrics
+	off.WatchHashes(nil)
+	m.WatchHashes(nil)
+}
