@@ -17,6 +17,7 @@ import (
 	"sesame/internal/config"
 	"sesame/internal/store"
 	"sesame/internal/store/postgres"
+	"sesame/internal/store/sqldb"
 	"sesame/internal/store/sqlite"
 )
 
@@ -119,11 +120,28 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 	}
 	if err := st.Migrate(ctx); err != nil {
 		_ = st.Close()
+		if tooNew := (*sqldb.SchemaTooNewError)(nil); errors.As(err, &tooNew) {
+			// Nothing was changed: say so, and exit 1 like a missing store.
+			return nil, exitWith(1, fmt.Errorf("sesame %s cannot use the %s store at %s: %w. Nothing was changed",
+				version, st.Backend(), a.storeWhere(cfg), tooNew))
+		}
 		return nil, fmt.Errorf("migrate %s store: %w", st.Backend(), err)
 	}
 	st.SetDisabledJobSinks(disabledJobSinks(cfg)...) // jobs.go: no work queued for what is off
 	a.st = st
 	return st, nil
+}
+
+// storeWhere names the configured store for messages: the SQLite file or
+// the PostgreSQL DSN without its password.
+func (a *app) storeWhere(cfg *config.Config) string {
+	if cfg.Store.Driver == "postgres" {
+		return config.RedactDSN(cfg.Store.Postgres.DSN)
+	}
+	if abs, err := filepath.Abs(cfg.Store.SQLite.Path); err == nil {
+		return abs
+	}
+	return cfg.Store.SQLite.Path
 }
 
 // errNoSchema is wrapped by checkSchema's error for a database without

@@ -15,6 +15,7 @@ import (
 	"sesame/idp"
 	"sesame/internal/config"
 	"sesame/internal/jobs"
+	"sesame/internal/metrics"
 	"sesame/internal/password"
 	"sesame/internal/store"
 	"sesame/notify"
@@ -103,6 +104,12 @@ type Main struct {
 	wg        sync.WaitGroup
 	closed    sync.Once
 	closeErr  error
+
+	// metrics is nil unless metrics.listen is set; metricsServer serves
+	// it on its own listener, never the public one.
+	metrics         *metrics.Metrics
+	metricsServer   *http.Server
+	metricsListener net.Listener
 }
 
 // NewMain builds the server for cfg over an opened, migrated store: the mux
@@ -121,6 +128,10 @@ func NewMain(cfg *config.Config, logger *slog.Logger, st store.Store) (*Main, er
 		return nil, err
 	}
 	m.MasterKey = key
+	if cfg.Metrics.Listen != "" {
+		m.metrics = metrics.New()
+		m.metrics.WatchJobs(st)
+	}
 	m.Runner = jobs.NewRunner(st, jobsConfig(cfg), logger.With("component", "jobs"))
 	if err := m.registerJobs(); err != nil {
 		return nil, err
@@ -164,8 +175,26 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
 	m.listener = l
+	if m.metrics != nil {
+		ml, err := net.Listen("tcp", m.Config.Metrics.Listen)
+		if err != nil {
+			_ = l.Close()
+			return fmt.Errorf("listen on %s (metrics.listen): %w", m.Config.Metrics.Listen, err)
+		}
+		m.metricsListener = ml
+		m.metricsServer = &http.Server{Handler: m.metrics.Handler(), ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			if err := m.metricsServer.Serve(ml); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.errc <- fmt.Errorf("metrics server: %w", err)
+			}
+		}()
+		m.Logger.Info("metrics are served", "listen", ml.Addr().String(), "path", "/metrics")
+	}
 	m.server = &http.Server{
-		Handler:           web.LogRequestsFrom(m.Logger, m.clientIP, m.Mux),
+		Handler:           web.LogRequestsFrom(m.Logger, m.clientIP, m.metrics.Middleware(m.Mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -223,6 +252,14 @@ func (m *Main) Addr() net.Addr {
 	return m.listener.Addr()
 }
 
+// MetricsAddr is the address metrics are served on, nil when they are off.
+func (m *Main) MetricsAddr() net.Addr {
+	if m.metricsListener == nil {
+		return nil
+	}
+	return m.metricsListener.Addr()
+}
+
 // Err delivers a fatal error of the HTTP server or the job runner.
 func (m *Main) Err() <-chan error { return m.errc }
 
@@ -238,6 +275,9 @@ func (m *Main) Close() error {
 				m.closeErr = fmt.Errorf("http shutdown: %w", err)
 				_ = m.server.Close()
 			}
+		}
+		if m.metricsServer != nil {
+			_ = m.metricsServer.Close() // a scrape in progress has nothing to finish
 		}
 		if m.cancel != nil {
 			m.cancel()

@@ -99,6 +99,7 @@ func (m *Main) wireHandlers() error {
 	if err != nil {
 		return err
 	}
+	sender = m.metrics.Sender(sender) // counts sent and failed emails (nil-safe)
 	n, err := notify.New(m.Store, sender, notify.Config{PublicURL: cfg.PublicURL, From: cfg.Mail.From, Tokens: tokens},
 		m.Logger.With("component", "notify"))
 	if err != nil {

@@ -37,6 +37,14 @@ type Config struct {
 	Mail     Mail     `key:"mail"`
 	LDAP     LDAP     `key:"ldap"`
 	Replicas Replicas `key:"replicas"`
+	Metrics  Metrics  `key:"metrics"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen is the host:port where GET /metrics is served, on its own
+	// listener, never on the public one. Empty (the default) means off.
+	Listen string `key:"listen"`
 }
 
 // HTTP configures how sesame reads requests.
@@ -370,6 +378,9 @@ func (c *Config) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen:     %s (public URL %s)\n", c.Listen, c.PublicURL)
 	fmt.Fprintf(&b, "data dir:   %s\n", c.DataDir)
+	if c.Metrics.Listen != "" {
+		fmt.Fprintf(&b, "metrics:    http://%s/metrics (its own listener)\n", c.Metrics.Listen)
+	}
 	if ps, err := c.TrustedProxies(); err == nil && len(ps) > 0 {
 		fmt.Fprintf(&b, "proxies:    %s (X-Forwarded-For trusted from them)\n", joinPrefixes(ps))
 	}

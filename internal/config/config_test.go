@@ -306,6 +306,14 @@ func TestValidate(t *testing.T) {
 		{"shared limits on", func(c *config.Config) { c.Replicas.SharedLimits = "on" }, nil},
 		{"shared limits garbage", func(c *config.Config) { c.Replicas.SharedLimits = "yes" }, []string{"replicas.shared_limits"}},
 		{"no key reload", func(c *config.Config) { c.Replicas.KeyReload = 0 }, []string{"replicas.key_reload"}},
+		{"metrics", func(c *config.Config) { c.Metrics.Listen = "127.0.0.1:9090" }, nil},
+		{"metrics any port", func(c *config.Config) { c.Listen, c.Metrics.Listen = "127.0.0.1:0", "127.0.0.1:0" }, nil},
+		{"metrics garbage", func(c *config.Config) { c.Metrics.Listen = "9090" }, []string{"metrics.listen"}},
+		{"metrics bad port", func(c *config.Config) { c.Metrics.Listen = "127.0.0.1:70000" }, []string{"metrics.listen"}},
+		{"metrics on the public listener", func(c *config.Config) { c.Metrics.Listen = c.Listen }, []string{"metrics.listen"}},
+		{"metrics on every address of the public port", func(c *config.Config) {
+			c.Listen, c.Metrics.Listen = "0.0.0.0:8080", "127.0.0.1:8080"
+		}, []string{"metrics.listen"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

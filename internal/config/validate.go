@@ -64,6 +64,16 @@ func (c *Config) problems() problems {
 
 	checkProxies(&ps, c.HTTP.TrustedProxies)
 
+	if c.Metrics.Listen != "" {
+		mhost, mport, err := net.SplitHostPort(c.Metrics.Listen)
+		lhost, lport, _ := net.SplitHostPort(c.Listen)
+		if n, perr := strconv.Atoi(mport); err != nil || perr != nil || n < 0 || n > 65535 {
+			ps.add("metrics.listen", "%q is not host:port", c.Metrics.Listen)
+		} else if mport == lport && mport != "0" && (mhost == lhost || mhost == "" || lhost == "" || mhost == "0.0.0.0" || lhost == "0.0.0.0" || mhost == "::" || lhost == "::") {
+			ps.add("metrics.listen", "%q is the public listener's address (listen: %q): metrics are served on their own address, never on the public one", c.Metrics.Listen, c.Listen)
+		}
+	}
+
 	oneOf("log.format", c.Log.Format, "text", "json")
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 

@@ -21,4 +21,8 @@ var (
 	// ErrInvalid means the value handed to the store breaks a rule of the
 	// domain (an empty slug, an unknown kind, ...).
 	ErrInvalid = errors.New("store: invalid value")
+	// ErrSchemaTooNew means the database's schema was written by a newer
+	// sesame: this binary does not know its latest migrations and must not
+	// run on it.
+	ErrSchemaTooNew = errors.New("store: schema newer than this binary")
 )

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"sesame/internal/store"
 )
 
 // Migration is one numbered SQL file.
@@ -70,6 +72,17 @@ func (db *DB) ApplyMigrations(ctx context.Context, migrations []Migration) error
 	if _, err := c.ExecContext(ctx, db.dialect.MigrationsTable); err != nil {
 		return fmt.Errorf("sqldb: migrate: create schema_migrations: %w", err)
 	}
+	known := 0
+	if len(migrations) > 0 {
+		known = migrations[len(migrations)-1].Version
+	}
+	var have int
+	if err := c.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("sqldb: migrate: schema version: %w", err)
+	}
+	if have > known {
+		return &SchemaTooNewError{Database: have, Binary: known}
+	}
 	e := &ex{d: db.dialect, db: db}
 	for _, m := range migrations {
 		tx, err := c.BeginTx(ctx, nil)
@@ -100,6 +113,21 @@ func (db *DB) ApplyMigrations(ctx context.Context, migrations []Migration) error
 	}
 	return nil
 }
+
+// SchemaTooNewError is ApplyMigrations' error for a database whose schema
+// is newer than the migrations it was given, i.e. than this binary: a newer
+// sesame migrated it. It wraps store.ErrSchemaTooNew.
+type SchemaTooNewError struct {
+	Database int // the highest migration the database records
+	Binary   int // the highest migration this binary knows
+}
+
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("the database's schema is at version %d, newer than this sesame binary knows (version %d): "+
+		"a newer sesame migrated it. Upgrade sesame to that version, or restore a backup made before the upgrade", e.Database, e.Binary)
+}
+
+func (e *SchemaTooNewError) Unwrap() error { return store.ErrSchemaTooNew }
 
 // Version returns the highest migration applied, 0 when none.
 func (db *DB) Version(ctx context.Context) (int, error) {

@@ -248,3 +248,16 @@ func TestWritersQueue(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSchemaTooNew records a migration newer than the binary knows, as a
+// newer sesame would: Migrate refuses the database, says both versions and
+// what to do, and applies nothing.
+func TestSchemaTooNew(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, nil)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := migrations(t)
+	storetest.CheckSchemaTooNew(t, db.SQL(), db.Migrate, ms[len(ms)-1].Version)
+}
