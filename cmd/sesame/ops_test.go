@@ -139,15 +139,7 @@ func TestSystemdUnit(t *testing.T) {
 // CGO_ENABLED=0, and the ELF file has no interpreter (PT_INTERP) and needs
 // no shared library.
 func TestStaticBuild(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a full build without cgo: minutes on a cold build cache")
-	}
-	bin := filepath.Join(t.TempDir(), "sesame")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t) // built with CGO_ENABLED=0
 	info, err := buildinfo.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
