@@ -355,9 +355,11 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if !p.readLoginForm(w, r, "login") {
+	release, ok := p.readLoginForm(w, r, "login")
+	if !ok {
 		return
 	}
+	defer release()
 	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))
 	if err != nil {
 		p.loginRequestError(w, r, ar, err)
@@ -568,20 +570,45 @@ func (p *Provider) failed(keys []string) {
 	}
 }
 
+// errLoginsBusy is logged when a password form is refused before it is
+// read: too many in progress, or no hash slot would be free for it.
+var errLoginsBusy = errors.New("idp: password form refused at once: the password hashes are saturated")
+
 // readLoginForm checks that a password form (the login of an
 // authorization request, or sesame's own sign-in) was posted from
 // sesame's own page, and parses it; it has answered when it returns
 // false. A post from another site, even a sibling subdomain, could log a
-// browser in as someone else.
-func (p *Provider) readLoginForm(w http.ResponseWriter, r *http.Request, form string) bool {
+// browser in as someone else. Under overload (MaxLoginsInProgress forms
+// being handled, or the hasher saturated) it answers 503 with Retry-After
+// at once, before reading the body or the store, so that refusals stay
+// cheap and fast however many arrive. When it returns true, the caller
+// must call release once done.
+func (p *Provider) readLoginForm(w http.ResponseWriter, r *http.Request, form string) (release func(), ok bool) {
+	busy := func() {
+		p.fail(w, r, &web.Error{Code: web.EUnavailable, Err: errLoginsBusy, RetryAfter: 2 * time.Second,
+			Title: i18n.LoginUnavailableTitle, Message: i18n.M(i18n.LoginBusy)}, web.Onward{})
+	}
+	if p.cfg.Hasher.Saturated() {
+		busy()
+		return nil, false
+	}
+	select {
+	case p.logins <- struct{}{}:
+	default:
+		busy()
+		return nil, false
+	}
+	release = func() { <-p.logins }
 	if err := p.sameOrigin.Check(r); err != nil {
+		release()
 		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: %s form from another origin: %w", form, err),
 			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
-		return false
+		return nil, false
 	}
 	if err := web.ParseForm(w, r); err != nil {
+		release()
 		p.badForm(w, r, err, i18n.LoginMalformedForm)
-		return false
+		return nil, false
 	}
-	return true
+	return release, true
 }

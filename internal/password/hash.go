@@ -143,6 +143,14 @@ func NewHasher(p Params, maxConcurrent int) *Hasher {
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 
+// Saturated reports whether a hash asked for now would be refused at once:
+// every slot taken and the queue in front of them full. It is a hint (the
+// next instant may differ), for callers that can refuse more cheaply before
+// doing the work that leads to the hash.
+func (h *Hasher) Saturated() bool {
+	return len(h.sem) == cap(h.sem) && h.waiting.Load() >= h.queueBound()
+}
+
 // queueBound is how many callers may wait for a slot at once.
 func (h *Hasher) queueBound() int64 {
 	switch {
