@@ -73,11 +73,15 @@ func (f *fixture) wholeFlow(transport http.RoundTripper) error {
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	loc, err := resp.Location()
 	if resp.StatusCode != http.StatusSeeOther || err != nil {
-		return fmt.Errorf("login: status %d", resp.StatusCode)
+		msg := string(body)
+		if i := strings.Index(msg, "<main"); i >= 0 {
+			msg = msg[i:min(len(msg), i+600)]
+		}
+		return fmt.Errorf("login: status %d: %s", resp.StatusCode, msg)
 	}
 	code := loc.Query().Get("code")
 	if code == "" || loc.Query().Get("state") != state {

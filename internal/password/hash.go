@@ -29,10 +29,13 @@ var (
 
 // DefaultMaxWait is how long Hash, Verify and Dummy wait for a slot, when
 // the queue in front of the slots has room and the context no earlier
-// deadline: about two hashes' time with DefaultParams on one core. A request
-// that cannot get a slot that soon is better refused (503, try again) than
-// kept waiting while more arrive.
-const DefaultMaxWait = 50 * time.Millisecond
+// deadline. The queue holds one caller per slot (MaxQueue's default), so a
+// queued caller normally waits for one hash: 25 ms with DefaultParams on a
+// quiet core, a few hundred on a loaded one; the bound only cuts a stall.
+// (Before the queue, every caller waited up to 2 s: a crowd of refusals
+// waited seconds each.)
+// Callers that find the queue full do not wait at all.
+const DefaultMaxWait = time.Second
 
 // Params are argon2id's parameters.
 type Params struct {
@@ -106,6 +109,7 @@ type Hasher struct {
 	inFlight atomic.Int64 // hashes running now
 	peak     atomic.Int64 // highest inFlight seen
 	waiting  atomic.Int64 // callers queued for a slot now
+	occupied atomic.Int64 // callers holding a slot or queued for one
 	refused  atomic.Int64 // ErrBusy answers so far
 	waited   atomic.Int64 // callers that had to queue for their slot
 
@@ -148,7 +152,7 @@ func (h *Hasher) Params() Params { return h.params }
 // next instant may differ), for callers that can refuse more cheaply before
 // doing the work that leads to the hash.
 func (h *Hasher) Saturated() bool {
-	return len(h.sem) == cap(h.sem) && h.waiting.Load() >= h.queueBound()
+	return h.occupied.Load() >= int64(cap(h.sem))+h.queueBound()
 }
 
 // queueBound is how many callers may wait for a slot at once.
@@ -167,17 +171,19 @@ func (h *Hasher) queueBound() int64 {
 // passes; a full queue is ErrBusy at once. Nothing is allocated for the
 // hash before the slot is held.
 func (h *Hasher) acquire(ctx context.Context) error {
+	if h.occupied.Add(1) > int64(cap(h.sem))+h.queueBound() {
+		h.occupied.Add(-1)
+		h.refused.Add(1)
+		return ErrBusy
+	}
 	select {
 	case h.sem <- struct{}{}:
 	default:
-		if h.waiting.Add(1) > h.queueBound() {
-			h.waiting.Add(-1)
-			h.refused.Add(1)
-			return ErrBusy
-		}
+		h.waiting.Add(1)
 		err := h.wait(ctx)
 		h.waiting.Add(-1)
 		if err != nil {
+			h.occupied.Add(-1)
 			h.refused.Add(1)
 			return err
 		}
@@ -223,6 +229,7 @@ func (h *Hasher) key(plain string, salt []byte, p Params, keyLen uint32) []byte 
 func (h *Hasher) release() {
 	h.inFlight.Add(-1)
 	<-h.sem
+	h.occupied.Add(-1)
 }
 
 // Hash returns the PHC string of plain with a fresh random salt. The whole
