@@ -230,12 +230,15 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.showLogin(w, r, http.StatusOK, ar, svc, "", i18n.Message{})
 		return
 	}
-	p.finish(w, r, ar, sess.Hash)
+	p.finish(w, r, ar, sess.Hash, nil)
 }
 
 // finish ends an authorization request whose person is known: the access
-// check, then a code sent back to the client.
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, sessHash []byte) {
+// check, then a code sent back to the client. The request is marked done,
+// the code stored and the SSO session touched in one transaction; after a
+// password login, fresh is the new session, created in that same
+// transaction (one commit for the whole login), its cookie set here.
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, sessHash []byte, fresh *freshSession) {
 	ctx := r.Context()
 	now := p.now()
 	var (
@@ -243,9 +246,11 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 		refused bool
 		svc     store.Service
 		person  store.Person
+		created store.SSOSession
 	)
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
 		code, refused = "", false
+		ar := ar // a retried transaction starts from the request as given
 		var err error
 		if svc, err = tx.GetServiceByClientID(ctx, ar.ClientID); err != nil {
 			return err
@@ -253,6 +258,17 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 		grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: ar.PersonID, ServiceID: svc.ID})
 		if err != nil {
 			return err
+		}
+		if fresh != nil {
+			created = fresh.sess
+			client := ""
+			if len(grants) > 0 {
+				client = ar.ClientID
+			}
+			if err := p.startSessionTx(ctx, tx, r, &created, client); err != nil {
+				return err
+			}
+			ar.AuthTime, ar.SID = created.AuthTime, created.SID
 		}
 		if _, err := tx.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error {
 			if a.Done {
@@ -273,8 +289,14 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 			ExpiresAt: now.Add(p.cfg.CodeTTL)}); err != nil {
 			return err
 		}
+		if fresh != nil { // created just now, with this client
+			return nil
+		}
 		return tx.TouchSSOSession(ctx, sessHash, now, now.Add(p.cfg.SessionIdle), ar.ClientID)
 	})
+	if err == nil && fresh != nil {
+		p.setSessionCookie(w, fresh.id, created)
+	}
 	switch {
 	case errors.Is(err, store.ErrTokenUsed):
 		p.refuse(w, r, i18n.LoginUsedTitle, i18n.LoginUsed, "authorization request already used", p.onwardFor(ctx, ar.ClientID))
@@ -355,9 +377,11 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if !p.readLoginForm(w, r, "login") {
+	release, ok := p.readLoginForm(w, r, "login")
+	if !ok {
 		return
 	}
+	defer release()
 	ar, err := p.loginRequest(ctx, r, r.PostForm.Get("req"))
 	if err != nil {
 		p.loginRequestError(w, r, ar, err)
@@ -392,24 +416,23 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.showLogin(w, r, http.StatusUnauthorized, ar, svc, username, i18n.M(i18n.LoginWrong))
 		return
 	}
-	sess, err := p.startSession(ctx, w, r, person)
-	if err != nil {
-		p.unavailable(w, r, err, p.onward(ctx, svc))
-		return
-	}
-	ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID
+	ar.PersonID = person.ID
 	if k := apps.Of(svc); k.StateTTL > 0 && svc.BaseURL != "" &&
 		p.now().Sub(ar.ExpiresAt.Add(-p.cfg.AuthRequestTTL)) > k.StateTTL {
 		// The application (WordPress) forgot its state: resuming would show
 		// "Invalid state". Its own login page starts a fresh request, which
 		// the new session answers at once.
+		if _, err := p.startSession(ctx, w, r, person); err != nil {
+			p.unavailable(w, r, err, p.onward(ctx, svc))
+			return
+		}
 		if _, err := p.st.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error { a.Done = true; return nil }); err != nil {
 			p.log.Error("idp: close stale request", "err", err)
 		}
 		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+k.LoginPath, http.StatusSeeOther)
 		return
 	}
-	p.finish(w, r, ar, sess.Hash)
+	p.finish(w, r, ar, nil, p.newSession(person))
 }
 
 // findAccount finds the person a login names: by username, then by email.
@@ -485,43 +508,72 @@ func (p *Provider) rehash(ctx context.Context, person store.Person, plain string
 	p.log.Info("idp: password hash upgraded to the current parameters", "person", person.ID)
 }
 
-// startSession opens a new SSO session after a password login. The cookie
-// always gets a new id. A previous session of the same person hands over its
-// sid and clients (they stay logged in under it); one of another person is
-// ended.
-func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, person store.Person) (store.SSOSession, error) {
+// freshSession is a new SSO session not yet stored, and its cookie's value.
+type freshSession struct {
+	id   string
+	sess store.SSOSession
+}
+
+// newSession prepares a new SSO session of person after a password login;
+// startSessionTx stores it. The cookie always gets a new id.
+func (p *Provider) newSession(person store.Person) *freshSession {
 	now := p.now()
 	id := randomID(32)
-	sess := store.SSOSession{Hash: sha(id), SID: randomID(16), PersonID: person.ID, AuthTime: now, CreatedAt: now,
-		LastSeenAt: now, IdleExpiresAt: now.Add(p.cfg.SessionIdle), ExpiresAt: now.Add(p.cfg.SessionMax)}
-	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
-		sess.SID, sess.Clients = randomID(16), nil
-		if c, err := r.Cookie(p.cookieSSO); err == nil && c.Value != "" {
-			old, err := tx.DeleteSSOSession(ctx, sha(c.Value))
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-			case err != nil:
+	return &freshSession{id: id, sess: store.SSOSession{Hash: sha(id), PersonID: person.ID, AuthTime: now, CreatedAt: now,
+		LastSeenAt: now, IdleExpiresAt: now.Add(p.cfg.SessionIdle), ExpiresAt: now.Add(p.cfg.SessionMax)}}
+}
+
+// startSessionTx stores sess in tx, replacing the browser's previous
+// session: one of the same person hands over its sid and clients (they
+// stay logged in under it); one of another person is ended. clientID, when
+// set, is recorded among the session's clients.
+func (p *Provider) startSessionTx(ctx context.Context, tx store.Tx, r *http.Request, sess *store.SSOSession, clientID string) error {
+	now := p.now()
+	sess.SID, sess.Clients = randomID(16), nil
+	if c, err := r.Cookie(p.cookieSSO); err == nil && c.Value != "" {
+		old, err := tx.DeleteSSOSession(ctx, sha(c.Value))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case old.PersonID == sess.PersonID:
+			sess.SID, sess.Clients = old.SID, old.Clients
+		default:
+			// Someone else logs in on this browser: the previous
+			// person's session ends everywhere.
+			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: old.SID}, now); err != nil {
 				return err
-			case old.PersonID == person.ID:
-				sess.SID, sess.Clients = old.SID, old.Clients
-			default:
-				// Someone else logs in on this browser: the previous
-				// person's session ends everywhere.
-				if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: old.SID}, now); err != nil {
-					return err
-				}
-				if err := queueBackchannel(ctx, tx, []store.SSOSession{old}); err != nil {
-					return err
-				}
+			}
+			if err := queueBackchannel(ctx, tx, []store.SSOSession{old}); err != nil {
+				return err
 			}
 		}
-		return tx.CreateSSOSession(ctx, &sess)
+	}
+	if clientID != "" && !slices.Contains(sess.Clients, clientID) {
+		sess.Clients = append(slices.Clip(sess.Clients), clientID)
+	}
+	return tx.CreateSSOSession(ctx, sess)
+}
+
+// setSessionCookie sets the cookie of a session startSessionTx stored.
+func (p *Provider) setSessionCookie(w http.ResponseWriter, id string, sess store.SSOSession) {
+	http.SetCookie(w, &http.Cookie{Name: p.cookieSSO, Value: id, Path: p.path, HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+}
+
+// startSession opens a new SSO session after a password login, in a
+// transaction of its own, and sets its cookie (see startSessionTx).
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, person store.Person) (store.SSOSession, error) {
+	fresh := p.newSession(person)
+	var sess store.SSOSession
+	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
+		sess = fresh.sess
+		return p.startSessionTx(ctx, tx, r, &sess, "")
 	})
 	if err != nil {
 		return sess, fmt.Errorf("idp: new session: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: p.cookieSSO, Value: id, Path: p.path, HttpOnly: true, Secure: p.secure,
-		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	p.setSessionCookie(w, fresh.id, sess)
 	return sess, nil
 }
 
@@ -568,20 +620,45 @@ func (p *Provider) failed(keys []string) {
 	}
 }
 
+// errLoginsBusy is logged when a password form is refused before it is
+// read: too many in progress, or no hash slot would be free for it.
+var errLoginsBusy = errors.New("idp: password form refused at once: the password hashes are saturated")
+
 // readLoginForm checks that a password form (the login of an
 // authorization request, or sesame's own sign-in) was posted from
 // sesame's own page, and parses it; it has answered when it returns
 // false. A post from another site, even a sibling subdomain, could log a
-// browser in as someone else.
-func (p *Provider) readLoginForm(w http.ResponseWriter, r *http.Request, form string) bool {
+// browser in as someone else. Under overload (MaxLoginsInProgress forms
+// being handled, or the hasher saturated) it answers 503 with Retry-After
+// at once, before reading the body or the store, so that refusals stay
+// cheap and fast however many arrive. When it returns true, the caller
+// must call release once done.
+func (p *Provider) readLoginForm(w http.ResponseWriter, r *http.Request, form string) (release func(), ok bool) {
+	busy := func() {
+		p.fail(w, r, &web.Error{Code: web.EUnavailable, Err: errLoginsBusy, RetryAfter: 2 * time.Second,
+			Title: i18n.LoginUnavailableTitle, Message: i18n.M(i18n.LoginBusy)}, web.Onward{})
+	}
+	if p.cfg.Hasher.Saturated() {
+		busy()
+		return nil, false
+	}
+	select {
+	case p.logins <- struct{}{}:
+	default:
+		busy()
+		return nil, false
+	}
+	release = func() { <-p.logins }
 	if err := p.sameOrigin.Check(r); err != nil {
+		release()
 		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: %s form from another origin: %w", form, err),
 			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, web.Onward{})
-		return false
+		return nil, false
 	}
 	if err := web.ParseForm(w, r); err != nil {
+		release()
 		p.badForm(w, r, err, i18n.LoginMalformedForm)
-		return false
+		return nil, false
 	}
-	return true
+	return release, true
 }

@@ -61,6 +61,12 @@ type Config struct {
 	// (web.ClientKey: IPv6 by /64) makes the provider store authorization requests: each is
 	// kept 30 minutes, and client ids and redirect URIs are public.
 	AuthorizeLimiter Limiter
+	// MaxLoginsInProgress bounds the password forms (login and sign-in)
+	// handled at once; one more, or one that finds the hasher saturated
+	// (password.Hasher.Saturated), is answered 503 with Retry-After at
+	// once, before its body is read or the store asked. Default: four per
+	// hash slot, at least 8.
+	MaxLoginsInProgress int
 }
 
 // Limiter is a rate limiter keyed by a string: Check looks, Allow spends.
@@ -91,6 +97,10 @@ type Provider struct {
 	// logout confirmation).
 	sameOrigin *http.CrossOriginProtection
 	discover   []byte
+
+	// logins holds a token per password form being handled
+	// (MaxLoginsInProgress).
+	logins chan struct{}
 
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
 	// The cookies' names: with the __Host- prefix when the issuer is https
@@ -150,6 +160,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if p.secure && p.path == "/" {
 		p.cookieSSO, p.cookieBrowser = "__Host-"+sessionCookie, "__Host-"+browserCookie
 	}
+	logins := cfg.MaxLoginsInProgress
+	if logins <= 0 {
+		logins = max(8, 4*cfg.Hasher.Stats().Slots)
+	}
+	p.logins = make(chan struct{}, logins)
 	p.sameOrigin = http.NewCrossOriginProtection()
 	if err := p.sameOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
 		return nil, fmt.Errorf("idp: issuer origin: %w", err)

@@ -159,9 +159,11 @@ func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if !p.readLoginForm(w, r, "sign-in") {
+	release, ok := p.readLoginForm(w, r, "sign-in")
+	if !ok {
 		return
 	}
+	defer release()
 	next := SafeNext(r.PostForm.Get("next"))
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	account, found, err := p.findAccount(ctx, username)

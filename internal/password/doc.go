@@ -5,9 +5,12 @@
 // ("$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH", unpadded standard base64), the
 // format OpenLDAP's argon2 module reads after its "{ARGON2}" scheme prefix, so
 // the store and the directory hold the same value. A Hasher bounds how many
-// hashes run at once (each one holds m KiB of memory): a caller that finds no
-// free slot within the wait bound gets ErrBusy and answers 429 or 503 rather
-// than letting memory grow with the load.
+// hashes run at once (each one holds m KiB of memory, allocated only once
+// the slot is held). In front of the slots a short queue (as many callers as
+// slots, DefaultMaxWait each at most) absorbs bursts; a caller that finds the
+// queue full gets ErrBusy at once, one that queued in vain after the wait
+// bound, and answers 429 or 503 rather than letting latency and memory grow
+// with the load.
 //
 // The policy (Policy.Check) has no composition rules. It asks for a minimum
 // length counted in runes, refuses a password that is one of the common

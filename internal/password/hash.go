@@ -27,9 +27,15 @@ var (
 	ErrMalformed = errors.New("password: malformed argon2id hash")
 )
 
-// DefaultMaxWait is how long Hash and Verify wait for a slot when the
-// context has no earlier deadline.
-const DefaultMaxWait = 2 * time.Second
+// DefaultMaxWait is how long Hash, Verify and Dummy wait for a slot, when
+// the queue in front of the slots has room and the context no earlier
+// deadline. The queue holds one caller per slot (MaxQueue's default), so a
+// queued caller normally waits for one hash: 25 ms with DefaultParams on a
+// quiet core, a few hundred on a loaded one; the bound only cuts a stall.
+// (Before the queue, every caller waited up to 2 s: a crowd of refusals
+// waited seconds each.)
+// Callers that find the queue full do not wait at all.
+const DefaultMaxWait = time.Second
 
 // Params are argon2id's parameters.
 type Params struct {
@@ -88,6 +94,11 @@ type Hasher struct {
 	// when the context has no earlier deadline. Zero means DefaultMaxWait.
 	// Set it before the Hasher is used.
 	MaxWait time.Duration
+	// MaxQueue bounds how many callers wait for a slot at once: one more,
+	// finding every slot taken and the queue full, gets ErrBusy at once,
+	// without waiting. Zero means as many as there are slots; negative,
+	// none (no free slot means ErrBusy). Set it before the Hasher is used.
+	MaxQueue int
 
 	params Params
 	sem    chan struct{}
@@ -97,6 +108,29 @@ type Hasher struct {
 
 	inFlight atomic.Int64 // hashes running now
 	peak     atomic.Int64 // highest inFlight seen
+	waiting  atomic.Int64 // callers queued for a slot now
+	occupied atomic.Int64 // callers holding a slot or queued for one
+	refused  atomic.Int64 // ErrBusy answers so far
+	waited   atomic.Int64 // callers that had to queue for their slot
+
+	// keyHook, when set (by tests), is called where argon2 is about to
+	// allocate its memory, with whether a slot is held.
+	keyHook func(slotHeld bool)
+}
+
+// Stats are a Hasher's counters since it was made.
+type Stats struct {
+	Slots    int   // hashes that may run at once
+	InFlight int64 // hashes running now
+	Waiting  int64 // callers queued for a slot now
+	Waited   int64 // callers that queued before getting their slot
+	Refused  int64 // ErrBusy answers: no slot in time, or the queue full
+}
+
+// Stats returns the Hasher's counters.
+func (h *Hasher) Stats() Stats {
+	return Stats{Slots: cap(h.sem), InFlight: h.inFlight.Load(), Waiting: h.waiting.Load(),
+		Waited: h.waited.Load(), Refused: h.refused.Load()}
 }
 
 // NewHasher returns a Hasher with p (zero fields take DefaultParams' values)
@@ -113,24 +147,47 @@ func NewHasher(p Params, maxConcurrent int) *Hasher {
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 
-// acquire takes a slot, waiting until ctx ends or the wait bound passes.
+// Saturated reports whether a hash asked for now would be refused at once:
+// every slot taken and the queue in front of them full. It is a hint (the
+// next instant may differ), for callers that can refuse more cheaply before
+// doing the work that leads to the hash.
+func (h *Hasher) Saturated() bool {
+	return h.occupied.Load() >= int64(cap(h.sem))+h.queueBound()
+}
+
+// queueBound is how many callers may wait for a slot at once.
+func (h *Hasher) queueBound() int64 {
+	switch {
+	case h.MaxQueue < 0:
+		return 0
+	case h.MaxQueue == 0:
+		return int64(cap(h.sem))
+	}
+	return int64(h.MaxQueue)
+}
+
+// acquire takes a slot. When none is free it joins the queue in front of
+// the slots, if that has room, and waits until ctx ends or the wait bound
+// passes; a full queue is ErrBusy at once. Nothing is allocated for the
+// hash before the slot is held.
 func (h *Hasher) acquire(ctx context.Context) error {
+	if h.occupied.Add(1) > int64(cap(h.sem))+h.queueBound() {
+		h.occupied.Add(-1)
+		h.refused.Add(1)
+		return ErrBusy
+	}
 	select {
 	case h.sem <- struct{}{}:
 	default:
-		wait := h.MaxWait
-		if wait <= 0 {
-			wait = DefaultMaxWait
+		h.waiting.Add(1)
+		err := h.wait(ctx)
+		h.waiting.Add(-1)
+		if err != nil {
+			h.occupied.Add(-1)
+			h.refused.Add(1)
+			return err
 		}
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case h.sem <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("%w (%w)", ErrBusy, ctx.Err())
-		case <-t.C:
-			return ErrBusy
-		}
+		h.waited.Add(1)
 	}
 	n := h.inFlight.Add(1)
 	for {
@@ -142,9 +199,37 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	return nil
 }
 
+// wait waits for a slot, until ctx ends or the wait bound passes.
+func (h *Hasher) wait(ctx context.Context) error {
+	wait := h.MaxWait
+	if wait <= 0 {
+		wait = DefaultMaxWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w (%w)", ErrBusy, ctx.Err())
+	case <-t.C:
+		return ErrBusy
+	}
+}
+
+// key runs argon2id; the caller holds a slot. The m KiB block argon2
+// works in is allocated here, inside the slot.
+func (h *Hasher) key(plain string, salt []byte, p Params, keyLen uint32) []byte {
+	if h.keyHook != nil {
+		h.keyHook(len(h.sem) > 0 && h.inFlight.Load() > 0)
+	}
+	return argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, keyLen)
+}
+
 func (h *Hasher) release() {
 	h.inFlight.Add(-1)
 	<-h.sem
+	h.occupied.Add(-1)
 }
 
 // Hash returns the PHC string of plain with a fresh random salt. The whole
@@ -158,7 +243,7 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(plain), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	key := h.key(plain, salt, h.params, h.params.KeyLen)
 	h.release()
 	return encodePHC(h.params, salt, key), nil
 }
@@ -182,7 +267,7 @@ func (h *Hasher) Verify(ctx context.Context, phc, plain string) (bool, error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := h.key(plain, salt, p, uint32(len(want)))
 	h.release()
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -124,7 +125,7 @@ func TestVerifyMalformed(t *testing.T) {
 func TestConcurrencyBound(t *testing.T) {
 	const max, n = 3, 24
 	h := NewHasher(Params{Memory: 4096, Time: 2, Threads: 1}, max)
-	h.MaxWait = time.Minute
+	h.MaxWait, h.MaxQueue = time.Minute, n
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
@@ -182,6 +183,133 @@ func TestBusy(t *testing.T) {
 	}
 }
 
+// TestBusyWithDefaults: with the defaults (no MaxWait, no MaxQueue set),
+// the queue in front of the slots holds as many callers as there are
+// slots, each for DefaultMaxWait at most; one more is refused at once.
+func TestBusyWithDefaults(t *testing.T) {
+	h := NewHasher(fastParams, 2)
+	ctx := context.Background()
+	for range 2 { // hold both slots
+		if err := h.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	phc := encodePHC(fastParams, make([]byte, 16), make([]byte, 32))
+	// Two callers queue, and give up after DefaultMaxWait.
+	var wg sync.WaitGroup
+	queued := make(chan error, 2)
+	for range 2 {
+		wg.Go(func() {
+			_, err := h.Verify(ctx, phc, "x")
+			queued <- err
+		})
+	}
+	for h.waiting.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// The queue is full: refused at once, however often.
+	for range 100 {
+		start := time.Now()
+		if _, err := h.Verify(ctx, phc, "x"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Verify with the queue full: %v; want ErrBusy", err)
+		}
+		if d := time.Since(start); d > DefaultMaxWait/2 {
+			t.Fatalf("refusal with the queue full took %s; want at once", d)
+		}
+	}
+	wg.Wait()
+	close(queued)
+	for err := range queued {
+		if !errors.Is(err, ErrBusy) {
+			t.Fatalf("queued Verify: %v; want ErrBusy after DefaultMaxWait", err)
+		}
+	}
+	if st := h.Stats(); st.Refused != 102 || st.Waiting != 0 || st.InFlight != 2 || st.Slots != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	// A queued caller gets the slot freed while it waits.
+	h.MaxWait = time.Minute
+	done := make(chan error, 1)
+	go func() { _, err := h.Verify(ctx, phc, "x"); done <- err }()
+	for h.waiting.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	h.release()
+	if err := <-done; err != nil {
+		t.Fatalf("queued Verify once a slot was freed: %v", err)
+	}
+	if st := h.Stats(); st.Waited != 1 {
+		t.Fatalf("stats %+v: want one caller that waited", st)
+	}
+	// MaxQueue < 0: no queue at all.
+	h.MaxQueue = -1
+	if err := h.acquire(ctx); err != nil { // both slots held again
+		t.Fatal(err)
+	}
+	if _, err := h.Hash(ctx, "x"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Hash with no queue and no free slot: %v", err)
+	}
+}
+
+// TestNoArgonMemoryBeforeSlot: argon2 allocates its block (m KiB) only once
+// a slot is held, and a refused call allocates next to nothing.
+func TestNoArgonMemoryBeforeSlot(t *testing.T) {
+	h := NewHasher(DefaultParams(), 1)
+	var calls, outside int
+	var mu sync.Mutex
+	h.keyHook = func(held bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if !held {
+			outside++
+		}
+	}
+	ctx := context.Background()
+	phc, err := h.Hash(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.Verify(ctx, phc, "x"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if err := h.Dummy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 3 || outside != 0 {
+		t.Fatalf("argon2 ran %d times, %d of them without a slot", calls, outside)
+	}
+	// Every slot and the queue taken: refused calls allocate a few hundred
+	// bytes (the parsed hash), never argon2's 19 MiB.
+	h.MaxQueue = -1
+	if err := h.acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer h.release()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 50
+	for range n {
+		if _, err := h.Verify(ctx, phc, "x"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Verify: %v; want ErrBusy", err)
+		}
+		if err := h.Dummy(ctx); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Dummy: %v; want ErrBusy", err)
+		}
+		if _, err := h.Hash(ctx, "x"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Hash: %v; want ErrBusy", err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / (3 * n); per > 4096 {
+		t.Fatalf("a refused call allocated %d bytes", per)
+	}
+	if calls != 3 {
+		t.Fatalf("argon2 ran for a refused call (%d runs)", calls)
+	}
+}
+
 func BenchmarkHasherHash(b *testing.B) {
 	h := NewHasher(DefaultParams(), 0)
 	ctx := context.Background()
@@ -197,7 +325,7 @@ func BenchmarkHasherHash(b *testing.B) {
 // the concurrency bound (its default: one slot per CPU).
 func BenchmarkHasherHashParallel(b *testing.B) {
 	h := NewHasher(DefaultParams(), 0)
-	h.MaxWait = time.Hour
+	h.MaxWait, h.MaxQueue = time.Hour, 1024
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := h.Hash(context.Background(), "correct horse battery staple"); err != nil {

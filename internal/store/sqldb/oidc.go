@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -196,30 +198,25 @@ func (t *Tx) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 }
 
 // ConsumeAuthCode marks the code used and records familyID in one
-// conditional UPDATE: of concurrent callers exactly one changes the row.
+// conditional UPDATE: of concurrent callers exactly one changes the row,
+// and gets it back from the same statement (RETURNING). Only a refused
+// code is read again, to tell a used one from an expired or unknown one.
 func (t *Tx) ConsumeAuthCode(ctx context.Context, hash []byte, familyID string, now time.Time) (store.AuthCode, error) {
 	var c store.AuthCode
 	err := t.run(ctx, func(e *ex) error {
-		res, err := e.exec(ctx, "UPDATE oidc_auth_codes SET used_at = ?, family_id = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?",
-			e.tv(now), familyID, hash, e.tv(now))
-		if err != nil {
-			return e.wrap(err, "consume auth code")
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		var err error
+		c, err = scanAuthCode(e.row(ctx, "UPDATE oidc_auth_codes SET used_at = ?, family_id = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING "+authCodeCols,
+			e.tv(now), familyID, hash, e.tv(now)))
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			return e.wrap(err, "consume auth code")
 		}
 		if c, err = scanAuthCode(e.row(ctx, "SELECT "+authCodeCols+" FROM oidc_auth_codes WHERE hash = ?", hash)); err != nil {
 			return e.wrap(err, "consume auth code")
 		}
-		switch {
-		case n == 1:
-			return nil
-		case !c.UsedAt.IsZero():
+		if !c.UsedAt.IsZero() {
 			return e.wrap(store.ErrTokenUsed, "consume auth code")
-		default:
-			return e.wrap(store.ErrTokenExpired, "consume auth code")
 		}
+		return e.wrap(store.ErrTokenExpired, "consume auth code")
 	})
 	return c, err
 }
@@ -405,32 +402,27 @@ func (t *Tx) CreateRefreshToken(ctx context.Context, rt store.RefreshToken) erro
 	})
 }
 
-// UseRefreshToken marks the token used in one conditional UPDATE.
+// UseRefreshToken marks the token used in one conditional UPDATE, which
+// returns the row (RETURNING); only a refused token is read again.
 func (t *Tx) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (store.RefreshToken, error) {
 	var rt store.RefreshToken
+	const cols = "hash, family_id, expires_at, used_at, created_at"
 	err := t.run(ctx, func(e *ex) error {
-		res, err := e.exec(ctx, "UPDATE oidc_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?",
-			e.tv(now), hash, e.tv(now))
-		if err != nil {
+		scan := func(r *sql.Row) error {
+			return r.Scan(bs(&rt.Hash), &rt.FamilyID, ts(&rt.ExpiresAt), ts(&rt.UsedAt), ts(&rt.CreatedAt))
+		}
+		err := scan(e.row(ctx, "UPDATE oidc_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING "+cols,
+			e.tv(now), hash, e.tv(now)))
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			return e.wrap(err, "use refresh token")
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		if err := scan(e.row(ctx, "SELECT "+cols+" FROM oidc_refresh_tokens WHERE hash = ?", hash)); err != nil {
 			return e.wrap(err, "use refresh token")
 		}
-		err = e.row(ctx, "SELECT hash, family_id, expires_at, used_at, created_at FROM oidc_refresh_tokens WHERE hash = ?", hash).
-			Scan(bs(&rt.Hash), &rt.FamilyID, ts(&rt.ExpiresAt), ts(&rt.UsedAt), ts(&rt.CreatedAt))
-		if err != nil {
-			return e.wrap(err, "use refresh token")
-		}
-		switch {
-		case n == 1:
-			return nil
-		case !rt.UsedAt.IsZero():
+		if !rt.UsedAt.IsZero() {
 			return e.wrap(store.ErrTokenUsed, "use refresh token")
-		default:
-			return e.wrap(store.ErrTokenExpired, "use refresh token")
 		}
+		return e.wrap(store.ErrTokenExpired, "use refresh token")
 	})
 	return rt, err
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -85,6 +86,14 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// A bounded pool, kept open: without it a burst of requests (500
+	// logins at once) opened a connection each, every one with its own page
+	// cache (up to 2 MiB) and the cost of opening the file and applying the
+	// pragmas, then closed all but two. Writers queue on one Go mutex
+	// (sqldb.DB), so more connections than cores would only add memory.
+	conns := max(4, 2*runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

@@ -1,0 +1,280 @@
+package loginbench
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sesame/internal/password"
+	"sesame/internal/store"
+	"sesame/internal/store/sqlite"
+)
+
+// binEnv names a sesame binary to measure instead of one built from this
+// tree (to measure an older version in the same run).
+const binEnv = "BENCH_SESAME_BIN"
+
+const (
+	ncRedirect = "https://nc.example/index.php/apps/user_oidc/code"
+	plain      = "sept hérissons lisent Proust sous la pluie"
+)
+
+var reqField = regexp.MustCompile(`name="req" value="([^"]+)"`)
+
+// server is `sesame serve` running as a child process on a fresh SQLite
+// data directory, with one structure, a Nextcloud service and one person
+// (camille.lefevre) whose password is plain.
+type server struct {
+	base string
+	cmd  *exec.Cmd
+}
+
+func sesameBin(b *testing.B) string {
+	if bin := os.Getenv(binEnv); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(b.TempDir(), "sesame")
+	build := exec.Command("go", "build", "-o", bin, "sesame/cmd/sesame")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startServer(b *testing.B, bin string) *server {
+	work := b.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SESAME_") { // sesame refuses unknown ones
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "SESAME_DATA_DIR="+filepath.Join(work, "data"), "SESAME_LISTEN="+addr, "SESAME_PUBLIC_URL="+base)
+	run := func(args ...string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("sesame %v: %v\n%s", args, err, out)
+		}
+	}
+	run("migrate")
+	run("structure", "add", "le-beta", "--name", "Le Bêta", "--contact", "referente@le-beta.example")
+	run("service", "add", "le-beta", "nextcloud", "--name", "Nextcloud", "--url", "https://nc.example")
+	csv := filepath.Join(work, "people.csv")
+	if err := os.WriteFile(csv, []byte("Prénom;Nom;Courriel;Droits\nCamille;Lefèvre;camille@le-beta.example;nextcloud\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	run("import", "le-beta", csv)
+	// The password, hashed as sesame hashes, straight into the store.
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(work, "data", "sesame.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	phc, err := password.NewHasher(password.DefaultParams(), 1).Hash(ctx, plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	person, err := db.GetPersonByUsername(ctx, "camille.lefevre")
+	if err == nil {
+		_, err = db.UpdatePerson(ctx, person.ID, func(p *store.Person) error {
+			p.PasswordHash, p.State = phc, store.StateActive
+			return nil
+		})
+	}
+	db.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = env
+	logf, err := os.Create(filepath.Join(work, "serve.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	for range 100 {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return &server{base: base, cmd: cmd}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Fatal("sesame serve did not become ready")
+	return nil
+}
+
+// memory reads the process's resident set now and its peak, in MiB.
+func (s *server) memory(b *testing.B) (rss, peak float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		switch k {
+		case "VmRSS":
+			rss = kb / 1024
+		case "VmHWM":
+			peak = kb / 1024
+		}
+	}
+	return rss, peak
+}
+
+// clientFrom is an HTTP client whose connections leave from local, an
+// address of 127.0.0.0/8: the per-address limit on authorization requests
+// (120 at once) then counts each source alone.
+func clientFrom(local string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// authorize starts n authorization requests (PKCE) of one browser and
+// returns their ids.
+func (s *server) authorize(b *testing.B, n int, browser *http.Cookie) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		client := clientFrom(fmt.Sprintf("127.0.0.%d", 2+i/100))
+		verifier := fmt.Sprintf("%043d", i)
+		h := sha256.Sum256([]byte(verifier))
+		q := url.Values{"client_id": {"le-beta.nextcloud"}, "redirect_uri": {ncRedirect}, "response_type": {"code"},
+			"scope": {"openid"}, "state": {"s" + strconv.Itoa(i)}, "code_challenge_method": {"S256"},
+			"code_challenge": {base64.RawURLEncoding.EncodeToString(h[:])}}
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/authorize?"+q.Encode(), nil)
+		req.AddCookie(browser)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := reqField.FindSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			b.Fatalf("authorize %d: status %d %.300s", i, resp.StatusCode, body)
+		}
+		ids[i] = html.UnescapeString(string(m[1]))
+		client.CloseIdleConnections()
+	}
+	return ids
+}
+
+// BenchmarkOverload sends bursts of concurrent password logins (right
+// password, each its own authorization request and connection) to
+// `sesame serve` with its defaults (one hash slot per CPU), one server
+// process per burst size. It reports how many were logged in (303) and
+// refused (503, which must carry Retry-After), the refusals' p50 and p99
+// latency, the server's resident memory idle before the burst and its
+// peak (VmHWM). b.N bursts are sent per size, one after the other.
+func BenchmarkOverload(b *testing.B) {
+	bin := sesameBin(b)
+	for _, n := range []int{500, 2000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.StopTimer()
+			s := startServer(b, bin)
+			browser := &http.Cookie{Name: "sesame_browser", Value: strings.Repeat("b", 43)}
+			time.Sleep(time.Second)
+			idle, _ := s.memory(b)
+			var refusals, all []time.Duration
+			counts := map[int]int{}
+			for range b.N {
+				ids := s.authorize(b, n, browser)
+				transport := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: n, DisableKeepAlives: true}
+				client := &http.Client{Transport: transport,
+					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				startGun := make(chan struct{})
+				for _, id := range ids {
+					wg.Go(func() {
+						form := url.Values{"req": {id}, "username": {"camille.lefevre"}, "password": {plain}}
+						req, _ := http.NewRequest(http.MethodPost, s.base+"/login", strings.NewReader(form.Encode()))
+						req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+						req.Header.Set("Origin", s.base)
+						req.AddCookie(browser)
+						<-startGun
+						sent := time.Now()
+						resp, err := client.Do(req)
+						took := time.Since(sent)
+						mu.Lock()
+						defer mu.Unlock()
+						if err != nil {
+							counts[-1]++
+							return
+						}
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						counts[resp.StatusCode]++
+						all = append(all, took)
+						if resp.StatusCode == http.StatusServiceUnavailable {
+							if resp.Header.Get("Retry-After") == "" {
+								b.Error("503 without Retry-After")
+							}
+							refusals = append(refusals, took)
+						}
+					})
+				}
+				b.StartTimer()
+				close(startGun)
+				wg.Wait()
+				b.StopTimer()
+				transport.CloseIdleConnections()
+			}
+			_, peak := s.memory(b)
+			b.Logf("%d concurrent logins × %d: statuses %v", n, b.N, counts)
+			pct := func(d []time.Duration, q float64) float64 {
+				if len(d) == 0 {
+					return 0
+				}
+				slices.Sort(d)
+				return float64(d[min(len(d)-1, int(q*float64(len(d))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(float64(counts[http.StatusSeeOther])/float64(b.N), "ok/burst")
+			b.ReportMetric(float64(counts[http.StatusServiceUnavailable])/float64(b.N), "503/burst")
+			b.ReportMetric(float64(len(all)-counts[http.StatusSeeOther]-counts[http.StatusServiceUnavailable]+counts[-1]), "other")
+			b.ReportMetric(pct(refusals, 0.5), "503-p50-ms")
+			b.ReportMetric(pct(refusals, 0.99), "503-p99-ms")
+			b.ReportMetric(pct(all, 0.99), "all-p99-ms")
+			b.ReportMetric(idle, "idle-MiB")
+			b.ReportMetric(peak, "peak-MiB")
+		})
+	}
+}
