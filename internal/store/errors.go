@@ -21,4 +21,7 @@ var (
 	// ErrInvalid means the value handed to the store breaks a rule of the
 	// domain (an empty slug, an unknown kind, ...).
 	ErrInvalid = errors.New("store: invalid value")
+	// ErrFull means a bounded table holds as many rows as it may (the
+	// pending import previews).
+	ErrFull = errors.New("store: full")
 )
