@@ -203,3 +203,39 @@ func TestImportPendingSealed(t *testing.T) {
 		mustNotContain(t, r, "elodie@lebeta.example")
 	})
 }
+
+// Confirmations of one preview sent at once to both replicas: one applies
+// it, the others find nothing.
+func TestImportAcrossReplicasConcurrentConfirm(t *testing.T) {
+	onBackends(t, func(t *testing.T, backend string) {
+		a, b := newReplicaPair(t, backend)
+		preview := a.previewPath("alice", "add", sheetFixed)
+		const n = 4
+		statuses := make(chan int, n)
+		for i := range n {
+			srv := []*importEnv{a, b}[i%2].srv
+			go func() {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+preview+"/confirm", strings.NewReader(""))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "alice"})
+				resp, err := http.DefaultTransport.RoundTrip(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}()
+		}
+		got := map[int]int{}
+		for range n {
+			got[<-statuses]++
+		}
+		if got[http.StatusOK] != 1 || got[http.StatusNotFound] != n-1 {
+			t.Errorf("statuses of %d confirmations: %v", n, got)
+		}
+		if ims := a.imports(); len(ims) != 1 || len(a.people()) != 3 {
+			t.Errorf("%d import records, %d people", len(ims), len(a.people()))
+		}
+	})
+}
