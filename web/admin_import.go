@@ -19,6 +19,7 @@ import (
 
 	"sesame/examples"
 	"sesame/internal/i18n"
+	"sesame/internal/secretbox"
 	"sesame/internal/store"
 	"sesame/onboarding"
 )
@@ -58,12 +59,14 @@ type ImportStructures interface {
 // to the preview's fingerprint, so a confirmation whose accounts changed
 // meanwhile applies nothing and shows the new preview.
 //
-// Pending previews (the file and its plan) are kept in this process's
-// memory, at most MaxPending of them and MaxPendingPerKey per uploader
-// session, each for TTL. With several replicas behind a load balancer,
-// the preview and its confirmation must reach the same replica (sticky
-// sessions); otherwise the confirmation finds no preview and asks to send
-// the file again. Nothing is lost: nothing was applied.
+// Pending previews are kept at most MaxPending of them and
+// MaxPendingPerKey per uploader session, each for TTL: in the store when
+// Pending is set (the file sealed by PendingBox, no plan: the process that
+// reads a preview plans its file again and compares the fingerprint, so
+// the preview and its confirmation may reach different replicas), in this
+// process's memory otherwise (one process only: with several replicas a
+// confirmation that reaches another one finds no preview and asks to send
+// the file again).
 type ImportPages struct {
 	Store    ImportStructures
 	Importer *onboarding.Importer
@@ -91,10 +94,15 @@ type ImportPages struct {
 	TTL              time.Duration
 	MaxPending       int
 	MaxPendingPerKey int
-	Now              func() time.Time
-	Logger           *slog.Logger
+	// Pending, when set, keeps the pending previews in the store, shared by
+	// every replica; PendingBox (ImportBox) then seals their files, and is
+	// required. Nil keeps them in this process's memory.
+	Pending    store.PendingImports
+	PendingBox *secretbox.Box
+	Now        func() time.Time
+	Logger     *slog.Logger
 
-	pending *pendingImports
+	pending pendingKeeper
 }
 
 func (ip *ImportPages) now() time.Time {
@@ -151,7 +159,14 @@ func (ip *ImportPages) Mount(mux *http.ServeMux) {
 	if maxKey <= 0 {
 		maxKey = DefaultMaxPendingPerKey
 	}
-	ip.pending = newPendingImports(ttl, maxAll, maxKey)
+	if ip.Pending != nil {
+		if ip.PendingBox == nil {
+			panic("web: ImportPages needs PendingBox with Pending")
+		}
+		ip.pending = &storePending{st: ip.Pending, box: ip.PendingBox, ttl: ttl, max: maxAll, perKey: maxKey}
+	} else {
+		ip.pending = newPendingImports(ttl, maxAll, maxKey)
+	}
 	rd := ip.Renderer
 	page := func(h http.HandlerFunc) http.Handler {
 		return SecurityHeaders(ip.https(), Recover(rd, h))
@@ -400,7 +415,7 @@ func (ip *ImportPages) plan(ctx context.Context, ir importRequest, name string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := ip.pending.put(p, ip.now()); err != nil {
+	if err := ip.pending.put(ctx, p, ip.now()); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -465,10 +480,55 @@ func (ip *ImportPages) gone(w http.ResponseWriter, r *http.Request, st store.Str
 	ip.renderForm(w, r, http.StatusNotFound, st, importFormView{Error: i18n.M(i18n.ImportGone)})
 }
 
-func (ip *ImportPages) preview(w http.ResponseWriter, r *http.Request, ir importRequest) {
-	p := ip.pending.get(r.PathValue("id"), ir.who.Session, ir.st.ID, ip.now())
+// lookup returns the preview id of the request's session, with its plan:
+// one read from the store is planned again from its file and options. When
+// that plan's fingerprint is not the one shown (the accounts changed since
+// the preview, maybe on another replica), lookup answers for the caller:
+// with follow, the preview is replaced by the new plan (marked changed)
+// and the request sent to it (303); without, the plan is kept as is (the
+// caller plans again anyway). nil means the request was answered.
+func (ip *ImportPages) lookup(w http.ResponseWriter, r *http.Request, ir importRequest, id string, follow bool) *pendingImport {
+	p, err := ip.pending.get(r.Context(), id, ir.who.Session, ir.st.ID, ip.now())
+	if err != nil {
+		ip.Renderer.WriteError(w, r, fmt.Errorf("web: import %s: %w", ir.st.Slug, err))
+		return nil
+	}
 	if p == nil {
 		ip.gone(w, r, ir.st)
+		return nil
+	}
+	if p.plan != nil {
+		return p
+	}
+	res, err := ip.Importer.Preview(r.Context(), onboarding.Request{Structure: ir.st.Slug, FileName: p.fileName,
+		Data: p.data, Mode: p.mode, Actor: ir.who.Actor, Address: p.options.address, Mapping: p.options.mapping})
+	if err != nil {
+		ip.Renderer.WriteError(w, r, fmt.Errorf("web: import %s: %w", ir.st.Slug, err))
+		return nil
+	}
+	p.plan = res.Plan
+	if !follow || res.Fingerprint == p.fingerprint {
+		return p
+	}
+	ip.logger().InfoContext(r.Context(), "web: import changed since its preview", "structure", ir.st.Slug,
+		"actor", ir.who.Actor)
+	fresh := *p
+	fresh.id, fresh.fingerprint, fresh.changed, fresh.created = newPendingID(), res.Fingerprint, true, ip.now()
+	ok, err := ip.pending.replace(r.Context(), id, &fresh, ip.now())
+	switch {
+	case err != nil:
+		ip.writePlanError(w, r, ir, importFormView{}, err)
+	case !ok:
+		ip.gone(w, r, ir.st)
+	default:
+		http.Redirect(w, r, ImportPath(ir.st.Slug)+"/"+fresh.id, http.StatusSeeOther)
+	}
+	return nil
+}
+
+func (ip *ImportPages) preview(w http.ResponseWriter, r *http.Request, ir importRequest) {
+	p := ip.lookup(w, r, ir, r.PathValue("id"), true)
+	if p == nil {
 		return
 	}
 	var alert i18n.Message
@@ -484,9 +544,8 @@ func (ip *ImportPages) confirm(w http.ResponseWriter, r *http.Request, ir import
 		return
 	}
 	id := r.PathValue("id")
-	p := ip.pending.get(id, ir.who.Session, ir.st.ID, ip.now())
+	p := ip.lookup(w, r, ir, id, true)
 	if p == nil {
-		ip.gone(w, r, ir.st)
 		return
 	}
 	skip := r.PostForm.Get("skip_invalid") == "1"
@@ -500,7 +559,10 @@ func (ip *ImportPages) confirm(w http.ResponseWriter, r *http.Request, ir import
 	}
 	// Taken before applying: a second confirmation (a double click, a
 	// replayed request) finds nothing.
-	if !ip.pending.take(id, ir.who.Session) {
+	if ok, err := ip.pending.take(r.Context(), id, ir.who.Session); err != nil {
+		ip.Renderer.WriteError(w, r, fmt.Errorf("web: import %s: %w", ir.st.Slug, err))
+		return
+	} else if !ok {
 		ip.gone(w, r, ir.st)
 		return
 	}
@@ -559,9 +621,8 @@ func (ip *ImportPages) options(w http.ResponseWriter, r *http.Request, ir import
 		return
 	}
 	id := r.PathValue("id")
-	p := ip.pending.get(id, ir.who.Session, ir.st.ID, ip.now())
+	p := ip.lookup(w, r, ir, id, false)
 	if p == nil {
-		ip.gone(w, r, ir.st)
 		return
 	}
 	opts := importOptions{address: p.options.address}
@@ -592,7 +653,10 @@ func (ip *ImportPages) options(w http.ResponseWriter, r *http.Request, ir import
 		ip.writePlanError(w, r, ir, importFormView{}, err)
 		return
 	}
-	if !ip.pending.replace(id, fresh, ip.now()) {
+	if ok, err := ip.pending.replace(r.Context(), id, fresh, ip.now()); err != nil {
+		ip.writePlanError(w, r, ir, importFormView{}, err)
+		return
+	} else if !ok {
 		ip.gone(w, r, ir.st)
 		return
 	}
@@ -606,7 +670,10 @@ func (ip *ImportPages) cancel(w http.ResponseWriter, r *http.Request, ir importR
 		ip.Renderer.WriteError(w, r, formError(err))
 		return
 	}
-	ip.pending.take(r.PathValue("id"), ir.who.Session)
+	if _, err := ip.pending.take(r.Context(), r.PathValue("id"), ir.who.Session); err != nil {
+		ip.Renderer.WriteError(w, r, fmt.Errorf("web: import %s: %w", ir.st.Slug, err))
+		return
+	}
 	http.Redirect(w, r, ImportPath(ir.st.Slug)+"?cancelled=1", http.StatusSeeOther)
 }
 

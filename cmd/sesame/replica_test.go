@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -261,6 +263,35 @@ func TestReplicasPostgres(t *testing.T) {
 				'A'+i, limited.status, limited.body)
 		}
 	}
+
+	// 8. A spreadsheet import in the browser: the upload and its preview
+	// on A, the confirmation on B, which reads the preview (its file
+	// sealed) from the database and applies it once.
+	e2eRun(t, bin, envA, "structure", "referent", "add", "le-beta", "p0@le-beta.example")
+	lb.pin(0)
+	var upload bytes.Buffer
+	mw := multipart.NewWriter(&upload)
+	_ = mw.WriteField("mode", "add")
+	fw, _ := mw.CreateFormFile("file", "personnes.csv")
+	_, _ = fw.Write([]byte("Courriel;Prénom;Nom\nnina@le-beta.example;Nina;Neuve\n"))
+	_ = mw.Close()
+	req, err := http.NewRequest(http.MethodPost, base+"/admin/structures/le-beta/import", &upload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", base)
+	page = br.do(req) // the upload's 303 followed to the preview, on A
+	page.want(http.StatusOK, "nina@le-beta.example")
+	preview := page.url.String()
+	if !strings.Contains(preview, "/admin/structures/le-beta/import/") {
+		t.Fatalf("the upload ended on %s", preview)
+	}
+	lb.pin(1)
+	br.post(preview+"/confirm", url.Values{}, base).want(http.StatusOK)
+	lb.pin(0)
+	br.post(preview+"/confirm", url.Values{}, base).want(http.StatusNotFound)
+	br.get(base+"/admin/structures/le-beta").want(http.StatusOK, "nina@le-beta.example")
 
 	lb.alternate()
 	a.stop()

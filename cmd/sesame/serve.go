@@ -220,6 +220,13 @@ func (m *Main) Run(ctx context.Context) error {
 			web.SweepLimits(jctx, m.Store, time.Minute, m.Logger.With("component", "ratelimit"))
 		}()
 	}
+	// Expired import previews (their sealed files) are forgotten even when
+	// nobody uploads (every replica may sweep).
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		web.SweepPendingImports(jctx, m.Store, time.Minute, m.Logger.With("component", "web"))
+	}()
 	if m.scheduler != nil {
 		m.wg.Add(1)
 		go func() {

@@ -76,10 +76,18 @@ func (m *Main) wireHandlers() error {
 	// behind the administration's guard (ActImport).
 	importer := &onboarding.Importer{Store: m.Store, Tokens: tokens, Logger: webLog,
 		Options: onboarding.Options{MaxBytes: int64(cfg.Import.MaxBytes), MaxRows: cfg.Import.MaxRows}}
+	// Its pending previews live in the store (the file sealed under a key
+	// derived from the master key), so that a confirmation may reach
+	// another replica than the upload.
+	importBox, err := web.ImportBox(m.MasterKey)
+	if err != nil {
+		return err
+	}
 	(&web.Admin{Store: m.Store, Renderer: rd, Sessions: p, PublicURL: cfg.PublicURL, Logger: webLog,
 		IPLimit:  m.limiter("admin", web.AdminFormLimitRate.Burst, web.AdminFormLimitRate.Per),
 		Manager:  &manage.Manager{Store: m.Store, Links: tokens, ClientSecretHash: idp.HashClientSecret},
-		ClientIP: m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog},
+		ClientIP: m.clientIP, Imports: &web.ImportPages{Store: m.Store, Importer: importer, Renderer: rd, Logger: webLog,
+			Pending: m.Store, PendingBox: importBox},
 	}).Mount(m.Mux)
 	(&web.Account{
 		Store: m.Store, Tokens: tokens, Hasher: m.hasher, Renderer: rd,

@@ -25,4 +25,7 @@ var (
 	// sesame: this binary does not know its latest migrations and must not
 	// run on it.
 	ErrSchemaTooNew = errors.New("store: schema newer than this binary")
+	// ErrFull means a bounded table holds as many rows as it may (the
+	// pending import previews).
+	ErrFull = errors.New("store: full")
 )

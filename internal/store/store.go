@@ -311,11 +311,39 @@ type Limits interface {
 	SweepTokens(ctx context.Context, now time.Time) (int, error)
 }
 
+// PendingImports keeps the spreadsheet imports previewed in the browser
+// until their confirmation, shared by every process on the same database
+// (a confirmation may reach another replica than the upload). Data is
+// whatever the caller gives (sesame seals the file before); the store
+// never reads it. Each call runs in a transaction of its own, outside
+// InTx.
+type PendingImports interface {
+	// PutPendingImport keeps p (ID, Session and StructureID set, ExpiresAt
+	// after CreatedAt), first forgetting the expired ones. A session that
+	// already has perSession previews loses its oldest ones (by CreatedAt)
+	// until p fits; then, when max previews are kept in all, it refuses
+	// with ErrFull (the session's oldest stay forgotten) rather than drop
+	// another session's. An unknown structure gives ErrNotFound, an ID
+	// already kept ErrConflict, bounds below 1 or missing fields
+	// ErrInvalid.
+	PutPendingImport(ctx context.Context, p PendingImport, max, perSession int) error
+	// GetPendingImport returns the preview id of session unless it has
+	// expired at now; ErrNotFound otherwise (another session's too).
+	GetPendingImport(ctx context.Context, id, session string, now time.Time) (PendingImport, error)
+	// DeletePendingImport forgets the preview id of session and reports
+	// whether it was there: of two concurrent deletes, one only is true.
+	DeletePendingImport(ctx context.Context, id, session string) (bool, error)
+	// SweepPendingImports forgets the previews expired at now and returns
+	// how many.
+	SweepPendingImports(ctx context.Context, now time.Time) (int, error)
+}
+
 // Store is a backend. Its methods outside InTx each run in their own
 // transaction.
 type Store interface {
 	Tx
 	Limits
+	PendingImports
 	// InTx runs fn in one transaction: committed when fn returns nil,
 	// rolled back otherwise (the error is returned). Transactions are
 	// serializable on every backend (SQLite: BEGIN IMMEDIATE; PostgreSQL:

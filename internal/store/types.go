@@ -162,6 +162,22 @@ const (
 	ModeSync ImportMode = "sync" // people missing from the file leave the structure
 )
 
+// PendingImport is a spreadsheet previewed in the browser, waiting for
+// its confirmation (see PendingImports).
+type PendingImport struct {
+	ID          string // unguessable: the preview's address
+	Session     string // the uploader's
+	StructureID string
+	FileName    string
+	Data        []byte // the file, sealed by the caller
+	Mode        ImportMode
+	Options     []byte // the caller's choices, JSON
+	Fingerprint string // of the plan shown
+	Changed     bool   // shown again because the accounts changed
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
 // Import records one CSV import, dry runs included.
 type Import struct {
 	ID          string

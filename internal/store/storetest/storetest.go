@@ -92,6 +92,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, dataTests...)
 	tests = append(tests, limitTests...)
 	tests = append(tests, batchTests...)
+	tests = append(tests, pendingTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
