@@ -11,6 +11,7 @@ import (
 	"sesame/internal/config"
 	"sesame/internal/mail"
 	"sesame/internal/manage"
+	"sesame/internal/metrics"
 	"sesame/internal/password"
 	"sesame/notify"
 	"sesame/onboarding"
@@ -24,6 +25,10 @@ import (
 func (m *Main) wireHandlers() error {
 	cfg := m.Config
 	m.hasher = password.NewHasher(password.DefaultParams(), cfg.Password.MaxConcurrentHashes)
+	m.metrics.WatchHashes(func() metrics.HashStats { // nil-safe: off without metrics.listen
+		s := m.hasher.Stats()
+		return metrics.HashStats{Slots: int64(s.Slots), InFlight: s.InFlight, Waiting: s.Waiting, Waited: s.Waited, Refused: s.Refused}
+	})
 	tokens := &onboarding.Tokens{Key: onboarding.TokenKey(m.MasterKey),
 		ActivateTTL: cfg.Tokens.ActivateTTL, ResetTTL: cfg.Tokens.ResetTTL}
 
