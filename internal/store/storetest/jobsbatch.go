@@ -210,4 +210,3 @@ func testJobsClaimFinishConcurrent(e *env) {
 		e.t.Fatalf("counts %v, want %d done", counts, n)
 	}
 }
-
