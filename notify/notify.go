@@ -179,10 +179,16 @@ func (n *Notifier) prepare(ctx context.Context, job store.Job, load loadFunc) er
 }
 
 // load runs load for job inside tx, then checks whether this job's message
-// already went out.
+// already went out (unless this is the job's first run).
 func (n *Notifier) load(ctx context.Context, tx store.Tx, job store.Job, load loadFunc, out *outgoing) error {
 	if err := load(ctx, tx, out); err != nil || out.skip != "" {
 		return err
+	}
+	if job.Attempts <= 1 && job.LastError == "" {
+		// The job's first run: no earlier attempt can have sent its
+		// message (a retry, a reclaim after an expired lease and a requeue
+		// of a dead job all come with more attempts or a last error).
+		return nil
 	}
 	prev, err := tx.ListAudit(ctx, store.AuditFilter{Target: auditTargetPfx + n.messageID(job), Action: auditMailSent, Limit: 1})
 	if err != nil {
