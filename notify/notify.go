@@ -535,6 +535,7 @@ func (n *Notifier) batch(ld loader) jobs.BatchHandler {
 		outs := make([]outgoing, len(js))
 		loadErrs := make([]error, len(js))
 		err := n.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			tx = &cachedTx{Tx: tx, structures: map[string]store.Structure{}, services: map[string]store.Service{}}
 			for i, j := range js {
 				outs[i], loadErrs[i] = outgoing{}, nil
 				if errs[i] == nil {
@@ -603,6 +604,36 @@ func (n *Notifier) batch(ld loader) jobs.BatchHandler {
 		}
 		return errs
 	}
+}
+
+// cachedTx remembers the structures and services read through it: the
+// emails of a batch mostly name the same few, read once per batch.
+type cachedTx struct {
+	store.Tx
+	structures map[string]store.Structure
+	services   map[string]store.Service
+}
+
+func (c *cachedTx) GetStructure(ctx context.Context, id string) (store.Structure, error) {
+	if s, ok := c.structures[id]; ok {
+		return s, nil
+	}
+	s, err := c.Tx.GetStructure(ctx, id)
+	if err == nil {
+		c.structures[id] = s
+	}
+	return s, err
+}
+
+func (c *cachedTx) GetService(ctx context.Context, id string) (store.Service, error) {
+	if s, ok := c.services[id]; ok {
+		return s, nil
+	}
+	s, err := c.Tx.GetService(ctx, id)
+	if err == nil {
+		c.services[id] = s
+	}
+	return s, err
 }
 
 // serviceNames joins names the way a sentence lists them.
