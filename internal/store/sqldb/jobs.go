@@ -123,6 +123,33 @@ func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, 
 				WHERE ((state = ? AND run_after <= ?) OR (state = ? AND lease_until <= ?))` + kinds + `
 				ORDER BY run_after, id LIMIT ? ` + e.d.ClaimLock + `)
 			RETURNING ` + jobCols
+		if e.d.ClaimLock != "" {
+			// Concurrent claimers (PostgreSQL): the same two index-ordered
+			// reads give the candidates (a few times the limit, as other
+			// claimers may hold some), and the locking SELECT checks them
+			// again and skips those another claimer holds.
+			cand := limit * 4
+			args = []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now), string(store.JobPending), e.tv(now)}
+			for _, k := range r.Kinds {
+				args = append(args, k)
+			}
+			args = append(args, cand, string(store.JobRunning), e.tv(now))
+			for _, k := range r.Kinds {
+				args = append(args, k)
+			}
+			args = append(args, cand, string(store.JobPending), e.tv(now), string(store.JobRunning), e.tv(now), limit)
+			q = `UPDATE jobs SET state = ?, attempts = attempts + 1, lease_id = CAST(? AS TEXT) || '/' || CAST(id AS TEXT),
+				lease_until = ?, updated_at = ?
+				WHERE id IN (SELECT id FROM jobs WHERE id IN (
+					SELECT id FROM (SELECT id FROM jobs WHERE state = ? AND run_after <= ?` + kinds + `
+						ORDER BY run_after, id LIMIT ?) p
+					UNION ALL
+					SELECT id FROM (SELECT id FROM jobs WHERE state = ? AND lease_until <= ?` + kinds + `
+						ORDER BY run_after, id LIMIT ?) r)
+					AND ((state = ? AND run_after <= ?) OR (state = ? AND lease_until <= ?))
+				ORDER BY run_after, id LIMIT ? ` + e.d.ClaimLock + `)
+				RETURNING ` + jobCols
+		}
 		if e.d.ClaimLock == "" {
 			// One writer at a time (SQLite): the due pending jobs and the
 			// expired running ones are each read in index order up to the
