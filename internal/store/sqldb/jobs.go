@@ -91,9 +91,11 @@ func (t *Tx) EnqueueJob(ctx context.Context, j *store.Job) (bool, error) {
 
 // ClaimJobs takes up to r.Limit due jobs (pending and due, or running with
 // an expired lease) in one statement, marks them running under a new lease
-// and counts an attempt. On PostgreSQL the inner SELECT locks with FOR
-// UPDATE SKIP LOCKED, so concurrent claimers take disjoint jobs; on SQLite
-// the statement holds the write lock.
+// and counts an attempt. The two kinds of due jobs are each read in index
+// order up to the limit. On PostgreSQL the inner SELECT locks with FOR
+// UPDATE SKIP LOCKED, so concurrent claimers take disjoint jobs (one may
+// get fewer than are due while another holds them); on SQLite the
+// statement holds the write lock.
 func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, error) {
 	if r.Lease <= 0 {
 		return nil, invalid("claim jobs: the lease must be positive")
