@@ -109,22 +109,12 @@ func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, 
 	lease := newID()
 	var out []store.Job
 	err := t.singleWrite(ctx, func(e *ex) error {
-		args := []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now),
-			string(store.JobPending), e.tv(now), string(store.JobRunning), e.tv(now)}
 		kinds := ""
 		if len(r.Kinds) > 0 {
 			kinds = " AND kind IN (?" + strings.Repeat(", ?", len(r.Kinds)-1) + ")"
-			for _, k := range r.Kinds {
-				args = append(args, k)
-			}
 		}
-		args = append(args, limit)
-		q := `UPDATE jobs SET state = ?, attempts = attempts + 1, lease_id = CAST(? AS TEXT) || '/' || CAST(id AS TEXT),
-			lease_until = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM jobs
-				WHERE ((state = ? AND run_after <= ?) OR (state = ? AND lease_until <= ?))` + kinds + `
-				ORDER BY run_after, id LIMIT ? ` + e.d.ClaimLock + `)
-			RETURNING ` + jobCols
+		var q string
+		var args []any
 		if e.d.ClaimLock != "" {
 			// Concurrent claimers (PostgreSQL): the same two index-ordered
 			// reads give the candidates (a few times the limit, as other
