@@ -89,14 +89,39 @@ func New(st store.Store, sender mail.Sender, cfg Config, logger *slog.Logger) (*
 	}, nil
 }
 
-// Register adds the handlers of the four mail job kinds to r.
+// MaxBatch is how many emails of one kind a mail worker takes at once: it
+// loads them in one read transaction, sends them over one SMTP connection
+// and records them in one write transaction.
+const MaxBatch = 50
+
+// Register adds the handlers of the mail job kinds to r: every per-person
+// email as a batch handler, the digest one at a time.
 func (n *Notifier) Register(r *jobs.Runner) {
-	r.Handle(jobs.KindMailActivate, n.handleToken(store.PurposeActivate))
-	r.Handle(jobs.KindMailReset, n.handleToken(store.PurposeReset))
-	r.Handle(jobs.KindMailAccess, n.handleAccess)
-	r.Handle(jobs.KindMailPasswordChanged, n.handlePasswordChanged)
-	r.Handle(jobs.KindMailReminder, n.handleTokenMail(store.PurposeActivate, emailReminder))
+	r.HandleBatch(jobs.KindMailActivate, MaxBatch, n.batch(n.loadToken(store.PurposeActivate, emailActivate)))
+	r.HandleBatch(jobs.KindMailReset, MaxBatch, n.batch(n.loadToken(store.PurposeReset, emailReset)))
+	r.HandleBatch(jobs.KindMailAccess, MaxBatch, n.batch(n.loadAccess))
+	r.HandleBatch(jobs.KindMailPasswordChanged, MaxBatch, n.batch(n.loadPasswordChanged))
+	r.HandleBatch(jobs.KindMailReminder, MaxBatch, n.batch(n.loadToken(store.PurposeActivate, emailReminder)))
 	r.Handle(jobs.KindMailDigest, n.handleDigest)
+}
+
+// loadFunc loads, in a read transaction, what a job's email needs into
+// out, or sets out.skip.
+type loadFunc func(ctx context.Context, tx store.Tx, out *outgoing) error
+
+// loader checks a job's payload and returns its loadFunc; an error is
+// permanent (the payload will not change).
+type loader func(job store.Job) (loadFunc, error)
+
+// single is the one-job handler of a kind.
+func (n *Notifier) single(ld loader) func(context.Context, store.Job) error {
+	return func(ctx context.Context, job store.Job) error {
+		load, err := ld(job)
+		if err != nil {
+			return err
+		}
+		return n.prepare(ctx, job, load)
+	}
 }
 
 // emailData is what every template sees. Every string is plain text; the
@@ -138,31 +163,52 @@ type outgoing struct {
 // prepare runs load in one read transaction (a consistent view, and one
 // transaction rather than one per lookup), then checks whether this job's
 // message already went out, and sends it unless it did or must not.
-func (n *Notifier) prepare(ctx context.Context, job store.Job, load func(ctx context.Context, tx store.Tx, out *outgoing) error) error {
+func (n *Notifier) prepare(ctx context.Context, job store.Job, load loadFunc) error {
 	var out outgoing
 	err := n.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		out = outgoing{}
-		if err := load(ctx, tx, &out); err != nil || out.skip != "" {
-			return err
-		}
-		prev, err := tx.ListAudit(ctx, store.AuditFilter{Target: auditTargetPfx + n.messageID(job), Action: auditMailSent, Limit: 1})
-		if err != nil {
-			return fmt.Errorf("notify: job %d: check earlier sending: %w", job.ID, err)
-		}
-		out.sent = len(prev) > 0
-		return nil
+		return n.load(ctx, tx, job, load, &out)
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case out.skip != "":
-		n.log.Info("notify: email not sent", "job", job.ID, "kind", job.Kind, "person", out.person.ID, "reason", out.skip)
-		return nil
-	case out.sent:
-		n.log.Info("notify: email already sent by an earlier attempt", "job", job.ID, "kind", job.Kind, "message_id", n.messageID(job))
+	}
+	if !n.toSend(job, out) {
 		return nil
 	}
 	return n.deliver(ctx, job, out.person, out.email, out.data)
+}
+
+// load runs load for job inside tx, then checks whether this job's message
+// already went out (unless this is the job's first run).
+func (n *Notifier) load(ctx context.Context, tx store.Tx, job store.Job, load loadFunc, out *outgoing) error {
+	if err := load(ctx, tx, out); err != nil || out.skip != "" {
+		return err
+	}
+	if job.Attempts <= 1 && job.LastError == "" {
+		// The job's first run: no earlier attempt can have sent its
+		// message (a retry, a reclaim after an expired lease and a requeue
+		// of a dead job all come with more attempts or a last error).
+		return nil
+	}
+	prev, err := tx.ListAudit(ctx, store.AuditFilter{Target: auditTargetPfx + n.messageID(job), Action: auditMailSent, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("notify: job %d: check earlier sending: %w", job.ID, err)
+	}
+	out.sent = len(prev) > 0
+	return nil
+}
+
+// toSend reports whether out is to be sent, logging why not.
+func (n *Notifier) toSend(job store.Job, out outgoing) bool {
+	switch {
+	case out.skip != "":
+		n.log.Info("notify: email not sent", "job", job.ID, "kind", job.Kind, "person", out.person.ID, "reason", out.skip)
+		return false
+	case out.sent:
+		n.log.Info("notify: email already sent by an earlier attempt", "job", job.ID, "kind", job.Kind, "message_id", n.messageID(job))
+		return false
+	}
+	return true
 }
 
 func (n *Notifier) handleToken(purpose store.TokenPurpose) func(context.Context, store.Job) error {
@@ -170,22 +216,27 @@ func (n *Notifier) handleToken(purpose store.TokenPurpose) func(context.Context,
 	if purpose == store.PurposeReset {
 		email = emailReset
 	}
-	return n.handleTokenMail(purpose, email)
+	return n.single(n.loadToken(purpose, email))
 }
 
 // handleTokenMail sends a link of the purpose with the email template.
 func (n *Notifier) handleTokenMail(purpose store.TokenPurpose, email string) func(context.Context, store.Job) error {
+	return n.single(n.loadToken(purpose, email))
+}
+
+// loadToken loads a link of the purpose for the email template.
+func (n *Notifier) loadToken(purpose store.TokenPurpose, email string) loader {
 	path := "/activate/"
 	if purpose == store.PurposeReset {
 		path = "/reset/"
 	}
-	return func(ctx context.Context, job store.Job) error {
+	return func(job store.Job) (loadFunc, error) {
 		var p jobs.TokenMail
 		if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" || p.Nonce == "" {
-			return jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a token mail: %q", job.ID, job.Payload))
+			return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a token mail: %q", job.ID, job.Payload))
 		}
 		secret := n.cfg.Tokens.Secret(p.Nonce)
-		return n.prepare(ctx, job, func(ctx context.Context, tx store.Tx, out *outgoing) error {
+		return func(ctx context.Context, tx store.Tx, out *outgoing) error {
 			if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
 				return err
 			}
@@ -218,16 +269,20 @@ func (n *Notifier) handleTokenMail(purpose store.TokenPurpose, email string) fun
 				}
 			}
 			return nil
-		})
+		}, nil
 	}
 }
 
 func (n *Notifier) handleAccess(ctx context.Context, job store.Job) error {
+	return n.single(n.loadAccess)(ctx, job)
+}
+
+func (n *Notifier) loadAccess(job store.Job) (loadFunc, error) {
 	var p jobs.AccessMail
 	if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" || p.StructureID == "" {
-		return jobs.Permanent(fmt.Errorf("notify: job %d: payload is not an access mail: %q", job.ID, job.Payload))
+		return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not an access mail: %q", job.ID, job.Payload))
 	}
-	return n.prepare(ctx, job, func(ctx context.Context, tx store.Tx, out *outgoing) error {
+	return func(ctx context.Context, tx store.Tx, out *outgoing) error {
 		if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
 			return err
 		}
@@ -250,15 +305,19 @@ func (n *Notifier) handleAccess(ctx context.Context, job store.Job) error {
 		out.email, out.data = emailAccess, n.baseData(out.person, st)
 		out.data.Services = svcs
 		return nil
-	})
+	}, nil
 }
 
 func (n *Notifier) handlePasswordChanged(ctx context.Context, job store.Job) error {
+	return n.single(n.loadPasswordChanged)(ctx, job)
+}
+
+func (n *Notifier) loadPasswordChanged(job store.Job) (loadFunc, error) {
 	var p jobs.PersonRef
 	if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" {
-		return jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a person: %q", job.ID, job.Payload))
+		return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a person: %q", job.ID, job.Payload))
 	}
-	return n.prepare(ctx, job, func(ctx context.Context, tx store.Tx, out *outgoing) error {
+	return func(ctx context.Context, tx store.Tx, out *outgoing) error {
 		if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
 			return err
 		}
@@ -288,7 +347,7 @@ func (n *Notifier) handlePasswordChanged(ctx context.Context, job store.Job) err
 		}
 		out.data.When = formatDate(when, n.loc, out.data.Lang)
 		return nil
-	})
+	}, nil
 }
 
 // person loads the job's person into out, or sets out.skip when there is
@@ -396,48 +455,185 @@ const maybeDeliveredNote = "the SMTP server may have accepted the message before
 // (the earlier attempt left no error), and a reply lost after the message's
 // data was sent (the earlier attempt's error carries maybeDeliveredNote).
 func (n *Notifier) deliver(ctx context.Context, job store.Job, p store.Person, email string, data emailData) error {
+	msg, err := n.compose(job, p, email, data)
+	if err != nil {
+		return err
+	}
+	if err := n.sendResult(job, n.sender.Send(ctx, msg)); err != nil {
+		return err
+	}
+	if err := n.st.AppendAudit(ctx, n.sentEntry(job, p, data)); err != nil {
+		// The message is out but not recorded: this retry will send it again
+		// (the documented window).
+		return fmt.Errorf("notify: job %d: sent, but recording it failed: %w", job.ID, err)
+	}
+	n.log.Info("notify: email sent", "job", job.ID, "kind", job.Kind, "person", p.ID, "message_id", n.messageID(job))
+	return nil
+}
+
+// compose warns of a possible duplicate when an earlier attempt may have
+// sent the message, then renders it.
+func (n *Notifier) compose(job store.Job, p store.Person, email string, data emailData) (mail.Message, error) {
 	id := n.messageID(job)
 	if job.Attempts > 1 && job.LastError == "" {
 		n.log.Warn("notify: an earlier attempt stopped without a result; the person may receive this email twice",
 			"job", job.ID, "kind", job.Kind, "message_id", id, "attempts", job.Attempts)
 	}
-	earlierMaybeDelivered := strings.Contains(job.LastError, maybeDeliveredNote)
-	if earlierMaybeDelivered {
+	if strings.Contains(job.LastError, maybeDeliveredNote) {
 		n.log.Warn("notify: an earlier attempt's message may have been delivered (its data was sent, the server's answer was lost); the person may receive this email twice",
 			"job", job.ID, "kind", job.Kind, "message_id", id, "attempts", job.Attempts)
 	}
 	data.ServiceNames = serviceNames(data.Services, data.Lang)
 	r, err := n.tmpl.render(data.Lang, email, data)
 	if err != nil {
-		return jobs.Permanent(err)
+		return mail.Message{}, jobs.Permanent(err)
 	}
 	toName := cmp.Or(oneLine(p.DisplayName), oneLine(strings.TrimSpace(p.GivenName+" "+p.FamilyName)))
-	msg := mail.Message{
+	return mail.Message{
 		MessageID: id, From: n.cfg.From, To: p.Email, ToName: toName,
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML, Date: n.cfg.Now(),
 		Headers: map[string]string{"X-Auto-Response-Suppress": "All"},
+	}, nil
+}
+
+// sendResult turns the sender's result for job's message into the job's.
+func (n *Notifier) sendResult(job store.Job, err error) error {
+	if err == nil {
+		return nil
 	}
-	if err := n.sender.Send(ctx, msg); err != nil {
-		if mail.MaybeDelivered(err) || earlierMaybeDelivered {
-			// Keep the mark until an attempt succeeds, so that the attempt
-			// which finally sends still warns.
-			err = fmt.Errorf("%s: %w", maybeDeliveredNote, err)
-		}
-		if mail.IsPermanent(err) {
-			return jobs.Permanent(fmt.Errorf("notify: job %d: %w", job.ID, err))
-		}
-		return fmt.Errorf("notify: job %d: %w", job.ID, err)
+	if mail.MaybeDelivered(err) || strings.Contains(job.LastError, maybeDeliveredNote) {
+		// Keep the mark until an attempt succeeds, so that the attempt
+		// which finally sends still warns.
+		err = fmt.Errorf("%s: %w", maybeDeliveredNote, err)
 	}
-	if err := n.st.AppendAudit(ctx, &store.AuditEntry{
-		Time: n.cfg.Now(), Actor: auditActor, Action: auditMailSent, Target: auditTargetPfx + id,
+	if mail.IsPermanent(err) {
+		return jobs.Permanent(fmt.Errorf("notify: job %d: %w", job.ID, err))
+	}
+	return fmt.Errorf("notify: job %d: %w", job.ID, err)
+}
+
+// sentEntry is the audit record of job's message having been sent.
+func (n *Notifier) sentEntry(job store.Job, p store.Person, data emailData) *store.AuditEntry {
+	return &store.AuditEntry{
+		Time: n.cfg.Now(), Actor: auditActor, Action: auditMailSent, Target: auditTargetPfx + n.messageID(job),
 		Details: map[string]any{"job_id": job.ID, "kind": job.Kind, "person_id": p.ID, "lang": data.Lang},
-	}); err != nil {
-		// The message is out but not recorded: this retry will send it again
-		// (the documented window).
-		return fmt.Errorf("notify: job %d: sent, but recording it failed: %w", job.ID, err)
 	}
-	n.log.Info("notify: email sent", "job", job.ID, "kind", job.Kind, "person", p.ID, "message_id", id)
-	return nil
+}
+
+// batch is the batch handler of a kind: it loads every job's email in one
+// read transaction, sends those to send over one connection (see
+// mail.SendEach), and records the sent ones in one write transaction. Each
+// job gets the result a lone run would have given it: exactly-once per
+// email rests on the same audit record and Message-ID.
+func (n *Notifier) batch(ld loader) jobs.BatchHandler {
+	return func(ctx context.Context, js []store.Job) []error {
+		errs := make([]error, len(js))
+		loads := make([]loadFunc, len(js))
+		for i, j := range js {
+			loads[i], errs[i] = ld(j)
+		}
+		outs := make([]outgoing, len(js))
+		loadErrs := make([]error, len(js))
+		err := n.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			tx = &cachedTx{Tx: tx, structures: map[string]store.Structure{}, services: map[string]store.Service{}}
+			for i, j := range js {
+				outs[i], loadErrs[i] = outgoing{}, nil
+				if errs[i] == nil {
+					loadErrs[i] = n.load(ctx, tx, j, loads[i], &outs[i])
+				}
+			}
+			return nil
+		})
+		var (
+			msgs []mail.Message
+			idx  []int
+		)
+		for i, j := range js {
+			switch {
+			case errs[i] != nil:
+				continue
+			case err != nil:
+				errs[i] = err
+				continue
+			case loadErrs[i] != nil:
+				errs[i] = loadErrs[i]
+				continue
+			case !n.toSend(j, outs[i]):
+				continue
+			}
+			m, err := n.compose(j, outs[i].person, outs[i].email, outs[i].data)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			msgs = append(msgs, m)
+			idx = append(idx, i)
+		}
+		if len(msgs) == 0 {
+			return errs
+		}
+		var sent []int
+		for k, serr := range mail.SendEach(ctx, n.sender, msgs) {
+			i := idx[k]
+			if errs[i] = n.sendResult(js[i], serr); errs[i] == nil {
+				sent = append(sent, i)
+			}
+		}
+		if len(sent) == 0 {
+			return errs
+		}
+		// Store calls outlive a cancelled handler: the messages are out.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		err = n.st.InTx(actx, func(ctx context.Context, tx store.Tx) error {
+			for _, i := range sent {
+				if err := tx.AppendAudit(ctx, n.sentEntry(js[i], outs[i].person, outs[i].data)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, i := range sent {
+			if err != nil {
+				// The messages are out but not recorded: their retries will
+				// send them again (the documented window).
+				errs[i] = fmt.Errorf("notify: job %d: sent, but recording it failed: %w", js[i].ID, err)
+				continue
+			}
+			n.log.Info("notify: email sent", "job", js[i].ID, "kind", js[i].Kind, "person", outs[i].person.ID, "message_id", n.messageID(js[i]))
+		}
+		return errs
+	}
+}
+
+// cachedTx remembers the structures and services read through it: the
+// emails of a batch mostly name the same few, read once per batch.
+type cachedTx struct {
+	store.Tx
+	structures map[string]store.Structure
+	services   map[string]store.Service
+}
+
+func (c *cachedTx) GetStructure(ctx context.Context, id string) (store.Structure, error) {
+	if s, ok := c.structures[id]; ok {
+		return s, nil
+	}
+	s, err := c.Tx.GetStructure(ctx, id)
+	if err == nil {
+		c.structures[id] = s
+	}
+	return s, err
+}
+
+func (c *cachedTx) GetService(ctx context.Context, id string) (store.Service, error) {
+	if s, ok := c.services[id]; ok {
+		return s, nil
+	}
+	s, err := c.Tx.GetService(ctx, id)
+	if err == nil {
+		c.services[id] = s
+	}
+	return s, err
 }
 
 // serviceNames joins names the way a sentence lists them.

@@ -497,3 +497,110 @@ func TestSMTPLostReply(t *testing.T) {
 		t.Fatalf("the server holds %d messages after a refused connection; want 2", n)
 	}
 }
+
+// TestSMTPSendEachOverOneConnection sends a batch to mailpit: every message
+// is accepted once, each reported nil, and a message that cannot be built
+// fails alone.
+func TestSMTPSendEachOverOneConnection(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	s := plainSMTP(t, mp.SMTPHost, mp.SMTPPort)
+	msgs := make([]Message, 6)
+	for i := range msgs {
+		msgs[i] = testMessage(fmt.Sprintf("job-%d.mail.activate", i+1))
+	}
+	msgs[3].To = "not an address"
+	errs := s.SendEach(context.Background(), msgs)
+	for i, err := range errs {
+		if i == 3 {
+			if !IsPermanent(err) {
+				t.Fatalf("unbuildable message: %v, want a permanent error", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if n := len(mp.Messages()); n != 5 {
+		t.Fatalf("mailpit holds %d messages, want 5", n)
+	}
+	s.mu.Lock()
+	idle := len(s.idle)
+	s.mu.Unlock()
+	if idle != 1 {
+		t.Fatalf("%d idle connections after a batch, want the one it used", idle)
+	}
+}
+
+// TestSMTPSendEachConnectionDropsMidBatch: the server takes two messages,
+// then drops the connection after the third one's data without answering.
+// The third is reported as maybe delivered (not sent again); the rest go
+// out once over a new connection.
+func TestSMTPSendEachConnectionDropsMidBatch(t *testing.T) {
+	srv := testenv.StartLossySMTP(t, 0)
+	srv.LoseRepliesAfter(2, 1)
+	s := plainSMTP(t, srv.Host, srv.Port)
+	msgs := make([]Message, 6)
+	for i := range msgs {
+		msgs[i] = testMessage(fmt.Sprintf("job-%d.mail.activate", i+1))
+	}
+	errs := s.SendEach(context.Background(), msgs)
+	for i, err := range errs {
+		switch {
+		case i == 2:
+			if !MaybeDelivered(err) || IsPermanent(err) {
+				t.Fatalf("message whose reply was lost: %v, want maybe delivered and temporary", err)
+			}
+		case err != nil:
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	got := srv.Messages()
+	if len(got) != 6 {
+		t.Fatalf("server holds %d messages, want 6 (each once)", len(got))
+	}
+	seen := map[string]int{}
+	for _, m := range got {
+		for i := range msgs {
+			if strings.Contains(string(m), fmt.Sprintf("job-%d.mail.activate@", i+1)) {
+				seen[fmt.Sprint(i)]++
+			}
+		}
+	}
+	for i := range msgs {
+		if seen[fmt.Sprint(i)] != 1 {
+			t.Fatalf("message %d stored %d times: %v", i, seen[fmt.Sprint(i)], seen)
+		}
+	}
+}
+
+// TestSMTPSendEachServerDown: every message of a batch gets a temporary
+// error that names the server.
+func TestSMTPSendEachServerDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s := plainSMTP(t, "127.0.0.1", port)
+	errs := s.SendEach(context.Background(), []Message{testMessage("a.1"), testMessage("a.2")})
+	for i, err := range errs {
+		if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), fmt.Sprintf("connect to 127.0.0.1:%d", port)) {
+			t.Fatalf("message %d to a server that is down: %v", i, err)
+		}
+	}
+}
+
+// TestSendEachFallsBack: a Sender that is not a BatchSender gets one Send
+// per message.
+func TestSendEachFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	f := NewFileSender(dir, nil)
+	bad := testMessage("b.2")
+	bad.From = ""
+	errs := SendEach(context.Background(), f, []Message{testMessage("b.1"), bad})
+	if errs[0] != nil || errs[1] == nil {
+		t.Fatalf("fallback results %v", errs)
+	}
+}

@@ -26,6 +26,7 @@ type LossySMTP struct {
 	mu   sync.Mutex
 	msgs [][]byte
 	lose int
+	skip int // messages answered before the losses start
 	deny int
 	wg   sync.WaitGroup
 }
@@ -60,6 +61,15 @@ func (s *LossySMTP) Messages() [][]byte {
 func (s *LossySMTP) LoseReplies(n int) {
 	s.mu.Lock()
 	s.lose = n
+	s.mu.Unlock()
+}
+
+// LoseRepliesAfter makes the server answer the next skip messages, then
+// lose the reply to the n after them (a connection that drops in the
+// middle of a batch).
+func (s *LossySMTP) LoseRepliesAfter(skip, n int) {
+	s.mu.Lock()
+	s.skip, s.lose = skip, n
 	s.mu.Unlock()
 }
 
@@ -137,8 +147,10 @@ func (s *LossySMTP) session(c net.Conn) {
 			}
 			s.mu.Lock()
 			s.msgs = append(s.msgs, data.Bytes())
-			lost := s.lose > 0
-			if lost {
+			lost := s.lose > 0 && s.skip == 0
+			if s.skip > 0 {
+				s.skip--
+			} else if lost {
 				s.lose--
 			}
 			s.mu.Unlock()

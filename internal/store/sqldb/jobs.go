@@ -197,9 +197,11 @@ func (t *Tx) EnqueueJobs(ctx context.Context, js []*store.Job) ([]bool, error) {
 
 // ClaimJobs takes up to r.Limit due jobs (pending and due, or running with
 // an expired lease) in one statement, marks them running under a new lease
-// and counts an attempt. On PostgreSQL the inner SELECT locks with FOR
-// UPDATE SKIP LOCKED, so concurrent claimers take disjoint jobs; on SQLite
-// the statement holds the write lock.
+// and counts an attempt. The two kinds of due jobs are each read in index
+// order up to the limit. On PostgreSQL the inner SELECT locks with FOR
+// UPDATE SKIP LOCKED, so concurrent claimers take disjoint jobs (one may
+// get fewer than are due while another holds them); on SQLite the
+// statement holds the write lock.
 func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, error) {
 	if r.Lease <= 0 {
 		return nil, invalid("claim jobs: the lease must be positive")
@@ -213,22 +215,64 @@ func (t *Tx) ClaimJobs(ctx context.Context, r store.ClaimRequest) ([]store.Job, 
 	lease := newID()
 	var out []store.Job
 	err := t.singleWrite(ctx, func(e *ex) error {
-		args := []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now),
-			string(store.JobPending), e.tv(now), string(store.JobRunning), e.tv(now)}
 		kinds := ""
 		if len(r.Kinds) > 0 {
 			kinds = " AND kind IN (?" + strings.Repeat(", ?", len(r.Kinds)-1) + ")"
+		}
+		var q string
+		var args []any
+		if e.d.ClaimLock != "" {
+			// Concurrent claimers (PostgreSQL): the same two index-ordered
+			// reads give the candidates (a few times the limit, as other
+			// claimers may hold some), and the locking SELECT checks them
+			// again and skips those another claimer holds.
+			cand := limit * 4
+			args = []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now), string(store.JobPending), e.tv(now)}
 			for _, k := range r.Kinds {
 				args = append(args, k)
 			}
-		}
-		args = append(args, limit)
-		q := `UPDATE jobs SET state = ?, attempts = attempts + 1, lease_id = CAST(? AS TEXT) || '/' || CAST(id AS TEXT),
-			lease_until = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM jobs
-				WHERE ((state = ? AND run_after <= ?) OR (state = ? AND lease_until <= ?))` + kinds + `
+			args = append(args, cand, string(store.JobRunning), e.tv(now))
+			for _, k := range r.Kinds {
+				args = append(args, k)
+			}
+			args = append(args, cand, string(store.JobPending), e.tv(now), string(store.JobRunning), e.tv(now), limit)
+			q = `UPDATE jobs SET state = ?, attempts = attempts + 1, lease_id = CAST(? AS TEXT) || '/' || CAST(id AS TEXT),
+				lease_until = ?, updated_at = ?
+				WHERE id IN (SELECT id FROM jobs WHERE id IN (
+					SELECT id FROM (SELECT id FROM jobs WHERE state = ? AND run_after <= ?` + kinds + `
+						ORDER BY run_after, id LIMIT ?) p
+					UNION ALL
+					SELECT id FROM (SELECT id FROM jobs WHERE state = ? AND lease_until <= ?` + kinds + `
+						ORDER BY run_after, id LIMIT ?) r)
+					AND ((state = ? AND run_after <= ?) OR (state = ? AND lease_until <= ?))
 				ORDER BY run_after, id LIMIT ? ` + e.d.ClaimLock + `)
-			RETURNING ` + jobCols
+				RETURNING ` + jobCols
+		}
+		if e.d.ClaimLock == "" {
+			// One writer at a time (SQLite): the due pending jobs and the
+			// expired running ones are each read in index order up to the
+			// limit, instead of sorting every match of an OR at each claim
+			// (which made a claim cost as much as the whole backlog).
+			args = []any{string(store.JobRunning), lease, e.tv(leaseUntil), e.tv(now), string(store.JobPending), e.tv(now)}
+			for _, k := range r.Kinds {
+				args = append(args, k)
+			}
+			args = append(args, limit, string(store.JobRunning), e.tv(now))
+			for _, k := range r.Kinds {
+				args = append(args, k)
+			}
+			args = append(args, limit, limit)
+			q = `UPDATE jobs SET state = ?, attempts = attempts + 1, lease_id = CAST(? AS TEXT) || '/' || CAST(id AS TEXT),
+				lease_until = ?, updated_at = ?
+				WHERE id IN (SELECT id FROM jobs WHERE id IN (
+					SELECT id FROM (SELECT id FROM jobs WHERE state = ? AND run_after <= ?` + kinds + `
+						ORDER BY run_after, id LIMIT ?)
+					UNION ALL
+					SELECT id FROM (SELECT id FROM jobs WHERE state = ? AND lease_until <= ?` + kinds + `
+						ORDER BY run_after, id LIMIT ?))
+				ORDER BY run_after, id LIMIT ?)
+				RETURNING ` + jobCols
+		}
 		var err error
 		out, err = all(scanJob)(e.query(ctx, q, args...))
 		return e.wrap(err, "claim jobs")

@@ -86,6 +86,9 @@ func Run(t *testing.T, open Opener) {
 		{"JobsClaimConcurrent", testJobsClaimConcurrent},
 		{"JobsDisabledSinks", testJobsDisabledSinks},
 		{"JobsClearPending", testJobsClearPending},
+		{"JobsFinishBatch", testJobsFinishBatch},
+		{"JobsFinishRetryDedupe", testJobsFinishRetryDedupe},
+		{"JobsClaimFinishConcurrent", testJobsClaimFinishConcurrent},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Times", testTimes},
 	}
