@@ -210,3 +210,18 @@ func (c *countingSender) Send(ctx context.Context, msgs ...mail.Message) error {
 	c.m.emails.WithLabelValues("failed").Add(float64(failed))
 	return err
 }
+
+// SendEach keeps the batch path of the sender it wraps (one SMTP
+// connection for a batch, see mail.SendEach), counting each result.
+func (c *countingSender) SendEach(ctx context.Context, msgs []mail.Message) []error {
+	errs := mail.SendEach(ctx, c.s, msgs)
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+		}
+	}
+	c.m.emails.WithLabelValues("sent").Add(float64(len(msgs) - failed))
+	c.m.emails.WithLabelValues("failed").Add(float64(failed))
+	return errs
+}

@@ -191,6 +191,43 @@ sesame_emails_total{result="sent"} 4
 	}
 }
 
+// batchSender answers SendEach with the results it holds, and counts the
+// batches it got.
+type batchSender struct {
+	fakeSender
+	errs    []error
+	batches *int
+}
+
+func (b batchSender) SendEach(_ context.Context, msgs []mail.Message) []error {
+	*b.batches++
+	return b.errs[:len(msgs)]
+}
+
+// TestSenderKeepsBatches: the counting wrapper passes a batch to a batch
+// sender whole (one SMTP connection), counting each message's result.
+func TestSenderKeepsBatches(t *testing.T) {
+	m := metrics.New()
+	n := 0
+	s := m.Sender(batchSender{errs: []error{nil, errors.New("550"), nil}, batches: &n})
+	if _, ok := s.(mail.BatchSender); !ok {
+		t.Fatal("the wrapper hides the batch sender")
+	}
+	errs := mail.SendEach(context.Background(), s, make([]mail.Message, 3))
+	if n != 1 || len(errs) != 3 || errs[1] == nil {
+		t.Fatalf("%d batches, results %v", n, errs)
+	}
+	want := `
+# HELP sesame_emails_total Emails handed to the mail server, by result: sent, failed.
+# TYPE sesame_emails_total counter
+sesame_emails_total{result="failed"} 1
+sesame_emails_total{result="sent"} 2
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "sesame_emails_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestHashes reads a hasher's figures at scrape time.
 func TestHashes(t *testing.T) {
 	m := metrics.New()
