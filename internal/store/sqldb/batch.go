@@ -197,25 +197,33 @@ func (t *Tx) CreatePeople(ctx context.Context, people []*store.Person) error {
 	return nil
 }
 
+// lastPerKey keeps one element per key, the last given, in their order: a
+// batch upsert must not name a row twice (PostgreSQL refuses to update a
+// row twice in one statement), and the last of duplicates wins as it would
+// row by row.
+func lastPerKey[T any, K comparable](xs []T, key func(T) K) []T {
+	last := make(map[K]int, len(xs))
+	for i, x := range xs {
+		last[key(x)] = i
+	}
+	kept := make([]T, 0, len(last))
+	for i, x := range xs {
+		if last[key(x)] == i {
+			kept = append(kept, x)
+		}
+	}
+	return kept
+}
+
 // PutMemberships inserts memberships or updates their referent flag, in
 // multi-row INSERTs, all or none.
 func (t *Tx) PutMemberships(ctx context.Context, ms []store.Membership) error {
-	type key struct{ p, s string }
-	last := make(map[key]int, len(ms))
-	for i, m := range ms {
+	for _, m := range ms {
 		if m.PersonID == "" || m.StructureID == "" {
 			return invalid("put memberships: empty person or structure")
 		}
-		last[key{m.PersonID, m.StructureID}] = i
 	}
-	// One row per key (PostgreSQL refuses to update a row twice in one
-	// statement), the last given.
-	var kept []store.Membership
-	for i, m := range ms {
-		if last[key{m.PersonID, m.StructureID}] == i {
-			kept = append(kept, m)
-		}
-	}
+	kept := lastPerKey(ms, func(m store.Membership) [2]string { return [2]string{m.PersonID, m.StructureID} })
 	if len(kept) == 0 {
 		return nil
 	}
@@ -238,20 +246,12 @@ func (t *Tx) PutMemberships(ctx context.Context, ms []store.Membership) error {
 // PutGrants inserts grants or changes their role, in multi-row INSERTs,
 // all or none.
 func (t *Tx) PutGrants(ctx context.Context, gs []store.Grant) error {
-	type key struct{ p, s string }
-	last := make(map[key]int, len(gs))
-	for i, g := range gs {
+	for _, g := range gs {
 		if g.PersonID == "" || g.ServiceID == "" {
 			return invalid("put grants: empty person or service")
 		}
-		last[key{g.PersonID, g.ServiceID}] = i
 	}
-	var kept []store.Grant
-	for i, g := range gs {
-		if last[key{g.PersonID, g.ServiceID}] == i {
-			kept = append(kept, g)
-		}
-	}
+	kept := lastPerKey(gs, func(g store.Grant) [2]string { return [2]string{g.PersonID, g.ServiceID} })
 	if len(kept) == 0 {
 		return nil
 	}
