@@ -230,16 +230,5 @@ func (sp *storePending) replace(ctx context.Context, old string, p *pendingImpor
 // idempotent); puts sweep too, so this only bounds how long an expired
 // file stays in the database when nobody uploads.
 func SweepPendingImports(ctx context.Context, st store.PendingImports, every time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := st.SweepPendingImports(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				logger.Warn("sweep pending import previews", "err", err)
-			}
-		}
-	}
+	sweepEvery(ctx, every, logger, "sweep pending import previews", st.SweepPendingImports)
 }

@@ -198,6 +198,12 @@ func (l *SharedLimiter) take(key string, spend float64) (bool, time.Duration) {
 // SweepLimits forgets, every interval until ctx ends, the shared buckets
 // that are full again (store.Limits.SweepTokens). Every replica may run it.
 func SweepLimits(ctx context.Context, limits store.Limits, every time.Duration, logger *slog.Logger) {
+	sweepEvery(ctx, every, logger, "sweep shared rate limits", limits.SweepTokens)
+}
+
+// sweepEvery calls sweep every interval until ctx ends, logging (as what)
+// the errors that are not the end of ctx.
+func sweepEvery(ctx context.Context, every time.Duration, logger *slog.Logger, what string, sweep func(context.Context, time.Time) (int, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -205,8 +211,8 @@ func SweepLimits(ctx context.Context, limits store.Limits, every time.Duration, 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := limits.SweepTokens(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				logger.Warn("sweep shared rate limits", "err", err)
+			if _, err := sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				logger.Warn(what, "err", err)
 			}
 		}
 	}
