@@ -197,16 +197,5 @@ func testJobsClaimFinishConcurrent(e *env) {
 	for err := range errs {
 		e.t.Fatalf("concurrent claim and finish: %v", err)
 	}
-	if len(seen) != n {
-		e.t.Fatalf("%d jobs claimed, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			e.t.Fatalf("job %d claimed %d times", id, c)
-		}
-	}
-	counts, _ := e.st.CountJobs(e.ctx)
-	if counts[store.JobDone] != n {
-		e.t.Fatalf("counts %v, want %d done", counts, n)
-	}
+	claimedOnceEach(e, seen, n)
 }

@@ -1176,18 +1176,7 @@ func testJobsClaimConcurrent(e *env) {
 	for err := range errs {
 		e.t.Fatalf("concurrent claim: %v", err)
 	}
-	if len(seen) != n {
-		e.t.Fatalf("%d jobs claimed, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			e.t.Fatalf("job %d claimed %d times", id, c)
-		}
-	}
-	counts, _ := e.st.CountJobs(e.ctx)
-	if counts[store.JobDone] != n {
-		e.t.Fatalf("counts = %v", counts)
-	}
+	claimedOnceEach(e, seen, n)
 }
 
 func testConcurrentWriters(e *env) {
@@ -1354,5 +1343,23 @@ func testJobsClearPending(e *env) {
 			_, err = e.st.ListJobs(e.ctx, store.JobFilter{Sink: bad})
 			e.is(err, store.ErrInvalid, fmt.Sprintf("list sink %q", bad))
 		}
+	}
+}
+
+// claimedOnceEach checks that n jobs were claimed, each exactly once
+// (seen counts the claims of each), and are all done.
+func claimedOnceEach(e *env, seen map[int64]int, n int) {
+	e.t.Helper()
+	if len(seen) != n {
+		e.t.Fatalf("%d jobs claimed, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			e.t.Fatalf("job %d claimed %d times", id, c)
+		}
+	}
+	counts, _ := e.st.CountJobs(e.ctx)
+	if counts[store.JobDone] != n {
+		e.t.Fatalf("counts %v, want %d done", counts, n)
 	}
 }
