@@ -40,7 +40,8 @@ type pendingImport struct {
 	plan        *onboarding.Plan // nil when read from the store: planned again
 	fingerprint string           // of the plan shown on the preview
 	created     time.Time
-	changed     bool // shown again because the accounts changed
+	seq         uint64 // order of arrival in memory: clocks may tie
+	changed     bool   // shown again because the accounts changed
 }
 
 // pendingImports keeps the previews in memory, bounded in number overall
@@ -50,6 +51,7 @@ type pendingImports struct {
 	ttl     time.Duration
 	max     int
 	perKey  int
+	seq     uint64 // the last preview's seq
 	entries map[string]*pendingImport
 }
 
@@ -82,7 +84,7 @@ func (pi *pendingImports) put(_ context.Context, p *pendingImport, now time.Time
 	for len(mine) >= pi.perKey {
 		oldest := 0
 		for i, x := range mine {
-			if x.created.Before(mine[oldest].created) {
+			if x.seq < mine[oldest].seq {
 				oldest = i
 			}
 		}
@@ -92,6 +94,8 @@ func (pi *pendingImports) put(_ context.Context, p *pendingImport, now time.Time
 	if len(pi.entries) >= pi.max {
 		return errPendingFull
 	}
+	pi.seq++
+	p.seq = pi.seq
 	pi.entries[p.id] = p
 	return nil
 }

@@ -45,7 +45,7 @@ func (db *DB) PutPendingImport(ctx context.Context, p store.PendingImport, max, 
 		if _, err := e.exec(ctx, "DELETE FROM pending_imports WHERE expires_at <= ?", e.tv(p.CreatedAt)); err != nil {
 			return e.wrap(err, "put pending import: sweep")
 		}
-		rows, err := e.query(ctx, "SELECT id FROM pending_imports WHERE session = ? ORDER BY created_at, id", p.Session)
+		rows, err := e.query(ctx, "SELECT id FROM pending_imports WHERE session = ? ORDER BY seq, created_at, id", p.Session)
 		if err != nil {
 			return e.wrap(err, "put pending import: list the session's")
 		}
@@ -83,10 +83,15 @@ func (db *DB) PutPendingImport(ctx context.Context, p store.PendingImport, max, 
 		if found == 0 {
 			return e.wrap(store.ErrNotFound, "put pending import: structure %q", p.StructureID)
 		}
+		// seq orders a session's previews by arrival (migration 0010).
+		var seq int64
+		if err := e.row(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_imports").Scan(&seq); err != nil {
+			return e.wrap(err, "put pending import: order")
+		}
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO pending_imports ("+pendingCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			_, err := e.exec(ctx, "INSERT INTO pending_imports ("+pendingCols+", seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				p.ID, p.Session, p.StructureID, p.FileName, p.Data, string(p.Mode), string(p.Options), p.Fingerprint,
-				p.Changed, e.tv(p.CreatedAt), e.tv(p.ExpiresAt))
+				p.Changed, e.tv(p.CreatedAt), e.tv(p.ExpiresAt), seq)
 			return e.wrap(err, "put pending import %q", p.FileName)
 		})
 	})

@@ -78,6 +78,19 @@ func testPendingBounds(e *env) {
 	if present("a1", "a") || !present("a2", "a") || !present("a3", "a") {
 		e.t.Fatal("the session's third preview did not replace its oldest only")
 	}
+	// Previews made at the same instant leave by arrival, whatever their
+	// ids (z1 arrives first and sorts last).
+	e.ok(put("z1", "z", 0), "z1")
+	e.ok(put("y2", "z", 0), "y2")
+	e.ok(put("x3", "z", 0), "x3")
+	if present("z1", "z") || !present("y2", "z") || !present("x3", "z") {
+		e.t.Fatal("at one instant, the third preview did not replace the first")
+	}
+	for _, id := range []string{"y2", "x3"} {
+		if ok, err := e.st.DeletePendingImport(e.ctx, id, "z"); err != nil || !ok {
+			e.t.Fatalf("forget %s: %v, %v", id, ok, err)
+		}
+	}
 	e.ok(put("b1", "b", 3*time.Second), "b1")
 	e.ok(put("b2", "b", 4*time.Second), "b2")
 	e.is(put("c1", "c", 5*time.Second), store.ErrFull, "a fifth preview overall")
