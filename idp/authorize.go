@@ -634,10 +634,7 @@ var errLoginsBusy = errors.New("idp: password form refused at once: the password
 // cheap and fast however many arrive. When it returns true, the caller
 // must call release once done.
 func (p *Provider) readLoginForm(w http.ResponseWriter, r *http.Request, form string) (release func(), ok bool) {
-	busy := func() {
-		p.fail(w, r, &web.Error{Code: web.EUnavailable, Err: errLoginsBusy, RetryAfter: 2 * time.Second,
-			Title: i18n.LoginUnavailableTitle, Message: i18n.M(i18n.LoginBusy)}, web.Onward{})
-	}
+	busy := func() { p.loginsBusy.Write(w, r) }
 	if p.cfg.Hasher.Saturated() {
 		busy()
 		return nil, false

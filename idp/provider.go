@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/password"
 	"sesame/internal/store"
 	"sesame/web"
@@ -101,6 +102,9 @@ type Provider struct {
 	// logins holds a token per password form being handled
 	// (MaxLoginsInProgress).
 	logins chan struct{}
+	// loginsBusy is the 503 those past the bound receive: rendered once,
+	// logged once a second (a burst brings thousands).
+	loginsBusy *web.CannedError
 
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
 	// The cookies' names: with the __Host- prefix when the issuer is https
@@ -165,6 +169,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		logins = max(8, 4*cfg.Hasher.Stats().Slots)
 	}
 	p.logins = make(chan struct{}, logins)
+	p.loginsBusy = p.rd.Canned(&web.Error{Code: web.EUnavailable, Err: errLoginsBusy, RetryAfter: 2 * time.Second,
+		Title: i18n.LoginUnavailableTitle, Message: i18n.M(i18n.LoginBusy)}, web.Onward{})
 	p.sameOrigin = http.NewCrossOriginProtection()
 	if err := p.sameOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
 		return nil, fmt.Errorf("idp: issuer origin: %w", err)

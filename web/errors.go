@@ -152,15 +152,21 @@ func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error
 // the structure's name in the header bar.
 func (rd *Renderer) WriteErrorWith(w http.ResponseWriter, r *http.Request, err error, on Onward) {
 	code := ErrorCode(err)
-	status := HTTPStatus(code)
 	logger := rd.logger()
-	if status >= 500 && !errors.Is(err, context.Canceled) {
+	if HTTPStatus(code) >= 500 && !errors.Is(err, context.Canceled) {
 		logger.ErrorContext(r.Context(), "request failed", "code", code, "method", r.Method,
 			"path", RedactPath(r.URL.Path), "err", err)
 	} else {
 		logger.DebugContext(r.Context(), "request refused", "code", code, "method", r.Method,
 			"path", RedactPath(r.URL.Path), "err", err)
 	}
+	rd.writeError(w, r, err, on)
+}
+
+// writeError is WriteErrorWith without the log line.
+func (rd *Renderer) writeError(w http.ResponseWriter, r *http.Request, err error, on Onward) {
+	code := ErrorCode(err)
+	status := HTTPStatus(code)
 	var retry time.Duration
 	texts := errorTexts[code]
 	title, msg := texts.title, i18n.M(texts.message)

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -204,6 +205,14 @@ func (s *server) authorize(b *testing.B, n int, browser *http.Cookie) []string {
 // refused (503, which must carry Retry-After), the refusals' p50 and p99
 // latency, the server's resident memory idle before the burst and its
 // peak (VmHWM). b.N bursts are sent per size, one after the other.
+//
+// The same bursts, from the same client code, are also sent to two
+// reference servers, each a child process like sesame: a bare net/http
+// server that answers every request 503 with a body of the size of
+// sesame's (the floor of this machine: client and server share its cores),
+// and the same server while one argon2id hash per CPU runs in a loop, as
+// sesame's admitted logins do during the burst. The ratio sesame / hashing
+// reference is what sesame's refusal path adds.
 func BenchmarkOverload(b *testing.B) {
 	bin := sesameBin(b)
 	for _, n := range []int{500, 2000} {
@@ -215,66 +224,183 @@ func BenchmarkOverload(b *testing.B) {
 			idle, _ := s.memory(b)
 			var refusals, all []time.Duration
 			counts := map[int]int{}
+			var refBare, refHash []time.Duration
 			for range b.N {
 				ids := s.authorize(b, n, browser)
-				transport := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: n, DisableKeepAlives: true}
-				client := &http.Client{Transport: transport,
-					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-				var mu sync.Mutex
-				var wg sync.WaitGroup
-				startGun := make(chan struct{})
-				for _, id := range ids {
-					wg.Go(func() {
-						form := url.Values{"req": {id}, "username": {"camille.lefevre"}, "password": {plain}}
-						req, _ := http.NewRequest(http.MethodPost, s.base+"/login", strings.NewReader(form.Encode()))
-						req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-						req.Header.Set("Origin", s.base)
-						req.AddCookie(browser)
-						<-startGun
-						sent := time.Now()
-						resp, err := client.Do(req)
-						took := time.Since(sent)
-						mu.Lock()
-						defer mu.Unlock()
-						if err != nil {
-							counts[-1]++
-							return
-						}
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						counts[resp.StatusCode]++
-						all = append(all, took)
-						if resp.StatusCode == http.StatusServiceUnavailable {
-							if resp.Header.Get("Retry-After") == "" {
-								b.Error("503 without Retry-After")
-							}
-							refusals = append(refusals, took)
-						}
-					})
+				r := sendBurst(b, s.base, ids, browser, true)
+				refusals, all = append(refusals, r.refusals...), append(all, r.all...)
+				for k, v := range r.counts {
+					counts[k] += v
 				}
-				b.StartTimer()
-				close(startGun)
-				wg.Wait()
-				b.StopTimer()
-				transport.CloseIdleConnections()
+				refBare = append(refBare, referenceBurst(b, n, false)...)
+				refHash = append(refHash, referenceBurst(b, n, true)...)
 			}
 			_, peak := s.memory(b)
 			b.Logf("%d concurrent logins × %d: statuses %v", n, b.N, counts)
-			pct := func(d []time.Duration, q float64) float64 {
-				if len(d) == 0 {
-					return 0
-				}
-				slices.Sort(d)
-				return float64(d[min(len(d)-1, int(q*float64(len(d))))].Microseconds()) / 1000
-			}
 			b.ReportMetric(float64(counts[http.StatusSeeOther])/float64(b.N), "ok/burst")
 			b.ReportMetric(float64(counts[http.StatusServiceUnavailable])/float64(b.N), "503/burst")
 			b.ReportMetric(float64(len(all)-counts[http.StatusSeeOther]-counts[http.StatusServiceUnavailable]+counts[-1]), "other")
-			b.ReportMetric(pct(refusals, 0.5), "503-p50-ms")
-			b.ReportMetric(pct(refusals, 0.99), "503-p99-ms")
-			b.ReportMetric(pct(all, 0.99), "all-p99-ms")
+			p99 := percentile(refusals, 0.99)
+			b.ReportMetric(percentile(refusals, 0.5), "503-p50-ms")
+			b.ReportMetric(p99, "503-p99-ms")
+			b.ReportMetric(percentile(all, 0.99), "all-p99-ms")
+			b.ReportMetric(percentile(refBare, 0.99), "ref-bare-p99-ms")
+			b.ReportMetric(percentile(refHash, 0.99), "ref-hashing-p99-ms")
+			if r := percentile(refHash, 0.99); r > 0 {
+				b.ReportMetric(p99/r, "p99/ref-hashing")
+			}
 			b.ReportMetric(idle, "idle-MiB")
 			b.ReportMetric(peak, "peak-MiB")
 		})
 	}
+}
+
+// percentile returns the q-quantile of d in milliseconds (d is sorted).
+func percentile(d []time.Duration, q float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return float64(d[min(len(d)-1, int(q*float64(len(d))))].Microseconds()) / 1000
+}
+
+// burstResult is what one burst received.
+type burstResult struct {
+	refusals, all []time.Duration
+	counts        map[int]int // by status; -1 for no answer
+}
+
+// sendBurst posts one login form per id, all at once, each on its own
+// connection, and times the answers (refusals are the 503s, which must
+// carry Retry-After when checkRetry).
+func sendBurst(b *testing.B, base string, ids []string, browser *http.Cookie, checkRetry bool) burstResult {
+	transport := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: len(ids), DisableKeepAlives: true}
+	client := &http.Client{Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res := burstResult{counts: map[int]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	startGun := make(chan struct{})
+	for _, id := range ids {
+		wg.Go(func() {
+			form := url.Values{"req": {id}, "username": {"camille.lefevre"}, "password": {plain}}
+			req, _ := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", base)
+			req.AddCookie(browser)
+			<-startGun
+			sent := time.Now()
+			resp, err := client.Do(req)
+			took := time.Since(sent)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.counts[-1]++
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			res.counts[resp.StatusCode]++
+			res.all = append(res.all, took)
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				if checkRetry && resp.Header.Get("Retry-After") == "" {
+					b.Error("503 without Retry-After")
+				}
+				res.refusals = append(res.refusals, took)
+			}
+		})
+	}
+	b.StartTimer()
+	close(startGun)
+	wg.Wait()
+	b.StopTimer()
+	transport.CloseIdleConnections()
+	return res
+}
+
+// Reference server: this test binary run again with referenceEnv set to
+// the address to serve (and referenceHashEnv to hash in a loop meanwhile).
+const (
+	referenceEnv     = "BENCH_LOGIN_REFERENCE"
+	referenceHashEnv = "BENCH_LOGIN_REFERENCE_HASH"
+	// referenceBody is about the size of sesame's "busy" page.
+	referenceBody = 2300
+)
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(referenceEnv); addr != "" {
+		serveReference(addr, os.Getenv(referenceHashEnv) != "")
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveReference answers every request 503 with Retry-After and a body of
+// referenceBody bytes; with hashing, it also runs one argon2id hash per
+// CPU in a loop, at sesame's default parameters.
+func serveReference(addr string, hashing bool) {
+	if hashing {
+		h := password.NewHasher(password.DefaultParams(), 0)
+		for range runtime.NumCPU() {
+			go func() {
+				for {
+					_, _ = h.Hash(context.Background(), plain)
+				}
+			}()
+		}
+	}
+	body := []byte(strings.Repeat("x", referenceBody))
+	err := http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write(body)
+	}))
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
+// referenceBurst starts a reference server, sends it a burst of n logins
+// as sendBurst does for sesame, and returns the refusals' latencies.
+func referenceBurst(b *testing.B, n int, hashing bool) []time.Duration {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), referenceEnv+"="+addr)
+	if hashing {
+		cmd.Env = append(cmd.Env, referenceHashEnv+"=1")
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			break
+		}
+		if i == 100 {
+			b.Fatal("the reference server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the hashing loops under way
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	r := sendBurst(b, base, ids, &http.Cookie{Name: "sesame_browser", Value: strings.Repeat("b", 43)}, true)
+	if r.counts[http.StatusServiceUnavailable] != n {
+		b.Fatalf("reference server: %v", r.counts)
+	}
+	return r.refusals
 }
