@@ -523,3 +523,17 @@ func TestImportConcurrentConfirm(t *testing.T) {
 		t.Errorf("%d import records, %d people", len(ims), len(e.people()))
 	}
 }
+
+// Previews kept in memory, made at one instant of the clock: the third
+// of a session drops its first, never its second.
+func TestImportPreviewsSameInstant(t *testing.T) {
+	e := newImportEnv(t, func(ip *web.ImportPages) { ip.MaxPendingPerKey = 2 })
+	for range 10 {
+		first := e.previewPath("alice", "add", sheetFixed)
+		second := e.previewPath("alice", "add", sheetFixed)
+		third := e.previewPath("alice", "add", sheetFixed)
+		mustStatus(t, e.getAs("alice", first), http.StatusNotFound)
+		mustStatus(t, e.getAs("alice", second), http.StatusOK)
+		mustStatus(t, e.getAs("alice", third), http.StatusOK)
+	}
+}

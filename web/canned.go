@@ -2,9 +2,8 @@ package web
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +54,7 @@ func (rd *Renderer) Canned(err *Error, on Onward) *CannedError {
 
 // Write answers r with the canned page.
 func (c *CannedError) Write(w http.ResponseWriter, r *http.Request) {
-	c.log(r.Context(), r)
+	c.log(r)
 	if r.URL.RawQuery != "" {
 		c.rd.writeError(w, r, c.err, c.on)
 		return
@@ -68,32 +67,26 @@ func (c *CannedError) Write(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		c.rd.writeError(rec, r, c.err, c.on)
 		p = cannedPage{header: rec.header, status: rec.status, body: rec.body.Bytes()}
-		if _, cookie := p.header["Set-Cookie"]; cookie {
-			for k, v := range p.header {
-				w.Header()[k] = v
+		if _, cookie := p.header["Set-Cookie"]; !cookie {
+			c.mu.Lock()
+			if len(c.pages) < maxCanned {
+				c.pages[k] = p
 			}
-			w.WriteHeader(p.status)
-			_, _ = w.Write(p.body)
-			return
+			c.mu.Unlock()
 		}
-		c.mu.Lock()
-		if len(c.pages) < maxCanned {
-			c.pages[k] = p
-		}
-		c.mu.Unlock()
 	}
 	h := w.Header()
 	for k, v := range p.header {
-		h[k] = v
+		h[k] = slices.Clone(v) // middleware may add to a header: never to the kept one
 	}
 	w.WriteHeader(p.status)
 	_, _ = w.Write(p.body)
 }
 
-// log writes the error's line if none was written for LogEvery, with how
-// many answers were given since the last one.
-func (c *CannedError) log(ctx context.Context, r *http.Request) {
-	n := c.given.Add(1)
+// log writes the error's line, as WriteErrorWith does, if none was
+// written for LogEvery, with how many answers were given since the last.
+func (c *CannedError) log(r *http.Request) {
+	c.given.Add(1)
 	every := c.LogEvery
 	if every <= 0 {
 		every = time.Second
@@ -103,14 +96,7 @@ func (c *CannedError) log(ctx context.Context, r *http.Request) {
 	if now-last < int64(every) || !c.lastLog.CompareAndSwap(last, now) {
 		return
 	}
-	n = c.given.Swap(0)
-	code := ErrorCode(c.err)
-	level := slog.LevelDebug
-	if HTTPStatus(code) >= 500 {
-		level = slog.LevelError
-	}
-	c.rd.logger().Log(ctx, level, "request failed", "code", code, "method", r.Method,
-		"path", RedactPath(r.URL.Path), "err", c.err, "answers_since_last_line", n)
+	c.rd.logError(r, c.err, "answers_since_last_line", c.given.Swap(0))
 }
 
 // recorder keeps what a handler writes, to be written again.

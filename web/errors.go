@@ -151,16 +151,20 @@ func (rd *Renderer) WriteError(w http.ResponseWriter, r *http.Request, err error
 // another account, the structure's contact) before sesame's own, and shows
 // the structure's name in the header bar.
 func (rd *Renderer) WriteErrorWith(w http.ResponseWriter, r *http.Request, err error, on Onward) {
-	code := ErrorCode(err)
-	logger := rd.logger()
-	if HTTPStatus(code) >= 500 && !errors.Is(err, context.Canceled) {
-		logger.ErrorContext(r.Context(), "request failed", "code", code, "method", r.Method,
-			"path", RedactPath(r.URL.Path), "err", err)
-	} else {
-		logger.DebugContext(r.Context(), "request refused", "code", code, "method", r.Method,
-			"path", RedactPath(r.URL.Path), "err", err)
-	}
+	rd.logError(r, err)
 	rd.writeError(w, r, err, on)
+}
+
+// logError logs err, answered to r: a failure (5xx) as an error, a refusal
+// at debug level; extra are more attributes.
+func (rd *Renderer) logError(r *http.Request, err error, extra ...any) {
+	code := ErrorCode(err)
+	attrs := append([]any{"code", code, "method", r.Method, "path", RedactPath(r.URL.Path), "err", err}, extra...)
+	if HTTPStatus(code) >= 500 && !errors.Is(err, context.Canceled) {
+		rd.logger().ErrorContext(r.Context(), "request failed", attrs...)
+	} else {
+		rd.logger().DebugContext(r.Context(), "request refused", attrs...)
+	}
 }
 
 // writeError is WriteErrorWith without the log line.
