@@ -1,13 +1,17 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +30,7 @@ type Mailpit struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
+	logs *syncBuffer // the running mailpit's output
 }
 
 // StartMailpit starts a fresh mailpit for t, stopped when the test ends. It
@@ -43,50 +48,120 @@ func StartMailpit(t testing.TB) *Mailpit {
 	if !ok {
 		Missing(t, "mailpit is not installed (scripts/test installs it with go install)")
 	}
-	smtpPort, httpPort := FreePort(t), FreePort(t)
-	m := &Mailpit{
-		SMTPAddr: fmt.Sprintf("127.0.0.1:%d", smtpPort),
-		SMTPHost: "127.0.0.1",
-		SMTPPort: smtpPort,
-		APIURL:   fmt.Sprintf("http://127.0.0.1:%d", httpPort),
-		t:        t,
-		bin:      bin,
-		dir:      ShortTempDir(t),
-	}
-	m.Start()
+	m := &Mailpit{t: t, bin: bin, dir: ShortTempDir(t)}
 	t.Cleanup(m.Stop)
-	return m
+	// Another process may take a port between FreePort and mailpit's
+	// bind: mailpit then exits, and is started again on new ports.
+	var err error
+	for range 3 {
+		smtpPort, httpPort := FreePort(t), FreePort(t)
+		m.SMTPAddr, m.SMTPHost, m.SMTPPort = fmt.Sprintf("127.0.0.1:%d", smtpPort), "127.0.0.1", smtpPort
+		m.APIURL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+		if err = m.start(); err == nil {
+			return m
+		}
+	}
+	t.Fatalf("testenv: mailpit did not start: %v", err)
+	return nil
 }
 
 // Start starts mailpit again after Stop (same ports, same stored messages).
 func (m *Mailpit) Start() {
 	m.t.Helper()
+	if err := m.start(); err != nil {
+		m.t.Fatalf("testenv: mailpit did not start again: %v", err)
+	}
+}
+
+// start starts mailpit on m's ports and waits until its SMTP server greets
+// and its API answers (mailpit's own, not another process on the port).
+func (m *Mailpit) start() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.cmd != nil {
-		return
+		return nil
 	}
-	var logs bytes.Buffer
+	logs := &syncBuffer{}
 	cmd := exec.Command(m.bin,
 		"--smtp", m.SMTPAddr, "--listen", m.APIURL[len("http://"):],
 		"--database", filepath.Join(m.dir, "mailpit.db"),
 		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 		"--max", "0", "--quiet")
-	cmd.Stdout = &logs
-	cmd.Stderr = &logs
+	cmd.Stdout = logs
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
-		m.t.Fatalf("testenv: start mailpit: %v", err)
+		return fmt.Errorf("start mailpit: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	for _, a := range []string{m.SMTPAddr, m.APIURL[len("http://"):]} {
-		if err := WaitTCP(a, 15*time.Second); err != nil {
-			_ = cmd.Process.Kill()
-			<-done
-			m.t.Fatalf("testenv: mailpit did not start: %v\n%s", err, logs.String())
-		}
+	if err := m.ready(done); err != nil {
+		_ = cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("%w\n%s", err, logs.String())
 	}
-	m.cmd, m.done = cmd, done
+	m.cmd, m.done, m.logs = cmd, done, logs
+	return nil
+}
+
+// ready waits up to 15 s for mailpit's SMTP greeting and API.
+func (m *Mailpit) ready(done <-chan struct{}) error {
+	deadline := time.Now().Add(15 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return errors.New("mailpit exited")
+		default:
+		}
+		if err = smtpGreets(m.SMTPAddr); err == nil {
+			var resp *http.Response
+			if resp, err = http.Get(m.APIURL + "/api/v1/info"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
+				err = fmt.Errorf("API: %s", resp.Status)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
+}
+
+// smtpGreets reports whether an SMTP server greets (220) at addr.
+func smtpGreets(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("SMTP greeting: %w", err)
+	}
+	if !strings.HasPrefix(line, "220") {
+		return fmt.Errorf("SMTP greeting: %q", line)
+	}
+	return nil
+}
+
+// syncBuffer is mailpit's output, written by its process and read by tests.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Stop kills mailpit.
@@ -156,7 +231,7 @@ func (m *Mailpit) getJSON(path string, v any) {
 	m.t.Helper()
 	resp, err := http.Get(m.APIURL + path)
 	if err != nil {
-		m.t.Fatalf("testenv: mailpit %s: %v", path, err)
+		m.t.Fatalf("testenv: mailpit %s: %v%s", path, err, m.state())
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -164,5 +239,21 @@ func (m *Mailpit) getJSON(path string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		m.t.Fatalf("testenv: mailpit %s: %v", path, err)
+	}
+}
+
+// state says whether mailpit still runs, with its output: for the message
+// of a failed call.
+func (m *Mailpit) state() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		return " (mailpit is stopped)"
+	}
+	select {
+	case <-m.done:
+		return fmt.Sprintf(" (mailpit exited: %v)\n%s", m.cmd.ProcessState, m.logs.String())
+	default:
+		return fmt.Sprintf(" (mailpit runs)\n%s", m.logs.String())
 	}
 }
