@@ -181,6 +181,10 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "this client must use PKCE (S256)")
 		return
 	}
+	// A client asks for two factors with acr_values (the two-factor
+	// class listed, the password one not), or its service always does.
+	acrs := strings.Fields(q.Get("acr_values"))
+	requireMFA := svc.RequireMFA || (slices.Contains(acrs, ACRTwoFactor) && !slices.Contains(acrs, ACRPassword))
 	// Each request is stored for its lifetime: one address may not store
 	// them faster than AuthorizeLimiter allows.
 	if p.cfg.AuthorizeLimiter != nil {
@@ -194,6 +198,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		ID: randomID(32), ClientID: svc.ClientID, RedirectURI: redirectURI, Scopes: scopes, State: state,
 		Nonce: q.Get("nonce"), CodeChallenge: challenge, CodeChallengeMethod: method, ResponseType: "code",
 		Prompt: prompt, MaxAge: maxAge, BrowserHash: sha(p.browserID(w, r)), ExpiresAt: now.Add(p.cfg.AuthRequestTTL),
+		RequireMFA: requireMFA,
 	}
 	sess, person, err := p.session(ctx, r)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -201,8 +206,11 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hasSession := err == nil
+	// A session opened with a password alone does not answer a client
+	// that requires two factors: both are asked again.
 	needLogin := !hasSession || slices.Contains(prompt, "login") ||
-		(maxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(maxAge)*time.Second)
+		(maxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(maxAge)*time.Second) ||
+		(requireMFA && !slices.Contains(sess.AMR, amrMFA))
 	if hint := q.Get("id_token_hint"); hint != "" {
 		// The hint names whom the client expects (an expired one still
 		// does). A session of someone else must not answer for them.
@@ -220,7 +228,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hasSession && !needLogin {
-		ar.PersonID, ar.AuthTime, ar.SID = person.ID, sess.AuthTime, sess.SID
+		ar.PersonID, ar.AuthTime, ar.SID, ar.AMR = person.ID, sess.AuthTime, sess.SID, sess.AMR
 	}
 	if err := p.st.CreateAuthRequest(ctx, &ar); err != nil {
 		p.unavailable(w, r, fmt.Errorf("idp: authorize: store request: %w", err), p.onward(ctx, svc))
@@ -268,13 +276,13 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar store.AuthR
 			if err := p.startSessionTx(ctx, tx, r, &created, client); err != nil {
 				return err
 			}
-			ar.AuthTime, ar.SID = created.AuthTime, created.SID
+			ar.AuthTime, ar.SID, ar.AMR = created.AuthTime, created.SID, created.AMR
 		}
 		if _, err := tx.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error {
 			if a.Done {
 				return store.ErrTokenUsed
 			}
-			a.Done, a.PersonID, a.AuthTime, a.SID = true, ar.PersonID, ar.AuthTime, ar.SID
+			a.Done, a.PersonID, a.AuthTime, a.SID, a.AMR = true, ar.PersonID, ar.AuthTime, ar.SID, ar.AMR
 			return nil
 		}); err != nil {
 			return err
@@ -416,13 +424,30 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.showLogin(w, r, http.StatusUnauthorized, ar, svc, username, i18n.M(i18n.LoginWrong))
 		return
 	}
+	step, err := p.secondStep(ctx, person, ar.RequireMFA)
+	if err != nil {
+		p.unavailable(w, r, err, p.onward(ctx, svc))
+		return
+	}
+	if step != nil {
+		step.Request = ar.ID
+		p.toSecondStep(w, r, step, p.onward(ctx, svc))
+		return
+	}
+	p.finishLogin(w, r, ar, svc, person, []string{amrPassword})
+}
+
+// finishLogin ends the login of ar once person gave every factor asked
+// (amr): a new session, and the code for the client.
+func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, amr []string) {
+	ctx := r.Context()
 	ar.PersonID = person.ID
 	if k := apps.Of(svc); k.StateTTL > 0 && svc.BaseURL != "" &&
 		p.now().Sub(ar.ExpiresAt.Add(-p.cfg.AuthRequestTTL)) > k.StateTTL {
 		// The application (WordPress) forgot its state: resuming would show
 		// "Invalid state". Its own login page starts a fresh request, which
 		// the new session answers at once.
-		if _, err := p.startSession(ctx, w, r, person); err != nil {
+		if _, err := p.startSession(ctx, w, r, person, amr); err != nil {
 			p.unavailable(w, r, err, p.onward(ctx, svc))
 			return
 		}
@@ -432,7 +457,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, strings.TrimRight(svc.BaseURL, "/")+k.LoginPath, http.StatusSeeOther)
 		return
 	}
-	p.finish(w, r, ar, nil, p.newSession(person))
+	p.finish(w, r, ar, nil, p.newSession(person, amr))
 }
 
 // findAccount finds the person a login names: by username, then by email.
@@ -514,12 +539,12 @@ type freshSession struct {
 	sess store.SSOSession
 }
 
-// newSession prepares a new SSO session of person after a password login;
-// startSessionTx stores it. The cookie always gets a new id.
-func (p *Provider) newSession(person store.Person) *freshSession {
+// newSession prepares a new SSO session of person after a login that
+// proved amr; startSessionTx stores it. The cookie always gets a new id.
+func (p *Provider) newSession(person store.Person, amr []string) *freshSession {
 	now := p.now()
 	id := randomID(32)
-	return &freshSession{id: id, sess: store.SSOSession{Hash: sha(id), PersonID: person.ID, AuthTime: now, CreatedAt: now,
+	return &freshSession{id: id, sess: store.SSOSession{Hash: sha(id), PersonID: person.ID, AuthTime: now, AMR: amr, CreatedAt: now,
 		LastSeenAt: now, IdleExpiresAt: now.Add(p.cfg.SessionIdle), ExpiresAt: now.Add(p.cfg.SessionMax)}}
 }
 
@@ -561,10 +586,10 @@ func (p *Provider) setSessionCookie(w http.ResponseWriter, id string, sess store
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 }
 
-// startSession opens a new SSO session after a password login, in a
-// transaction of its own, and sets its cookie (see startSessionTx).
-func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, person store.Person) (store.SSOSession, error) {
-	fresh := p.newSession(person)
+// startSession opens a new SSO session after a login that proved amr, in
+// a transaction of its own, and sets its cookie (see startSessionTx).
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, person store.Person, amr []string) (store.SSOSession, error) {
+	fresh := p.newSession(person, amr)
 	var sess store.SSOSession
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess = fresh.sess

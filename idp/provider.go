@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"sesame/internal/i18n"
+	"sesame/internal/mfa"
 	"sesame/internal/password"
+	"sesame/internal/secretbox"
 	"sesame/internal/store"
 	"sesame/web"
 )
@@ -68,6 +70,16 @@ type Config struct {
 	// once, before its body is read or the store asked. Default: four per
 	// hash slot, at least 8.
 	MaxLoginsInProgress int
+
+	// AdminMFAPolicy is the hoster admins' second-factor policy; the
+	// default (empty) is required. Structures set their people's.
+	AdminMFAPolicy store.MFAPolicy
+	// MFAGrace is how long someone newly required to enrol a second
+	// factor may put it off at login; default 14 days.
+	MFAGrace time.Duration
+	// Location is where dates shown to people are written; default
+	// Europe/Paris.
+	Location *time.Location
 }
 
 // Limiter is a rate limiter keyed by a string: Check looks, Allow spends.
@@ -109,7 +121,12 @@ type Provider struct {
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
 	// The cookies' names: with the __Host- prefix when the issuer is https
 	// at the root, so that no sibling subdomain can set or shadow them.
-	cookieSSO, cookieBrowser string
+	cookieSSO, cookieBrowser, cookieStep string
+
+	// secrets seals TOTP secrets and enrolments; stepBox the cookie of a
+	// login between its password and its second factor.
+	secrets *mfa.Secrets
+	stepBox *secretbox.Box
 }
 
 // New loads (creating them when absent) the signing keys and returns the
@@ -134,6 +151,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	def(&cfg.SessionIdle, 8*time.Hour)
 	def(&cfg.SessionMax, 7*24*time.Hour)
 	def(&cfg.KeyReload, time.Minute)
+	def(&cfg.MFAGrace, 14*24*time.Hour)
+	if cfg.Location == nil {
+		if cfg.Location, err = time.LoadLocation("Europe/Paris"); err != nil {
+			return nil, fmt.Errorf("idp: %w", err)
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -151,6 +174,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{cfg: cfg, st: cfg.Store, rd: cfg.Renderer, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
+	if p.secrets, err = mfa.NewSecrets(cfg.MasterKey); err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
+	}
+	if p.stepBox, err = secretbox.New(cfg.MasterKey, "login step v1"); err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
+	}
 	if p.rd == nil {
 		if p.rd, err = web.NewRenderer(nil, cfg.Logger); err != nil {
 			return nil, fmt.Errorf("idp: %w", err)
@@ -160,9 +189,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if p.path == "" {
 		p.path = "/"
 	}
-	p.cookieSSO, p.cookieBrowser = sessionCookie, browserCookie
+	p.cookieSSO, p.cookieBrowser, p.cookieStep = sessionCookie, browserCookie, stepCookie
 	if p.secure && p.path == "/" {
-		p.cookieSSO, p.cookieBrowser = "__Host-"+sessionCookie, "__Host-"+browserCookie
+		p.cookieSSO, p.cookieBrowser, p.cookieStep = "__Host-"+sessionCookie, "__Host-"+browserCookie, "__Host-"+stepCookie
 	}
 	logins := cfg.MaxLoginsInProgress
 	if logins <= 0 {
@@ -254,7 +283,7 @@ func (p *Provider) discovery() map[string]any {
 		"id_token_signing_alg_values_supported": Algorithms,
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid",
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr",
 			"preferred_username", "email", "email_verified", "name", "given_name", "family_name", "groups", "quota"},
 		"claims_parameter_supported":                     false,
 		"request_parameter_supported":                    false,
@@ -264,6 +293,7 @@ func (p *Provider) discovery() map[string]any {
 		"backchannel_logout_session_supported":           true,
 		"userinfo_signing_alg_values_supported":          []string{"none"},
 		"prompt_values_supported":                        []string{"none", "login"},
+		"acr_values_supported":                           []string{ACRPassword, ACRTwoFactor},
 		"authorization_response_iss_parameter_supported": true,
 	}
 }
@@ -284,6 +314,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle(base+pathUserinfo, h(p.handleUserinfo))
 	mux.Handle(base+pathLogout, h(p.handleLogout))
 	mux.Handle(base+pathSignIn, h(p.handleSignIn))
+	mux.Handle(base+pathSecondFactor, h(p.handleSecondFactor))
 }
 
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {

@@ -193,7 +193,17 @@ func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.showSignIn(w, r, http.StatusUnauthorized, next, username, i18n.M(i18n.LoginWrong))
 		return
 	}
-	if _, err := p.startSession(ctx, w, r, person); err != nil {
+	step, err := p.secondStep(ctx, person, false)
+	if err != nil {
+		p.unavailable(w, r, err, web.Onward{})
+		return
+	}
+	if step != nil {
+		step.Next = next
+		p.toSecondStep(w, r, step, web.Onward{})
+		return
+	}
+	if _, err := p.startSession(ctx, w, r, person, []string{amrPassword}); err != nil {
 		p.unavailable(w, r, err, web.Onward{})
 		return
 	}

@@ -257,11 +257,16 @@ func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url
 		case ar.CodeChallenge == "" && verifier != "":
 			return invalidGrant("code_verifier sent but no code_challenge was")
 		}
+		if ar.RequireMFA && !slices.Contains(ar.AMR, amrMFA) {
+			// Never reached through the login, which asks both
+			// factors: a last guard for a client that requires them.
+			return invalidGrant("the login did not use the two factors this client requires")
+		}
 		if person, grant, err = grantFor(ctx, tx, ar.PersonID, svc); err != nil {
 			return err
 		}
 		fam := store.TokenFamily{ID: familyID, ClientID: svc.ClientID, PersonID: person.ID, SID: ar.SID, Scopes: ar.Scopes,
-			AuthTime: ar.AuthTime, ExpiresAt: now.Add(p.familyTTL(svc))}
+			AuthTime: ar.AuthTime, AMR: ar.AMR, ExpiresAt: now.Add(p.familyTTL(svc))}
 		if err := tx.CreateTokenFamily(ctx, &fam); err != nil {
 			return err
 		}
@@ -287,7 +292,7 @@ func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url
 		p.log.Warn("idp: authorization code replayed; its tokens are revoked", "client", svc.ClientID, "family", replayed)
 		return nil, invalidGrant("the code was already used")
 	}
-	return p.mint(svc, person, grant, ar.Scopes, ar.AuthTime, ar.Nonce, ar.SID, familyID, refresh)
+	return p.mint(svc, person, grant, ar.Scopes, ar.AuthTime, ar.AMR, ar.Nonce, ar.SID, familyID, refresh)
 }
 
 func isExpectedConsume(err error) bool {
@@ -308,9 +313,10 @@ func (p *Provider) alg(svc store.Service) string {
 	return AlgRS256
 }
 
-// mint signs the access and ID tokens of a family.
+// mint signs the access and ID tokens of a family; amr is how the person
+// logged in (the ID token's amr, and acr derived from it).
 func (p *Provider) mint(svc store.Service, person store.Person, grant store.Grant, scopes []string, authTime time.Time,
-	nonce, sid, familyID, refresh string) (map[string]any, error) {
+	amr []string, nonce, sid, familyID, refresh string) (map[string]any, error) {
 	now := p.now()
 	exp := now.Add(p.cfg.AccessTTL)
 	alg := p.alg(svc)
@@ -327,6 +333,10 @@ func (p *Provider) mint(svc store.Service, person store.Person, grant store.Gran
 	claims["iss"], claims["aud"], claims["azp"] = p.issuer, svc.ClientID, svc.ClientID
 	claims["iat"], claims["exp"], claims["auth_time"] = now.Unix(), exp.Unix(), authTime.Unix()
 	claims["at_hash"] = atHash(access)
+	if len(amr) == 0 {
+		amr = []string{amrPassword} // a session from before amr was recorded: a password login
+	}
+	claims["amr"], claims["acr"] = amr, acrOf(amr)
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}
@@ -423,7 +433,7 @@ func (p *Provider) refresh(ctx context.Context, svc store.Service, form url.Valu
 		p.log.Warn("idp: refresh refused; token family revoked", "client", svc.ClientID, "family", fam.ID)
 		return nil, invalidGrant("the refresh token is no longer valid")
 	}
-	return p.mint(svc, person, grant, scopes, fam.AuthTime, "", fam.SID, fam.ID, next)
+	return p.mint(svc, person, grant, scopes, fam.AuthTime, fam.AMR, "", fam.SID, fam.ID, next)
 }
 
 // errUnauthorized is answered by userinfo with WWW-Authenticate.

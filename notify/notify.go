@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/mail"
 	"sesame/internal/store"
@@ -100,7 +101,8 @@ func (n *Notifier) Register(r *jobs.Runner) {
 	r.HandleBatch(jobs.KindMailActivate, MaxBatch, n.batch(n.loadToken(store.PurposeActivate, emailActivate)))
 	r.HandleBatch(jobs.KindMailReset, MaxBatch, n.batch(n.loadToken(store.PurposeReset, emailReset)))
 	r.HandleBatch(jobs.KindMailAccess, MaxBatch, n.batch(n.loadAccess))
-	r.HandleBatch(jobs.KindMailPasswordChanged, MaxBatch, n.batch(n.loadPasswordChanged))
+	r.HandleBatch(jobs.KindMailPasswordChanged, MaxBatch, n.batch(n.loadSecurityNotice(emailPasswordChanged)))
+	r.HandleBatch(jobs.KindMailMFAReset, MaxBatch, n.batch(n.loadSecurityNotice(emailMFAReset)))
 	r.HandleBatch(jobs.KindMailReminder, MaxBatch, n.batch(n.loadToken(store.PurposeActivate, emailReminder)))
 	r.Handle(jobs.KindMailDigest, n.handleDigest)
 }
@@ -262,7 +264,7 @@ func (n *Notifier) loadToken(purpose store.TokenPurpose, email string) loader {
 			}
 			out.email, out.data = email, n.baseData(out.person, st)
 			out.data.Link = n.publicURL + path + secret
-			out.data.Expiry = formatDate(tok.ExpiresAt, n.loc, out.data.Lang)
+			out.data.Expiry = i18n.DateTime(tok.ExpiresAt, n.loc, out.data.Lang)
 			if purpose == store.PurposeActivate && st.ID != "" && email != emailReset {
 				if out.data.Services, err = n.services(ctx, tx, out.person.ID, st.ID, nil); err != nil {
 					return err
@@ -309,10 +311,18 @@ func (n *Notifier) loadAccess(job store.Job) (loadFunc, error) {
 }
 
 func (n *Notifier) handlePasswordChanged(ctx context.Context, job store.Job) error {
-	return n.single(n.loadPasswordChanged)(ctx, job)
+	return n.single(n.loadSecurityNotice(emailPasswordChanged))(ctx, job)
 }
 
-func (n *Notifier) loadPasswordChanged(job store.Job) (loadFunc, error) {
+// loadSecurityNotice loads a notice of a change to a person's
+// credentials (email: their password changed, their second factor was
+// reset): when, and whom of their structures' contacts to tell if it was
+// not them.
+func (n *Notifier) loadSecurityNotice(email string) loader {
+	return func(job store.Job) (loadFunc, error) { return n.loadNotice(job, email) }
+}
+
+func (n *Notifier) loadNotice(job store.Job, email string) (loadFunc, error) {
 	var p jobs.PersonRef
 	if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" {
 		return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a person: %q", job.ID, job.Payload))
@@ -335,17 +345,17 @@ func (n *Notifier) loadPasswordChanged(job store.Job) (loadFunc, error) {
 				contacts = append(contacts, c)
 			}
 		}
-		out.email, out.data = emailPasswordChanged, n.baseData(out.person, store.Structure{})
+		out.email, out.data = email, n.baseData(out.person, store.Structure{})
 		or := " ou "
 		if out.data.Lang == "en" {
 			or = " or "
 		}
 		out.data.Contact = strings.Join(contacts, or)
 		when := out.person.PasswordChangedAt
-		if when.IsZero() {
+		if when.IsZero() || email != emailPasswordChanged {
 			when = job.CreatedAt
 		}
-		out.data.When = formatDate(when, n.loc, out.data.Lang)
+		out.data.When = i18n.DateTime(when, n.loc, out.data.Lang)
 		return nil
 	}, nil
 }

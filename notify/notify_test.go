@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/mail"
 	"sesame/internal/store"
@@ -610,10 +611,10 @@ func TestFormatDate(t *testing.T) {
 		{time.Date(2026, 8, 15, 7, 5, 0, 0, time.UTC), "samedi 15 août 2026 à 9 h 05", "Saturday 15 August 2026 at 09:05 (Paris time)"},
 		{time.Date(2027, 2, 28, 23, 30, 0, 0, time.UTC), "lundi 1 mars 2027 à 0 h 30", "Monday 1 March 2027 at 00:30 (Paris time)"},
 	} {
-		if got := formatDate(c.t, paris, "fr"); got != c.fr {
+		if got := i18n.DateTime(c.t, paris, "fr"); got != c.fr {
 			t.Errorf("fr %v = %q; want %q", c.t, got, c.fr)
 		}
-		if got := formatDate(c.t, paris, "en"); got != c.en {
+		if got := i18n.DateTime(c.t, paris, "en"); got != c.en {
 			t.Errorf("en %v = %q; want %q", c.t, got, c.en)
 		}
 	}

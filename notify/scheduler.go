@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/store"
 	"sesame/onboarding"
@@ -322,13 +323,13 @@ func (n *Notifier) handleDigest(ctx context.Context, job store.Job) error {
 			case expired && a.ExpiresAt.IsZero():
 				v.State = "aucun lien valable"
 			case expired && lang == "en":
-				v.State = "link expired on " + formatDate(a.ExpiresAt, n.loc, lang)
+				v.State = "link expired on " + i18n.DateTime(a.ExpiresAt, n.loc, lang)
 			case expired:
-				v.State = "lien expiré le " + formatDate(a.ExpiresAt, n.loc, lang)
+				v.State = "lien expiré le " + i18n.DateTime(a.ExpiresAt, n.loc, lang)
 			case lang == "en":
-				v.State = "link valid until " + formatDate(a.ExpiresAt, n.loc, lang)
+				v.State = "link valid until " + i18n.DateTime(a.ExpiresAt, n.loc, lang)
 			default:
-				v.State = "lien valable jusqu'au " + formatDate(a.ExpiresAt, n.loc, lang)
+				v.State = "lien valable jusqu'au " + i18n.DateTime(a.ExpiresAt, n.loc, lang)
 			}
 			out.data.People = append(out.data.People, v)
 		}

@@ -20,10 +20,11 @@ const (
 	emailPasswordChanged = "password-changed"
 	emailReminder        = "reminder"
 	emailDigest          = "digest"
+	emailMFAReset        = "mfa-reset"
 )
 
 var (
-	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest}
+	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest, emailMFAReset}
 	languages = []string{"fr", "en"}
 )
 

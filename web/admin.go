@@ -19,7 +19,7 @@ import (
 // others (added here rather than in PageNames' literal so that the areas
 // of the pages stay in their own files).
 func init() {
-	PageNames = append(PageNames, "signin", "portal", "admin_structures", "admin_board", "admin_person",
+	PageNames = append(PageNames, "signin", "portal", "account_mfa", "admin_structures", "admin_board", "admin_person",
 		"admin_confirm", "admin_services", "admin_service_created", "admin_jobs", "admin_imports", "admin_audit")
 	PageNames = append(PageNames, ImportPageNames...)
 	// The spreadsheet import's pages (ImportPages) are routes of the table
@@ -195,6 +195,7 @@ var AdminRoutes = []Route{
 	{"POST", "/admin/structures/{slug}/people/{person}/rights", ActManagePerson, (*Admin).setRights},
 	{"POST", "/admin/structures/{slug}/people/{person}/resend", ActManagePerson, (*Admin).resendPerson},
 	{"POST", "/admin/structures/{slug}/people/{person}/disable", ActManagePerson, (*Admin).disablePerson},
+	{"POST", "/admin/structures/{slug}/people/{person}/mfa-reset", ActManagePerson, (*Admin).resetMFA},
 	{"POST", "/admin/structures/{slug}/people/{person}/enable", ActManagePerson, (*Admin).enablePerson},
 	{"GET", "/admin/structures/{slug}/people/{person}/delete", ActManagePerson, (*Admin).confirmDeletePerson},
 	{"POST", "/admin/structures/{slug}/people/{person}/delete", ActManagePerson, (*Admin).deletePerson},
@@ -494,18 +495,21 @@ func done(w http.ResponseWriter, r *http.Request, path, code string) {
 // doneMessages are the confirmations a page shows after a form, by the
 // code in ?done= (anything else shows nothing).
 var doneMessages = map[string]i18n.Key{
-	"created":   i18n.AdminDoneCreated,
-	"updated":   i18n.AdminDoneUpdated,
-	"resent":    i18n.AdminDoneResent,
-	"disabled":  i18n.AdminDoneDisabled,
-	"enabled":   i18n.AdminDoneEnabled,
-	"deleted":   i18n.AdminDoneDeleted,
-	"removed":   i18n.AdminDoneRemoved,
-	"retried":   i18n.AdminDoneRetried,
-	"rights":    i18n.AdminDoneRights,
-	"password":  i18n.PortalDonePassword,
-	"language":  i18n.PortalDoneLanguage,
-	"signedout": i18n.PortalDoneSignedOut,
+	"mfa-added":   i18n.MFAAdded,
+	"mfa-removed": i18n.MFARemoved,
+	"created":     i18n.AdminDoneCreated,
+	"updated":     i18n.AdminDoneUpdated,
+	"resent":      i18n.AdminDoneResent,
+	"disabled":    i18n.AdminDoneDisabled,
+	"mfa-reset":   i18n.MFAReset,
+	"enabled":     i18n.AdminDoneEnabled,
+	"deleted":     i18n.AdminDoneDeleted,
+	"removed":     i18n.AdminDoneRemoved,
+	"retried":     i18n.AdminDoneRetried,
+	"rights":      i18n.AdminDoneRights,
+	"password":    i18n.PortalDonePassword,
+	"language":    i18n.PortalDoneLanguage,
+	"signedout":   i18n.PortalDoneSignedOut,
 }
 
 func doneMessage(r *http.Request) i18n.Key {

@@ -287,6 +287,16 @@ func (a *Admin) updateStructure(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(name) != "" {
 		c.Name = &name
 	}
+	// The second-factor policy is the hoster's: a referent, who is asked
+	// for one by default, cannot turn it off for themselves.
+	if r.PostForm.Has("mfa_policy") {
+		if !ActorFrom(r.Context()).Admin() {
+			a.Renderer.WriteError(w, r, Errorf(EForbidden, "web: only a hoster admin sets a structure's second-factor policy"))
+			return
+		}
+		pol := store.MFAPolicy(r.PostForm.Get("mfa_policy"))
+		c.MFAPolicy = &pol
+	}
 	if _, err := a.Manager.UpdateStructure(r.Context(), ActorFrom(r.Context()).Label(), StructureFrom(r.Context()).ID, c); err != nil {
 		a.Renderer.WriteError(w, r, err)
 		return
@@ -348,6 +358,9 @@ type personView struct {
 	// HosterOnly, why and who can (a hoster admin).
 	CanManage  bool
 	HosterOnly i18n.Key
+	// Factors is how many second factors the person has (a reset removes
+	// them).
+	Factors int
 	Base       string // the person's address
 	Done       i18n.Key
 	Errors     map[string]string
@@ -363,6 +376,11 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 		Form: map[string]string{"given_name": p.GivenName, "family_name": p.FamilyName, "display_name": p.DisplayName, "email": p.Email}}
 	target := targetFrom(ctx)
 	v.CanManage = Authorize(ActorFrom(ctx), ActManagePerson, target) == nil
+	factors, err := a.Store.ListSecondFactors(ctx, p.ID)
+	if err != nil {
+		return v, fmt.Errorf("web: second factors: %w", err)
+	}
+	v.Factors = len(factors)
 	if !v.CanManage {
 		v.HosterOnly = i18n.AdminHosterOnlyShared
 		if target.PersonAdmin {
@@ -445,6 +463,15 @@ func (a *Admin) personOp(w http.ResponseWriter, r *http.Request, code string, op
 func (a *Admin) resendPerson(w http.ResponseWriter, r *http.Request) {
 	a.personOp(w, r, "resent", func() error {
 		_, err := a.Manager.Resend(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID, StructureFrom(r.Context()).ID)
+		return err
+	})
+}
+
+// resetMFA removes the person's second factors (a lost phone); they are
+// told by email.
+func (a *Admin) resetMFA(w http.ResponseWriter, r *http.Request) {
+	a.personOp(w, r, "mfa-reset", func() error {
+		_, err := a.Manager.ResetMFA(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID)
 		return err
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"sesame/internal/i18n"
 	"sesame/internal/jobs"
+	"sesame/internal/mfa"
 	"sesame/internal/password"
 	"sesame/internal/store"
 )
@@ -35,6 +36,13 @@ type Portal struct {
 	Logger    *slog.Logger
 	IPLimit   Limiter
 	ClientIP  func(*http.Request) string
+	// MFA seals the TOTP secrets people enrol from the portal; nil hides
+	// the second-factor section. AdminMFAPolicy is the hoster admins'
+	// policy (see mfa.PolicyOf).
+	MFA            *mfa.Secrets
+	AdminMFAPolicy store.MFAPolicy
+	// Location is where dates are written; default Europe/Paris.
+	Location *time.Location
 }
 
 func (p *Portal) now() time.Time {
@@ -72,6 +80,12 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /account/language", form(p.setLanguage))
 	mux.Handle("POST /account/signout", form(p.signOut))
 	mux.Handle("POST /account/signout-everywhere", form(p.signOutEverywhere))
+	if p.MFA != nil {
+		mux.Handle("GET /account/second-factor", SecurityHeaders(p.https(), Recover(p.Renderer, p.signedIn(p.showEnrol))))
+		mux.Handle("POST /account/second-factor", form(p.enrol))
+		mux.Handle("POST /account/second-factor/remove", form(p.removeFactor))
+		mux.Handle("POST /account/second-factor/codes", form(p.renewCodes))
+	}
 }
 
 // signedIn runs h with the actor in the context when Authorize lets them
@@ -108,6 +122,7 @@ type portalView struct {
 	Language  string
 	Done      i18n.Key
 	Errors    map[string]string
+	MFA       *mfaView // nil when the portal does not offer it
 }
 
 // contactView is one of the person's structures and its contact.
@@ -161,6 +176,9 @@ func (p *Portal) view(r *http.Request, actor Actor) (portalView, error) {
 		v.Services = append(v.Services, serviceView{Name: s.Name, URL: s.BaseURL, Role: g.Role})
 	}
 	slices.SortFunc(v.Services, func(a, b serviceView) int { return strings.Compare(a.Name, b.Name) })
+	if v.MFA, err = p.mfaView(ctx, person, Lang(r)); err != nil {
+		return v, err
+	}
 	return v, nil
 }
 

@@ -37,7 +37,7 @@ const LayoutTemplate = "layout.html"
 // the account pages, the error page, and the OpenID Connect provider's
 // pages (login*), which idp renders through the Renderer it is given.
 var PageNames = []string{"password_form", "password_done", "link_invalid", "request_link", "link_sent", "error", "home",
-	"login", "login_noaccess", "login_logout", "login_loggedout"}
+	"login", "login_noaccess", "login_logout", "login_loggedout", "login_second"}
 
 // Page is what every template receives: the common fields the layout needs
 // and the page's own Data.
@@ -208,4 +208,18 @@ func (StaticHandler) Mount(mux *http.ServeMux) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})))
+}
+
+// EnrolView is what the "totp-enrol" and "recovery-codes" partials of the
+// layout show, on the login's second step and in the portal: the QR code
+// of a TOTP secret being enrolled, the secret to type by hand, the sealed
+// enrolment the form (posted to Action) sends back, and recovery codes
+// shown once.
+type EnrolView struct {
+	Lang      string
+	Action    string
+	QR        template.HTML
+	Secret    string
+	Enrolment string
+	Codes     []string
 }

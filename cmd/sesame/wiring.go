@@ -12,7 +12,9 @@ import (
 	"sesame/internal/mail"
 	"sesame/internal/manage"
 	"sesame/internal/metrics"
+	"sesame/internal/mfa"
 	"sesame/internal/password"
+	"sesame/internal/store"
 	"sesame/notify"
 	"sesame/onboarding"
 	"sesame/web"
@@ -61,6 +63,8 @@ func (m *Main) wireHandlers() error {
 		AuthorizeLimiter: m.limiter("authorize", 120, 500*time.Millisecond),
 		ClientIP:         m.clientIP,
 		Renderer:         rd,
+		AdminMFAPolicy:   store.MFAPolicy(cfg.MFA.Admins),
+		MFAGrace:         cfg.MFA.Grace,
 	})
 	if err != nil {
 		return err
@@ -70,12 +74,17 @@ func (m *Main) wireHandlers() error {
 	p.Register(m.Runner) // back-channel logouts
 
 	policy := password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore}
+	mfaSecrets, err := mfa.NewSecrets(m.MasterKey)
+	if err != nil {
+		return err
+	}
 	webLog := m.Logger.With("component", "web")
 	// The portal at / and the administration pages know who is there from
 	// the provider's SSO session, and send nobody to its /signin.
 	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
 		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP,
-		IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per)}
+		IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per),
+		MFA:     mfaSecrets, AdminMFAPolicy: store.MFAPolicy(cfg.MFA.Admins)}
 	portal.Mount(m.Mux)
 	// The spreadsheet import runs the CLI's plan and apply (same limits),
 	// behind the administration's guard (ActImport).

@@ -38,6 +38,17 @@ type Config struct {
 	LDAP     LDAP     `key:"ldap"`
 	Replicas Replicas `key:"replicas"`
 	Metrics  Metrics  `key:"metrics"`
+	MFA      MFA      `key:"mfa"`
+}
+
+// MFA configures the second factor.
+type MFA struct {
+	// Admins is the hoster admins' policy: off, offered or required (the
+	// default). Structures set their people's from the administration.
+	Admins string `key:"admins"`
+	// Grace is how long someone newly required to enrol a second factor
+	// may put it off at login, counted from the first login that asked.
+	Grace time.Duration `key:"grace"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -230,6 +241,7 @@ func Default() *Config {
 		Import:   Import{MaxBytes: DefaultImportMaxBytes, MaxRows: DefaultImportMaxRows},
 		Tokens:   Tokens{ActivateTTL: DefaultActivateTTL, ResetTTL: DefaultResetTTL},
 		Password: Password{MinLength: DefaultPasswordMinLength, MaxConcurrentHashes: DefaultMaxConcurrentHashes()},
+		MFA:      MFA{Admins: "required", Grace: 14 * 24 * time.Hour},
 		Mail: Mail{
 			Driver: DefaultMailDriver,
 			From:   DefaultMailFrom,

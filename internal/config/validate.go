@@ -114,6 +114,9 @@ func (c *Config) problems() problems {
 	between("password.min_length", c.Password.MinLength, minPasswordLengthAllowed, maxPasswordLengthAllowed)
 	between("password.max_concurrent_hashes", c.Password.MaxConcurrentHashes, 1, maxConcurrentHashesAllowed)
 
+	oneOf("mfa.admins", c.MFA.Admins, "off", "offered", "required")
+	positive("mfa.grace", c.MFA.Grace)
+
 	oneOf("replicas.shared_limits", c.Replicas.SharedLimits, "auto", "on", "off")
 	positive("replicas.key_reload", c.Replicas.KeyReload)
 

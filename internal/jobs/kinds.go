@@ -23,6 +23,9 @@ const (
 	// KindMailPasswordChanged tells a person their password was changed.
 	// Payload: PersonRef.
 	KindMailPasswordChanged = "mail.password-changed"
+	// KindMailMFAReset tells a person their second factor was reset by a
+	// referent or an admin. Payload: PersonRef.
+	KindMailMFAReset = "mail.mfa-reset"
 
 	// KindOIDCBackchannelLogout tells one client that one of its sessions
 	// ended (OpenID Connect Back-Channel Logout): the logout token is signed

@@ -537,8 +537,9 @@ func (m *Manager) ResendPending(ctx context.Context, actor, structureID string) 
 // StructureChange is a change of a structure's name or contact; nil fields
 // stay.
 type StructureChange struct {
-	Name    *string
-	Contact *string
+	Name      *string
+	Contact   *string
+	MFAPolicy *store.MFAPolicy
 }
 
 // UpdateStructure changes a structure's name or contact.
@@ -562,6 +563,10 @@ func (m *Manager) UpdateStructure(ctx context.Context, actor, structureID string
 			if c.Contact != nil && strings.TrimSpace(*c.Contact) != x.Contact {
 				x.Contact = strings.TrimSpace(*c.Contact)
 				changed["contact"] = x.Contact
+			}
+			if c.MFAPolicy != nil && *c.MFAPolicy != x.MFAPolicy {
+				x.MFAPolicy = *c.MFAPolicy
+				changed["mfa_policy"] = string(x.MFAPolicy)
 			}
 			return nil
 		})
@@ -741,4 +746,33 @@ func (m *Manager) FailedJobs(ctx context.Context, structureID string, limit int)
 		}
 	}
 	return out, nil
+}
+
+// ResetMFA removes every second factor and recovery code of a person (a
+// lost phone), ends their sessions everywhere and tells them by email;
+// their grace period starts again at their next login. It returns how many
+// factors went (0: nothing was done, nobody is told).
+func (m *Manager) ResetMFA(ctx context.Context, actor, personID string) (int, error) {
+	var n int
+	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if _, err = tx.GetPerson(ctx, personID); err != nil {
+			return fmt.Errorf("manage: reset second factor: %w", err)
+		}
+		if n, err = tx.DeleteSecondFactors(ctx, personID); err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.UpdatePerson(ctx, personID, func(x *store.Person) error { x.MFAGraceUntil = time.Time{}; return nil }); err != nil {
+			return err
+		}
+		ref := jobs.PersonRef{PersonID: personID}
+		if err := enqueue(ctx, tx, jobs.KindOIDCEndSessions, jobs.DedupeOIDCEndSessions(personID), ref); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, jobs.KindMailMFAReset, "", ref); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "person.mfa.reset", "person:"+personID, map[string]any{"factors": n})
+	})
+	return n, err
 }

@@ -41,9 +41,15 @@ type AuthRequest struct {
 	PersonID    string    // set once the person is known
 	AuthTime    time.Time // when they last entered their password
 	SID         string    // the public id of the SSO session it finished in
-	Done        bool      // a code was issued, or access was refused
-	ExpiresAt   time.Time
-	CreatedAt   time.Time
+	// AMR lists how the person proved who they are (RFC 8176 values:
+	// "pwd", "otp", "hwk", "user", "mfa"...), copied from the session.
+	AMR []string
+	// RequireMFA is set when the client asked for (acr_values) or its
+	// service requires a session opened with two factors.
+	RequireMFA bool
+	Done       bool // a code was issued, or access was refused
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
 }
 
 // AuthCode is an authorization code, stored by hash and consumed once.
@@ -66,7 +72,9 @@ type SSOSession struct {
 	SID      string // the public session id (the sid claim)
 	PersonID string
 	// AuthTime is when the person last entered their password.
-	AuthTime   time.Time
+	AuthTime time.Time
+	// AMR lists how the person proved who they are at AuthTime (RFC 8176).
+	AMR        []string
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	// IdleExpiresAt moves forward on every use; ExpiresAt never does.
@@ -85,6 +93,7 @@ type TokenFamily struct {
 	SID       string // the SSO session's public id
 	Scopes    []string
 	AuthTime  time.Time
+	AMR       []string  // the session's, at the code exchange
 	ExpiresAt time.Time // no token of the family lives past it
 	RevokedAt time.Time // zero while valid
 	CreatedAt time.Time

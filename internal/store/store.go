@@ -290,6 +290,7 @@ type Tx interface {
 	OIDC
 	Settings
 	Claims
+	SecondFactors
 }
 
 // Limits keeps the token buckets of rate limits shared by every process

@@ -7,10 +7,12 @@ import (
 
 // Structure is an association (or any organisation) hosted by the hoster.
 type Structure struct {
-	ID        string // random, stable
-	Slug      string // unique, [a-z0-9-], used in URLs and LDAP DNs (o=SLUG)
-	Name      string // display name, e.g. "Le Bêta"
-	Contact   string // the referent's email, shown on "no access" pages
+	ID      string // random, stable
+	Slug    string // unique, [a-z0-9-], used in URLs and LDAP DNs (o=SLUG)
+	Name    string // display name, e.g. "Le Bêta"
+	Contact string // the referent's email, shown on "no access" pages
+	// MFAPolicy says whether its people may or must use a second factor.
+	MFAPolicy MFAPolicy
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -64,8 +66,11 @@ type Service struct {
 	BackchannelLogoutURI string
 	RequirePKCE          bool
 	RefreshTokens        bool
-	SigningAlg           string // "RS256" or "ES256"
-	AuthMethod           string // "client_secret_basic" or "client_secret_post"
+	// RequireMFA gives this client codes only for sessions opened with two
+	// factors, whatever the acr_values it sends.
+	RequireMFA bool
+	SigningAlg string // "RS256" or "ES256"
+	AuthMethod string // "client_secret_basic" or "client_secret_post"
 
 	// ProvisioningSecret holds the application's API credentials, encrypted
 	// at rest by the caller. Nil when the service is not provisioned.
@@ -106,9 +111,13 @@ type Person struct {
 	PasswordChangedAt time.Time
 	// Admin marks a hoster admin, who may manage every structure. Being
 	// one is not a membership: a sync import never disables an admin.
-	Admin     bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Admin bool
+	// MFAGraceUntil is when a person required to enrol a second factor
+	// may no longer put it off: set at the first login that asked them.
+	// Zero until then.
+	MFAGraceUntil time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // FoldEmail is the form under which emails are compared and kept unique.

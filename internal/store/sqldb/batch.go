@@ -168,20 +168,20 @@ func (t *Tx) CreatePeople(ctx context.Context, people []*store.Person) error {
 			return fmt.Errorf("sqldb: create people: email %q twice: %w", v.Email, store.ErrConflict)
 		}
 		ids[v.ID], names[v.Username], emails[fold] = true, true, true
-		v.PasswordChangedAt = norm(v.PasswordChangedAt)
+		v.PasswordChangedAt, v.MFAGraceUntil = norm(v.PasswordChangedAt), norm(v.MFAGraceUntil)
 		v.CreatedAt, v.UpdatedAt = now, now
 		vs[i] = v
 	}
 	types := []string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
-		"timestamptz", "boolean", "timestamptz", "timestamptz", "text"}
+		"timestamptz", "boolean", "timestamptz", "timestamptz", "timestamptz", "text"}
 	ncols := len(types)
 	err := t.batch(ctx, func(e *ex) error {
 		return chunks(len(vs), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			for _, v := range vs[lo:hi] {
 				args = append(args, v.ID, v.Username, v.Email, v.GivenName, v.FamilyName, v.DisplayName, v.Language,
-					v.Quota, string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.CreatedAt),
-					e.tv(v.UpdatedAt), store.FoldEmail(v.Email))
+					v.Quota, string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.MFAGraceUntil),
+					e.tv(v.CreatedAt), e.tv(v.UpdatedAt), store.FoldEmail(v.Email))
 			}
 			_, err := e.exec(ctx, e.insertSQL("INSERT INTO people ("+personCols+", email_fold)", hi-lo, types, ""),
 				e.insertArgs(args, ncols)...)

@@ -86,13 +86,13 @@ func (t *Tx) DeleteSigningKeysRetiredBefore(ctx context.Context, at time.Time) (
 // ---- authorization requests
 
 const authRequestCols = "id, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, " +
-	"response_type, prompt, max_age, browser_hash, person_id, auth_time, sid, done, expires_at, created_at"
+	"response_type, prompt, max_age, browser_hash, person_id, auth_time, sid, amr, require_mfa, done, expires_at, created_at"
 
 func scanAuthRequest(s scanner) (store.AuthRequest, error) {
 	var a store.AuthRequest
 	err := s.Scan(&a.ID, &a.ClientID, &a.RedirectURI, js(&a.Scopes), &a.State, &a.Nonce, &a.CodeChallenge,
 		&a.CodeChallengeMethod, &a.ResponseType, js(&a.Prompt), &a.MaxAge, bs(&a.BrowserHash), &a.PersonID,
-		ts(&a.AuthTime), &a.SID, &a.Done, ts(&a.ExpiresAt), ts(&a.CreatedAt))
+		ts(&a.AuthTime), &a.SID, js(&a.AMR), &a.RequireMFA, &a.Done, ts(&a.ExpiresAt), ts(&a.CreatedAt))
 	return a, err
 }
 
@@ -105,9 +105,13 @@ func authRequestArgs(e *ex, a store.AuthRequest) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	amr, err := jv(a.AMR)
+	if err != nil {
+		return nil, err
+	}
 	return []any{a.ClientID, a.RedirectURI, scopes, a.State, a.Nonce, a.CodeChallenge, a.CodeChallengeMethod,
-		a.ResponseType, prompt, a.MaxAge, a.BrowserHash, a.PersonID, e.tv(a.AuthTime), a.SID, a.Done,
-		e.tv(a.ExpiresAt)}, nil
+		a.ResponseType, prompt, a.MaxAge, a.BrowserHash, a.PersonID, e.tv(a.AuthTime), a.SID, amr, a.RequireMFA,
+		a.Done, e.tv(a.ExpiresAt)}, nil
 }
 
 // CreateAuthRequest inserts r, filling CreatedAt.
@@ -123,7 +127,7 @@ func (t *Tx) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error 
 			return err
 		}
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO oidc_auth_requests ("+authRequestCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			_, err := e.exec(ctx, "INSERT INTO oidc_auth_requests ("+authRequestCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				append(append([]any{v.ID}, args...), e.tv(v.CreatedAt))...)
 			return e.wrap(err, "create auth request")
 		})
@@ -163,7 +167,7 @@ func (t *Tx) UpdateAuthRequest(ctx context.Context, id string, fn func(*store.Au
 		}
 		_, err = e.exec(ctx, "UPDATE oidc_auth_requests SET client_id = ?, redirect_uri = ?, scopes = ?, state = ?, nonce = ?, "+
 			"code_challenge = ?, code_challenge_method = ?, response_type = ?, prompt = ?, max_age = ?, browser_hash = ?, "+
-			"person_id = ?, auth_time = ?, sid = ?, done = ?, expires_at = ? WHERE id = ?", append(args, id)...)
+			"person_id = ?, auth_time = ?, sid = ?, amr = ?, require_mfa = ?, done = ?, expires_at = ? WHERE id = ?", append(args, id)...)
 		return e.wrap(err, "update auth request")
 	})
 	if err != nil {
@@ -223,11 +227,11 @@ func (t *Tx) ConsumeAuthCode(ctx context.Context, hash []byte, familyID string, 
 
 // ---- SSO sessions
 
-const ssoSessionCols = "hash, sid, person_id, auth_time, created_at, last_seen_at, idle_expires_at, expires_at, clients"
+const ssoSessionCols = "hash, sid, person_id, auth_time, amr, created_at, last_seen_at, idle_expires_at, expires_at, clients"
 
 func scanSSOSession(s scanner) (store.SSOSession, error) {
 	var v store.SSOSession
-	err := s.Scan(bs(&v.Hash), &v.SID, &v.PersonID, ts(&v.AuthTime), ts(&v.CreatedAt), ts(&v.LastSeenAt),
+	err := s.Scan(bs(&v.Hash), &v.SID, &v.PersonID, ts(&v.AuthTime), js(&v.AMR), ts(&v.CreatedAt), ts(&v.LastSeenAt),
 		ts(&v.IdleExpiresAt), ts(&v.ExpiresAt), js(&v.Clients))
 	return v, err
 }
@@ -245,10 +249,14 @@ func (t *Tx) CreateSSOSession(ctx context.Context, s *store.SSOSession) error {
 	if err != nil {
 		return err
 	}
+	amr, err := jv(v.AMR)
+	if err != nil {
+		return err
+	}
 	err = t.run(ctx, func(e *ex) error {
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO oidc_sessions ("+ssoSessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				v.Hash, v.SID, v.PersonID, e.tv(v.AuthTime), e.tv(v.CreatedAt), e.tv(v.LastSeenAt), e.tv(v.IdleExpiresAt),
+			_, err := e.exec(ctx, "INSERT INTO oidc_sessions ("+ssoSessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				v.Hash, v.SID, v.PersonID, e.tv(v.AuthTime), amr, e.tv(v.CreatedAt), e.tv(v.LastSeenAt), e.tv(v.IdleExpiresAt),
 				e.tv(v.ExpiresAt), clients)
 			return e.wrap(err, "create sso session")
 		})
@@ -320,11 +328,11 @@ func (t *Tx) DeletePersonSSOSessions(ctx context.Context, personID string) ([]st
 
 // ---- token families and refresh tokens
 
-const tokenFamilyCols = "id, client_id, person_id, sid, scopes, auth_time, expires_at, revoked_at, created_at"
+const tokenFamilyCols = "id, client_id, person_id, sid, scopes, auth_time, amr, expires_at, revoked_at, created_at"
 
 func scanTokenFamily(s scanner) (store.TokenFamily, error) {
 	var f store.TokenFamily
-	err := s.Scan(&f.ID, &f.ClientID, &f.PersonID, &f.SID, js(&f.Scopes), ts(&f.AuthTime), ts(&f.ExpiresAt),
+	err := s.Scan(&f.ID, &f.ClientID, &f.PersonID, &f.SID, js(&f.Scopes), ts(&f.AuthTime), js(&f.AMR), ts(&f.ExpiresAt),
 		ts(&f.RevokedAt), ts(&f.CreatedAt))
 	return f, err
 }
@@ -340,10 +348,14 @@ func (t *Tx) CreateTokenFamily(ctx context.Context, f *store.TokenFamily) error 
 	if err != nil {
 		return err
 	}
+	amr, err := jv(v.AMR)
+	if err != nil {
+		return err
+	}
 	err = t.run(ctx, func(e *ex) error {
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO oidc_token_families ("+tokenFamilyCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				v.ID, v.ClientID, v.PersonID, v.SID, scopes, e.tv(v.AuthTime), e.tv(v.ExpiresAt), e.tv(v.RevokedAt), e.tv(v.CreatedAt))
+			_, err := e.exec(ctx, "INSERT INTO oidc_token_families ("+tokenFamilyCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				v.ID, v.ClientID, v.PersonID, v.SID, scopes, e.tv(v.AuthTime), amr, e.tv(v.ExpiresAt), e.tv(v.RevokedAt), e.tv(v.CreatedAt))
 			return e.wrap(err, "create token family")
 		})
 	})

@@ -8,12 +8,13 @@ import (
 )
 
 const personCols = "id, username, email, given_name, family_name, display_name, language, quota, state, " +
-	"password_hash, password_changed_at, admin, created_at, updated_at"
+	"password_hash, password_changed_at, admin, mfa_grace_until, created_at, updated_at"
 
 func scanPerson(s scanner) (store.Person, error) {
 	var v store.Person
 	err := s.Scan(&v.ID, &v.Username, &v.Email, &v.GivenName, &v.FamilyName, &v.DisplayName, &v.Language,
-		&v.Quota, &v.State, &v.PasswordHash, ts(&v.PasswordChangedAt), &v.Admin, ts(&v.CreatedAt), ts(&v.UpdatedAt))
+		&v.Quota, &v.State, &v.PasswordHash, ts(&v.PasswordChangedAt), &v.Admin, ts(&v.MFAGraceUntil), ts(&v.CreatedAt),
+		ts(&v.UpdatedAt))
 	return v, err
 }
 
@@ -45,15 +46,15 @@ func (t *Tx) CreatePerson(ctx context.Context, p *store.Person) error {
 	if v.ID == "" {
 		v.ID = newID()
 	}
-	v.PasswordChangedAt = norm(v.PasswordChangedAt)
+	v.PasswordChangedAt, v.MFAGraceUntil = norm(v.PasswordChangedAt), norm(v.MFAGraceUntil)
 	v.CreatedAt = t.db.now()
 	v.UpdatedAt = v.CreatedAt
 	err := t.run(ctx, func(e *ex) error {
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO people ("+personCols+", email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			_, err := e.exec(ctx, "INSERT INTO people ("+personCols+", email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				v.ID, v.Username, v.Email, v.GivenName, v.FamilyName, v.DisplayName, v.Language, v.Quota,
-				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.CreatedAt), e.tv(v.UpdatedAt),
-				store.FoldEmail(v.Email))
+				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.MFAGraceUntil),
+				e.tv(v.CreatedAt), e.tv(v.UpdatedAt), store.FoldEmail(v.Email))
 			return e.wrap(err, "create person %q", v.Username)
 		})
 	})
@@ -159,15 +160,15 @@ func (t *Tx) UpdatePerson(ctx context.Context, id string, fn func(*store.Person)
 		if err := checkPerson(&v); err != nil {
 			return err
 		}
-		v.PasswordChangedAt = norm(v.PasswordChangedAt)
+		v.PasswordChangedAt, v.MFAGraceUntil = norm(v.PasswordChangedAt), norm(v.MFAGraceUntil)
 		v.CreatedAt = old.CreatedAt
 		v.UpdatedAt = t.db.now()
 		return e.guard(ctx, func() error {
 			_, err := e.exec(ctx, `UPDATE people SET email = ?, email_fold = ?, given_name = ?, family_name = ?,
 				display_name = ?, language = ?, quota = ?, state = ?, password_hash = ?, password_changed_at = ?,
-				admin = ?, updated_at = ? WHERE id = ?`,
+				admin = ?, mfa_grace_until = ?, updated_at = ? WHERE id = ?`,
 				v.Email, store.FoldEmail(v.Email), v.GivenName, v.FamilyName, v.DisplayName, v.Language, v.Quota,
-				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.UpdatedAt), id)
+				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.MFAGraceUntil), e.tv(v.UpdatedAt), id)
 			return e.wrap(err, "update person %q", old.Username)
 		})
 	})
@@ -177,8 +178,9 @@ func (t *Tx) UpdatePerson(ctx context.Context, id string, fn func(*store.Person)
 	return v, nil
 }
 
-// DeletePerson removes a person with their memberships, grants, tokens and
-// provisioning records; ErrNotFound when there was none.
+// DeletePerson removes a person with their memberships, grants, tokens,
+// provisioning records, second factors and recovery codes; ErrNotFound
+// when there was none.
 func (t *Tx) DeletePerson(ctx context.Context, id string) error {
 	return t.singleWrite(ctx, func(e *ex) error {
 		res, err := e.exec(ctx, "DELETE FROM people WHERE id = ?", id)

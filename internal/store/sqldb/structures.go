@@ -6,18 +6,28 @@ import (
 	"sesame/internal/store"
 )
 
-const structureCols = "id, slug, name, contact, created_at, updated_at"
+const structureCols = "id, slug, name, contact, mfa_policy, created_at, updated_at"
 
 func scanStructure(s scanner) (store.Structure, error) {
 	var v store.Structure
-	err := s.Scan(&v.ID, &v.Slug, &v.Name, &v.Contact, ts(&v.CreatedAt), ts(&v.UpdatedAt))
+	err := s.Scan(&v.ID, &v.Slug, &v.Name, &v.Contact, &v.MFAPolicy, ts(&v.CreatedAt), ts(&v.UpdatedAt))
 	return v, err
+}
+
+func checkStructure(v *store.Structure) error {
+	switch {
+	case v.Slug == "":
+		return invalid("structure: empty slug")
+	case !v.MFAPolicy.Valid():
+		return invalid("structure %q: unknown second-factor policy %q", v.Slug, v.MFAPolicy)
+	}
+	return nil
 }
 
 // CreateStructure inserts s, filling ID (when empty) and timestamps.
 func (t *Tx) CreateStructure(ctx context.Context, s *store.Structure) error {
-	if s.Slug == "" {
-		return invalid("create structure: empty slug")
+	if err := checkStructure(s); err != nil {
+		return err
 	}
 	v := *s
 	if v.ID == "" {
@@ -27,8 +37,8 @@ func (t *Tx) CreateStructure(ctx context.Context, s *store.Structure) error {
 	v.UpdatedAt = v.CreatedAt
 	err := t.run(ctx, func(e *ex) error {
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO structures ("+structureCols+") VALUES (?, ?, ?, ?, ?, ?)",
-				v.ID, v.Slug, v.Name, v.Contact, e.tv(v.CreatedAt), e.tv(v.UpdatedAt))
+			_, err := e.exec(ctx, "INSERT INTO structures ("+structureCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+				v.ID, v.Slug, v.Name, v.Contact, string(v.MFAPolicy), e.tv(v.CreatedAt), e.tv(v.UpdatedAt))
 			return e.wrap(err, "create structure %q", v.Slug)
 		})
 	})
@@ -75,14 +85,14 @@ func (t *Tx) UpdateStructure(ctx context.Context, id string, fn func(*store.Stru
 		if v.ID != old.ID {
 			return invalid("update structure %q: the id cannot change", id)
 		}
-		if v.Slug == "" {
-			return invalid("update structure %q: empty slug", id)
+		if err := checkStructure(&v); err != nil {
+			return err
 		}
 		v.CreatedAt = old.CreatedAt
 		v.UpdatedAt = t.db.now()
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "UPDATE structures SET slug = ?, name = ?, contact = ?, updated_at = ? WHERE id = ?",
-				v.Slug, v.Name, v.Contact, e.tv(v.UpdatedAt), id)
+			_, err := e.exec(ctx, "UPDATE structures SET slug = ?, name = ?, contact = ?, mfa_policy = ?, updated_at = ? WHERE id = ?",
+				v.Slug, v.Name, v.Contact, string(v.MFAPolicy), e.tv(v.UpdatedAt), id)
 			return e.wrap(err, "update structure %q", id)
 		})
 	})

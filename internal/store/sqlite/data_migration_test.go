@@ -14,6 +14,11 @@ func TestMigration0007Backfill(t *testing.T) {
 	storetest.Migration0007Backfill(t, openEmptySqlite(t), migrations(t))
 }
 
+// TestMigration0011Defaults: see storetest.Migration0011Defaults.
+func TestMigration0011Defaults(t *testing.T) {
+	storetest.Migration0011Defaults(t, openEmptySqlite(t), migrations(t))
+}
+
 func openEmptySqlite(t *testing.T) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sesame.db"), nil)

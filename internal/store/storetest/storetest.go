@@ -96,6 +96,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, limitTests...)
 	tests = append(tests, batchTests...)
 	tests = append(tests, pendingTests...)
+	tests = append(tests, factorTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,406 @@
+package idp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"sesame/internal/i18n"
+	"sesame/internal/mfa"
+	"sesame/internal/store"
+	"sesame/web"
+)
+
+// pathSecondFactor is the login's second step: a TOTP or recovery code,
+// or the enrolment of a first factor when the policy requires one.
+const pathSecondFactor = "second-factor"
+
+// stepCookie carries a login between the password and the second factor.
+const stepCookie = "sesame_step"
+
+// stepTTL is how long a person has, after their password, to give the
+// second factor (or enrol one).
+const stepTTL = 15 * time.Minute
+
+// The Authentication Method Reference values (RFC 8176) the provider
+// puts in ID tokens.
+const (
+	amrPassword = "pwd"
+	amrOTP      = "otp"
+	amrMFA      = "mfa"
+)
+
+// The two authentication context classes of acr_values_supported: a
+// password alone, and two factors.
+const (
+	ACRPassword  = "urn:sesame:acr:password"
+	ACRTwoFactor = "urn:sesame:acr:2fa"
+)
+
+// acrOf is the class amr reaches.
+func acrOf(amr []string) string {
+	if slices.Contains(amr, amrMFA) {
+		return ACRTwoFactor
+	}
+	return ACRPassword
+}
+
+// loginStep is a login whose password was right, waiting for its second
+// factor. It lives in a cookie sealed under the master key and bound to
+// the browser cookie: nothing to store, any replica can read it, and it is
+// worth nothing without the second factor.
+type loginStep struct {
+	PersonID string    `json:"p"`
+	Request  string    `json:"r,omitempty"` // the authorization request the login continues
+	Next     string    `json:"n,omitempty"` // or, for sesame's own sign-in, the local path to go on to
+	Expires  time.Time `json:"e"`
+	// Enrol is set when the person has no factor and must enrol one;
+	// LaterUntil, when not zero, is until when they may put it off.
+	Enrol      bool      `json:"en,omitempty"`
+	LaterUntil time.Time `json:"l,omitempty"`
+	// Done is the AMR reached once a factor was just enrolled: its
+	// recovery codes are on screen, and "continue" finishes the login.
+	Done []string `json:"d,omitempty"`
+}
+
+// secondStep says whether person, whose password was just right, has a
+// second step to go through, and which: nil when none. requireMFA is the
+// client's demand (acr_values or the service's setting).
+func (p *Provider) secondStep(ctx context.Context, person store.Person, requireMFA bool) (*loginStep, error) {
+	factors, err := p.st.ListSecondFactors(ctx, person.ID)
+	if err != nil {
+		return nil, fmt.Errorf("idp: second factors: %w", err)
+	}
+	now := p.now()
+	step := &loginStep{PersonID: person.ID, Expires: now.Add(stepTTL)}
+	if mfa.HasFactor(factors) {
+		return step, nil
+	}
+	policy, err := mfa.PolicyOf(ctx, p.st, person, p.cfg.AdminMFAPolicy)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case requireMFA:
+		step.Enrol = true // the client will take nothing less: no putting off
+	case policy == store.MFARequired:
+		step.Enrol = true
+		grace := person.MFAGraceUntil
+		if grace.IsZero() {
+			grace = now.Add(p.cfg.MFAGrace)
+			if _, err := p.st.UpdatePerson(ctx, person.ID, func(x *store.Person) error {
+				if x.MFAGraceUntil.IsZero() {
+					x.MFAGraceUntil = grace
+				}
+				grace = x.MFAGraceUntil
+				return nil
+			}); err != nil {
+				return nil, fmt.Errorf("idp: start the grace period: %w", err)
+			}
+		}
+		if now.Before(grace) {
+			step.LaterUntil = grace
+		}
+	default:
+		return nil, nil
+	}
+	return step, nil
+}
+
+// stepAD binds a step cookie to the browser cookie's value.
+func stepAD(browser string) string { return "step:" + hex.EncodeToString(sha(browser)) }
+
+// setStep seals step into its cookie, bound to the browser cookie (set
+// now when the browser has none).
+func (p *Provider) setStep(w http.ResponseWriter, r *http.Request, step *loginStep) error {
+	plain, err := json.Marshal(step)
+	if err != nil {
+		return err
+	}
+	sealed, err := p.stepBox.Seal(stepAD(p.browserID(w, r)), plain)
+	if err != nil {
+		return fmt.Errorf("idp: seal login step: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: p.cookieStep, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: p.path,
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(stepTTL / time.Second)})
+	return nil
+}
+
+// readStep returns the request's login step: ErrNotFound when there is
+// none, it is another browser's or damaged, ErrTokenExpired when it is
+// too old.
+func (p *Provider) readStep(r *http.Request) (loginStep, error) {
+	c, err := r.Cookie(p.cookieStep)
+	if err != nil || c.Value == "" {
+		return loginStep{}, store.ErrNotFound
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return loginStep{}, store.ErrNotFound
+	}
+	b, err := r.Cookie(p.cookieBrowser)
+	if err != nil {
+		return loginStep{}, store.ErrNotFound
+	}
+	plain, err := p.stepBox.Open(stepAD(b.Value), raw)
+	if err != nil {
+		return loginStep{}, store.ErrNotFound
+	}
+	var s loginStep
+	if err := json.Unmarshal(plain, &s); err != nil || s.PersonID == "" {
+		return loginStep{}, store.ErrNotFound
+	}
+	if !p.now().Before(s.Expires) {
+		return s, store.ErrTokenExpired
+	}
+	return s, nil
+}
+
+func (p *Provider) clearStep(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: p.cookieStep, Value: "", Path: p.path, HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// toSecondStep starts step (after a right password) and sends the browser
+// to it.
+func (p *Provider) toSecondStep(w http.ResponseWriter, r *http.Request, step *loginStep, on web.Onward) {
+	if err := p.setStep(w, r, step); err != nil {
+		p.unavailable(w, r, err, on)
+		return
+	}
+	http.Redirect(w, r, p.local(pathSecondFactor), http.StatusSeeOther)
+}
+
+// secondFactorPage is the data of login_second.html.
+type secondFactorPage struct {
+	Username string
+	Error    i18n.Message
+	// Enrol is set when a first factor is being enrolled (View shows
+	// it), LaterUntil when that may be put off; Done once it is (View
+	// shows the recovery codes, once).
+	Enrol      bool
+	LaterUntil string
+	Done       bool
+	View       web.EnrolView
+	Onward     web.Onward
+}
+
+// stepTarget is where a login step leads: its authorization request and
+// service, or nothing for the sign-in.
+func (p *Provider) stepTarget(ctx context.Context, r *http.Request, step loginStep) (store.AuthRequest, store.Service, error) {
+	if step.Request == "" {
+		return store.AuthRequest{}, store.Service{}, nil
+	}
+	ar, err := p.loginRequest(ctx, r, step.Request)
+	if err != nil {
+		return ar, store.Service{}, err
+	}
+	svc, err := p.st.GetServiceByClientID(ctx, ar.ClientID)
+	return ar, svc, err
+}
+
+// handleSecondFactor serves GET and POST /second-factor: the code of a
+// person who has a factor, or the enrolment of one, then the end of the
+// login (the code for the client, or the sign-in's next page).
+func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	step, err := p.readStep(r)
+	if err != nil {
+		p.clearStep(w)
+		p.refuse(w, r, i18n.LoginExpiredTitle, i18n.SecondExpired, "second factor: "+err.Error(), web.Onward{})
+		return
+	}
+	ar, svc, err := p.stepTarget(ctx, r, step)
+	if err != nil {
+		p.clearStep(w)
+		p.loginRequestError(w, r, ar, err)
+		return
+	}
+	on := p.onward(ctx, svc)
+	person, err := p.st.GetPerson(ctx, step.PersonID)
+	if err != nil || person.State != store.StateActive {
+		p.clearStep(w)
+		p.refuse(w, r, i18n.LoginExpiredTitle, i18n.SecondExpired, "second factor: the person is gone or not active", on)
+		return
+	}
+	if r.Method != http.MethodPost {
+		p.showSecondFactor(w, r, http.StatusOK, step, person, svc, i18n.Message{})
+		return
+	}
+	if err := p.sameOrigin.Check(r); err != nil {
+		p.fail(w, r, &web.Error{Code: web.EForbidden, Err: fmt.Errorf("idp: second-factor form from another origin: %w", err),
+			Title: i18n.LoginCrossOriginTitle, Message: i18n.M(i18n.LoginCrossOrigin)}, on)
+		return
+	}
+	if err := web.ParseForm(w, r); err != nil {
+		p.badForm(w, r, err, i18n.LoginMalformedForm)
+		return
+	}
+	switch action := r.PostForm.Get("action"); {
+	case action == "continue" && len(step.Done) > 0:
+		p.completeLogin(w, r, ar, svc, person, step, step.Done)
+	case action == "later" && step.Enrol && p.now().Before(step.LaterUntil):
+		p.log.Info("idp: second factor enrolment put off", "person", person.ID, "until", step.LaterUntil)
+		p.completeLogin(w, r, ar, svc, person, step, []string{amrPassword})
+	case action == "enrol" && step.Enrol && len(step.Done) == 0:
+		p.enrolAtLogin(w, r, ar, svc, person, step)
+	case action == "verify" && !step.Enrol && len(step.Done) == 0:
+		p.verifyAtLogin(w, r, ar, svc, person, step)
+	default:
+		p.showSecondFactor(w, r, http.StatusBadRequest, step, person, svc, i18n.M(i18n.LoginMalformedForm))
+	}
+}
+
+// codeLimits are the buckets a second-factor code counts against: the
+// login's own (the client's address and the person), so that a password
+// guessed right does not buy a fresh allowance of code guesses.
+func (p *Provider) codeLimits(r *http.Request, person store.Person) []string {
+	return p.limitKeys(r, person.Username, person, true)
+}
+
+// verifyAtLogin checks the code of a person who has a factor.
+func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
+	limits := p.codeLimits(r, person)
+	if wait, limited := p.limited(limits); limited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+		return
+	}
+	method, err := p.secrets.Verify(r.Context(), p.st, person.ID, r.PostForm.Get("code"), p.now())
+	switch {
+	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrReplayed):
+		p.failed(limits)
+		msg := i18n.SecondWrong
+		if errors.Is(err, mfa.ErrReplayed) {
+			msg = i18n.SecondReplayed
+		}
+		p.log.Info("idp: second factor refused", "person", person.ID, "method", method, "err", err)
+		p.showSecondFactor(w, r, http.StatusUnauthorized, step, person, svc, i18n.M(msg))
+		return
+	case err != nil:
+		p.unavailable(w, r, fmt.Errorf("idp: second factor: %w", err), p.onward(r.Context(), svc))
+		return
+	}
+	if method == mfa.MethodRecovery {
+		p.log.Info("idp: recovery code used", "person", person.ID)
+	}
+	p.completeLogin(w, r, ar, svc, person, step, []string{amrPassword, amrOTP, amrMFA})
+}
+
+// enrolAtLogin confirms the factor a person was walked through enrolling,
+// then shows their recovery codes once.
+func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
+	ctx := r.Context()
+	limits := p.codeLimits(r, person)
+	if wait, limited := p.limited(limits); limited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+		return
+	}
+	codes, err := p.secrets.EnrolTOTP(ctx, p.st, person, r.PostForm.Get("enrolment"), r.PostForm.Get("code"),
+		r.PostForm.Get("name"), "login", p.now())
+	switch {
+	case errors.Is(err, mfa.ErrWrongCode):
+		p.failed(limits)
+		p.showSecondFactorWith(w, r, http.StatusUnauthorized, step, person, svc, i18n.M(i18n.SecondWrong), r.PostForm.Get("enrolment"))
+		return
+	case errors.Is(err, mfa.ErrEnrolment):
+		p.showSecondFactor(w, r, http.StatusBadRequest, step, person, svc, i18n.M(i18n.SecondEnrolExpired))
+		return
+	case err != nil:
+		p.unavailable(w, r, err, p.onward(ctx, svc))
+		return
+	}
+	step.Done = []string{amrPassword, amrOTP, amrMFA}
+	if err := p.setStep(w, r, &step); err != nil {
+		p.unavailable(w, r, err, p.onward(ctx, svc))
+		return
+	}
+	on := p.onward(ctx, svc)
+	p.rd.Render(w, r, http.StatusOK, "login_second", &web.Page{Title: i18n.SecondCodesTitle, Structure: on.Structure,
+		Here: p.local(pathSecondFactor), FormOrigins: formOrigins(svc, ar.RedirectURI),
+		Data: secondFactorPage{Username: person.Username, Done: true, Onward: on,
+			View: web.EnrolView{Lang: web.Lang(r), Codes: codes}}})
+}
+
+// showSecondFactor renders the second step: a fresh QR code when step
+// enrols.
+func (p *Provider) showSecondFactor(w http.ResponseWriter, r *http.Request, status int, step loginStep, person store.Person, svc store.Service, problem i18n.Message) {
+	p.showSecondFactorWith(w, r, status, step, person, svc, problem, "")
+}
+
+// showSecondFactorWith renders the second step; an enrolment given again
+// (a wrong code) keeps the QR code the person already scanned.
+func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, status int, step loginStep, person store.Person,
+	svc store.Service, problem i18n.Message, enrolment string) {
+	ctx := r.Context()
+	on := p.onward(ctx, svc)
+	data := secondFactorPage{Username: person.Username, Error: problem, Onward: on, Done: len(step.Done) > 0}
+	title := i18n.SecondTitle
+	switch {
+	case data.Done:
+		title = i18n.SecondCodesTitle
+	case step.Enrol:
+		title = i18n.SecondEnrolTitle
+		v, err := p.secrets.NewEnrolmentView(p.issuerName(), person, enrolment, p.now())
+		if err != nil {
+			p.unavailable(w, r, err, on)
+			return
+		}
+		data.Enrol = true
+		data.View = web.EnrolView{Lang: web.Lang(r), Action: pathSecondFactor, QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment}
+		if !step.LaterUntil.IsZero() {
+			data.LaterUntil = i18n.Day(step.LaterUntil, p.cfg.Location, web.Lang(r))
+		}
+	}
+	redirect := ""
+	if step.Request != "" {
+		if ar, err := p.st.GetAuthRequest(ctx, step.Request); err == nil {
+			redirect = ar.RedirectURI
+		}
+	}
+	var origins []string
+	if redirect != "" {
+		origins = formOrigins(svc, redirect)
+	}
+	p.rd.Render(w, r, status, "login_second", &web.Page{Title: title, Structure: on.Structure, Here: p.local(pathSecondFactor),
+		FormOrigins: origins, Data: data})
+}
+
+// issuerName is the name an authenticator app shows for sesame: the
+// public address's host.
+func (p *Provider) issuerName() string {
+	if u, err := url.Parse(p.issuer); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "sesame"
+}
+
+// completeLogin ends a login whose factors are all given: the session
+// (with amr) and then the client's code, or the sign-in's next page.
+func (p *Provider) completeLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person,
+	step loginStep, amr []string) {
+	p.clearStep(w)
+	if step.Request == "" {
+		if _, err := p.startSession(r.Context(), w, r, person, amr); err != nil {
+			p.unavailable(w, r, err, web.Onward{})
+			return
+		}
+		http.Redirect(w, r, SafeNext(step.Next), http.StatusSeeOther)
+		return
+	}
+	p.finishLogin(w, r, ar, svc, person, amr)
+}

@@ -1,0 +1,104 @@
+package mfa
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"sesame/internal/i18n"
+	"sesame/internal/store"
+)
+
+// EnrolTOTP checks code against the enrolment sealed for person (the QR
+// code they scanned), then stores the factor, named name (or "Application
+// d'authentification"), and, when it is their first, ten new recovery
+// codes, which it returns (nil otherwise), with an audit entry: all in one
+// transaction. via says where ("login", "portal"). ErrEnrolment when
+// the enrolment is not theirs or expired, ErrWrongCode when the code
+// is not the app's.
+func (secrets *Secrets) EnrolTOTP(ctx context.Context, st store.Store, person store.Person, enrolment, code, name, via string, now time.Time) ([]string, error) {
+	e, err := secrets.OpenEnrolment(person.ID, enrolment, now)
+	if err != nil {
+		return nil, err
+	}
+	step, err := CheckTOTP(e.Secret, code, now)
+	if err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "TOTP"
+	}
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	f, err := secrets.NewTOTPFactor(person.ID, name, e.Secret, step, now)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		codes = nil
+		existing, err := tx.ListSecondFactors(ctx, person.ID)
+		if err != nil {
+			return err
+		}
+		g := f
+		if err := tx.CreateSecondFactor(ctx, &g); err != nil {
+			return err
+		}
+		if len(existing) == 0 {
+			var hashes [][]byte
+			codes, hashes = NewRecoveryCodes()
+			if err := tx.SetRecoveryCodes(ctx, person.ID, hashes, now); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{Time: now, Actor: "person:" + person.ID, Action: "person.enrol",
+			Target: "person:" + person.ID, Details: map[string]any{"kind": string(store.FactorTOTP), "name": f.Name, "via": via}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mfa: enrol TOTP: %w", err)
+	}
+	return codes, nil
+}
+
+// EnrolmentView is what an enrolment page shows: the QR code, the secret
+// to type by hand (in groups of four), and the sealed enrolment its form
+// sends back.
+type EnrolmentView struct {
+	QR        template.HTML
+	Secret    string
+	Enrolment string
+}
+
+// NewEnrolmentView makes a new TOTP secret for person, or shows again the
+// one of enrolment when it is still good (a code typed wrong).
+func (secrets *Secrets) NewEnrolmentView(issuer string, person store.Person, enrolment string, now time.Time) (EnrolmentView, error) {
+	var secret string
+	if e, err := secrets.OpenEnrolment(person.ID, enrolment, now); err == nil {
+		secret = e.Secret
+	} else {
+		s, err := NewTOTPSecret()
+		if err != nil {
+			return EnrolmentView{}, err
+		}
+		secret = s
+	}
+	uri := KeyURI(issuer, person.Username, secret)
+	qr, err := QRSVG(uri, i18n.T(person.Language, i18n.SecondQRLabel))
+	if err != nil {
+		return EnrolmentView{}, err
+	}
+	sealed, err := secrets.SealEnrolment(Enrolment{PersonID: person.ID, Secret: secret, Expires: now.Add(EnrolmentTTL)})
+	if err != nil {
+		return EnrolmentView{}, err
+	}
+	var groups []string
+	for i := 0; i < len(secret); i += 4 {
+		groups = append(groups, secret[i:min(i+4, len(secret))])
+	}
+	return EnrolmentView{QR: qr, Secret: strings.Join(groups, " "), Enrolment: sealed}, nil
+}

@@ -1,0 +1,244 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"sesame/internal/i18n"
+	"sesame/internal/mfa"
+	"sesame/internal/store"
+)
+
+// mfaView is the portal's second-factor section.
+type mfaView struct {
+	Required  bool // the person's policy requires one
+	Factors   []factorView
+	CodesLeft int
+}
+
+// factorView is one enrolled factor as the portal lists it.
+type factorView struct {
+	ID, Name, Added, LastUsed string
+}
+
+// location is where the portal writes dates.
+func (p *Portal) location() *time.Location {
+	if p.Location != nil {
+		return p.Location
+	}
+	if loc, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// mfaView reads person's factors and policy; nil when the portal has no
+// second factor, or the policy is off and they have none.
+func (p *Portal) mfaView(ctx context.Context, person store.Person, lang string) (*mfaView, error) {
+	if p.MFA == nil {
+		return nil, nil
+	}
+	factors, err := p.Store.ListSecondFactors(ctx, person.ID)
+	if err != nil {
+		return nil, fmt.Errorf("web: second factors: %w", err)
+	}
+	policy, err := mfa.PolicyOf(ctx, p.Store, person, p.AdminMFAPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if policy == store.MFAOff && len(factors) == 0 {
+		return nil, nil
+	}
+	v := &mfaView{Required: policy == store.MFARequired}
+	for _, f := range factors {
+		fv := factorView{ID: f.ID, Name: f.Name, Added: i18n.Day(f.CreatedAt, p.location(), lang)}
+		if !f.LastUsedAt.IsZero() {
+			fv.LastUsed = i18n.Day(f.LastUsedAt, p.location(), lang)
+		}
+		v.Factors = append(v.Factors, fv)
+	}
+	if len(factors) > 0 {
+		if v.CodesLeft, err = p.Store.CountRecoveryCodes(ctx, person.ID); err != nil {
+			return nil, fmt.Errorf("web: recovery codes: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// enrolPage is the data of account_mfa.html: the enrolment form, or the
+// recovery codes just made.
+type enrolPage struct {
+	Error  i18n.Message
+	View   EnrolView
+	Codes  bool // View holds recovery codes to show once
+	Intro  i18n.Key
+	Onward Onward
+}
+
+// issuerName is what an authenticator app shows for sesame.
+func (p *Portal) issuerName() string {
+	if u, err := url.Parse(p.PublicURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "sesame"
+}
+
+// offered reports whether actor may enrol a factor from the portal.
+func (p *Portal) offered(ctx context.Context, person store.Person) (bool, error) {
+	v, err := p.mfaView(ctx, person, "")
+	return v != nil, err
+}
+
+// showEnrol serves GET /account/second-factor: a new QR code to scan.
+func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
+	p.renderEnrol(w, r, http.StatusOK, i18n.Message{}, "")
+}
+
+func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message, enrolment string) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
+	if ok, err := p.offered(ctx, person); err != nil || !ok {
+		if err == nil {
+			err = &Error{Code: EForbidden, Err: errors.New("web: second factor not offered"), Message: i18n.M(i18n.MFANotOffered)}
+		}
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	v, err := p.MFA.NewEnrolmentView(p.issuerName(), person, enrolment, p.now())
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	p.Renderer.Render(w, r, status, "account_mfa", &Page{Title: i18n.MFATitle, Here: "/account/second-factor",
+		Data: enrolPage{Error: problem, Intro: i18n.Key{}, View: EnrolView{Lang: Lang(r), Action: "/account/second-factor",
+			QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment}}})
+}
+
+// enrol serves POST /account/second-factor: the app's code confirms the
+// QR code scanned; a first factor brings ten recovery codes, shown once.
+func (p *Portal) enrol(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
+	if err := ParseForm(w, r); err != nil {
+		p.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	if ok, err := p.offered(ctx, person); err != nil || !ok {
+		p.renderEnrol(w, r, http.StatusForbidden, i18n.Message{}, "")
+		return
+	}
+	enrolment := r.PostForm.Get("enrolment")
+	codes, err := p.MFA.EnrolTOTP(ctx, p.Store, person, enrolment, r.PostForm.Get("code"), r.PostForm.Get("name"), "portal", p.now())
+	switch {
+	case errors.Is(err, mfa.ErrWrongCode):
+		p.renderEnrol(w, r, http.StatusUnprocessableEntity, i18n.M(i18n.SecondWrong), enrolment)
+		return
+	case errors.Is(err, mfa.ErrEnrolment):
+		p.renderEnrol(w, r, http.StatusUnprocessableEntity, i18n.M(i18n.SecondEnrolExpired), "")
+		return
+	case err != nil:
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	if codes == nil {
+		done(w, r, "/", "mfa-added")
+		return
+	}
+	p.showCodes(w, r, codes, i18n.MFAAdded)
+}
+
+// showCodes shows recovery codes once, after what made them.
+func (p *Portal) showCodes(w http.ResponseWriter, r *http.Request, codes []string, intro i18n.Key) {
+	w.Header().Set("Cache-Control", "no-store")
+	p.Renderer.Render(w, r, http.StatusOK, "account_mfa", &Page{Title: i18n.SecondCodesTitle, Here: "/",
+		Data: enrolPage{Codes: true, Intro: intro, View: EnrolView{Lang: Lang(r), Codes: codes}}})
+}
+
+// removeFactor serves POST /account/second-factor/remove: one factor
+// goes, unless it is the last one and the policy requires one.
+func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
+	if err := ParseForm(w, r); err != nil {
+		p.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	id := r.PostForm.Get("id")
+	policy, err := mfa.PolicyOf(ctx, p.Store, person, p.AdminMFAPolicy)
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	err = p.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		factors, err := tx.ListSecondFactors(ctx, person.ID)
+		if err != nil {
+			return err
+		}
+		var name string
+		for _, f := range factors {
+			if f.ID == id {
+				name = f.Name
+			}
+		}
+		switch {
+		case name == "":
+			return fmt.Errorf("web: remove factor %q: %w", id, store.ErrNotFound)
+		case len(factors) == 1 && policy == store.MFARequired:
+			return &Error{Code: EConflict, Err: errors.New("web: the last factor of a person who must have one"), Message: i18n.M(i18n.MFALastFactor)}
+		}
+		if err := tx.DeleteSecondFactor(ctx, person.ID, id); err != nil {
+			return err
+		}
+		if len(factors) == 1 { // no factor left: the codes would be worth nothing
+			if err := tx.SetRecoveryCodes(ctx, person.ID, nil, p.now()); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{Actor: "person:" + person.ID, Action: "person.mfa.remove",
+			Target: "person:" + person.ID, Details: map[string]any{"name": name}, IP: p.clientIP(r)})
+	})
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	done(w, r, "/", "mfa-removed")
+}
+
+// renewCodes serves POST /account/second-factor/codes: ten new recovery
+// codes replace the old ones.
+func (p *Portal) renewCodes(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
+	codes, hashes := mfa.NewRecoveryCodes()
+	err := p.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		factors, err := tx.ListSecondFactors(ctx, person.ID)
+		if err != nil {
+			return err
+		}
+		if len(factors) == 0 {
+			return Errorf(EConflict, "web: recovery codes without a second factor")
+		}
+		if err := tx.SetRecoveryCodes(ctx, person.ID, hashes, p.now()); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{Actor: "person:" + person.ID, Action: "person.mfa.codes",
+			Target: "person:" + person.ID, IP: p.clientIP(r)})
+	})
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	p.showCodes(w, r, codes, i18n.MFACodesRenewed)
+}
+
+// clientIP is the address an audit entry records.
+func (p *Portal) clientIP(r *http.Request) string {
+	if p.ClientIP != nil {
+		return p.ClientIP(r)
+	}
+	return ClientIP(r)
+}
