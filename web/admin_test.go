@@ -131,7 +131,8 @@ func newAdminEnv(t *testing.T, backend string) *adminEnv {
 	tokens := &onboarding.Tokens{Key: []byte("0123456789abcdef0123456789abcdef-test-key")}
 	mux := http.NewServeMux()
 	portal := &web.Portal{Store: db, Renderer: rd, Sessions: e.sessions, Hasher: e.hasher, Policy: password.DefaultPolicy(),
-		PublicURL: "https://sesame.example", Logger: logger, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil)}
+		PublicURL: "https://sesame.example", Logger: logger, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),
+		MFA: testMFASecrets(t)}
 	portal.Mount(mux)
 	(&web.Admin{Store: db, Renderer: rd, Sessions: e.sessions, PublicURL: "https://sesame.example", Logger: logger,
 		Manager: &manage.Manager{Store: db, Links: tokens, ClientSecretHash: idp.HashClientSecret}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"sesame/internal/mfa"
 	"sesame/internal/testenv"
 )
 
@@ -104,8 +106,17 @@ func TestServeAdminJourney(t *testing.T) {
 	if code, loc, _ := do("GET", "/admin/structures", nil); code != http.StatusSeeOther || loc != "/signin?next=%2Fadmin%2Fstructures" {
 		t.Fatalf("/admin before signing in: %d %q", code, loc)
 	}
-	if code, loc, _ := do("POST", "/signin", url.Values{"username": {"root@hoster.example"}, "password": {pw}, "next": {"/admin/structures"}}); code != http.StatusSeeOther || loc != "/admin/structures" {
+	if code, loc, _ := do("POST", "/signin", url.Values{"username": {"root@hoster.example"}, "password": {pw}, "next": {"/admin/structures"}}); code != http.StatusSeeOther || loc != "/second-factor" {
 		t.Fatalf("sign in: %d %q", code, loc)
+	}
+	// A hoster admin enrols a second factor at their first sign-in.
+	code, _, page := do("GET", "/second-factor", nil)
+	key, enrolment := e2eEnrolmentPage(t, code, page)
+	if code, _, page := do("POST", "/second-factor", url.Values{"action": {"enrol"}, "enrolment": {enrolment}, "code": {totpNow(t, key)}}); code != 200 || !strings.Contains(page, `value="continue"`) {
+		t.Fatalf("enrolment: %d\n%s", code, page)
+	}
+	if code, loc, _ := do("POST", "/second-factor", url.Values{"action": {"continue"}}); code != http.StatusSeeOther || loc != "/admin/structures" {
+		t.Fatalf("after the second factor: %d %q", code, loc)
 	}
 	if code, _, body := do("GET", "/admin/structures", nil); code != 200 || !strings.Contains(body, `href="/admin/structures/le-beta"`) {
 		t.Fatalf("structures: %d\n%s", code, body)
@@ -156,4 +167,29 @@ func TestServeAdminJourney(t *testing.T) {
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("errors logged:\n%s", logs.String())
 	}
+}
+
+// totpNow is the current code of an authenticator app holding key.
+func totpNow(t *testing.T, key string) string {
+	t.Helper()
+	code, err := mfa.CodeAt(key, mfa.Step(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+var (
+	e2eKey       = regexp.MustCompile(`<code class="secret">([A-Z2-7 ]+)</code>`)
+	e2eEnrolment = regexp.MustCompile(`name="enrolment" value="([^"]+)"`)
+)
+
+// e2eEnrolment reads the key and the sealed enrolment of an enrolment page.
+func e2eEnrolmentPage(t *testing.T, status int, page string) (key, enrolment string) {
+	t.Helper()
+	k, e := e2eKey.FindStringSubmatch(page), e2eEnrolment.FindStringSubmatch(page)
+	if status != 200 || k == nil || e == nil {
+		t.Fatalf("not an enrolment page: %d\n%s", status, page)
+	}
+	return strings.ReplaceAll(k[1], " ", ""), html.UnescapeString(e[1])
 }

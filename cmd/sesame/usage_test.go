@@ -69,7 +69,7 @@ func TestUnknownSubcommand(t *testing.T) {
 		args []string
 		hint string
 	}{
-		{[]string{"user", "suspend", "x"}, `unknown command "suspend" for "sesame user"; its commands are: delete, disable, enable, list, resend, reset, show, update`},
+		{[]string{"user", "suspend", "x"}, `unknown command "suspend" for "sesame user"; its commands are: delete, disable, enable, list, mfa, resend, reset, show, update`},
 		{[]string{"structur", "list"}, `did you mean "sesame structure"?`},
 		{[]string{"user", "lsit"}, `did you mean "sesame user list"?`},
 		{[]string{"resend", "camille"}, `did you mean "sesame user resend"?`},
