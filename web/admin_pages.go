@@ -361,10 +361,10 @@ type personView struct {
 	// Factors is how many second factors the person has (a reset removes
 	// them).
 	Factors int
-	Base       string // the person's address
-	Done       i18n.Key
-	Errors     map[string]string
-	Form       map[string]string
+	Base    string // the person's address
+	Done    i18n.Key
+	Errors  map[string]string
+	Form    map[string]string
 }
 
 func (a *Admin) personView(r *http.Request) (personView, error) {
