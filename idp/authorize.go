@@ -396,6 +396,15 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc, _ := p.st.GetServiceByClientID(ctx, ar.ClientID)
+	if r.PostForm.Get("action") == "passkey" {
+		person, amr, ok := p.passkeyAlone(w, r, func(problem i18n.Message) {
+			p.showLogin(w, r, http.StatusUnauthorized, ar, svc, "", problem)
+		}, p.onward(ctx, svc))
+		if ok {
+			p.finishLogin(w, r, ar, svc, person, amr)
+		}
+		return
+	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	account, found, err := p.findAccount(ctx, username)
 	if err != nil {

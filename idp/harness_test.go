@@ -164,6 +164,7 @@ func newFixtureOn(t testing.TB, st store.Store, opts ...func(*Config)) *fixture 
 	for _, o := range opts {
 		o(&cfg)
 	}
+	f.issuer = cfg.Issuer
 	p, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ type loginPage struct {
 	Username string
 	Error    i18n.Message // why the last attempt failed
 	Onward   web.Onward
+	Passkey  *web.PasskeyForm // logging in with a passkey alone; nil when passkeys are off
 }
 
 // noAccessPage is the data of login_noaccess.html.
@@ -147,7 +148,8 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	p.rd.Render(w, r, status, "login", &web.Page{Title: title.Key, TitleArgs: title.Args, Structure: on.Structure,
 		Here: p.local(pathLogin) + "?req=" + url.QueryEscape(ar.ID), FormOrigins: formOrigins(svc, ar.RedirectURI),
-		Data: loginPage{Request: ar.ID, Username: username, Error: problem, Onward: on}})
+		Data: loginPage{Request: ar.ID, Username: username, Error: problem, Onward: on,
+			Passkey: p.discoverForm(r, "login", map[string]string{"req": ar.ID})}})
 }
 
 // fail answers with web's error page, offering on's ways onward.

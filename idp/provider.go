@@ -127,6 +127,8 @@ type Provider struct {
 	// login between its password and its second factor.
 	secrets *mfa.Secrets
 	stepBox *secretbox.Box
+	// passkeys is nil when the issuer's host is an IP address.
+	passkeys *mfa.Passkeys
 }
 
 // New loads (creating them when absent) the signing keys and returns the
@@ -179,6 +181,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	if p.stepBox, err = secretbox.New(cfg.MasterKey, "login step v1"); err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
+	}
+	switch p.passkeys, err = mfa.NewPasskeys(p.issuer, "sesame", cfg.MasterKey); {
+	case errors.Is(err, mfa.ErrPasskeysOff):
+		cfg.Logger.Info("idp: passkeys are off: " + err.Error())
+	case err != nil:
+		return nil, err
 	}
 	if p.rd == nil {
 		if p.rd, err = web.NewRenderer(nil, cfg.Logger); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -191,6 +192,11 @@ type secondFactorPage struct {
 	Done       bool
 	View       web.EnrolView
 	Onward     web.Onward
+	// HasTOTP is set when the person has an app whose code the page asks;
+	// Passkey, when passkeys are on, uses one of theirs (or, enrolling,
+	// creates one).
+	HasTOTP bool
+	Passkey *web.PasskeyForm
 }
 
 // stepTarget is where a login step leads: its authorization request and
@@ -259,6 +265,10 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 		p.enrolAtLogin(w, r, ar, svc, person, step)
 	case action == "verify" && !step.Enrol && len(step.Done) == 0:
 		p.verifyAtLogin(w, r, ar, svc, person, step)
+	case action == "passkey" && !step.Enrol && len(step.Done) == 0 && p.passkeys != nil:
+		p.passkeyAtLogin(w, r, ar, svc, person, step)
+	case action == "register" && step.Enrol && len(step.Done) == 0 && p.passkeys != nil:
+		p.registerAtLogin(w, r, ar, svc, person, step)
 	default:
 		p.showSecondFactor(w, r, http.StatusBadRequest, step, person, svc, i18n.M(i18n.LoginMalformedForm))
 	}
@@ -324,7 +334,16 @@ func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, ar store
 		p.unavailable(w, r, err, p.onward(ctx, svc))
 		return
 	}
-	step.Done = []string{amrPassword, amrOTP, amrMFA}
+	p.showCodesAtLogin(w, r, ar, svc, person, step, codes, []string{amrPassword, amrOTP, amrMFA})
+}
+
+// showCodesAtLogin ends an enrolment at login: the step remembers the
+// factors given (amr), and the recovery codes are shown once, with the
+// button that finishes the login.
+func (p *Provider) showCodesAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person,
+	step loginStep, codes, amr []string) {
+	ctx := r.Context()
+	step.Done = amr
 	if err := p.setStep(w, r, &step); err != nil {
 		p.unavailable(w, r, err, p.onward(ctx, svc))
 		return
@@ -349,6 +368,36 @@ func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, 
 	ctx := r.Context()
 	on := p.onward(ctx, svc)
 	data := secondFactorPage{Username: person.Username, Error: problem, Onward: on, Done: len(step.Done) > 0}
+	factors, err := p.st.ListSecondFactors(ctx, person.ID)
+	if err != nil {
+		p.unavailable(w, r, fmt.Errorf("idp: second factors: %w", err), on)
+		return
+	}
+	for _, f := range factors {
+		data.HasTOTP = data.HasTOTP || f.Kind == store.FactorTOTP
+	}
+	if p.passkeys != nil && !data.Done {
+		var prompt mfa.Prompt
+		form := &web.PasskeyForm{Lang: web.Lang(r), ID: "passkey-options", Action: pathSecondFactor}
+		if step.Enrol {
+			prompt, err = p.passkeys.BeginRegistration(person, factors, p.now())
+			form.Mode, form.Hidden, form.Label, form.AskName, form.Secondary = "create", map[string]string{"action": "register"},
+				i18n.PasskeyCreateLabel, true, true
+			form.Intro = i18n.PasskeyOr
+		} else {
+			prompt, err = p.passkeys.BeginLogin(person, factors, p.now())
+			form.Mode, form.Hidden, form.Label, form.Secondary = "get", map[string]string{"action": "passkey"}, i18n.PasskeyUseLabel, data.HasTOTP
+		}
+		switch {
+		case errors.Is(err, store.ErrNotFound): // no passkey of theirs
+		case err != nil:
+			p.unavailable(w, r, err, on)
+			return
+		default:
+			form.Options, form.Ceremony = template.JS(prompt.Options), prompt.Ceremony
+			data.Passkey = form
+		}
+	}
 	title := i18n.SecondTitle
 	switch {
 	case data.Done:
@@ -403,4 +452,104 @@ func (p *Provider) completeLogin(w http.ResponseWriter, r *http.Request, ar stor
 		return
 	}
 	p.finishLogin(w, r, ar, svc, person, amr)
+}
+
+// discoverForm is the passkey form of a login page (action, with hidden
+// fields): a passkey alone logs in. Nil when passkeys are off, or when the
+// prompt cannot be made (logged: the password form remains).
+func (p *Provider) discoverForm(r *http.Request, action string, hidden map[string]string) *web.PasskeyForm {
+	if p.passkeys == nil {
+		return nil
+	}
+	prompt, err := p.passkeys.BeginDiscoverable(p.now())
+	if err != nil {
+		p.log.Error("idp: passkey prompt", "err", err)
+		return nil
+	}
+	h := map[string]string{"action": "passkey"}
+	for k, v := range hidden {
+		h[k] = v
+	}
+	return &web.PasskeyForm{Lang: web.Lang(r), ID: "passkey-login", Action: action, Mode: "get", Options: template.JS(prompt.Options),
+		Ceremony: prompt.Ceremony, Hidden: h, Label: i18n.PasskeyLoginLabel, Secondary: true}
+}
+
+// passkeyAlone checks a login form's passkey answer (the person unknown
+// until then). A passkey that verified its user (PIN, fingerprint) counts
+// as two factors; the options ask for that, so another is refused. On
+// failure it calls refused with the problem (or answers itself) and
+// returns false; the failure counts against the client's address.
+func (p *Provider) passkeyAlone(w http.ResponseWriter, r *http.Request, refused func(i18n.Message), on web.Onward) (store.Person, []string, bool) {
+	ctx := r.Context()
+	if p.passkeys == nil {
+		refused(i18n.M(i18n.PasskeyRefused))
+		return store.Person{}, nil, false
+	}
+	var limits []string // the client's address: nobody is known yet
+	if p.cfg.LoginLimiter != nil {
+		limits = []string{"ip:" + p.clientKey(r)}
+		if wait, limited := p.limited(limits); limited {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			refused(i18n.M(i18n.LoginTooMany))
+			return store.Person{}, nil, false
+		}
+	}
+	use, err := p.passkeys.FinishLogin(ctx, p.st, store.Person{}, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"), p.now())
+	var person store.Person
+	if err == nil {
+		person, err = p.st.GetPerson(ctx, use.PersonID)
+		if err == nil && (person.State != store.StateActive || person.PasswordHash == "" || !use.UserVerified) {
+			err = fmt.Errorf("%w: the person is not active, or the key did not verify them", mfa.ErrPasskey)
+		}
+	}
+	switch {
+	case errors.Is(err, mfa.ErrPasskey):
+		p.failed(limits)
+		p.log.Info("idp: passkey login refused", "err", err)
+		refused(i18n.M(i18n.PasskeyRefused))
+		return store.Person{}, nil, false
+	case err != nil:
+		p.unavailable(w, r, fmt.Errorf("idp: passkey login: %w", err), on)
+		return store.Person{}, nil, false
+	}
+	return person, append(use.AMR, amrMFA), true
+}
+
+// passkeyAtLogin checks the passkey of a person who has one, as their
+// second factor.
+func (p *Provider) passkeyAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
+	limits := p.codeLimits(r, person)
+	if wait, limited := p.limited(limits); limited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+		return
+	}
+	use, err := p.passkeys.FinishLogin(r.Context(), p.st, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"), p.now())
+	switch {
+	case errors.Is(err, mfa.ErrPasskey):
+		p.failed(limits)
+		p.log.Info("idp: passkey refused", "person", person.ID, "err", err)
+		p.showSecondFactor(w, r, http.StatusUnauthorized, step, person, svc, i18n.M(i18n.PasskeyRefused))
+		return
+	case err != nil:
+		p.unavailable(w, r, fmt.Errorf("idp: passkey: %w", err), p.onward(r.Context(), svc))
+		return
+	}
+	p.completeLogin(w, r, ar, svc, person, step, append(append([]string{amrPassword}, use.AMR...), amrMFA))
+}
+
+// registerAtLogin stores the passkey a person was walked through creating.
+func (p *Provider) registerAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
+	codes, amr, err := p.passkeys.FinishRegistration(r.Context(), p.st, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"),
+		r.PostForm.Get("name"), "login", p.now())
+	switch {
+	case errors.Is(err, mfa.ErrPasskey):
+		p.log.Info("idp: passkey registration refused", "person", person.ID, "err", err)
+		p.showSecondFactor(w, r, http.StatusUnprocessableEntity, step, person, svc, i18n.M(i18n.PasskeyRefused))
+		return
+	case err != nil:
+		p.unavailable(w, r, fmt.Errorf("idp: passkey: %w", err), p.onward(r.Context(), svc))
+		return
+	}
+	p.showCodesAtLogin(w, r, ar, svc, person, step, codes, append(append([]string{amrPassword}, amr...), amrMFA))
 }

@@ -490,3 +490,24 @@ func mustRequest(t *testing.T, b *browser, issuer string) *http.Request {
 	}
 	return r
 }
+
+// TestSecondFactorPromptLogin: prompt=login and an exceeded max_age ask
+// both factors again, even in a session opened with two.
+func TestSecondFactorPromptLogin(t *testing.T) {
+	f := newFixture(t)
+	f.enrolTOTP(f.alice)
+	c := f.rp(f.gen, secretGen, genRedirect)
+	b := f.browser()
+	res, state, verifier := c.startLogin(b, "alice.martin")
+	c.finishFlow(b.second(f.codeAt(totpSecret, 0)), state, verifier)
+	for _, opt := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")} {
+		f.clock.Advance(mfa.Period) // a new code
+		res, state, verifier = c.startLogin(b, "alice.martin", opt)
+		if !res.isSecondStep() {
+			t.Fatalf("the session answered without the second factor: %d %.300s", res.status, res.body)
+		}
+		if claims := c.finishFlow(b.second(f.codeAt(totpSecret, 0)), state, verifier); claims["acr"] != ACRTwoFactor {
+			t.Fatalf("acr %v", claims["acr"])
+		}
+	}
+}

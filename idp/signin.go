@@ -46,6 +46,7 @@ type signInPage struct {
 	Next     string
 	Username string
 	Error    i18n.Message
+	Passkey  *web.PasskeyForm // logging in with a passkey alone; nil when passkeys are off
 }
 
 // SignInPath is the path of the sign-in page, for web.SignInURL.
@@ -133,7 +134,8 @@ func (p *Provider) EndOtherSessions(ctx context.Context, r *http.Request, person
 func (p *Provider) showSignIn(w http.ResponseWriter, r *http.Request, status int, next, username string, problem i18n.Message) {
 	p.rd.Render(w, r, status, "signin", &web.Page{Title: i18n.SignInTitle,
 		Here: p.SignInPath() + "?next=" + url.QueryEscape(next),
-		Data: signInPage{Next: next, Username: username, Error: problem}})
+		Data: signInPage{Next: next, Username: username, Error: problem,
+			Passkey: p.discoverForm(r, pathSignIn, map[string]string{"next": next})}})
 }
 
 // handleSignIn serves GET and POST /signin?next=PATH: the login form for
@@ -165,6 +167,20 @@ func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	next := SafeNext(r.PostForm.Get("next"))
+	if r.PostForm.Get("action") == "passkey" {
+		person, amr, ok := p.passkeyAlone(w, r, func(problem i18n.Message) {
+			p.showSignIn(w, r, http.StatusUnauthorized, next, "", problem)
+		}, web.Onward{})
+		if !ok {
+			return
+		}
+		if _, err := p.startSession(ctx, w, r, person, amr); err != nil {
+			p.unavailable(w, r, err, web.Onward{})
+			return
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	account, found, err := p.findAccount(ctx, username)
 	if err != nil {

@@ -361,6 +361,34 @@ func TestResetAccessAndPasswordChangedEmails(t *testing.T) {
 	}
 }
 
+// TestMFAResetEmail: a person whose second factor was reset is told
+// when, and whom to warn if it was not them, in their language, through
+// a real SMTP server.
+func TestMFAResetEmail(t *testing.T) {
+	e := newEnv(t)
+	f := e.structure("Le Bêta", "contact@lebeta.org", [2]string{"Nextcloud", "https://cloud.lebeta.org"})
+	fr := e.person(f, "Camille", "Dupont", "camille.dupont", "camille@example.org", "fr")
+	en := e.person(f, "Sam", "Lee", "sam.lee", "sam@example.org", "en")
+	e.enqueue(jobs.KindMailMFAReset, jobs.PersonRef{PersonID: fr.ID})
+	e.enqueue(jobs.KindMailMFAReset, jobs.PersonRef{PersonID: en.ID})
+	e.drain()
+	bySubject := map[string]string{}
+	for _, s := range e.mp.Messages() {
+		m := e.mp.Message(s.ID)
+		bySubject[s.Subject] = m.Text
+		checkLinks(t, m.HTML)
+	}
+	frText := bySubject["La deuxième étape de connexion de votre compte a été réinitialisée"]
+	if !strings.Contains(frText, "camille.dupont") || !strings.Contains(frText, "prévenez contact@lebeta.org") ||
+		!strings.Contains(frText, publicURL+"/forgot") || !strings.Contains(frText, " à ") {
+		t.Errorf("French email (%v):\n%s", keys(bySubject), frText)
+	}
+	enText := bySubject["The second login step of your account was reset"]
+	if !strings.Contains(enText, "sam.lee") || !strings.Contains(enText, "tell contact@lebeta.org") {
+		t.Errorf("English email:\n%s", enText)
+	}
+}
+
 func keys(m map[string]string) []string {
 	var out []string
 	for k := range m {

@@ -19,7 +19,7 @@ import (
 // others (added here rather than in PageNames' literal so that the areas
 // of the pages stay in their own files).
 func init() {
-	PageNames = append(PageNames, "signin", "portal", "account_mfa", "admin_structures", "admin_board", "admin_person",
+	PageNames = append(PageNames, "signin", "portal", "account_mfa", "account_passkey", "admin_structures", "admin_board", "admin_person",
 		"admin_confirm", "admin_services", "admin_service_created", "admin_jobs", "admin_imports", "admin_audit")
 	PageNames = append(PageNames, ImportPageNames...)
 	// The spreadsheet import's pages (ImportPages) are routes of the table

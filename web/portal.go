@@ -41,6 +41,9 @@ type Portal struct {
 	// policy (see mfa.PolicyOf).
 	MFA            *mfa.Secrets
 	AdminMFAPolicy store.MFAPolicy
+	// Passkeys, when set, lets people add passkeys (nil when public_url's
+	// host is an IP address, which browsers refuse).
+	Passkeys *mfa.Passkeys
 	// Location is where dates are written; default Europe/Paris.
 	Location *time.Location
 }
@@ -85,6 +88,10 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 		mux.Handle("POST /account/second-factor", form(p.enrol))
 		mux.Handle("POST /account/second-factor/remove", form(p.removeFactor))
 		mux.Handle("POST /account/second-factor/codes", form(p.renewCodes))
+		if p.Passkeys != nil {
+			mux.Handle("GET /account/passkey", SecurityHeaders(p.https(), Recover(p.Renderer, p.signedIn(p.showPasskey))))
+			mux.Handle("POST /account/passkey", form(p.addPasskey))
+		}
 	}
 }
 

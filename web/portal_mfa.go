@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"time"
@@ -16,6 +17,7 @@ import (
 // mfaView is the portal's second-factor section.
 type mfaView struct {
 	Required  bool // the person's policy requires one
+	Passkeys  bool // passkeys may be added
 	Factors   []factorView
 	CodesLeft int
 }
@@ -23,6 +25,7 @@ type mfaView struct {
 // factorView is one enrolled factor as the portal lists it.
 type factorView struct {
 	ID, Name, Added, LastUsed string
+	Kind                      i18n.Key
 }
 
 // location is where the portal writes dates.
@@ -53,9 +56,12 @@ func (p *Portal) mfaView(ctx context.Context, person store.Person, lang string) 
 	if policy == store.MFAOff && len(factors) == 0 {
 		return nil, nil
 	}
-	v := &mfaView{Required: policy == store.MFARequired}
+	v := &mfaView{Required: policy == store.MFARequired, Passkeys: p.Passkeys != nil}
 	for _, f := range factors {
-		fv := factorView{ID: f.ID, Name: f.Name, Added: i18n.Day(f.CreatedAt, p.location(), lang)}
+		fv := factorView{ID: f.ID, Name: f.Name, Added: i18n.Day(f.CreatedAt, p.location(), lang), Kind: i18n.MFAKindTOTP}
+		if f.Kind == store.FactorPasskey {
+			fv.Kind = i18n.MFAKindPasskey
+		}
 		if !f.LastUsedAt.IsZero() {
 			fv.LastUsed = i18n.Day(f.LastUsedAt, p.location(), lang)
 		}
@@ -154,7 +160,9 @@ func (p *Portal) enrol(w http.ResponseWriter, r *http.Request) {
 // showCodes shows recovery codes once, after what made them.
 func (p *Portal) showCodes(w http.ResponseWriter, r *http.Request, codes []string, intro i18n.Key) {
 	w.Header().Set("Cache-Control", "no-store")
-	p.Renderer.Render(w, r, http.StatusOK, "account_mfa", &Page{Title: i18n.SecondCodesTitle, Here: "/",
+	// The language switch leads to the form the codes came from: they
+	// are shown once.
+	p.Renderer.Render(w, r, http.StatusOK, "account_mfa", &Page{Title: i18n.SecondCodesTitle, Here: r.URL.Path,
 		Data: enrolPage{Codes: true, Intro: intro, View: EnrolView{Lang: Lang(r), Codes: codes}}})
 }
 
@@ -241,4 +249,71 @@ func (p *Portal) clientIP(r *http.Request) string {
 		return p.ClientIP(r)
 	}
 	return ClientIP(r)
+}
+
+// passkeyPage is the data of account_passkey.html.
+type passkeyPage struct {
+	Error   i18n.Message
+	Passkey PasskeyForm
+}
+
+// showPasskey serves GET /account/passkey: the button that creates a
+// passkey.
+func (p *Portal) showPasskey(w http.ResponseWriter, r *http.Request) {
+	p.renderPasskey(w, r, http.StatusOK, i18n.Message{})
+}
+
+func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
+	if ok, err := p.offered(ctx, person); err != nil || !ok {
+		if err == nil {
+			err = &Error{Code: EForbidden, Err: errors.New("web: second factor not offered"), Message: i18n.M(i18n.MFANotOffered)}
+		}
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	factors, err := p.Store.ListSecondFactors(ctx, person.ID)
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	prompt, err := p.Passkeys.BeginRegistration(person, factors, p.now())
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	p.Renderer.Render(w, r, status, "account_passkey", &Page{Title: i18n.PasskeyTitle, Here: "/account/passkey",
+		Data: passkeyPage{Error: problem, Passkey: PasskeyForm{Lang: Lang(r), ID: "passkey-options", Action: "/account/passkey",
+			Mode: "create", Options: template.JS(prompt.Options), Ceremony: prompt.Ceremony, Label: i18n.PasskeyCreateLabel, AskName: true}}})
+}
+
+// addPasskey serves POST /account/passkey: the browser's answer stores the
+// passkey; a first factor brings ten recovery codes, shown once.
+func (p *Portal) addPasskey(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
+	if err := ParseForm(w, r); err != nil {
+		p.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	if ok, err := p.offered(ctx, person); err != nil || !ok {
+		p.renderPasskey(w, r, http.StatusForbidden, i18n.Message{})
+		return
+	}
+	codes, _, err := p.Passkeys.FinishRegistration(ctx, p.Store, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"),
+		r.PostForm.Get("name"), "portal", p.now())
+	switch {
+	case errors.Is(err, mfa.ErrPasskey):
+		p.renderPasskey(w, r, http.StatusUnprocessableEntity, i18n.M(i18n.PasskeyRefused))
+		return
+	case err != nil:
+		p.Renderer.WriteError(w, r, err)
+		return
+	}
+	if codes == nil {
+		done(w, r, "/", "mfa-added")
+		return
+	}
+	p.showCodes(w, r, codes, i18n.MFAAdded)
 }

@@ -223,3 +223,22 @@ type EnrolView struct {
 	Enrolment string
 	Codes     []string
 }
+
+// PasskeyForm is what the "passkey-form" partial of the layout shows: a
+// form, hidden until passkey.js finds WebAuthn in the browser, whose
+// button asks for a passkey (Mode "create" registers one, "get" uses one)
+// with the server's Options, then posts the answer to Action with the
+// sealed Ceremony and the Hidden fields.
+type PasskeyForm struct {
+	Lang      string
+	ID        string // of the options' script element
+	Action    string
+	Mode      string
+	Options   template.JS // JSON from json.Marshal, which escapes <, > and &
+	Ceremony  string
+	Hidden    map[string]string
+	Label     i18n.Key
+	Intro     i18n.Key // a sentence above the button, if any
+	AskName   bool     // a field to name the passkey
+	Secondary bool     // a secondary button (another way is the main one)
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -78,13 +79,21 @@ func (m *Main) wireHandlers() error {
 	if err != nil {
 		return err
 	}
+	// Passkeys need public_url to name a host (config check says so).
+	var passkeys *mfa.Passkeys
+	if cfg.MFA.Passkeys != "off" {
+		passkeys, err = mfa.NewPasskeys(cfg.PublicURL, "sesame", m.MasterKey)
+		if err != nil && !errors.Is(err, mfa.ErrPasskeysOff) {
+			return err
+		}
+	}
 	webLog := m.Logger.With("component", "web")
 	// The portal at / and the administration pages know who is there from
 	// the provider's SSO session, and send nobody to its /signin.
 	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
 		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP,
 		IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per),
-		MFA:     mfaSecrets, AdminMFAPolicy: store.MFAPolicy(cfg.MFA.Admins)}
+		MFA:     mfaSecrets, AdminMFAPolicy: store.MFAPolicy(cfg.MFA.Admins), Passkeys: passkeys}
 	portal.Mount(m.Mux)
 	// The spreadsheet import runs the CLI's plan and apply (same limits),
 	// behind the administration's guard (ActImport).

@@ -49,6 +49,11 @@ type MFA struct {
 	// Grace is how long someone newly required to enrol a second factor
 	// may put it off at login, counted from the first login that asked.
 	Grace time.Duration `key:"grace"`
+	// Passkeys turns passkeys on (WebAuthn: a fingerprint, a face or a
+	// device PIN instead of the app's code), off, or auto (the default):
+	// on when public_url names a host. Browsers refuse passkeys for an IP
+	// address, so "on" with one is warned about.
+	Passkeys string `key:"passkeys"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -241,7 +246,7 @@ func Default() *Config {
 		Import:   Import{MaxBytes: DefaultImportMaxBytes, MaxRows: DefaultImportMaxRows},
 		Tokens:   Tokens{ActivateTTL: DefaultActivateTTL, ResetTTL: DefaultResetTTL},
 		Password: Password{MinLength: DefaultPasswordMinLength, MaxConcurrentHashes: DefaultMaxConcurrentHashes()},
-		MFA:      MFA{Admins: "required", Grace: 14 * 24 * time.Hour},
+		MFA:      MFA{Admins: "required", Grace: 14 * 24 * time.Hour, Passkeys: "auto"},
 		Mail: Mail{
 			Driver: DefaultMailDriver,
 			From:   DefaultMailFrom,

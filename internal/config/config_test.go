@@ -370,6 +370,31 @@ func TestListenWarnings(t *testing.T) {
 	}
 }
 
+// TestPasskeysWarning: passkeys turned on with an IP address in public_url
+// are warned about (browsers refuse them); auto is silent.
+func TestPasskeysWarning(t *testing.T) {
+	for _, c := range []struct {
+		passkeys, public string
+		warn             bool
+	}{
+		{"on", "http://127.0.0.1:8080", true},
+		{"on", "http://localhost:8080", false},
+		{"auto", "http://127.0.0.1:8080", false},
+		{"off", "http://127.0.0.1:8080", false},
+	} {
+		cfg := config.Default()
+		cfg.PublicURL, cfg.MFA.Passkeys = c.public, c.passkeys
+		cfg.Resolve()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		ws := cfg.Warnings()
+		if got := len(ws) == 1 && ws[0].Key == "mfa.passkeys" && strings.Contains(ws[0].Message, "http://localhost:8080"); got != c.warn {
+			t.Errorf("passkeys %s, public_url %s: warnings %v", c.passkeys, c.public, ws)
+		}
+	}
+}
+
 func TestTrustedProxies(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("SESAME_HTTP_TRUSTED_PROXIES", "127.0.0.1 ::1, 10.1.2.3/8,::ffff:172.16.0.1")

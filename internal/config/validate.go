@@ -116,6 +116,7 @@ func (c *Config) problems() problems {
 
 	oneOf("mfa.admins", c.MFA.Admins, "off", "offered", "required")
 	positive("mfa.grace", c.MFA.Grace)
+	oneOf("mfa.passkeys", c.MFA.Passkeys, "auto", "on", "off")
 
 	oneOf("replicas.shared_limits", c.Replicas.SharedLimits, "auto", "on", "off")
 	positive("replicas.key_reload", c.Replicas.KeyReload)
@@ -131,6 +132,10 @@ func (c *Config) problems() problems {
 func (c *Config) Warnings() []Problem {
 	var ps problems
 	c.listenWarnings(&ps)
+	if u, err := url.Parse(c.PublicURL); err == nil && c.MFA.Passkeys == "on" && net.ParseIP(u.Hostname()) != nil {
+		ps.add("mfa.passkeys", "passkeys cannot work: public_url's host %s is an IP address, which browsers refuse as a "+
+			"passkey's site; give public_url a name (e.g. SESAME_PUBLIC_URL=http://localhost:8080 on this machine)", u.Hostname())
+	}
 	return ps
 }
 

@@ -13,13 +13,21 @@ var (
 	SecondEnrolExpired = key("second.enrol.expired")
 	SecondQRLabel      = key("second.qr")
 
-	MFATitle        = key("mfa.title")
-	MFAAdded        = key("mfa.added")
-	MFARemoved      = key("mfa.removed")
-	MFACodesRenewed = key("mfa.codes.renewed")
-	MFANotOffered   = key("mfa.not_offered")
-	MFALastFactor   = key("mfa.last_factor")
-	MFAReset        = key("mfa.reset.done")
+	MFATitle           = key("mfa.title")
+	MFAAdded           = key("mfa.added")
+	MFARemoved         = key("mfa.removed")
+	MFACodesRenewed    = key("mfa.codes.renewed")
+	MFANotOffered      = key("mfa.not_offered")
+	MFALastFactor      = key("mfa.last_factor")
+	MFAReset           = key("mfa.reset.done")
+	PasskeyRefused     = key("passkey.refused")
+	PasskeyTitle       = key("passkey.title")
+	MFAKindTOTP        = key("mfa.kind.totp")
+	MFAKindPasskey     = key("mfa.kind.passkey")
+	PasskeyOr          = key("passkey.or")
+	PasskeyLoginLabel  = key("passkey.login")
+	PasskeyUseLabel    = key("passkey.use")
+	PasskeyCreateLabel = key("passkey.create")
 )
 
 // mfaTexts are the sentences of the second step of the login and of the
@@ -31,6 +39,12 @@ var mfaTexts = map[Key]Text{
 	{"second.intro"}: {
 		FR: "Ouvrez l'application d'authentification de votre téléphone et tapez le code à 6 chiffres affiché pour %s.",
 		EN: "Open the authenticator app on your phone and type the 6-digit code it shows for %s."},
+	{"second.intro.passkey"}: {
+		FR: "Confirmez que c'est bien vous (%s) avec votre clé d'accès.",
+		EN: "Confirm it is you (%s) with your passkey."},
+	{"second.recovery.label"}: {
+		FR: "Ou un code de secours (12 caractères)",
+		EN: "Or a recovery code (12 characters)"},
 	{"second.code"}: {
 		FR: "Code à 6 chiffres",
 		EN: "6-digit code"},
@@ -101,6 +115,45 @@ var mfaTexts = map[Key]Text{
 		FR: "La deuxième étape est activée.",
 		EN: "The second step is on."},
 
+	PasskeyRefused: {
+		FR: "Cette clé d'accès n'a pas été acceptée (elle n'est pas enregistrée ici, ou la demande a expiré). Réessayez, ou utilisez une autre méthode.",
+		EN: "That passkey was not accepted (it is not registered here, or the request expired). Try again, or use another way."},
+	{"passkey.failed"}: {
+		FR: "La clé d'accès n'a pas répondu. Réessayez, ou utilisez une autre méthode.",
+		EN: "The passkey did not answer. Try again, or use another way."},
+	{"passkey.name"}: {
+		FR: "Nom de cette clé (facultatif, par exemple « Ordinateur du bureau »)",
+		EN: "Name of this key (optional, for example \"Office computer\")"},
+	{"passkey.login"}: {
+		FR: "Se connecter avec une clé d'accès",
+		EN: "Log in with a passkey"},
+	{"passkey.use"}: {
+		FR: "Utiliser ma clé d'accès",
+		EN: "Use my passkey"},
+	{"passkey.create"}: {
+		FR: "Créer une clé d'accès",
+		EN: "Create a passkey"},
+	{"passkey.or"}: {
+		FR: "Ou, si votre téléphone ou votre ordinateur le permet, une clé d'accès (empreinte, visage ou code de l'appareil) :",
+		EN: "Or, if your phone or computer can, a passkey (fingerprint, face or device PIN):"},
+	{"mfa.add.passkey"}: {
+		FR: "Ajouter une clé d'accès",
+		EN: "Add a passkey"},
+	{"mfa.kind.passkey"}: {
+		FR: "clé d'accès",
+		EN: "passkey"},
+	{"mfa.kind.totp"}: {
+		FR: "application d'authentification",
+		EN: "authenticator app"},
+	PasskeyTitle: {
+		FR: "Ajouter une clé d'accès",
+		EN: "Add a passkey"},
+	{"passkey.noscript"}: {
+		FR: "Les clés d'accès demandent JavaScript dans le navigateur. Sans lui, ajoutez plutôt une application d'authentification.",
+		EN: "Passkeys need JavaScript in the browser. Without it, add an authenticator app instead."},
+	{"passkey.intro"}: {
+		FR: "Une clé d'accès remplace le code de l'application : votre téléphone ou votre ordinateur vous reconnaît (empreinte, visage ou code de l'appareil). Elle ne marche que sur ce site.",
+		EN: "A passkey replaces the app's code: your phone or computer recognises you (fingerprint, face or device PIN). It only works on this site."},
 	MFATitle: {
 		FR: "Deuxième étape de connexion",
 		EN: "Second login step"},

@@ -150,6 +150,9 @@ func (m *Manager) ChangeServiceURL(ctx context.Context, actor, serviceID, rawURL
 type ServiceChange struct {
 	URL  *string // a new base URL (ChangeServiceURL)
 	Name *string // a new display name (RenameService)
+	// RequireMFA, when set, says whether the service's client gets codes
+	// only for sessions opened with two factors.
+	RequireMFA *bool
 }
 
 // UpdateService makes the changes in one transaction: a refused address or
@@ -181,6 +184,14 @@ func (m *Manager) UpdateService(ctx context.Context, actor, serviceID string, c 
 		}
 		if c.Name != nil {
 			if out, err = rename(ctx, tx, actor, serviceID, name); err != nil {
+				return err
+			}
+		}
+		if c.RequireMFA != nil && *c.RequireMFA != out.RequireMFA {
+			if out, err = tx.UpdateService(ctx, serviceID, func(s *store.Service) error { s.RequireMFA = *c.RequireMFA; return nil }); err != nil {
+				return fmt.Errorf("manage: update service: %w", err)
+			}
+			if err := audit(ctx, tx, actor, "service.update", "service:"+out.ID, map[string]any{"require_mfa": out.RequireMFA}); err != nil {
 				return err
 			}
 		}

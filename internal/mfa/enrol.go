@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"strings"
 	"time"
+	"unicode"
 
 	"sesame/internal/i18n"
 	"sesame/internal/store"
@@ -27,14 +28,7 @@ func (secrets *Secrets) EnrolTOTP(ctx context.Context, st store.Store, person st
 	if err != nil {
 		return nil, err
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "TOTP"
-	}
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	f, err := secrets.NewTOTPFactor(person.ID, name, e.Secret, step, now)
+	f, err := secrets.NewTOTPFactor(person.ID, factorName(name, "TOTP"), e.Secret, step, now)
 	if err != nil {
 		return nil, err
 	}
@@ -101,4 +95,19 @@ func (secrets *Secrets) NewEnrolmentView(issuer string, person store.Person, enr
 		groups = append(groups, secret[i:min(i+4, len(secret))])
 	}
 	return EnrolmentView{QR: qr, Secret: strings.Join(groups, " "), Enrolment: sealed}, nil
+}
+
+// cleanName is a factor's name as typed, without control characters or
+// surrounding spaces, cut to 60 characters (not bytes).
+func cleanName(name string) string {
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name))
+	if r := []rune(name); len(r) > 60 {
+		name = strings.TrimSpace(string(r[:60]))
+	}
+	return name
 }
