@@ -84,8 +84,9 @@ Ctrl-C, which stops it and removes the folder.
 --dir keeps the data in DIR instead (created when missing, kept on exit); run the demo again with
 the same DIR to find it as it was left. The demo ignores --config and the SESAME_* variables: it
 always runs on the built-in defaults. It serves plain http, which OpenID Connect allows only on a
-loopback address: --listen takes 127.0.0.1, localhost or ::1 (0.0.0.0 serves every interface,
-with links to 127.0.0.1), and port 0 picks a free port.
+loopback address: --listen takes 127.0.0.1, localhost or ::1 (0.0.0.0 serves every interface),
+and port 0 picks a free port. Links name localhost rather than 127.0.0.1, as passkeys (which
+browsers refuse for an IP address) need.
 
 The commands that built the data, with their output (client secrets included), are in the
 folder's setup.txt.
@@ -192,10 +193,12 @@ func demoAddress(listen string) (addr, base string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("--listen %q: %w", listen, err)
 	}
+	// Links name localhost rather than 127.0.0.1: browsers refuse
+	// passkeys for an IP address.
 	public := host
 	switch ip := net.ParseIP(host); {
-	case host == "" || (ip != nil && ip.IsUnspecified()):
-		public = "127.0.0.1"
+	case host == "" || (ip != nil && ip.IsUnspecified()) || (ip != nil && ip.To4() != nil && ip.IsLoopback()):
+		public = "localhost"
 	case host == "localhost" || (ip != nil && ip.IsLoopback()):
 	default:
 		return "", "", fmt.Errorf("--listen %q: the demo serves plain http, which OpenID Connect allows only on a loopback address (127.0.0.1, localhost, ::1)", listen)

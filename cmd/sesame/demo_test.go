@@ -29,9 +29,9 @@ import (
 const demoPassword = "onze tortues relisent Colette au jardin"
 
 var (
-	demoBaseLine = regexp.MustCompile(`ready — (http://127\.0\.0\.1:\d+)\n`)
-	demoLinkLine = regexp.MustCompile(`(?m)account: open this link and choose a password\.\n  (http://127\.0\.0\.1:\d+/activate/[A-Za-z0-9_-]{20,})$`)
-	demoRPLine   = regexp.MustCompile(`(?m)^  (http://127\.0\.0\.1:\d+/demo/)$`)
+	demoBaseLine = regexp.MustCompile(`ready — (http://localhost:\d+)\n`)
+	demoLinkLine = regexp.MustCompile(`(?m)account: open this link and choose a password\.\n  (http://localhost:\d+/activate/[A-Za-z0-9_-]{20,})$`)
+	demoRPLine   = regexp.MustCompile(`(?m)^  (http://localhost:\d+/demo/)$`)
 	demoDataLine = regexp.MustCompile(`(?m)^Données [^:]*: (\S+)$`)
 )
 
@@ -323,8 +323,9 @@ func TestReadmeSetUp(t *testing.T) {
 		t.Fatalf("%s: %v\n%s", lines[0], err, out)
 	}
 	tmp := t.TempDir()
-	base := fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(filepath.Join(clone, "sesame"), "demo", "--listen", strings.TrimPrefix(base, "http://"))
+	port := testenv.FreePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port) // the links name localhost, for passkeys
+	cmd := exec.Command(filepath.Join(clone, "sesame"), "demo", "--listen", fmt.Sprintf("127.0.0.1:%d", port))
 	cmd.Dir, cmd.Env = clone, cleanEnv("TMPDIR="+tmp)
 	var out, logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &logs
