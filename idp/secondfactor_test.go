@@ -511,3 +511,27 @@ func TestSecondFactorPromptLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInAgain: /signin?prompt=login shows the form to someone signed
+// in (the portal sends them there before changing their second factor),
+// and the sign-in asks their second factor; the session then says so.
+func TestSignInAgain(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser()
+	b.signIn("alice.martin") // a password alone: no factor yet
+	if amr := f.p.SessionAMR(mustRequest(t, b, f.issuer)); !slices.Equal(amr, []string{"pwd"}) {
+		t.Fatalf("amr %v", amr)
+	}
+	f.enrolTOTP(f.alice)
+	res := b.get(f.issuer + "/signin?next=%2F&prompt=login")
+	if !res.isLoginForm() || !strings.Contains(res.body, "confirmez d&#39;abord que c&#39;est bien vous") {
+		t.Fatalf("sign in again: %d %.400s", res.status, res.body)
+	}
+	if res := b.signIn("alice.martin"); !res.isSecondStep() {
+		t.Fatalf("second step: %d", res.status)
+	}
+	b.second(f.codeAt(totpSecret, 0))
+	if amr := f.p.SessionAMR(mustRequest(t, b, f.issuer)); !slices.Contains(amr, "mfa") {
+		t.Fatalf("amr after signing in again: %v", amr)
+	}
+}

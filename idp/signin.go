@@ -59,6 +59,20 @@ func (p *Provider) CurrentPerson(r *http.Request) (store.Person, error) {
 	return person, err
 }
 
+// SessionAMR returns how the person of the request's SSO session proved
+// who they are (a session from before amr was recorded: a password); nil
+// without a valid session.
+func (p *Provider) SessionAMR(r *http.Request) []string {
+	s, _, err := p.session(r.Context(), r)
+	if err != nil {
+		return nil
+	}
+	if len(s.AMR) == 0 {
+		return []string{amrPassword}
+	}
+	return s.AMR
+}
+
 // SignOut ends the request's SSO session (its tokens are revoked and its
 // clients told by back-channel logout) and clears the cookie.
 func (p *Provider) SignOut(w http.ResponseWriter, r *http.Request) error {
@@ -149,11 +163,16 @@ func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		next := SafeNext(r.Form.Get("next"))
-		if _, err := p.CurrentPerson(r); err == nil {
+		again := r.Form.Get("prompt") == "login"
+		if _, err := p.CurrentPerson(r); err == nil && !again {
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
-		p.showSignIn(w, r, http.StatusOK, next, "", i18n.Message{})
+		var problem i18n.Message
+		if again {
+			problem = i18n.M(i18n.SignInAgain)
+		}
+		p.showSignIn(w, r, http.StatusOK, next, "", problem)
 		return
 	case http.MethodPost:
 	default:

@@ -46,6 +46,16 @@ type SignedIn interface {
 	SignOutEverywhere(w http.ResponseWriter, r *http.Request, personID string) error
 	// EndOtherSessions ends every session of the person but the request's.
 	EndOtherSessions(ctx context.Context, r *http.Request, personID string) error
+	// SessionAMR is how the person of the request's session proved who
+	// they are (RFC 8176: "pwd", "otp", "mfa"...); nil without a session.
+	SessionAMR(r *http.Request) []string
+}
+
+// SignInAgainURL is the address of the sign-in page that asks the person
+// to prove who they are again, though signed in (with their second factor
+// when they have one), then comes back to next.
+func SignInAgainURL(signInPath, next string) string {
+	return SignInURL(signInPath, next) + "&prompt=login"
 }
 
 // SignInURL is the address of the sign-in page that comes back to next (a

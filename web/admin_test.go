@@ -36,9 +36,10 @@ const testCookie = "test_sso"
 // fakeSessions is web.SignedIn over a cookie that names the person, and
 // records the sessions it was asked to end.
 type fakeSessions struct {
-	st    store.Store
-	mu    sync.Mutex
-	calls []string
+	st           store.Store
+	mu           sync.Mutex
+	calls        []string
+	passwordOnly bool
 }
 
 func (f *fakeSessions) CurrentPerson(r *http.Request) (store.Person, error) {
@@ -57,6 +58,16 @@ func (f *fakeSessions) CurrentPerson(r *http.Request) (store.Person, error) {
 }
 
 func (f *fakeSessions) SignInPath() string { return "/signin" }
+
+// SessionAMR is a two-factor session's unless passwordOnly is set.
+func (f *fakeSessions) SessionAMR(r *http.Request) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.passwordOnly {
+		return []string{"pwd"}
+	}
+	return []string{"pwd", "otp", "mfa"}
+}
 
 func (f *fakeSessions) record(s string) {
 	f.mu.Lock()

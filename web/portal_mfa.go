@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"sesame/internal/i18n"
@@ -99,8 +100,33 @@ func (p *Portal) offered(ctx context.Context, person store.Person) (bool, error)
 	return v != nil, err
 }
 
+// steppedUp reports whether the request may change the person's second
+// factors: always when they have none, else only from a session opened
+// with two factors (a stolen password-only session must not add its own
+// app or remove theirs). Otherwise it sends them to prove both again, and
+// returns false.
+func (p *Portal) steppedUp(w http.ResponseWriter, r *http.Request, person store.Person) bool {
+	factors, err := p.Store.ListSecondFactors(r.Context(), person.ID)
+	if err != nil {
+		p.Renderer.WriteError(w, r, err)
+		return false
+	}
+	if len(factors) == 0 || slices.Contains(p.Sessions.SessionAMR(r), "mfa") {
+		return true
+	}
+	next := "/"
+	if r.Method == http.MethodGet {
+		next = r.URL.Path
+	}
+	http.Redirect(w, r, SignInAgainURL(p.Sessions.SignInPath(), next), http.StatusSeeOther)
+	return false
+}
+
 // showEnrol serves GET /account/second-factor: a new QR code to scan.
 func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
+	if !p.steppedUp(w, r, ActorFrom(r.Context()).Person) {
+		return
+	}
 	p.renderEnrol(w, r, http.StatusOK, i18n.Message{}, "")
 }
 
@@ -135,6 +161,9 @@ func (p *Portal) enrol(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok, err := p.offered(ctx, person); err != nil || !ok {
 		p.renderEnrol(w, r, http.StatusForbidden, i18n.Message{}, "")
+		return
+	}
+	if !p.steppedUp(w, r, person) {
 		return
 	}
 	enrolment := r.PostForm.Get("enrolment")
@@ -173,6 +202,9 @@ func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
 	person := ActorFrom(ctx).Person
 	if err := ParseForm(w, r); err != nil {
 		p.Renderer.WriteError(w, r, formError(err))
+		return
+	}
+	if !p.steppedUp(w, r, person) {
 		return
 	}
 	id := r.PostForm.Get("id")
@@ -221,6 +253,9 @@ func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) renewCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	person := ActorFrom(ctx).Person
+	if !p.steppedUp(w, r, person) {
+		return
+	}
 	codes, hashes := mfa.NewRecoveryCodes()
 	err := p.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		factors, err := tx.ListSecondFactors(ctx, person.ID)
@@ -260,6 +295,9 @@ type passkeyPage struct {
 // showPasskey serves GET /account/passkey: the button that creates a
 // passkey.
 func (p *Portal) showPasskey(w http.ResponseWriter, r *http.Request) {
+	if !p.steppedUp(w, r, ActorFrom(r.Context()).Person) {
+		return
+	}
 	p.renderPasskey(w, r, http.StatusOK, i18n.Message{})
 }
 
@@ -299,6 +337,9 @@ func (p *Portal) addPasskey(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok, err := p.offered(ctx, person); err != nil || !ok {
 		p.renderPasskey(w, r, http.StatusForbidden, i18n.Message{})
+		return
+	}
+	if !p.steppedUp(w, r, person) {
 		return
 	}
 	codes, _, err := p.Passkeys.FinishRegistration(ctx, p.Store, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"),

@@ -82,8 +82,34 @@ func TestPortalSecondFactor(t *testing.T) {
 	if err := e.st.UseRecoveryCode(ctx, p.ID, mfa.HashRecoveryCode(codes[0][1]), time.Now()); err == nil {
 		t.Fatal("an old recovery code still works")
 	}
-	// Removed: the codes go with the last factor.
+	// A session opened with a password alone changes nothing: the person
+	// proves both factors again first.
+	e.sessions.mu.Lock()
+	e.sessions.passwordOnly = true
+	e.sessions.mu.Unlock()
 	id := portalRemove.FindStringSubmatch(body)
+	for _, c := range []struct{ method, path, want string }{
+		{"POST", "/account/second-factor/remove", "/signin?next=%2F&prompt=login"},
+		{"POST", "/account/second-factor/codes", "/signin?next=%2F&prompt=login"},
+		{"POST", "/account/second-factor", "/signin?next=%2F&prompt=login"},
+		{"GET", "/account/second-factor", "/signin?next=%2Faccount%2Fsecond-factor&prompt=login"},
+	} {
+		form := url.Values{"id": {id[1]}}
+		if c.method == "GET" {
+			form = nil
+		}
+		if status, loc, _ := e.do(c.method, c.path, &p, form); status != http.StatusSeeOther || loc != c.want {
+			t.Errorf("%s %s from a password-only session: %d %q", c.method, c.path, status, loc)
+		}
+	}
+	if fs, _ := e.st.ListSecondFactors(ctx, p.ID); len(fs) != 1 {
+		t.Fatalf("factors after refused changes: %d", len(fs))
+	}
+	e.sessions.mu.Lock()
+	e.sessions.passwordOnly = false
+	e.sessions.mu.Unlock()
+
+	// Removed: the codes go with the last factor.
 	if status, loc, _ := e.do("POST", "/account/second-factor/remove", &p, url.Values{"id": {id[1]}}); status != http.StatusSeeOther || loc != "/?done=mfa-removed" {
 		t.Fatalf("remove: %d %q", status, loc)
 	}

@@ -20,6 +20,7 @@ var (
 	MFANotOffered      = key("mfa.not_offered")
 	MFALastFactor      = key("mfa.last_factor")
 	MFAReset           = key("mfa.reset.done")
+	SignInAgain        = key("signin.again")
 	PasskeyRefused     = key("passkey.refused")
 	PasskeyTitle       = key("passkey.title")
 	MFAKindTOTP        = key("mfa.kind.totp")
@@ -154,6 +155,9 @@ var mfaTexts = map[Key]Text{
 	{"passkey.intro"}: {
 		FR: "Une clé d'accès remplace le code de l'application : votre téléphone ou votre ordinateur vous reconnaît (empreinte, visage ou code de l'appareil). Elle ne marche que sur ce site.",
 		EN: "A passkey replaces the app's code: your phone or computer recognises you (fingerprint, face or device PIN). It only works on this site."},
+	SignInAgain: {
+		FR: "Pour modifier votre deuxième étape de connexion, confirmez d'abord que c'est bien vous : mot de passe, puis code ou clé d'accès.",
+		EN: "To change your second login step, first confirm it is you: password, then code or passkey."},
 	MFATitle: {
 		FR: "Deuxième étape de connexion",
 		EN: "Second login step"},
