@@ -16,27 +16,33 @@ import (
 	"sesame/internal/testenv"
 )
 
+// browserClient starts a relying party on loopback (a real HTTP server;
+// the caller adds its /cb), registered as a generic service of Alice's
+// structure named name, which Alice may use.
+func (f *fixture) browserClient(t *testing.T, slug, name string) (*http.ServeMux, *rp) {
+	t.Helper()
+	rpMux := http.NewServeMux()
+	rpSrv := httptest.NewServer(rpMux)
+	t.Cleanup(rpSrv.Close)
+	svc := store.Service{StructureID: f.structure.ID, Kind: store.KindGeneric, Slug: slug, Name: name,
+		ClientID: slug + "-client", ClientSecretHash: HashClientSecret(slug + "-secret"), RedirectURIs: []string{rpSrv.URL + "/cb"},
+		SigningAlg: AlgES256, AuthMethod: "client_secret_basic"}
+	if err := f.st.CreateService(context.Background(), &svc); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.PutGrant(context.Background(), store.Grant{PersonID: f.alice.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
+		t.Fatal(err)
+	}
+	return rpMux, f.rp(svc, slug+"-secret", rpSrv.URL+"/cb")
+}
+
 // TestBrowserLogin drives Debian's headless Chromium through the login
 // form and back to a test client, which exchanges the code with go-oidc.
 func TestBrowserLogin(t *testing.T) {
 	bctx := testenv.Chromium(t, 90*time.Second)
 	f := newFixture(t)
-	ctx := context.Background()
 
-	// The relying party: a real HTTP server on loopback.
-	rpMux := http.NewServeMux()
-	rpSrv := httptest.NewServer(rpMux)
-	t.Cleanup(rpSrv.Close)
-	svc := store.Service{StructureID: f.structure.ID, Kind: store.KindGeneric, Slug: "browser", Name: "Appli navigateur",
-		ClientID: "browser-client", ClientSecretHash: HashClientSecret("browser-secret"), RedirectURIs: []string{rpSrv.URL + "/cb"},
-		SigningAlg: AlgES256, AuthMethod: "client_secret_basic"}
-	if err := f.st.CreateService(ctx, &svc); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.PutGrant(ctx, store.Grant{PersonID: f.alice.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
-		t.Fatal(err)
-	}
-	client := f.rp(svc, "browser-secret", rpSrv.URL+"/cb")
+	rpMux, client := f.browserClient(t, "browser", "Appli navigateur")
 	verifier := oauth2.GenerateVerifier()
 	rpMux.HandleFunc("/cb", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("state") != "browser-state" {

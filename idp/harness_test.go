@@ -455,7 +455,19 @@ func (c *rp) flow(b *browser, username string) (*oauth2.Token, *oidc.IDToken) {
 	if res.isLoginForm() {
 		res = b.login(res, username, testPassword)
 	}
-	code := c.f.codeFrom(res, c.conf.RedirectURL, state)
+	tok, idt := c.exchange(c.f.codeFrom(res, c.conf.RedirectURL, state), verifier)
+	if idt.Nonce != nonce {
+		c.f.t.Fatalf("nonce %q, want %q", idt.Nonce, nonce)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		c.f.t.Fatalf("at_hash: %v", err)
+	}
+	return tok, idt
+}
+
+// exchange trades code for tokens with go-oidc and verifies the ID token.
+func (c *rp) exchange(code, verifier string) (*oauth2.Token, *oidc.IDToken) {
+	c.f.t.Helper()
 	tok, err := c.conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		c.f.t.Fatalf("exchange: %v", err)
@@ -464,12 +476,6 @@ func (c *rp) flow(b *browser, username string) (*oauth2.Token, *oidc.IDToken) {
 	idt, err := c.verifier.Verify(context.Background(), raw)
 	if err != nil {
 		c.f.t.Fatalf("verify ID token: %v", err)
-	}
-	if idt.Nonce != nonce {
-		c.f.t.Fatalf("nonce %q, want %q", idt.Nonce, nonce)
-	}
-	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-		c.f.t.Fatalf("at_hash: %v", err)
 	}
 	return tok, idt
 }

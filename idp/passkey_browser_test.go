@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -100,19 +99,7 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 
 	// The client: a real relying party on loopback, showing the claims.
-	rpMux := http.NewServeMux()
-	rpSrv := httptest.NewServer(rpMux)
-	t.Cleanup(rpSrv.Close)
-	svc := store.Service{StructureID: f.structure.ID, Kind: store.KindGeneric, Slug: "pk", Name: "Appli",
-		ClientID: "pk-browser", ClientSecretHash: HashClientSecret("pk-secret"), RedirectURIs: []string{rpSrv.URL + "/cb"},
-		SigningAlg: AlgES256, AuthMethod: "client_secret_basic"}
-	if err := f.st.CreateService(ctx, &svc); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.PutGrant(ctx, store.Grant{PersonID: f.alice.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
-		t.Fatal(err)
-	}
-	client := f.rp(svc, "pk-secret", rpSrv.URL+"/cb")
+	rpMux, client := f.browserClient(t, "passkey-app", "Appli")
 	verifier := oauth2.GenerateVerifier()
 	rpMux.HandleFunc("/cb", func(w http.ResponseWriter, r *http.Request) {
 		tok, err := client.conf.Exchange(r.Context(), r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))

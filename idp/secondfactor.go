@@ -274,19 +274,25 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// codeLimits are the buckets a second-factor code counts against: the
-// login's own (the client's address and the person), so that a password
-// guessed right does not buy a fresh allowance of code guesses.
-func (p *Provider) codeLimits(r *http.Request, person store.Person) []string {
-	return p.limitKeys(r, person.Username, person, true)
+// codeAllowed returns the buckets a second-factor attempt counts against,
+// or answers 429 (the second step again, with Retry-After) when one is
+// empty. They are the login's own (the client's address and the person),
+// so that a password guessed right does not buy a fresh allowance of code
+// guesses.
+func (p *Provider) codeAllowed(w http.ResponseWriter, r *http.Request, step loginStep, person store.Person, svc store.Service) ([]string, bool) {
+	limits := p.limitKeys(r, person.Username, person, true)
+	if wait, limited := p.limited(limits); limited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+		return nil, false
+	}
+	return limits, true
 }
 
 // verifyAtLogin checks the code of a person who has a factor.
 func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
-	limits := p.codeLimits(r, person)
-	if wait, limited := p.limited(limits); limited {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+	limits, ok := p.codeAllowed(w, r, step, person, svc)
+	if !ok {
 		return
 	}
 	method, err := p.secrets.Verify(r.Context(), p.st, person.ID, r.PostForm.Get("code"), p.now())
@@ -314,10 +320,8 @@ func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, ar stor
 // then shows their recovery codes once.
 func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
 	ctx := r.Context()
-	limits := p.codeLimits(r, person)
-	if wait, limited := p.limited(limits); limited {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+	limits, ok := p.codeAllowed(w, r, step, person, svc)
+	if !ok {
 		return
 	}
 	codes, err := p.secrets.EnrolTOTP(ctx, p.st, person, r.PostForm.Get("enrolment"), r.PostForm.Get("code"),
@@ -518,10 +522,8 @@ func (p *Provider) passkeyAlone(w http.ResponseWriter, r *http.Request, refused 
 // passkeyAtLogin checks the passkey of a person who has one, as their
 // second factor.
 func (p *Provider) passkeyAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
-	limits := p.codeLimits(r, person)
-	if wait, limited := p.limited(limits); limited {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+	limits, ok := p.codeAllowed(w, r, step, person, svc)
+	if !ok {
 		return
 	}
 	use, err := p.passkeys.FinishLogin(r.Context(), p.st, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"), p.now())

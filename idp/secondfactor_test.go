@@ -69,16 +69,7 @@ func (c *rp) startLogin(b *browser, username string, opts ...oauth2.AuthCodeOpti
 // claims.
 func (c *rp) finishFlow(res result, state, verifier string) map[string]any {
 	c.f.t.Helper()
-	code := c.f.codeFrom(res, c.conf.RedirectURL, state)
-	tok, err := c.conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		c.f.t.Fatalf("exchange: %v", err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	idt, err := c.verifier.Verify(context.Background(), raw)
-	if err != nil {
-		c.f.t.Fatalf("verify ID token: %v", err)
-	}
+	_, idt := c.exchange(c.f.codeFrom(res, c.conf.RedirectURL, state), verifier)
 	var m map[string]any
 	if err := idt.Claims(&m); err != nil {
 		c.f.t.Fatal(err)

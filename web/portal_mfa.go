@@ -122,24 +122,38 @@ func (p *Portal) steppedUp(w http.ResponseWriter, r *http.Request, person store.
 	return false
 }
 
-// showEnrol serves GET /account/second-factor: a new QR code to scan.
-func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
-	if !p.steppedUp(w, r, ActorFrom(r.Context()).Person) {
-		return
-	}
-	p.renderEnrol(w, r, http.StatusOK, i18n.Message{}, "")
-}
-
-func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message, enrolment string) {
+// mayAdd checks that the request may add a factor (the page or its form,
+// parsed): the policy offers one, and the session may change them (see
+// steppedUp). It has answered when it returns false.
+func (p *Portal) mayAdd(w http.ResponseWriter, r *http.Request) (store.Person, bool) {
 	ctx := r.Context()
 	person := ActorFrom(ctx).Person
+	if r.Method == http.MethodPost {
+		if err := ParseForm(w, r); err != nil {
+			p.Renderer.WriteError(w, r, formError(err))
+			return person, false
+		}
+	}
 	if ok, err := p.offered(ctx, person); err != nil || !ok {
 		if err == nil {
 			err = &Error{Code: EForbidden, Err: errors.New("web: second factor not offered"), Message: i18n.M(i18n.MFANotOffered)}
 		}
 		p.Renderer.WriteError(w, r, err)
-		return
+		return person, false
 	}
+	return person, p.steppedUp(w, r, person)
+}
+
+// showEnrol serves GET /account/second-factor: a new QR code to scan.
+func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.mayAdd(w, r); ok {
+		p.renderEnrol(w, r, http.StatusOK, i18n.Message{}, "")
+	}
+}
+
+func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message, enrolment string) {
+	ctx := r.Context()
+	person := ActorFrom(ctx).Person
 	v, err := p.MFA.NewEnrolmentView(p.issuerName(), person, enrolment, p.now())
 	if err != nil {
 		p.Renderer.WriteError(w, r, err)
@@ -154,16 +168,8 @@ func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 // QR code scanned; a first factor brings ten recovery codes, shown once.
 func (p *Portal) enrol(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	person := ActorFrom(ctx).Person
-	if err := ParseForm(w, r); err != nil {
-		p.Renderer.WriteError(w, r, formError(err))
-		return
-	}
-	if ok, err := p.offered(ctx, person); err != nil || !ok {
-		p.renderEnrol(w, r, http.StatusForbidden, i18n.Message{}, "")
-		return
-	}
-	if !p.steppedUp(w, r, person) {
+	person, ok := p.mayAdd(w, r)
+	if !ok {
 		return
 	}
 	enrolment := r.PostForm.Get("enrolment")
@@ -179,6 +185,12 @@ func (p *Portal) enrol(w http.ResponseWriter, r *http.Request) {
 		p.Renderer.WriteError(w, r, err)
 		return
 	}
+	p.enrolled(w, r, codes)
+}
+
+// enrolled answers a factor added: its recovery codes when it was the
+// first, else back to the portal.
+func (p *Portal) enrolled(w http.ResponseWriter, r *http.Request, codes []string) {
 	if codes == nil {
 		done(w, r, "/", "mfa-added")
 		return
@@ -295,22 +307,14 @@ type passkeyPage struct {
 // showPasskey serves GET /account/passkey: the button that creates a
 // passkey.
 func (p *Portal) showPasskey(w http.ResponseWriter, r *http.Request) {
-	if !p.steppedUp(w, r, ActorFrom(r.Context()).Person) {
-		return
+	if _, ok := p.mayAdd(w, r); ok {
+		p.renderPasskey(w, r, http.StatusOK, i18n.Message{})
 	}
-	p.renderPasskey(w, r, http.StatusOK, i18n.Message{})
 }
 
 func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message) {
 	ctx := r.Context()
 	person := ActorFrom(ctx).Person
-	if ok, err := p.offered(ctx, person); err != nil || !ok {
-		if err == nil {
-			err = &Error{Code: EForbidden, Err: errors.New("web: second factor not offered"), Message: i18n.M(i18n.MFANotOffered)}
-		}
-		p.Renderer.WriteError(w, r, err)
-		return
-	}
 	factors, err := p.Store.ListSecondFactors(ctx, person.ID)
 	if err != nil {
 		p.Renderer.WriteError(w, r, err)
@@ -330,16 +334,8 @@ func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, status in
 // passkey; a first factor brings ten recovery codes, shown once.
 func (p *Portal) addPasskey(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	person := ActorFrom(ctx).Person
-	if err := ParseForm(w, r); err != nil {
-		p.Renderer.WriteError(w, r, formError(err))
-		return
-	}
-	if ok, err := p.offered(ctx, person); err != nil || !ok {
-		p.renderPasskey(w, r, http.StatusForbidden, i18n.Message{})
-		return
-	}
-	if !p.steppedUp(w, r, person) {
+	person, ok := p.mayAdd(w, r)
+	if !ok {
 		return
 	}
 	codes, _, err := p.Passkeys.FinishRegistration(ctx, p.Store, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"),
@@ -352,9 +348,5 @@ func (p *Portal) addPasskey(w http.ResponseWriter, r *http.Request) {
 		p.Renderer.WriteError(w, r, err)
 		return
 	}
-	if codes == nil {
-		done(w, r, "/", "mfa-added")
-		return
-	}
-	p.showCodes(w, r, codes, i18n.MFAAdded)
+	p.enrolled(w, r, codes)
 }

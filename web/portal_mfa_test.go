@@ -70,6 +70,10 @@ func TestPortalSecondFactor(t *testing.T) {
 	if n, _ := e.st.CountRecoveryCodes(ctx, p.ID); n != mfa.RecoveryCodes {
 		t.Fatalf("%d codes stored", n)
 	}
+	if entries, _ := e.st.ListAudit(ctx, store.AuditFilter{Action: "person.mfa.enrol"}); len(entries) != 1 ||
+		entries[0].Details["kind"] != "totp" || entries[0].Details["via"] != "portal" {
+		t.Fatalf("audit of the enrolment: %+v", entries)
+	}
 	_, _, body = e.do("GET", "/", &p, nil)
 	if !strings.Contains(body, "Téléphone") || !strings.Contains(body, "10 sur 10") {
 		t.Fatalf("portal after enrolment:\n%s", body)

@@ -39,19 +39,8 @@ func (secrets *Secrets) EnrolTOTP(ctx context.Context, st store.Store, person st
 		if err != nil {
 			return err
 		}
-		g := f
-		if err := tx.CreateSecondFactor(ctx, &g); err != nil {
-			return err
-		}
-		if len(existing) == 0 {
-			var hashes [][]byte
-			codes, hashes = NewRecoveryCodes()
-			if err := tx.SetRecoveryCodes(ctx, person.ID, hashes, now); err != nil {
-				return err
-			}
-		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{Time: now, Actor: "person:" + person.ID, Action: "person.enrol",
-			Target: "person:" + person.ID, Details: map[string]any{"kind": string(store.FactorTOTP), "name": f.Name, "via": via}})
+		codes, err = addFactor(ctx, tx, f, len(existing) == 0, via, now)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mfa: enrol TOTP: %w", err)
@@ -95,6 +84,26 @@ func (secrets *Secrets) NewEnrolmentView(issuer string, person store.Person, enr
 		groups = append(groups, secret[i:min(i+4, len(secret))])
 	}
 	return EnrolmentView{QR: qr, Secret: strings.Join(groups, " "), Enrolment: sealed}, nil
+}
+
+// addFactor stores f in tx with its audit entry (via: "login", "portal")
+// and, when it is the person's first, ten new recovery codes, which it
+// returns.
+func addFactor(ctx context.Context, tx store.Tx, f store.SecondFactor, first bool, via string, now time.Time) ([]string, error) {
+	if err := tx.CreateSecondFactor(ctx, &f); err != nil {
+		return nil, err
+	}
+	var codes []string
+	if first {
+		var hashes [][]byte
+		codes, hashes = NewRecoveryCodes()
+		if err := tx.SetRecoveryCodes(ctx, f.PersonID, hashes, now); err != nil {
+			return nil, err
+		}
+	}
+	err := tx.AppendAudit(ctx, &store.AuditEntry{Time: now, Actor: "person:" + f.PersonID, Action: "person.mfa.enrol",
+		Target: "person:" + f.PersonID, Details: map[string]any{"kind": string(f.Kind), "name": f.Name, "via": via}})
+	return codes, err
 }
 
 // cleanName is a factor's name as typed, without control characters or

@@ -240,18 +240,8 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, st store.Store, perso
 		if f.Secret, err = p.box.Seal(credAD(person.ID, f.ID), plainCred); err != nil {
 			return err
 		}
-		if err := tx.CreateSecondFactor(ctx, &f); err != nil {
-			return err
-		}
-		if len(factors) == 0 {
-			var hashes [][]byte
-			codes, hashes = NewRecoveryCodes()
-			if err := tx.SetRecoveryCodes(ctx, person.ID, hashes, now); err != nil {
-				return err
-			}
-		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{Time: now, Actor: "person:" + person.ID, Action: "person.mfa.enrol",
-			Target: "person:" + person.ID, Details: map[string]any{"kind": string(store.FactorPasskey), "name": f.Name, "via": via}})
+		codes, err = addFactor(ctx, tx, f, len(factors) == 0, via, now)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("mfa: register passkey: %w", err)
