@@ -336,12 +336,7 @@ func TestResetAccessAndPasswordChangedEmails(t *testing.T) {
 	e.enqueue(jobs.KindMailAccess, jobs.AccessMail{PersonID: p.ID, StructureID: f.structure.ID, ServiceIDs: []string{f.services[1].ID}})
 	e.enqueue(jobs.KindMailPasswordChanged, jobs.PersonRef{PersonID: p.ID})
 	e.drain()
-	bySubject := map[string]string{}
-	for _, s := range e.mp.Messages() {
-		m := e.mp.Message(s.ID)
-		bySubject[s.Subject] = m.Text
-		checkLinks(t, m.HTML)
-	}
+	bySubject := e.textsBySubject(t)
 	reset := bySubject["Changement de votre mot de passe"]
 	if !regexp.MustCompile(regexp.QuoteMeta(publicURL)+`/reset/[A-Za-z0-9_-]{43}\r?\n`).MatchString(reset) ||
 		!strings.Contains(reset, "valable jusqu'au mardi 1 décembre 2026 à 15 h 00") {
@@ -372,12 +367,7 @@ func TestMFAResetEmail(t *testing.T) {
 	e.enqueue(jobs.KindMailMFAReset, jobs.PersonRef{PersonID: fr.ID})
 	e.enqueue(jobs.KindMailMFAReset, jobs.PersonRef{PersonID: en.ID})
 	e.drain()
-	bySubject := map[string]string{}
-	for _, s := range e.mp.Messages() {
-		m := e.mp.Message(s.ID)
-		bySubject[s.Subject] = m.Text
-		checkLinks(t, m.HTML)
-	}
+	bySubject := e.textsBySubject(t)
 	frText := bySubject["La deuxième étape de connexion de votre compte a été réinitialisée"]
 	if !strings.Contains(frText, "camille.dupont") || !strings.Contains(frText, "prévenez contact@lebeta.org") ||
 		!strings.Contains(frText, publicURL+"/forgot") || !strings.Contains(frText, " à ") {
@@ -387,6 +377,19 @@ func TestMFAResetEmail(t *testing.T) {
 	if !strings.Contains(enText, "sam.lee") || !strings.Contains(enText, "tell contact@lebeta.org") {
 		t.Errorf("English email:\n%s", enText)
 	}
+}
+
+// textsBySubject reads every email mailpit received: its text by subject,
+// each HTML part's links checked.
+func (e *env) textsBySubject(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, s := range e.mp.Messages() {
+		m := e.mp.Message(s.ID)
+		out[s.Subject] = m.Text
+		checkLinks(t, m.HTML)
+	}
+	return out
 }
 
 func keys(m map[string]string) []string {
