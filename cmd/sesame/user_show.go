@@ -54,6 +54,9 @@ type userShowJSON struct {
 	// Directory is the state of the person's LDAP entry: "" when nothing is
 	// known to be wrong, else the directory's last refusal.
 	Directory string `json:"directory,omitempty"`
+	// SecondFactors are the person's second factors ("totp: Téléphone"),
+	// oldest first; reset them with "sesame user mfa reset".
+	SecondFactors []string `json:"second_factors"`
 }
 
 func newUserShowCmd(a *app) *cobra.Command {
@@ -64,7 +67,8 @@ func newUserShowCmd(a *app) *cobra.Command {
 		Long: `Show prints everything sesame knows about one person: their state, structures and rights, and
 for each application sesame provisions, whether their account there is done, pending, failed (with the
 application's own message) or needs a manual step, and whether it is an account sesame did not create
-(linked, not managed). A refusal by the LDAP directory is shown too.`,
+(linked, not managed). A refusal by the LDAP directory is shown too, and their second factors
+(authenticator apps and passkeys, by name).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -127,6 +131,14 @@ application's own message) or needs a manual step, and whether it is an account 
 					u.Provisioning = append(u.Provisioning, provisionJSON(slugOf[svc.StructureID], svc, r))
 				}
 			}
+			factors, err := st.ListSecondFactors(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			u.SecondFactors = []string{}
+			for _, f := range factors {
+				u.SecondFactors = append(u.SecondFactors, string(f.Kind)+": "+f.Name)
+			}
 			dead, err := st.ListJobs(ctx, store.JobFilter{State: store.JobDead, Kind: jobs.KindLDAPPerson, Limit: 10000})
 			if err != nil {
 				return err
@@ -146,6 +158,7 @@ application's own message) or needs a manual step, and whether it is an account 
 			fmt.Fprintf(tw, "name\t%s\n", dashIfEmpty(strings.TrimSpace(u.DisplayName)))
 			fmt.Fprintf(tw, "state\t%s\n", u.State)
 			fmt.Fprintf(tw, "structures\t%s\n", dashIfEmpty(strings.Join(u.Structures, ", ")))
+			fmt.Fprintf(tw, "second factors\t%s\n", dashIfEmpty(strings.Join(u.SecondFactors, ", ")))
 			for _, g := range u.Grants {
 				fmt.Fprintf(tw, "right\t%s/%s: %s\n", g.Structure, g.Service, g.Role)
 			}

@@ -224,6 +224,12 @@ var mfaTexts = map[Key]Text{
 	{"admin.mfa.policy.hint"}: {
 		FR: "Une personne qui doit l'activer y est guidée à sa connexion, avec un délai pour le faire plus tard.",
 		EN: "Someone who must turn it on is walked through it at login, with some time to do it later."},
+	{"admin.mfa.count"}: {
+		FR: "Deuxième étape de connexion : %d moyen(s) enregistré(s) (application ou clé d'accès).",
+		EN: "Second login step: %d way(s) set up (app or passkey)."},
+	{"admin.mfa.none"}: {
+		FR: "Pas de deuxième étape de connexion enregistrée.",
+		EN: "No second login step set up."},
 	{"admin.mfa.reset"}: {
 		FR: "Réinitialiser la deuxième étape de connexion",
 		EN: "Reset the second login step"},
