@@ -98,9 +98,9 @@ func (s *Syncer) SyncPeople(ctx context.Context, ids []string) map[string]error 
 	return errs
 }
 
-// bulkLoad is the batch size from which loadPeople reads the whole store's
-// people, memberships and grants with a handful of queries (LoadState)
-// rather than three queries per person.
+// bulkLoad is the batch size from which loadPeople reads the batch's
+// people, memberships and grants with a handful of queries (loadState with
+// their ids) rather than three queries per person.
 var bulkLoad = 50
 
 type loadedPerson struct {
@@ -113,8 +113,8 @@ type loadedPerson struct {
 // returned for all.
 func (s *Syncer) loadPeople(ctx context.Context, ids []string) (map[string]loadedPerson, error) {
 	out := make(map[string]loadedPerson, len(ids))
-	if len(ids) >= bulkLoad {
-		st, sids, err := loadState(ctx, s.Source, "")
+	if len(ids) >= bulkLoad && len(ids) <= store.MaxFilterIDs {
+		st, sids, err := loadState(ctx, s.Source, "", ids)
 		if err != nil {
 			return nil, err
 		}

@@ -69,13 +69,15 @@ func personFromStore(p store.Person, groups []Group) Person {
 // structure whose slug is scope. A grant counts only while the person is a
 // member of the service's structure and is not disabled.
 func LoadState(ctx context.Context, src Source, scope string) (State, error) {
-	st, _, err := loadState(ctx, src, scope)
+	st, _, err := loadState(ctx, src, scope, nil)
 	return st, err
 }
 
 // loadState is LoadState, with the store ID of each person of the state (at
-// the same index).
-func loadState(ctx context.Context, src Source, scope string) (State, []string, error) {
+// the same index); ids, when not nil, reads those people only (a batch of
+// jobs), not the whole store: their structures' groups in the state then
+// list only the roles those people hold.
+func loadState(ctx context.Context, src Source, scope string, ids []string) (State, []string, error) {
 	var (
 		structs []store.Structure
 		stID    string
@@ -99,15 +101,15 @@ func loadState(ctx context.Context, src Source, scope string) (State, []string, 
 	if err != nil {
 		return State{}, nil, fmt.Errorf("ldapsync: list services: %w", err)
 	}
-	people, err := src.ListPeople(ctx, store.PeopleFilter{StructureID: stID})
+	people, err := src.ListPeople(ctx, store.PeopleFilter{StructureID: stID, IDs: ids})
 	if err != nil {
 		return State{}, nil, fmt.Errorf("ldapsync: list people: %w", err)
 	}
-	members, err := src.ListMemberships(ctx, store.MembershipFilter{StructureID: stID})
+	members, err := src.ListMemberships(ctx, store.MembershipFilter{StructureID: stID, PersonIDs: ids})
 	if err != nil {
 		return State{}, nil, fmt.Errorf("ldapsync: list memberships: %w", err)
 	}
-	grants, err := src.ListGrants(ctx, store.GrantFilter{StructureID: stID})
+	grants, err := src.ListGrants(ctx, store.GrantFilter{StructureID: stID, PersonIDs: ids})
 	if err != nil {
 		return State{}, nil, fmt.Errorf("ldapsync: list grants: %w", err)
 	}
@@ -156,12 +158,12 @@ func loadState(ctx context.Context, src Source, scope string) (State, []string, 
 		}
 		state.Structures = append(state.Structures, s)
 	}
-	ids := make([]string, 0, len(people))
+	pids := make([]string, 0, len(people))
 	for _, p := range people {
 		state.People = append(state.People, personFromStore(p, groupsOf[p.ID]))
-		ids = append(ids, p.ID)
+		pids = append(pids, p.ID)
 	}
-	return state, ids, nil
+	return state, pids, nil
 }
 
 // LoadPerson reads one person's desired state from the store, with every

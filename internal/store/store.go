@@ -46,7 +46,12 @@ type PeopleFilter struct {
 	StructureID string      // members of this structure
 	State       PersonState // in this state
 	Admin       bool        // hoster admins only
+	// IDs, when not nil, keeps these people only (at most MaxFilterIDs).
+	IDs []string
 }
+
+// MaxFilterIDs bounds the IDs of a filter: one query parameter each.
+const MaxFilterIDs = 1000
 
 // People keeps people.
 type People interface {
@@ -81,6 +86,9 @@ type People interface {
 type MembershipFilter struct {
 	PersonID    string
 	StructureID string
+	// PersonIDs, when not nil, keeps these people's only (at most
+	// MaxFilterIDs).
+	PersonIDs []string
 }
 
 // Memberships keeps person x structure links.
@@ -102,6 +110,9 @@ type GrantFilter struct {
 	PersonID    string
 	ServiceID   string
 	StructureID string // grants on any service of this structure
+	// PersonIDs, when not nil, keeps these people's only (at most
+	// MaxFilterIDs).
+	PersonIDs []string
 }
 
 // Grants keeps person x service roles.

@@ -101,6 +101,12 @@ func (t *Tx) ListPeople(ctx context.Context, f store.PeopleFilter) ([]store.Pers
 		where = append(where, "p.admin = ?")
 		args = append(args, true)
 	}
+	if f.IDs != nil {
+		if len(f.IDs) > store.MaxFilterIDs {
+			return nil, invalid("list people: %d ids, more than %d", len(f.IDs), store.MaxFilterIDs)
+		}
+		where, args = inIDs(where, args, "p.id", f.IDs)
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -112,6 +118,17 @@ func (t *Tx) ListPeople(ctx context.Context, f store.PeopleFilter) ([]store.Pers
 		return e.wrap(err, "list people")
 	})
 	return out, err
+}
+
+// inIDs adds "col IN (ids)" to a query's conditions; no ids match nothing.
+func inIDs(where []string, args []any, col string, ids []string) ([]string, []any) {
+	if len(ids) == 0 {
+		return append(where, "1 = 0"), args
+	}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return append(where, col+" IN (?"+strings.Repeat(", ?", len(ids)-1)+")"), args
 }
 
 // UsernamesWithPrefix returns every username that starts with prefix.
@@ -249,6 +266,12 @@ func (t *Tx) ListMemberships(ctx context.Context, f store.MembershipFilter) ([]s
 		where = append(where, "structure_id = ?")
 		args = append(args, f.StructureID)
 	}
+	if f.PersonIDs != nil {
+		if len(f.PersonIDs) > store.MaxFilterIDs {
+			return nil, invalid("list memberships: %d ids, more than %d", len(f.PersonIDs), store.MaxFilterIDs)
+		}
+		where, args = inIDs(where, args, "person_id", f.PersonIDs)
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -315,6 +338,12 @@ func (t *Tx) ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant
 	if f.ServiceID != "" {
 		where = append(where, "g.service_id = ?")
 		args = append(args, f.ServiceID)
+	}
+	if f.PersonIDs != nil {
+		if len(f.PersonIDs) > store.MaxFilterIDs {
+			return nil, invalid("list grants: %d ids, more than %d", len(f.PersonIDs), store.MaxFilterIDs)
+		}
+		where, args = inIDs(where, args, "g.person_id", f.PersonIDs)
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

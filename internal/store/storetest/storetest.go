@@ -523,6 +523,30 @@ func testGrants(e *env) {
 	if len(gs) != 4 {
 		e.t.Fatalf("%d grants, want 4", len(gs))
 	}
+	// By a list of people (a batch of the directory's jobs): grants,
+	// memberships and people; an empty list matches nobody, too long a
+	// one is refused.
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "member p")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: q.ID, StructureID: b.ID}), "member q")
+	gs, err = e.st.ListGrants(e.ctx, store.GrantFilter{PersonIDs: []string{q.ID, "nobody"}})
+	e.ok(err, "by people")
+	if len(gs) != 1 || gs[0].PersonID != q.ID {
+		e.t.Fatalf("grants of [q] = %+v", gs)
+	}
+	if gs, _ := e.st.ListGrants(e.ctx, store.GrantFilter{PersonIDs: []string{p.ID, q.ID}, StructureID: a.ID}); len(gs) != 3 {
+		e.t.Fatalf("grants of [p q] in a = %+v", gs)
+	}
+	if ms, _ := e.st.ListMemberships(e.ctx, store.MembershipFilter{PersonIDs: []string{q.ID}}); len(ms) != 1 || ms[0].StructureID != b.ID {
+		e.t.Fatalf("memberships of [q] = %+v", ms)
+	}
+	if ps, _ := e.st.ListPeople(e.ctx, store.PeopleFilter{IDs: []string{q.ID, p.ID}}); len(ps) != 2 || ps[0].ID != p.ID {
+		e.t.Fatalf("people [q p] = %+v", ps)
+	}
+	if ps, err := e.st.ListPeople(e.ctx, store.PeopleFilter{IDs: []string{}}); err != nil || len(ps) != 0 {
+		e.t.Fatalf("people [] = %+v %v", ps, err)
+	}
+	_, err = e.st.ListGrants(e.ctx, store.GrantFilter{PersonIDs: make([]string, store.MaxFilterIDs+1)})
+	e.is(err, store.ErrInvalid, "too many ids")
 	e.is(e.st.PutGrant(e.ctx, store.Grant{PersonID: p.ID, ServiceID: "nope", Role: "x"}), store.ErrNotFound, "unknown service")
 	e.is(e.st.PutGrant(e.ctx, store.Grant{PersonID: "nope", ServiceID: ca.ID, Role: "x"}), store.ErrNotFound, "unknown person")
 	e.ok(e.st.DeleteGrant(e.ctx, p.ID, ca.ID), "delete")
