@@ -31,6 +31,12 @@ type loginPage struct {
 	Passkey  *web.PasskeyForm // logging in with a passkey alone; nil when passkeys are off
 }
 
+// The form of the layout's "password-login" partial: where it posts, and
+// its hidden field (the request it belongs to).
+func (loginPage) FormAction() string  { return pathLogin }
+func (loginPage) FormField() string   { return "req" }
+func (l loginPage) FormValue() string { return l.Request }
+
 // noAccessPage is the data of login_noaccess.html.
 type noAccessPage struct {
 	Username string // the account that is logged in

@@ -49,6 +49,12 @@ type signInPage struct {
 	Passkey  *web.PasskeyForm // logging in with a passkey alone; nil when passkeys are off
 }
 
+// The form of the layout's "password-login" partial: where it posts, and
+// its hidden field (where to go next).
+func (signInPage) FormAction() string  { return pathSignIn }
+func (signInPage) FormField() string   { return "next" }
+func (s signInPage) FormValue() string { return s.Next }
+
 // SignInPath is the path of the sign-in page, for web.SignInURL.
 func (p *Provider) SignInPath() string { return p.local(pathSignIn) }
 
