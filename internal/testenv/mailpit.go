@@ -30,7 +30,7 @@ type Mailpit struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *syncBuffer // the running mailpit's output
+	logs *SyncBuffer // the running mailpit's output
 }
 
 // StartMailpit starts a fresh mailpit for t, stopped when the test ends. It
@@ -81,7 +81,7 @@ func (m *Mailpit) start() error {
 	if m.cmd != nil {
 		return nil
 	}
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	cmd := exec.Command(m.bin,
 		"--smtp", m.SMTPAddr, "--listen", m.APIURL[len("http://"):],
 		"--database", filepath.Join(m.dir, "mailpit.db"),
@@ -146,19 +146,20 @@ func smtpGreets(addr string) error {
 	return nil
 }
 
-// syncBuffer is mailpit's output, written by its process and read by tests.
-type syncBuffer struct {
+// SyncBuffer is a process's output (mailpit's, sesame's), written by the
+// process while a test reads it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
