@@ -608,7 +608,11 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
-	_, err = a.Manager.ChangeServiceURL(r.Context(), ActorFrom(r.Context()).Label(), svc.ID, r.PostForm.Get("url"))
+	// One form: the address, and whether the service requires two factors
+	// (a checkbox: absent means no).
+	url, requireMFA := r.PostForm.Get("url"), r.PostForm.Get("require_mfa") == "1"
+	_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,
+		manage.ServiceChange{URL: &url, RequireMFA: &requireMFA})
 	if errors.Is(err, store.ErrInvalid) {
 		v, verr := a.servicesView(r)
 		if verr != nil {

@@ -717,6 +717,20 @@ func TestAdminServices(t *testing.T) {
 	if status, _, _ := e.do("POST", base+"/"+svc.ID, &ref, url.Values{"url": {"nope"}}); status != http.StatusUnprocessableEntity {
 		t.Errorf("bad new address: %d", status)
 	}
+	// The same form requires two factors for the service, or no longer.
+	if _, _, page := e.do("GET", base, &ref, nil); !strings.Contains(page, `id="mfa-`+svc.ID+`"`) {
+		t.Errorf("no two-factor box on the services page")
+	}
+	for _, want := range []bool{true, false} {
+		form := url.Values{"url": {"https://nuage.lebeta.example"}}
+		if want {
+			form.Set("require_mfa", "1")
+		}
+		status, _, _ := e.do("POST", base+"/"+svc.ID, &ref, form)
+		if got, _ := e.st.GetService(ctx, svc.ID); status != http.StatusSeeOther || got.RequireMFA != want {
+			t.Errorf("require_mfa %v: %d %v", want, status, got.RequireMFA)
+		}
+	}
 	if status, _, body := e.do("GET", base+"/"+svc.ID+"/remove", &ref, nil); status != 200 || !strings.Contains(body, "&lt;script&gt;") {
 		t.Errorf("remove confirmation: %d", status)
 	}

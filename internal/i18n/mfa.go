@@ -230,6 +230,12 @@ var mfaTexts = map[Key]Text{
 	{"admin.mfa.none"}: {
 		FR: "Pas de deuxième étape de connexion enregistrée.",
 		EN: "No second login step set up."},
+	{"admin.service.require_mfa"}: {
+		FR: "Exiger la deuxième étape de connexion pour ce service",
+		EN: "Require the second login step for this service"},
+	{"admin.service.require_mfa.hint"}: {
+		FR: "Le mot de passe seul ne suffira plus pour ce service ; une personne sans deuxième étape sera guidée pour en créer une.",
+		EN: "A password alone will no longer do for this service; someone without a second step will be walked through setting one up."},
 	{"admin.mfa.reset"}: {
 		FR: "Réinitialiser la deuxième étape de connexion",
 		EN: "Reset the second login step"},
