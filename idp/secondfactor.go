@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"sesame/internal/i18n"
+	"sesame/internal/jobs"
 	"sesame/internal/mfa"
 	"sesame/internal/store"
 	"sesame/web"
@@ -311,7 +312,16 @@ func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, ar stor
 		return
 	}
 	if method == mfa.MethodRecovery {
+		// The person is told: if it was not them, their password and a
+		// code are known to someone.
 		p.log.Info("idp: recovery code used", "person", person.ID)
+		if err := p.tx(r.Context(), func(ctx context.Context, tx store.Tx) error {
+			ref, _ := json.Marshal(jobs.PersonRef{PersonID: person.ID})
+			_, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailRecoveryUsed, Payload: ref})
+			return err
+		}); err != nil {
+			p.log.Error("idp: queue the recovery code notice", "person", person.ID, "err", err)
+		}
 	}
 	p.completeLogin(w, r, ar, svc, person, step, []string{amrPassword, amrOTP, amrMFA})
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"sesame/internal/jobs"
 	"sesame/internal/mfa"
 	"sesame/internal/store"
 
@@ -170,6 +171,10 @@ func TestSecondFactorRecoveryCode(t *testing.T) {
 	}
 	if n, err := f.st.CountRecoveryCodes(context.Background(), f.alice.ID); err != nil || n != 9 {
 		t.Fatalf("codes left: %d %v", n, err)
+	}
+	// Alice is told by email (once: the refused second use tells nobody).
+	if js, _ := f.st.ListJobs(context.Background(), store.JobFilter{Kind: jobs.KindMailRecoveryUsed}); len(js) != 1 {
+		t.Fatalf("%d recovery notices queued, want 1", len(js))
 	}
 }
 

@@ -103,6 +103,7 @@ func (n *Notifier) Register(r *jobs.Runner) {
 	r.HandleBatch(jobs.KindMailAccess, MaxBatch, n.batch(n.loadAccess))
 	r.HandleBatch(jobs.KindMailPasswordChanged, MaxBatch, n.batch(n.loadSecurityNotice(emailPasswordChanged)))
 	r.HandleBatch(jobs.KindMailMFAReset, MaxBatch, n.batch(n.loadSecurityNotice(emailMFAReset)))
+	r.HandleBatch(jobs.KindMailRecoveryUsed, MaxBatch, n.batch(n.loadSecurityNotice(emailRecoveryUsed)))
 	r.HandleBatch(jobs.KindMailReminder, MaxBatch, n.batch(n.loadToken(store.PurposeActivate, emailReminder)))
 	r.Handle(jobs.KindMailDigest, n.handleDigest)
 }

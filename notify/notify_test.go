@@ -356,7 +356,8 @@ func TestResetAccessAndPasswordChangedEmails(t *testing.T) {
 	}
 }
 
-// TestMFAResetEmail: a person whose second factor was reset is told
+// TestMFAResetEmail: a person whose second factor was reset, or whose
+// recovery code was used, is told
 // when, and whom to warn if it was not them, in their language, through
 // a real SMTP server.
 func TestMFAResetEmail(t *testing.T) {
@@ -366,12 +367,17 @@ func TestMFAResetEmail(t *testing.T) {
 	en := e.person(f, "Sam", "Lee", "sam.lee", "sam@example.org", "en")
 	e.enqueue(jobs.KindMailMFAReset, jobs.PersonRef{PersonID: fr.ID})
 	e.enqueue(jobs.KindMailMFAReset, jobs.PersonRef{PersonID: en.ID})
+	e.enqueue(jobs.KindMailRecoveryUsed, jobs.PersonRef{PersonID: fr.ID})
 	e.drain()
 	bySubject := e.textsBySubject(t)
 	frText := bySubject["La deuxième étape de connexion de votre compte a été réinitialisée"]
 	if !strings.Contains(frText, "camille.dupont") || !strings.Contains(frText, "prévenez contact@lebeta.org") ||
 		!strings.Contains(frText, publicURL+"/forgot") || !strings.Contains(frText, " à ") {
 		t.Errorf("French email (%v):\n%s", keys(bySubject), frText)
+	}
+	if used := bySubject["Un code de secours a servi à vous connecter"]; !strings.Contains(used, "camille.dupont") ||
+		!strings.Contains(used, "prévenez contact@lebeta.org") {
+		t.Errorf("recovery code email (%v):\n%s", keys(bySubject), used)
 	}
 	enText := bySubject["The second login step of your account was reset"]
 	if !strings.Contains(enText, "sam.lee") || !strings.Contains(enText, "tell contact@lebeta.org") {

@@ -21,10 +21,11 @@ const (
 	emailReminder        = "reminder"
 	emailDigest          = "digest"
 	emailMFAReset        = "mfa-reset"
+	emailRecoveryUsed    = "recovery-used"
 )
 
 var (
-	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest, emailMFAReset}
+	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest, emailMFAReset, emailRecoveryUsed}
 	languages = []string{"fr", "en"}
 )
 

@@ -26,6 +26,9 @@ const (
 	// KindMailMFAReset tells a person their second factor was reset by a
 	// referent or an admin. Payload: PersonRef.
 	KindMailMFAReset = "mail.mfa-reset"
+	// KindMailRecoveryUsed tells a person one of their recovery codes was
+	// used to log in. Payload: PersonRef.
+	KindMailRecoveryUsed = "mail.recovery-used"
 
 	// KindOIDCBackchannelLogout tells one client that one of its sessions
 	// ended (OpenID Connect Back-Channel Logout): the logout token is signed
