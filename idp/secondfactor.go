@@ -2,14 +2,12 @@ package idp
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -83,7 +81,7 @@ func (p *Provider) secondStep(ctx context.Context, person store.Person, requireM
 	}
 	now := p.now()
 	step := &loginStep{PersonID: person.ID, Expires: now.Add(stepTTL)}
-	if mfa.HasFactor(factors) {
+	if len(factors) > 0 {
 		return step, nil
 	}
 	policy, err := mfa.PolicyOf(ctx, p.st, person, p.cfg.AdminMFAPolicy)
@@ -123,15 +121,11 @@ func stepAD(browser string) string { return "step:" + hex.EncodeToString(sha(bro
 // setStep seals step into its cookie, bound to the browser cookie (set
 // now when the browser has none).
 func (p *Provider) setStep(w http.ResponseWriter, r *http.Request, step *loginStep) error {
-	plain, err := json.Marshal(step)
-	if err != nil {
-		return err
-	}
-	sealed, err := p.stepBox.Seal(stepAD(p.browserID(w, r)), plain)
+	sealed, err := p.stepBox.SealJSON(stepAD(p.browserID(w, r)), step)
 	if err != nil {
 		return fmt.Errorf("idp: seal login step: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: p.cookieStep, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: p.path,
+	http.SetCookie(w, &http.Cookie{Name: p.cookieStep, Value: sealed, Path: p.path,
 		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(stepTTL / time.Second)})
 	return nil
 }
@@ -144,20 +138,12 @@ func (p *Provider) readStep(r *http.Request) (loginStep, error) {
 	if err != nil || c.Value == "" {
 		return loginStep{}, store.ErrNotFound
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return loginStep{}, store.ErrNotFound
-	}
 	b, err := r.Cookie(p.cookieBrowser)
 	if err != nil {
 		return loginStep{}, store.ErrNotFound
 	}
-	plain, err := p.stepBox.Open(stepAD(b.Value), raw)
-	if err != nil {
-		return loginStep{}, store.ErrNotFound
-	}
 	var s loginStep
-	if err := json.Unmarshal(plain, &s); err != nil || s.PersonID == "" {
+	if err := p.stepBox.OpenJSON(stepAD(b.Value), c.Value, &s); err != nil || s.PersonID == "" {
 		return loginStep{}, store.ErrNotFound
 	}
 	if !p.now().Before(s.Expires) {
@@ -198,6 +184,25 @@ type secondFactorPage struct {
 	// creates one).
 	HasTOTP bool
 	Passkey *web.PasskeyForm
+}
+
+// pendingLogin is what the second step works on: the step, its person,
+// and (unless it is sesame's own sign-in) its authorization request and
+// service.
+type pendingLogin struct {
+	step   loginStep
+	person store.Person
+	ar     store.AuthRequest
+	svc    store.Service
+}
+
+// formOrigins are where the second step's forms may end up (see
+// formOrigins): the client's, when the login answers one.
+func (pl *pendingLogin) formOrigins() []string {
+	if pl.ar.ID == "" {
+		return nil
+	}
+	return formOrigins(pl.svc, pl.ar.RedirectURI)
 }
 
 // stepTarget is where a login step leads: its authorization request and
@@ -243,8 +248,9 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, r, i18n.LoginExpiredTitle, i18n.SecondExpired, "second factor: the person is gone or not active", on)
 		return
 	}
+	pl := &pendingLogin{step: step, person: person, ar: ar, svc: svc}
 	if r.Method != http.MethodPost {
-		p.showSecondFactor(w, r, http.StatusOK, step, person, svc, i18n.Message{})
+		p.showSecondFactor(w, r, http.StatusOK, pl, i18n.Message{})
 		return
 	}
 	if err := p.sameOrigin.Check(r); err != nil {
@@ -258,20 +264,20 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	switch action := r.PostForm.Get("action"); {
 	case action == "continue" && len(step.Done) > 0:
-		p.completeLogin(w, r, ar, svc, person, step, step.Done)
+		p.completeLogin(w, r, pl, step.Done)
 	case action == "later" && step.Enrol && p.now().Before(step.LaterUntil):
 		p.log.Info("idp: second factor enrolment put off", "person", person.ID, "until", step.LaterUntil)
-		p.completeLogin(w, r, ar, svc, person, step, []string{amrPassword})
+		p.completeLogin(w, r, pl, []string{amrPassword})
 	case action == "enrol" && step.Enrol && len(step.Done) == 0:
-		p.enrolAtLogin(w, r, ar, svc, person, step)
+		p.enrolAtLogin(w, r, pl)
 	case action == "verify" && !step.Enrol && len(step.Done) == 0:
-		p.verifyAtLogin(w, r, ar, svc, person, step)
+		p.verifyAtLogin(w, r, pl)
 	case action == "passkey" && !step.Enrol && len(step.Done) == 0 && p.passkeys != nil:
-		p.passkeyAtLogin(w, r, ar, svc, person, step)
+		p.passkeyAtLogin(w, r, pl)
 	case action == "register" && step.Enrol && len(step.Done) == 0 && p.passkeys != nil:
-		p.registerAtLogin(w, r, ar, svc, person, step)
+		p.registerAtLogin(w, r, pl)
 	default:
-		p.showSecondFactor(w, r, http.StatusBadRequest, step, person, svc, i18n.M(i18n.LoginMalformedForm))
+		p.showSecondFactor(w, r, http.StatusBadRequest, pl, i18n.M(i18n.LoginMalformedForm))
 	}
 }
 
@@ -280,23 +286,39 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 // empty. They are the login's own (the client's address and the person),
 // so that a password guessed right does not buy a fresh allowance of code
 // guesses.
-func (p *Provider) codeAllowed(w http.ResponseWriter, r *http.Request, step loginStep, person store.Person, svc store.Service) ([]string, bool) {
-	limits := p.limitKeys(r, person.Username, person, true)
+func (p *Provider) codeAllowed(w http.ResponseWriter, r *http.Request, pl *pendingLogin) ([]string, bool) {
+	limits := p.limitKeys(r, pl.person.Username, pl.person, true)
 	if wait, limited := p.limited(limits); limited {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		p.showSecondFactor(w, r, http.StatusTooManyRequests, step, person, svc, i18n.M(i18n.LoginTooMany))
+		p.showSecondFactor(w, r, http.StatusTooManyRequests, pl, i18n.M(i18n.LoginTooMany))
 		return nil, false
 	}
 	return limits, true
 }
 
 // verifyAtLogin checks the code of a person who has a factor.
-func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
-	limits, ok := p.codeAllowed(w, r, step, person, svc)
+func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
+	person := pl.person
+	limits, ok := p.codeAllowed(w, r, pl)
 	if !ok {
 		return
 	}
-	method, err := p.secrets.Verify(r.Context(), p.st, person.ID, r.PostForm.Get("code"), p.now())
+	// A recovery code spent and the email that tells the person (if it
+	// was not them, their password and a code are known) go together.
+	var method mfa.Method
+	err := p.tx(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		var err error
+		method, err = p.secrets.Verify(ctx, tx, person.ID, r.PostForm.Get("code"), p.now())
+		if err != nil || method != mfa.MethodRecovery {
+			return err
+		}
+		ref, err := json.Marshal(jobs.PersonRef{PersonID: person.ID})
+		if err != nil {
+			return err
+		}
+		_, err = tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailRecoveryUsed, Payload: ref})
+		return err
+	})
 	switch {
 	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrReplayed):
 		p.failed(limits)
@@ -305,32 +327,24 @@ func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, ar stor
 			msg = i18n.SecondReplayed
 		}
 		p.log.Info("idp: second factor refused", "person", person.ID, "method", method, "err", err)
-		p.showSecondFactor(w, r, http.StatusUnauthorized, step, person, svc, i18n.M(msg))
+		p.showSecondFactor(w, r, http.StatusUnauthorized, pl, i18n.M(msg))
 		return
 	case err != nil:
-		p.unavailable(w, r, fmt.Errorf("idp: second factor: %w", err), p.onward(r.Context(), svc))
+		p.unavailable(w, r, fmt.Errorf("idp: second factor: %w", err), p.onward(r.Context(), pl.svc))
 		return
 	}
 	if method == mfa.MethodRecovery {
-		// The person is told: if it was not them, their password and a
-		// code are known to someone.
 		p.log.Info("idp: recovery code used", "person", person.ID)
-		if err := p.tx(r.Context(), func(ctx context.Context, tx store.Tx) error {
-			ref, _ := json.Marshal(jobs.PersonRef{PersonID: person.ID})
-			_, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindMailRecoveryUsed, Payload: ref})
-			return err
-		}); err != nil {
-			p.log.Error("idp: queue the recovery code notice", "person", person.ID, "err", err)
-		}
 	}
-	p.completeLogin(w, r, ar, svc, person, step, []string{amrPassword, amrOTP, amrMFA})
+	p.completeLogin(w, r, pl, []string{amrPassword, amrOTP, amrMFA})
 }
 
 // enrolAtLogin confirms the factor a person was walked through enrolling,
 // then shows their recovery codes once.
-func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
+func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
+	person := pl.person
 	ctx := r.Context()
-	limits, ok := p.codeAllowed(w, r, step, person, svc)
+	limits, ok := p.codeAllowed(w, r, pl)
 	if !ok {
 		return
 	}
@@ -339,48 +353,47 @@ func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, ar store
 	switch {
 	case errors.Is(err, mfa.ErrWrongCode):
 		p.failed(limits)
-		p.showSecondFactorWith(w, r, http.StatusUnauthorized, step, person, svc, i18n.M(i18n.SecondWrong), r.PostForm.Get("enrolment"))
+		p.showSecondFactorWith(w, r, http.StatusUnauthorized, pl, i18n.M(i18n.SecondWrong), r.PostForm.Get("enrolment"))
 		return
 	case errors.Is(err, mfa.ErrEnrolment):
-		p.showSecondFactor(w, r, http.StatusBadRequest, step, person, svc, i18n.M(i18n.SecondEnrolExpired))
+		p.showSecondFactor(w, r, http.StatusBadRequest, pl, i18n.M(i18n.SecondEnrolExpired))
 		return
 	case err != nil:
-		p.unavailable(w, r, err, p.onward(ctx, svc))
+		p.unavailable(w, r, err, p.onward(ctx, pl.svc))
 		return
 	}
-	p.showCodesAtLogin(w, r, ar, svc, person, step, codes, []string{amrPassword, amrOTP, amrMFA})
+	p.showCodesAtLogin(w, r, pl, codes, []string{amrPassword, amrOTP, amrMFA})
 }
 
 // showCodesAtLogin ends an enrolment at login: the step remembers the
 // factors given (amr), and the recovery codes are shown once, with the
 // button that finishes the login.
-func (p *Provider) showCodesAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person,
-	step loginStep, codes, amr []string) {
-	ctx := r.Context()
-	step.Done = amr
-	if err := p.setStep(w, r, &step); err != nil {
-		p.unavailable(w, r, err, p.onward(ctx, svc))
+func (p *Provider) showCodesAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin, codes, amr []string) {
+	on := p.onward(r.Context(), pl.svc)
+	pl.step.Done = amr
+	if err := p.setStep(w, r, &pl.step); err != nil {
+		p.unavailable(w, r, err, on)
 		return
 	}
-	on := p.onward(ctx, svc)
 	p.rd.Render(w, r, http.StatusOK, "login_second", &web.Page{Title: i18n.SecondCodesTitle, Structure: on.Structure,
-		Here: p.local(pathSecondFactor), FormOrigins: formOrigins(svc, ar.RedirectURI),
-		Data: secondFactorPage{Username: person.Username, Done: true, Onward: on,
+		Here: p.local(pathSecondFactor), FormOrigins: pl.formOrigins(),
+		Data: secondFactorPage{Username: pl.person.Username, Done: true, Onward: on,
 			View: web.EnrolView{Lang: web.Lang(r), Codes: codes}}})
 }
 
 // showSecondFactor renders the second step: a fresh QR code when step
 // enrols.
-func (p *Provider) showSecondFactor(w http.ResponseWriter, r *http.Request, status int, step loginStep, person store.Person, svc store.Service, problem i18n.Message) {
-	p.showSecondFactorWith(w, r, status, step, person, svc, problem, "")
+func (p *Provider) showSecondFactor(w http.ResponseWriter, r *http.Request, status int, pl *pendingLogin, problem i18n.Message) {
+	p.showSecondFactorWith(w, r, status, pl, problem, "")
 }
 
 // showSecondFactorWith renders the second step; an enrolment given again
 // (a wrong code) keeps the QR code the person already scanned.
-func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, status int, step loginStep, person store.Person,
-	svc store.Service, problem i18n.Message, enrolment string) {
+func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, status int, pl *pendingLogin, problem i18n.Message,
+	enrolment string) {
 	ctx := r.Context()
-	on := p.onward(ctx, svc)
+	step, person := pl.step, pl.person
+	on := p.onward(ctx, pl.svc)
 	data := secondFactorPage{Username: person.Username, Error: problem, Onward: on, Done: len(step.Done) > 0}
 	factors, err := p.st.ListSecondFactors(ctx, person.ID)
 	if err != nil {
@@ -418,7 +431,7 @@ func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, 
 		title = i18n.SecondCodesTitle
 	case step.Enrol:
 		title = i18n.SecondEnrolTitle
-		v, err := p.secrets.NewEnrolmentView(p.issuerName(), person, enrolment, p.now())
+		v, err := p.secrets.NewEnrolmentView(mfa.IssuerName(p.issuer), person, enrolment, p.now())
 		if err != nil {
 			p.unavailable(w, r, err, on)
 			return
@@ -429,43 +442,23 @@ func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, 
 			data.LaterUntil = i18n.Day(step.LaterUntil, p.cfg.Location, web.Lang(r))
 		}
 	}
-	redirect := ""
-	if step.Request != "" {
-		if ar, err := p.st.GetAuthRequest(ctx, step.Request); err == nil {
-			redirect = ar.RedirectURI
-		}
-	}
-	var origins []string
-	if redirect != "" {
-		origins = formOrigins(svc, redirect)
-	}
 	p.rd.Render(w, r, status, "login_second", &web.Page{Title: title, Structure: on.Structure, Here: p.local(pathSecondFactor),
-		FormOrigins: origins, Data: data})
-}
-
-// issuerName is the name an authenticator app shows for sesame: the
-// public address's host.
-func (p *Provider) issuerName() string {
-	if u, err := url.Parse(p.issuer); err == nil && u.Hostname() != "" {
-		return u.Hostname()
-	}
-	return "sesame"
+		FormOrigins: pl.formOrigins(), Data: data})
 }
 
 // completeLogin ends a login whose factors are all given: the session
 // (with amr) and then the client's code, or the sign-in's next page.
-func (p *Provider) completeLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person,
-	step loginStep, amr []string) {
+func (p *Provider) completeLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin, amr []string) {
 	p.clearStep(w)
-	if step.Request == "" {
-		if _, err := p.startSession(r.Context(), w, r, person, amr); err != nil {
+	if pl.step.Request == "" {
+		if _, err := p.startSession(r.Context(), w, r, pl.person, amr); err != nil {
 			p.unavailable(w, r, err, web.Onward{})
 			return
 		}
-		http.Redirect(w, r, SafeNext(step.Next), http.StatusSeeOther)
+		http.Redirect(w, r, SafeNext(pl.step.Next), http.StatusSeeOther)
 		return
 	}
-	p.finishLogin(w, r, ar, svc, person, amr)
+	p.finishLogin(w, r, pl.ar, pl.svc, pl.person, amr)
 }
 
 // discoverForm is the passkey form of a login page (action, with hidden
@@ -531,8 +524,9 @@ func (p *Provider) passkeyAlone(w http.ResponseWriter, r *http.Request, refused 
 
 // passkeyAtLogin checks the passkey of a person who has one, as their
 // second factor.
-func (p *Provider) passkeyAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
-	limits, ok := p.codeAllowed(w, r, step, person, svc)
+func (p *Provider) passkeyAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
+	person := pl.person
+	limits, ok := p.codeAllowed(w, r, pl)
 	if !ok {
 		return
 	}
@@ -541,27 +535,28 @@ func (p *Provider) passkeyAtLogin(w http.ResponseWriter, r *http.Request, ar sto
 	case errors.Is(err, mfa.ErrPasskey):
 		p.failed(limits)
 		p.log.Info("idp: passkey refused", "person", person.ID, "err", err)
-		p.showSecondFactor(w, r, http.StatusUnauthorized, step, person, svc, i18n.M(i18n.PasskeyRefused))
+		p.showSecondFactor(w, r, http.StatusUnauthorized, pl, i18n.M(i18n.PasskeyRefused))
 		return
 	case err != nil:
-		p.unavailable(w, r, fmt.Errorf("idp: passkey: %w", err), p.onward(r.Context(), svc))
+		p.unavailable(w, r, fmt.Errorf("idp: passkey: %w", err), p.onward(r.Context(), pl.svc))
 		return
 	}
-	p.completeLogin(w, r, ar, svc, person, step, append(append([]string{amrPassword}, use.AMR...), amrMFA))
+	p.completeLogin(w, r, pl, append(append([]string{amrPassword}, use.AMR...), amrMFA))
 }
 
 // registerAtLogin stores the passkey a person was walked through creating.
-func (p *Provider) registerAtLogin(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, svc store.Service, person store.Person, step loginStep) {
+func (p *Provider) registerAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
+	person := pl.person
 	codes, amr, err := p.passkeys.FinishRegistration(r.Context(), p.st, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"),
 		r.PostForm.Get("name"), "login", p.now())
 	switch {
 	case errors.Is(err, mfa.ErrPasskey):
 		p.log.Info("idp: passkey registration refused", "person", person.ID, "err", err)
-		p.showSecondFactor(w, r, http.StatusUnprocessableEntity, step, person, svc, i18n.M(i18n.PasskeyRefused))
+		p.showSecondFactor(w, r, http.StatusUnprocessableEntity, pl, i18n.M(i18n.PasskeyRefused))
 		return
 	case err != nil:
-		p.unavailable(w, r, fmt.Errorf("idp: passkey: %w", err), p.onward(r.Context(), svc))
+		p.unavailable(w, r, fmt.Errorf("idp: passkey: %w", err), p.onward(r.Context(), pl.svc))
 		return
 	}
-	p.showCodesAtLogin(w, r, ar, svc, person, step, codes, append(append([]string{amrPassword}, amr...), amrMFA))
+	p.showCodesAtLogin(w, r, pl, codes, append(append([]string{amrPassword}, amr...), amrMFA))
 }

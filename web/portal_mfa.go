@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
@@ -86,14 +85,6 @@ type enrolPage struct {
 	Onward Onward
 }
 
-// issuerName is what an authenticator app shows for sesame.
-func (p *Portal) issuerName() string {
-	if u, err := url.Parse(p.PublicURL); err == nil && u.Hostname() != "" {
-		return u.Hostname()
-	}
-	return "sesame"
-}
-
 // offered reports whether actor may enrol a factor from the portal.
 func (p *Portal) offered(ctx context.Context, person store.Person) (bool, error) {
 	v, err := p.mfaView(ctx, person, "")
@@ -154,7 +145,7 @@ func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message, enrolment string) {
 	ctx := r.Context()
 	person := ActorFrom(ctx).Person
-	v, err := p.MFA.NewEnrolmentView(p.issuerName(), person, enrolment, p.now())
+	v, err := p.MFA.NewEnrolmentView(mfa.IssuerName(p.PublicURL), person, enrolment, p.now())
 	if err != nil {
 		p.Renderer.WriteError(w, r, err)
 		return

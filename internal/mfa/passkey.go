@@ -2,7 +2,6 @@ package mfa
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,29 +112,11 @@ type ceremony struct {
 	Session  webauthn.SessionData `json:"s"`
 }
 
-func (p *Passkeys) seal(c ceremony) (string, error) {
-	plain, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	sealed, err := p.box.Seal("ceremony:"+c.Kind+":"+c.PersonID, plain)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(sealed), nil
-}
-
+// open reads the ceremony a form sent back: of kind, for personID, not
+// expired at now; ErrPasskey otherwise.
 func (p *Passkeys) open(kind, personID, text string, now time.Time) (ceremony, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(text)
-	if err != nil {
-		return ceremony{}, ErrPasskey
-	}
-	plain, err := p.box.Open("ceremony:"+kind+":"+personID, raw)
-	if err != nil {
-		return ceremony{}, ErrPasskey
-	}
 	var c ceremony
-	if json.Unmarshal(plain, &c) != nil || c.Kind != kind || c.PersonID != personID || !now.Before(c.Session.Expires) {
+	if p.box.OpenJSON("ceremony:"+kind+":"+personID, text, &c) != nil || c.Kind != kind || c.PersonID != personID || !now.Before(c.Session.Expires) {
 		return ceremony{}, ErrPasskey
 	}
 	return c, nil
@@ -155,7 +136,7 @@ func (p *Passkeys) prompt(kind, personID string, options any, s *webauthn.Sessio
 	if err != nil {
 		return Prompt{}, err
 	}
-	sealed, err := p.seal(ceremony{Kind: kind, PersonID: personID, Session: *s})
+	sealed, err := p.box.SealJSON("ceremony:"+kind+":"+personID, ceremony{Kind: kind, PersonID: personID, Session: *s})
 	if err != nil {
 		return Prompt{}, err
 	}

@@ -3,9 +3,7 @@ package mfa
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -86,30 +84,18 @@ type Enrolment struct {
 
 // SealEnrolment turns e into the opaque text of the form's hidden field.
 func (s *Secrets) SealEnrolment(e Enrolment) (string, error) {
-	plain, err := json.Marshal(e)
-	if err != nil {
-		return "", err
-	}
-	sealed, err := s.enrol.Seal("enrol:"+e.PersonID, plain)
+	text, err := s.enrol.SealJSON("enrol:"+e.PersonID, e)
 	if err != nil {
 		return "", fmt.Errorf("mfa: seal enrolment: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(sealed), nil
+	return text, nil
 }
 
 // OpenEnrolment reads what SealEnrolment made for personID, unless it
 // expired at now: ErrEnrolment otherwise.
 func (s *Secrets) OpenEnrolment(personID, text string, now time.Time) (Enrolment, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(text)
-	if err != nil {
-		return Enrolment{}, ErrEnrolment
-	}
-	plain, err := s.enrol.Open("enrol:"+personID, raw)
-	if err != nil {
-		return Enrolment{}, ErrEnrolment
-	}
 	var e Enrolment
-	if json.Unmarshal(plain, &e) != nil || e.PersonID != personID || !now.Before(e.Expires) {
+	if s.enrol.OpenJSON("enrol:"+personID, text, &e) != nil || e.PersonID != personID || !now.Before(e.Expires) {
 		return Enrolment{}, ErrEnrolment
 	}
 	return e, nil
@@ -178,6 +164,3 @@ func (s *Secrets) Verify(ctx context.Context, st Factors, personID, code string,
 	}
 	return MethodTOTP, ErrWrongCode
 }
-
-// HasFactor reports whether factors holds one a login can ask for.
-func HasFactor(factors []store.SecondFactor) bool { return len(factors) > 0 }

@@ -46,6 +46,15 @@ func KeyURI(issuer, account, secret string) string {
 	return u.String()
 }
 
+// IssuerName is the name an authenticator app shows for the sesame at
+// publicURL: its host.
+func IssuerName(publicURL string) string {
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "sesame"
+}
+
 // NormalizeCode removes the spaces and dashes people type or paste in a
 // code ("123 456").
 func NormalizeCode(code string) string {

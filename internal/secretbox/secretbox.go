@@ -14,6 +14,8 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -74,4 +76,36 @@ func (b *Box) Open(ad string, sealed []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrOpen, b.purpose)
 	}
 	return plain, nil
+}
+
+// SealJSON seals the JSON of v, bound to ad, as URL-safe text: the value
+// of a cookie or of a form's hidden field that the browser carries and
+// only sesame can read.
+func (b *Box) SealJSON(ad string, v any) (string, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("secretbox: %w", err)
+	}
+	sealed, err := b.Seal(ad, plain)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// OpenJSON reads into v what SealJSON made with the same ad; ErrOpen when
+// the text is not such a value (damaged, another ad, another key).
+func (b *Box) OpenJSON(ad, text string, v any) error {
+	raw, err := base64.RawURLEncoding.DecodeString(text)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrOpen, b.purpose)
+	}
+	plain, err := b.Open(ad, raw)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("%w: %s", ErrOpen, b.purpose)
+	}
+	return nil
 }

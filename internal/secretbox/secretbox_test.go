@@ -3,6 +3,7 @@ package secretbox
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +58,31 @@ func TestNewRefusesShortKeys(t *testing.T) {
 	}
 	if _, err := New(make([]byte, 32), ""); err == nil {
 		t.Fatal("an empty purpose was accepted")
+	}
+}
+
+func TestSealJSON(t *testing.T) {
+	b, err := New(bytes.Repeat([]byte{7}, 32), "json test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type v struct{ A string }
+	text, err := b.SealJSON("row:1", v{A: "é"})
+	if err != nil || strings.ContainsAny(text, "+/=") {
+		t.Fatalf("%q %v", text, err)
+	}
+	var got v
+	if err := b.OpenJSON("row:1", text, &got); err != nil || got.A != "é" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for name, try := range map[string]func() error{
+		"another ad":  func() error { return b.OpenJSON("row:2", text, &got) },
+		"damaged":     func() error { return b.OpenJSON("row:1", text[:len(text)-3]+"AAA", &got) },
+		"not base64":  func() error { return b.OpenJSON("row:1", "%%", &got) },
+		"not JSON of": func() error { return b.OpenJSON("row:1", text, &[]int{}) },
+	} {
+		if err := try(); !errors.Is(err, ErrOpen) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
