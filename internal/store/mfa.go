@@ -80,8 +80,6 @@ type SecondFactors interface {
 	// only succeeds. A counter not above gives ErrTokenUsed; an unknown
 	// factor (or another person's) ErrNotFound.
 	UseSecondFactor(ctx context.Context, personID, id string, counter int64, now time.Time) error
-	// RenameSecondFactor sets a factor's name; ErrNotFound when absent.
-	RenameSecondFactor(ctx context.Context, personID, id, name string) error
 	// DeleteSecondFactor removes one factor of the person; ErrNotFound
 	// when absent.
 	DeleteSecondFactor(ctx context.Context, personID, id string) error

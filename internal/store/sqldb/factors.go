@@ -77,17 +77,6 @@ func (t *Tx) UseSecondFactor(ctx context.Context, personID, id string, counter i
 		"SELECT 1 FROM second_factors WHERE id = ? AND person_id = ?", id, personID)
 }
 
-// RenameSecondFactor sets a factor's name.
-func (t *Tx) RenameSecondFactor(ctx context.Context, personID, id, name string) error {
-	return t.singleWrite(ctx, func(e *ex) error {
-		res, err := e.exec(ctx, "UPDATE second_factors SET name = ? WHERE id = ? AND person_id = ?", name, id, personID)
-		if err == nil {
-			err = mustAffect(res)
-		}
-		return e.wrap(err, "rename second factor %q", id)
-	})
-}
-
 // DeleteSecondFactor removes one factor of the person.
 func (t *Tx) DeleteSecondFactor(ctx context.Context, personID, id string) error {
 	return t.singleWrite(ctx, func(e *ex) error {
