@@ -72,6 +72,13 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 	if p.IPLimit == nil {
 		p.IPLimit = DefaultIPLimit(p.Now)
 	}
+	if p.Location == nil {
+		loc, err := time.LoadLocation("Europe/Paris")
+		if err != nil {
+			panic(err) // time/tzdata is linked in (internal/i18n)
+		}
+		p.Location = loc
+	}
 	form := func(h http.HandlerFunc) http.Handler {
 		protected, err := CSRF(p.Renderer, p.PublicURL, LimitByIP(p.Renderer, p.IPLimit, p.ClientIP, p.signedIn(h)))
 		if err != nil {

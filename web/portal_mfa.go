@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
-	"time"
 
 	"sesame/internal/i18n"
 	"sesame/internal/mfa"
@@ -28,15 +27,24 @@ type factorView struct {
 	Kind                      i18n.Key
 }
 
-// location is where the portal writes dates.
-func (p *Portal) location() *time.Location {
-	if p.Location != nil {
-		return p.Location
+// factorState is a person's second factors and the policy that applies
+// to them.
+type factorState struct {
+	factors []store.SecondFactor
+	policy  store.MFAPolicy
+}
+
+// offered reports whether the portal shows the second factor: the policy
+// offers one, or the person has one.
+func (s factorState) offered() bool { return s.policy != store.MFAOff || len(s.factors) > 0 }
+
+func (p *Portal) factorState(ctx context.Context, person store.Person) (factorState, error) {
+	factors, err := p.Store.ListSecondFactors(ctx, person.ID)
+	if err != nil {
+		return factorState{}, fmt.Errorf("web: second factors: %w", err)
 	}
-	if loc, err := time.LoadLocation("Europe/Paris"); err == nil {
-		return loc
-	}
-	return time.UTC
+	policy, err := mfa.PolicyOf(ctx, p.Store, person, p.AdminMFAPolicy)
+	return factorState{factors: factors, policy: policy}, err
 }
 
 // mfaView reads person's factors and policy; nil when the portal has no
@@ -45,29 +53,22 @@ func (p *Portal) mfaView(ctx context.Context, person store.Person, lang string) 
 	if p.MFA == nil {
 		return nil, nil
 	}
-	factors, err := p.Store.ListSecondFactors(ctx, person.ID)
-	if err != nil {
-		return nil, fmt.Errorf("web: second factors: %w", err)
-	}
-	policy, err := mfa.PolicyOf(ctx, p.Store, person, p.AdminMFAPolicy)
-	if err != nil {
+	st, err := p.factorState(ctx, person)
+	if err != nil || !st.offered() {
 		return nil, err
 	}
-	if policy == store.MFAOff && len(factors) == 0 {
-		return nil, nil
-	}
-	v := &mfaView{Required: policy == store.MFARequired, Passkeys: p.Passkeys != nil}
-	for _, f := range factors {
-		fv := factorView{ID: f.ID, Name: f.Name, Added: i18n.Day(f.CreatedAt, p.location(), lang), Kind: i18n.MFAKindTOTP}
+	v := &mfaView{Required: st.policy == store.MFARequired, Passkeys: p.Passkeys != nil}
+	for _, f := range st.factors {
+		fv := factorView{ID: f.ID, Name: f.Name, Added: i18n.Day(f.CreatedAt, p.Location, lang), Kind: i18n.MFAKindTOTP}
 		if f.Kind == store.FactorPasskey {
 			fv.Kind = i18n.MFAKindPasskey
 		}
 		if !f.LastUsedAt.IsZero() {
-			fv.LastUsed = i18n.Day(f.LastUsedAt, p.location(), lang)
+			fv.LastUsed = i18n.Day(f.LastUsedAt, p.Location, lang)
 		}
 		v.Factors = append(v.Factors, fv)
 	}
-	if len(factors) > 0 {
+	if len(st.factors) > 0 {
 		if v.CodesLeft, err = p.Store.CountRecoveryCodes(ctx, person.ID); err != nil {
 			return nil, fmt.Errorf("web: recovery codes: %w", err)
 		}
@@ -78,66 +79,55 @@ func (p *Portal) mfaView(ctx context.Context, person store.Person, lang string) 
 // enrolPage is the data of account_mfa.html: the enrolment form, or the
 // recovery codes just made.
 type enrolPage struct {
-	Error  i18n.Message
-	View   EnrolView
-	Codes  bool // View holds recovery codes to show once
-	Intro  i18n.Key
-	Onward Onward
+	Error i18n.Message
+	View  EnrolView
+	Codes bool // View holds recovery codes to show once
+	Intro i18n.Key
 }
 
-// offered reports whether actor may enrol a factor from the portal.
-func (p *Portal) offered(ctx context.Context, person store.Person) (bool, error) {
-	v, err := p.mfaView(ctx, person, "")
-	return v != nil, err
-}
-
-// steppedUp reports whether the request may change the person's second
-// factors: always when they have none, else only from a session opened
-// with two factors (a stolen password-only session must not add its own
-// app or remove theirs). Otherwise it sends them to prove both again, and
-// returns false.
-func (p *Portal) steppedUp(w http.ResponseWriter, r *http.Request, person store.Person) bool {
-	factors, err := p.Store.ListSecondFactors(r.Context(), person.ID)
+// mayChange checks that the request may change the person's second
+// factors (the form parsed, on a POST): always when they have none, else
+// only from a session opened with two factors (a stolen password-only
+// session must not add its own app or remove theirs); otherwise it sends
+// them to prove both again. It has answered when it returns false.
+func (p *Portal) mayChange(w http.ResponseWriter, r *http.Request) (store.Person, factorState, bool) {
+	person := ActorFrom(r.Context()).Person
+	if r.Method == http.MethodPost {
+		if err := ParseForm(w, r); err != nil {
+			p.Renderer.WriteError(w, r, formError(err))
+			return person, factorState{}, false
+		}
+	}
+	st, err := p.factorState(r.Context(), person)
 	if err != nil {
 		p.Renderer.WriteError(w, r, err)
-		return false
+		return person, st, false
 	}
-	if len(factors) == 0 || slices.Contains(p.Sessions.SessionAMR(r), "mfa") {
-		return true
+	if len(st.factors) == 0 || slices.Contains(p.Sessions.SessionAMR(r), "mfa") {
+		return person, st, true
 	}
 	next := "/"
 	if r.Method == http.MethodGet {
 		next = r.URL.Path
 	}
 	http.Redirect(w, r, SignInAgainURL(p.Sessions.SignInPath(), next), http.StatusSeeOther)
-	return false
+	return person, st, false
 }
 
-// mayAdd checks that the request may add a factor (the page or its form,
-// parsed): the policy offers one, and the session may change them (see
-// steppedUp). It has answered when it returns false.
-func (p *Portal) mayAdd(w http.ResponseWriter, r *http.Request) (store.Person, bool) {
-	ctx := r.Context()
-	person := ActorFrom(ctx).Person
-	if r.Method == http.MethodPost {
-		if err := ParseForm(w, r); err != nil {
-			p.Renderer.WriteError(w, r, formError(err))
-			return person, false
-		}
+// mayAdd is mayChange for adding a factor, which the policy must offer.
+func (p *Portal) mayAdd(w http.ResponseWriter, r *http.Request) (store.Person, factorState, bool) {
+	person, st, ok := p.mayChange(w, r)
+	if ok && !st.offered() {
+		p.Renderer.WriteError(w, r, &Error{Code: EForbidden, Err: errors.New("web: second factor not offered"),
+			Message: i18n.M(i18n.MFANotOffered)})
+		return person, st, false
 	}
-	if ok, err := p.offered(ctx, person); err != nil || !ok {
-		if err == nil {
-			err = &Error{Code: EForbidden, Err: errors.New("web: second factor not offered"), Message: i18n.M(i18n.MFANotOffered)}
-		}
-		p.Renderer.WriteError(w, r, err)
-		return person, false
-	}
-	return person, p.steppedUp(w, r, person)
+	return person, st, ok
 }
 
 // showEnrol serves GET /account/second-factor: a new QR code to scan.
 func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.mayAdd(w, r); ok {
+	if _, _, ok := p.mayAdd(w, r); ok {
 		p.renderEnrol(w, r, http.StatusOK, i18n.Message{}, "")
 	}
 }
@@ -151,7 +141,7 @@ func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	p.Renderer.Render(w, r, status, "account_mfa", &Page{Title: i18n.MFATitle, Here: "/account/second-factor",
-		Data: enrolPage{Error: problem, Intro: i18n.Key{}, View: EnrolView{Lang: Lang(r), Action: "/account/second-factor",
+		Data: enrolPage{Error: problem, View: EnrolView{Lang: Lang(r), Action: "/account/second-factor",
 			QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment}}})
 }
 
@@ -159,7 +149,7 @@ func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 // QR code scanned; a first factor brings ten recovery codes, shown once.
 func (p *Portal) enrol(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	person, ok := p.mayAdd(w, r)
+	person, _, ok := p.mayAdd(w, r)
 	if !ok {
 		return
 	}
@@ -202,21 +192,12 @@ func (p *Portal) showCodes(w http.ResponseWriter, r *http.Request, codes []strin
 // goes, unless it is the last one and the policy requires one.
 func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	person := ActorFrom(ctx).Person
-	if err := ParseForm(w, r); err != nil {
-		p.Renderer.WriteError(w, r, formError(err))
-		return
-	}
-	if !p.steppedUp(w, r, person) {
+	person, st, ok := p.mayChange(w, r)
+	if !ok {
 		return
 	}
 	id := r.PostForm.Get("id")
-	policy, err := mfa.PolicyOf(ctx, p.Store, person, p.AdminMFAPolicy)
-	if err != nil {
-		p.Renderer.WriteError(w, r, err)
-		return
-	}
-	err = p.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := p.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		factors, err := tx.ListSecondFactors(ctx, person.ID)
 		if err != nil {
 			return err
@@ -230,7 +211,7 @@ func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case name == "":
 			return fmt.Errorf("web: remove factor %q: %w", id, store.ErrNotFound)
-		case len(factors) == 1 && policy == store.MFARequired:
+		case len(factors) == 1 && st.policy == store.MFARequired:
 			return &Error{Code: EConflict, Err: errors.New("web: the last factor of a person who must have one"), Message: i18n.M(i18n.MFALastFactor)}
 		}
 		if err := tx.DeleteSecondFactor(ctx, person.ID, id); err != nil {
@@ -255,8 +236,8 @@ func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
 // codes replace the old ones.
 func (p *Portal) renewCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	person := ActorFrom(ctx).Person
-	if !p.steppedUp(w, r, person) {
+	person, _, ok := p.mayChange(w, r)
+	if !ok {
 		return
 	}
 	codes, hashes := mfa.NewRecoveryCodes()
@@ -298,19 +279,15 @@ type passkeyPage struct {
 // showPasskey serves GET /account/passkey: the button that creates a
 // passkey.
 func (p *Portal) showPasskey(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.mayAdd(w, r); ok {
-		p.renderPasskey(w, r, http.StatusOK, i18n.Message{})
+	if person, st, ok := p.mayAdd(w, r); ok {
+		p.renderPasskey(w, r, http.StatusOK, i18n.Message{}, person, st.factors)
 	}
 }
 
-func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message) {
-	ctx := r.Context()
-	person := ActorFrom(ctx).Person
-	factors, err := p.Store.ListSecondFactors(ctx, person.ID)
-	if err != nil {
-		p.Renderer.WriteError(w, r, err)
-		return
-	}
+// renderPasskey shows a new passkey prompt, which leaves out the
+// person's passkeys (factors).
+func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, status int, problem i18n.Message, person store.Person,
+	factors []store.SecondFactor) {
 	prompt, err := p.Passkeys.BeginRegistration(person, factors, p.now())
 	if err != nil {
 		p.Renderer.WriteError(w, r, err)
@@ -325,7 +302,7 @@ func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, status in
 // passkey; a first factor brings ten recovery codes, shown once.
 func (p *Portal) addPasskey(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	person, ok := p.mayAdd(w, r)
+	person, st, ok := p.mayAdd(w, r)
 	if !ok {
 		return
 	}
@@ -333,7 +310,7 @@ func (p *Portal) addPasskey(w http.ResponseWriter, r *http.Request) {
 		r.PostForm.Get("name"), "portal", p.now())
 	switch {
 	case errors.Is(err, mfa.ErrPasskey):
-		p.renderPasskey(w, r, http.StatusUnprocessableEntity, i18n.M(i18n.PasskeyRefused))
+		p.renderPasskey(w, r, http.StatusUnprocessableEntity, i18n.M(i18n.PasskeyRefused), person, st.factors)
 		return
 	case err != nil:
 		p.Renderer.WriteError(w, r, err)
