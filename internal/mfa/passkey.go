@@ -348,14 +348,18 @@ func (p *Passkeys) FinishLogin(ctx context.Context, st store.Store, person store
 				id, stored = u.ids[i], int64(x.Authenticator.SignCount)
 			}
 		}
-		// An authenticator that keeps a counter must move it forward (a
-		// cloned key would not); a synced passkey reports 0 each time.
-		counter := int64(parsed.Response.AuthenticatorData.Counter)
-		if counter == 0 && stored == 0 {
-			counter = -1 // recorded as used, no counter to compare
-		}
-		if err := useFactor(ctx, tx, owner.ID, id, counter, now); err != nil {
-			return err
+		// An authenticator that keeps a signature counter must move it
+		// forward (a cloned key would not). A synced passkey reports 0
+		// each time: nothing to compare, the claimed challenge is what
+		// stops a replay, and its last-used date is not kept.
+		if counter := int64(parsed.Response.AuthenticatorData.Counter); counter > 0 || stored > 0 {
+			err := tx.UseSecondFactor(ctx, owner.ID, id, counter, now)
+			if errors.Is(err, store.ErrTokenUsed) {
+				return fmt.Errorf("%w: its signature counter did not move forward (a cloned key?)", ErrPasskey)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		flags := parsed.Response.AuthenticatorData.Flags
 		use = PasskeyUse{PersonID: owner.ID, UserVerified: flags.HasUserVerified(),
@@ -366,22 +370,6 @@ func (p *Passkeys) FinishLogin(ctx context.Context, st store.Store, person store
 		return PasskeyUse{}, fmt.Errorf("mfa: passkey login: %w", err)
 	}
 	return use, nil
-}
-
-// useFactor records a passkey's use; counter -1 means the authenticator
-// keeps none (the stored counter stays 0).
-func useFactor(ctx context.Context, tx store.Tx, personID, id string, counter int64, now time.Time) error {
-	if counter < 0 {
-		// UseSecondFactor writes only a counter above the stored one, and
-		// this authenticator keeps none: the claimed challenge is what
-		// stops a replay, and the last-used date stays as it was.
-		return nil
-	}
-	err := tx.UseSecondFactor(ctx, personID, id, counter, now)
-	if errors.Is(err, store.ErrTokenUsed) {
-		return fmt.Errorf("%w: its signature counter did not move forward (a cloned key?)", ErrPasskey)
-	}
-	return err
 }
 
 // factorName is name trimmed to 60 characters, or def.
