@@ -531,3 +531,44 @@ func TestSignInAgain(t *testing.T) {
 		t.Fatalf("amr after signing in again: %v", amr)
 	}
 }
+
+// TestSecondFactorPostgres runs the second step's writes on PostgreSQL
+// (serializable transactions, retried on conflicts): an enrolment at
+// login, a code used and replayed, a recovery code spent once with its
+// notice queued in the same transaction.
+func TestSecondFactorPostgres(t *testing.T) {
+	f := newFixtureOn(t, postgresPerCase(t)(t))
+	ctx := context.Background()
+	c := f.rp(f.gen, secretGen, genRedirect)
+	b := f.browser()
+	res, state, verifier := c.startLogin(b, "alice.martin", oauth2.SetAuthURLParam("acr_values", ACRTwoFactor))
+	done, secret := b.enrol(res)
+	codes := regexp.MustCompile(`<li><code>([a-z0-9-]{14})</code></li>`).FindAllStringSubmatch(done.body, -1)
+	if len(codes) != mfa.RecoveryCodes {
+		t.Fatalf("recovery codes: %d\n%.400s", len(codes), done.body)
+	}
+	if claims := c.finishFlow(b.post(f.issuer+"/second-factor", url.Values{"action": {"continue"}}), state, verifier); claims["acr"] != ACRTwoFactor {
+		t.Fatalf("acr %v", claims["acr"])
+	}
+	// The enrolment's code cannot serve again; the next step's can.
+	b2 := f.browser()
+	c.startLogin(b2, "alice.martin")
+	if res := b2.second(f.codeAt(secret, 0)); res.status != http.StatusUnauthorized {
+		t.Fatalf("the enrolment's code again: %d", res.status)
+	}
+	f.clock.Advance(mfa.Period)
+	if res := b2.second(f.codeAt(secret, 0)); res.location == nil {
+		t.Fatalf("the next code: %d %.300s", res.status, res.body)
+	}
+	for i, want := range []int{0, http.StatusUnauthorized} {
+		b := f.browser()
+		c.startLogin(b, "alice.martin")
+		res := b.second(codes[0][1])
+		if (want == 0) != (res.location != nil) || (want != 0 && res.status != want) {
+			t.Fatalf("recovery code, use %d: %d %v", i+1, res.status, res.location)
+		}
+	}
+	if js, _ := f.st.ListJobs(ctx, store.JobFilter{Kind: jobs.KindMailRecoveryUsed}); len(js) != 1 {
+		t.Fatalf("%d recovery notices, want 1", len(js))
+	}
+}
