@@ -384,19 +384,28 @@ func BenchmarkDiscovery(b *testing.B) {
 // BenchmarkLoginPage measures showing the login form: an authorization
 // request stored, the service and its structure read, the page rendered in
 // the shared layout.
+// With passkeys on (an issuer named localhost) the page also carries a
+// passkey prompt: a challenge made and sealed per view.
 func BenchmarkLoginPage(b *testing.B) {
-	f := newFixture(b)
-	client := noRedirectClient()
-	u := f.authURL(authParams(f.gen.ClientID, genRedirect))
-	for b.Loop() {
-		resp, err := client.Get(u)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
+	for _, c := range []struct {
+		name string
+		opts []func(*Config)
+	}{{"passkeys-off", nil}, {"passkeys-on", []func(*Config){onLocalhost}}} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFixture(b, c.opts...)
+			client := noRedirectClient()
+			u := f.authURL(authParams(f.gen.ClientID, genRedirect))
+			for b.Loop() {
+				resp, err := client.Get(u)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
 	}
 }
