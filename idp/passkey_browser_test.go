@@ -24,8 +24,15 @@ import (
 )
 
 // onLocalhost names the fixture's server localhost rather than
-// 127.0.0.1: browsers refuse passkeys for an IP address.
-func onLocalhost(c *Config) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) }
+// 127.0.0.1 (browsers refuse passkeys for an IP address) and turns
+// passkeys on.
+func onLocalhost(c *Config) {
+	c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1)
+	var err error
+	if c.Passkeys, err = mfa.NewPasskeys(c.Issuer, "sesame", c.MasterKey); err != nil {
+		panic(err)
+	}
+}
 
 // withPortal mounts the portal (with passkeys), the account pages and the
 // static files beside the provider.
@@ -36,12 +43,8 @@ func (f *fixture) withPortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	passkeys, err := mfa.NewPasskeys(f.issuer, "sesame", f.cfg.MasterKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	portal := &web.Portal{Store: f.st, Renderer: f.p.rd, Sessions: f.p, Hasher: f.hasher, Policy: password.DefaultPolicy(),
-		PublicURL: f.issuer, Now: f.clock.Now, Logger: f.cfg.Logger, MFA: secrets, Passkeys: passkeys}
+		PublicURL: f.issuer, Now: f.clock.Now, Logger: f.cfg.Logger, MFA: secrets, Passkeys: f.cfg.Passkeys}
 	portal.Mount(mux)
 	tokens := &onboarding.Tokens{Key: []byte("0123456789abcdef0123456789abcdef-test-key"), Now: f.clock.Now}
 	(&web.Account{Store: f.st, Tokens: tokens, Hasher: f.hasher, Policy: password.DefaultPolicy(), Renderer: f.p.rd,

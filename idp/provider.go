@@ -80,6 +80,11 @@ type Config struct {
 	// Location is where dates shown to people are written; default
 	// Europe/Paris.
 	Location *time.Location
+	// MFA seals TOTP secrets and enrolments; default: made from
+	// MasterKey. Passkeys, when set, lets people log in with a passkey
+	// and enrol one (nil: passkeys off).
+	MFA      *mfa.Secrets
+	Passkeys *mfa.Passkeys
 }
 
 // Limiter is a rate limiter keyed by a string: Check looks, Allow spends.
@@ -125,10 +130,9 @@ type Provider struct {
 
 	// secrets seals TOTP secrets and enrolments; stepBox the cookie of a
 	// login between its password and its second factor.
-	secrets *mfa.Secrets
-	stepBox *secretbox.Box
-	// passkeys is nil when the issuer's host is an IP address.
-	passkeys *mfa.Passkeys
+	secrets  *mfa.Secrets
+	stepBox  *secretbox.Box
+	passkeys *mfa.Passkeys // nil: passkeys off
 }
 
 // New loads (creating them when absent) the signing keys and returns the
@@ -176,17 +180,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{cfg: cfg, st: cfg.Store, rd: cfg.Renderer, cipher: c, log: cfg.Logger, issuer: u.String(), secure: u.Scheme == "https", path: u.Path}
-	if p.secrets, err = mfa.NewSecrets(cfg.MasterKey); err != nil {
-		return nil, fmt.Errorf("idp: %w", err)
+	p.secrets, p.passkeys = cfg.MFA, cfg.Passkeys
+	if p.secrets == nil {
+		if p.secrets, err = mfa.NewSecrets(cfg.MasterKey); err != nil {
+			return nil, fmt.Errorf("idp: %w", err)
+		}
 	}
 	if p.stepBox, err = secretbox.New(cfg.MasterKey, "login step v1"); err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
-	}
-	switch p.passkeys, err = mfa.NewPasskeys(p.issuer, "sesame", cfg.MasterKey); {
-	case errors.Is(err, mfa.ErrPasskeysOff):
-		cfg.Logger.Info("idp: passkeys are off: " + err.Error())
-	case err != nil:
-		return nil, err
 	}
 	if p.rd == nil {
 		if p.rd, err = web.NewRenderer(nil, cfg.Logger); err != nil {

@@ -49,6 +49,22 @@ func (m *Main) wireHandlers() error {
 	if err != nil {
 		return err
 	}
+	// One set of secrets and of passkeys for the provider's login and the
+	// portal. Passkeys need public_url to name a host (config check says
+	// so when they are on with an IP address).
+	mfaSecrets, err := mfa.NewSecrets(m.MasterKey)
+	if err != nil {
+		return err
+	}
+	var passkeys *mfa.Passkeys
+	if cfg.MFA.Passkeys != "off" {
+		passkeys, err = mfa.NewPasskeys(cfg.PublicURL, "sesame", m.MasterKey)
+		if errors.Is(err, mfa.ErrPasskeysOff) {
+			m.Logger.Info("passkeys are off: " + err.Error())
+		} else if err != nil {
+			return err
+		}
+	}
 	p, err := idp.New(context.Background(), idp.Config{
 		Issuer:    cfg.PublicURL,
 		Store:     m.Store,
@@ -66,6 +82,8 @@ func (m *Main) wireHandlers() error {
 		Renderer:         rd,
 		AdminMFAPolicy:   store.MFAPolicy(cfg.MFA.Admins),
 		MFAGrace:         cfg.MFA.Grace,
+		MFA:              mfaSecrets,
+		Passkeys:         passkeys,
 	})
 	if err != nil {
 		return err
@@ -75,18 +93,6 @@ func (m *Main) wireHandlers() error {
 	p.Register(m.Runner) // back-channel logouts
 
 	policy := password.Policy{MinLength: cfg.Password.MinLength, MinScore: password.DefaultMinScore}
-	mfaSecrets, err := mfa.NewSecrets(m.MasterKey)
-	if err != nil {
-		return err
-	}
-	// Passkeys need public_url to name a host (config check says so).
-	var passkeys *mfa.Passkeys
-	if cfg.MFA.Passkeys != "off" {
-		passkeys, err = mfa.NewPasskeys(cfg.PublicURL, "sesame", m.MasterKey)
-		if err != nil && !errors.Is(err, mfa.ErrPasskeysOff) {
-			return err
-		}
-	}
 	webLog := m.Logger.With("component", "web")
 	// The portal at / and the administration pages know who is there from
 	// the provider's SSO session, and send nobody to its /signin.
