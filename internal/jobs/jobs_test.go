@@ -405,3 +405,40 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestStopWhileClaimingLeavesNothingRunning stops a busy runner again and
+// again at random moments: a claim the stop interrupts must not leave jobs
+// marked running (they would wait for their lease, five minutes by
+// default, before anyone ran them again). Every job fails and is retried
+// at once, so the runner is claiming nearly all the time.
+func TestStopWhileClaimingLeavesNothingRunning(t *testing.T) {
+	onBoth(t, func(t *testing.T, st store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		cfg := jobs.DefaultConfig()
+		cfg.Workers = 4
+		cfg.PollInterval = time.Millisecond
+		cfg.BackoffBase, cfg.BackoffMax = time.Millisecond, time.Millisecond
+		cfg.MaxAttempts = 1 << 20
+		r := jobs.NewRunner(st, cfg, slog.New(slog.DiscardHandler))
+		r.Handle("k", func(ctx context.Context, j store.Job) error { return errors.New("application down") })
+		for i := range 200 {
+			if _, err := jobs.Enqueue(ctx, st, "k", "", fmt.Appendf(nil, `{"n":%d}`, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 60 {
+			rctx, cancel := context.WithTimeout(ctx, time.Duration(1+i%15)*time.Millisecond)
+			if err := r.Run(rctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			n, err := st.CountJobs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n[store.JobRunning] != 0 {
+				t.Fatalf("stop %d: %d jobs left running (states %v)", i, n[store.JobRunning], n)
+			}
+		}
+	})
+}

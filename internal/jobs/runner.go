@@ -318,6 +318,21 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
+// claimTimeout bounds one claim, which a stopping runner does not cut
+// short.
+const claimTimeout = 30 * time.Second
+
+// claim claims up to limit due jobs of kinds. The claim is not cancelled
+// with ctx: a statement cut short after the database committed it (the
+// rows of UPDATE ... RETURNING being read) would leave its jobs marked
+// running and unseen until their leases expired, five minutes by default.
+// The caller gives back what a claim took when ctx ended meanwhile.
+func (r *Runner) claim(ctx context.Context, kinds []string, limit int) ([]store.Job, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	defer cancel()
+	return r.st.ClaimJobs(cctx, store.ClaimRequest{Kinds: kinds, Limit: limit, Lease: r.cfg.Lease})
+}
+
 // runSink claims and runs the jobs of one sink's kinds, at most workers
 // units at a time, until ctx is cancelled. Handlers are counted in
 // handlers; their outcomes go to rec.
@@ -337,13 +352,14 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 		}
 		limit := free * per
 		at := time.Now() // the wall clock: it bounds the handlers' contexts
-		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: limit, Lease: r.cfg.Lease})
+		claimed, err := r.claim(ctx, kinds, limit)
+		if ctx.Err() != nil {
+			// Stopping: what the claim took goes back at once.
+			rec.add(r.interrupted(claimed, ctx.Err())...)
+			return
+		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
 			r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
-			claimed = nil
 		}
 		units := r.split(claimed, free, at)
 		for i, u := range units {
@@ -414,9 +430,13 @@ func (r *Runner) runSinkOnce(ctx context.Context, kinds []string, workers int) (
 	per := r.perWorker(kinds)
 	for {
 		at := time.Now() // the wall clock: it bounds the handlers' contexts
-		claimed, err := r.st.ClaimJobs(ctx, store.ClaimRequest{Kinds: kinds, Limit: workers * per, Lease: r.cfg.Lease})
+		claimed, err := r.claim(ctx, kinds, workers*per)
 		if err != nil {
 			return n, fmt.Errorf("jobs: claim: %w", err)
+		}
+		if ctx.Err() != nil {
+			r.finish(ctx, r.interrupted(claimed, ctx.Err()))
+			return n, ctx.Err()
 		}
 		if len(claimed) == 0 {
 			return n, nil
