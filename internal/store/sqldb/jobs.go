@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -382,19 +383,29 @@ func (t *Tx) FinishJobs(ctx context.Context, outs []store.JobOutcome) ([]error, 
 		// Completions, several per statement.
 		var done []int
 		for i, o := range outs {
-			if bad[i] == nil && o.State == store.JobDone {
+			// A lease that does not name its job is no claim of it: lost.
+			if bad[i] == nil && o.State == store.JobDone && strings.HasSuffix(o.LeaseID, "/"+strconv.FormatInt(o.ID, 10)) {
 				done = append(done, i)
 			}
 		}
 		for c := range slices.Chunk(done, finishChunk) {
-			args := []any{string(store.JobDone), e.tv(now), string(store.JobRunning)}
-			conds := make([]string, len(c))
-			for k, i := range c {
-				conds[k] = "(id = ? AND lease_id = ?)"
-				args = append(args, outs[i].ID, outs[i].LeaseID)
+			// A lease id names its job ("<claim>/<id>", see ClaimJobs), so
+			// the two lists fence each job to its own claim; the ids lead
+			// the WHERE so that both databases look the rows up by key
+			// (an OR of (id, lease) pairs behind state scanned every
+			// running job once per statement: 60 µs a job at 2,000
+			// running on SQLite).
+			args := []any{string(store.JobDone), e.tv(now)}
+			for _, i := range c {
+				args = append(args, outs[i].ID)
 			}
+			for _, i := range c {
+				args = append(args, outs[i].LeaseID)
+			}
+			args = append(args, string(store.JobRunning))
+			list := "?" + strings.Repeat(", ?", len(c)-1)
 			rows, err := e.query(ctx, "UPDATE jobs SET state = ?, lease_id = '', lease_until = NULL, updated_at = ? "+
-				"WHERE state = ? AND ("+strings.Join(conds, " OR ")+") RETURNING id", args...)
+				"WHERE id IN ("+list+") AND lease_id IN ("+list+") AND state = ? RETURNING id", args...)
 			ids, err := all(func(s scanner) (int64, error) { var id int64; return id, s.Scan(&id) })(rows, err)
 			if err != nil {
 				return e.wrap(err, "complete %d jobs", len(c))
