@@ -71,8 +71,8 @@ const recordAnswers = `(() => {
 // factor: ten recovery codes shown), logs in to a client with her password
 // and the passkey as second step, then with the passkey alone (it verifies
 // her: two factors), and removes it. The pages have no accessibility
-// violation. An answer replayed, or checked for another origin, is
-// refused. A referent is walked through creating one at sign-in, and the
+// violation. An answer replayed, checked for another origin, or signed by
+// a clone of the key (its counter behind) is refused. A referent is walked through creating one at sign-in, and the
 // app's code is asked where one is enrolled.
 func TestBrowserPasskey(t *testing.T) {
 	axe := testenv.AxeCore(t)
@@ -80,13 +80,15 @@ func TestBrowserPasskey(t *testing.T) {
 	f.withPortal(t)
 	ctx := context.Background()
 	bctx := testenv.Chromium(t, 300*time.Second)
+	var authenticator cdpwebauthn.AuthenticatorID
 	if err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
 			return err
 		}
-		_, err := cdp.Call(ctx, tg, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
+		res, err := cdp.Call(ctx, tg, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
 			Options: &cdpwebauthn.VirtualAuthenticatorOptions{Protocol: "ctap2", Ctap2version: "ctap2_1", Transport: "internal",
 				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+		authenticator = res.AuthenticatorID
 		return err
 	})); err != nil {
 		t.Fatalf("virtual authenticator: %v", err)
@@ -194,6 +196,75 @@ func TestBrowserPasskey(t *testing.T) {
 	if _, err := other.FinishLogin(ctx, f.st, store.Person{}, ceremony, answer, f.clock.Now()); err == nil ||
 		!strings.Contains(err.Error(), "passkey refused") {
 		t.Errorf("another origin: %v", err)
+	}
+
+	// A clone of the key (the same private key, its signature counter
+	// behind the one sesame last saw) is refused, and the counter sesame
+	// keeps does not move; the real key still works afterwards.
+	stored := func() int64 {
+		fs, err := f.st.ListSecondFactors(ctx, f.alice.ID)
+		if err != nil || len(fs) != 1 {
+			t.Fatalf("factors %+v %v", fs, err)
+		}
+		return fs[0].Counter
+	}
+	before := stored()
+	// WebAuthn.addCredential as this Chromium takes it: cdproto's
+	// Credential always sends a CMTG field, which it refuses.
+	type credential struct {
+		CredentialID         []byte  `json:"credentialId"`
+		IsResidentCredential bool    `json:"isResidentCredential"`
+		RpID                 string  `json:"rpId"`
+		PrivateKey           []byte  `json:"privateKey"`
+		UserHandle           []byte  `json:"userHandle,omitempty"`
+		SignCount            float64 `json:"signCount"`
+	}
+	type addCredential struct {
+		AuthenticatorID cdpwebauthn.AuthenticatorID `json:"authenticatorId"`
+		Credential      credential                  `json:"credential"`
+	}
+	add := cdp.Command[addCredential, cdp.Empty]{Method: cdpwebauthn.CommandAddCredential}
+	var real credential
+	swap := func(c credential) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, tg, cdpwebauthn.ClearCredentials, cdpwebauthn.ClearCredentialsParams{AuthenticatorID: authenticator}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, tg, add, addCredential{AuthenticatorID: authenticator, Credential: c})
+			return err
+		})
+	}
+	run("read the key", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		got, err := cdp.Call(ctx, tg, cdpwebauthn.GetCredentials, cdpwebauthn.GetCredentialsParams{AuthenticatorID: authenticator})
+		if err != nil {
+			return err
+		}
+		if len(got.Credentials) != 1 {
+			return fmt.Errorf("%d credentials in the authenticator", len(got.Credentials))
+		}
+		c := got.Credentials[0]
+		real = credential{CredentialID: c.CredentialID, IsResidentCredential: c.IsResidentCredential, RpID: c.RpID,
+			PrivateKey: c.PrivateKey, UserHandle: c.UserHandle, SignCount: c.SignCount}
+		return nil
+	}))
+	if before < 2 || int64(real.SignCount) != before {
+		t.Fatalf("sesame keeps counter %d, the authenticator %v: no counter to go back on", before, real.SignCount)
+	}
+	clone := real
+	clone.SignCount = 0
+	signOut()
+	run("clone", swap(clone), chromedp.Navigate(authURL), chromedp.WaitVisible(`form.passkey button`),
+		chromedp.Click(`form.passkey button`), chromedp.WaitVisible(`[role=alert]`))
+	if msg, _ := chromedp.Run(bctx, chromedp.Text(`[role=alert]`)); !strings.Contains(msg, "pas été acceptée") {
+		t.Errorf("the clone's answer: %q", msg)
+	}
+	if after := stored(); after != before {
+		t.Errorf("the clone moved the counter from %d to %d", before, after)
+	}
+	run("the real key again", swap(real), chromedp.Navigate(authURL), chromedp.WaitVisible(`form.passkey button`),
+		chromedp.Click(`form.passkey button`), chromedp.WaitVisible(chromedp.ID("claims")))
+	if after := stored(); after != before+1 {
+		t.Errorf("counter after the real key: %d, want %d", after, before+1)
 	}
 
 	// Removed from the portal.
