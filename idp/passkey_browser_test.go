@@ -261,6 +261,10 @@ func TestBrowserPasskey(t *testing.T) {
 	if after := stored(); after != before {
 		t.Errorf("the clone moved the counter from %d to %d", before, after)
 	}
+	if got, err := f.st.ListAudit(ctx, store.AuditFilter{Action: "person.mfa.passkey-cloned"}); err != nil || len(got) != 1 ||
+		got[0].PersonID != f.alice.ID || fmt.Sprint(got[0].Details["stored_counter"]) != fmt.Sprint(before) {
+		t.Errorf("audit of the clone: %+v %v", got, err)
+	}
 	run("the real key again", swap(real), chromedp.Navigate(authURL), chromedp.WaitVisible(`form.passkey button`),
 		chromedp.Click(`form.passkey button`), chromedp.WaitVisible(chromedp.ID("claims")))
 	if after := stored(); after != before+1 {

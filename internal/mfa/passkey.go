@@ -301,7 +301,9 @@ func (p *Passkeys) FinishLogin(ctx context.Context, st store.Store, person store
 		return PasskeyUse{}, fmt.Errorf("%w: %v", ErrPasskey, err)
 	}
 	var use PasskeyUse
+	var cloned *clonedKey
 	err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		cloned = nil
 		owner := person
 		if kind == "discover" {
 			f, err := tx.GetSecondFactorByCredential(ctx, parsed.RawID)
@@ -355,6 +357,7 @@ func (p *Passkeys) FinishLogin(ctx context.Context, st store.Store, person store
 		if counter := int64(parsed.Response.AuthenticatorData.Counter); counter > 0 || stored > 0 {
 			err := tx.UseSecondFactor(ctx, owner.ID, id, counter, now)
 			if errors.Is(err, store.ErrTokenUsed) {
+				cloned = &clonedKey{person: owner.ID, factor: id, counter: counter, stored: stored}
 				return fmt.Errorf("%w: its signature counter did not move forward (a cloned key?)", ErrPasskey)
 			}
 			if err != nil {
@@ -366,10 +369,28 @@ func (p *Passkeys) FinishLogin(ctx context.Context, st store.Store, person store
 			AMR: passkeyAMR(flags.HasBackupEligible(), flags.HasUserVerified())}
 		return nil
 	})
+	if cloned != nil {
+		// The refusal rolled the login back; what it revealed is kept:
+		// a key whose counter goes back may have been copied, which the
+		// person and the hoster's admins need to see in the audit log.
+		aerr := st.AppendAudit(context.WithoutCancel(ctx), &store.AuditEntry{Time: now, Actor: "system",
+			Action: "person.mfa.passkey-cloned", Target: "person:" + cloned.person,
+			Details: map[string]any{"factor_id": cloned.factor, "counter": cloned.counter, "stored_counter": cloned.stored}})
+		if aerr != nil {
+			err = errors.Join(err, fmt.Errorf("mfa: cannot audit a cloned passkey: %w", aerr))
+		}
+	}
 	if err != nil {
 		return PasskeyUse{}, fmt.Errorf("mfa: passkey login: %w", err)
 	}
 	return use, nil
+}
+
+// clonedKey is a passkey answer whose signature counter did not move
+// forward.
+type clonedKey struct {
+	person, factor  string
+	counter, stored int64
 }
 
 // factorName is name trimmed to 60 characters, or def.
