@@ -103,6 +103,7 @@ func (d *demoRun) stop() {
 	d.cancel()
 	select {
 	case code := <-d.done:
+		d.done <- code // for the cleanup, which otherwise waited 30 s for it
 		if code != 0 {
 			d.t.Fatalf("sesame demo exited with %d:\n%s\n%s", code, d.out.String(), d.logs.String())
 		}
