@@ -125,6 +125,24 @@ func testJobsFinishBatch(e *env) {
 	if got, _ := e.st.GetJob(e.ctx, j.ID); got.State != store.JobDone {
 		e.t.Fatalf("finished in a transaction: %+v", got)
 	}
+	// Two running jobs reported done with each other's lease: completions
+	// go by lists of ids and leases, which must still pair them exactly.
+	e.enqueue("x", time.Time{})
+	e.enqueue("x", time.Time{})
+	two, err := e.st.ClaimJobs(e.ctx, store.ClaimRequest{Kinds: []string{"x"}, Limit: 2, Lease: time.Minute})
+	if err != nil || len(two) != 2 {
+		e.t.Fatalf("claim two: %d, %v", len(two), err)
+	}
+	errs, err = e.st.FinishJobs(e.ctx, []store.JobOutcome{
+		{ID: two[0].ID, LeaseID: two[1].LeaseID, State: store.JobDone},
+		{ID: two[1].ID, LeaseID: two[0].LeaseID, State: store.JobDone}})
+	e.ok(err, "finish with crossed leases")
+	for i, x := range two {
+		e.is(errs[i], store.ErrLeaseLost, "outcome with another job's lease")
+		if got, _ := e.st.GetJob(e.ctx, x.ID); got.State != store.JobRunning || got.LeaseID != x.LeaseID {
+			e.t.Fatalf("a job finished under another's lease: %+v", got)
+		}
+	}
 }
 
 // testJobsFinishRetryDedupe retries, in one batch, a keyed job whose key a
