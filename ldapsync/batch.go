@@ -205,7 +205,7 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 	var (
 		changes []Change
 		who     []int // index in people of each change
-		ch      = newChunker(s.Dir)
+		ch      = s.groupChunker()
 	)
 	for attempt := 1; ; attempt++ {
 		cur, err := s.readPeople(people)
@@ -328,7 +328,9 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 	}
 	for _, gk := range sortedKeys(groups) {
 		gc := groups[gk]
-		err := s.changeMembers(gc.g, gc.dn, gc.add, gc.del, ch)
+		err := s.members.change(gc.g, gc.dn, gc.add, gc.del, func(g Group, add, del []string) error {
+			return s.changeMembers(g, gc.dn, add, del, ch)
+		})
 		if err == nil {
 			continue
 		}

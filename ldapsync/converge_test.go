@@ -302,7 +302,7 @@ func TestContainersAreCreated(t *testing.T) {
 	if err := e.conn.Add(add); err != nil {
 		t.Fatal(err)
 	}
-	s := *e.syncer
+	s := copyOf(e.syncer)
 	s.Layout = Layout{Base: base}
 	p := Person{Username: "first", FamilyName: "F", Groups: nextcloud("s", "user")}
 	if err := s.ConvergePerson(ctx, p); err != nil {

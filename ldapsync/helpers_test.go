@@ -123,3 +123,9 @@ func nextcloud(structure string, role string) []Group {
 	}
 	return gs
 }
+
+// copyOf returns a new Syncer with s's dependencies (a Syncer holds state
+// of its own and is not copied by value).
+func copyOf(s *Syncer) *Syncer {
+	return &Syncer{Dir: s.Dir, Layout: s.Layout, Scheme: s.Scheme, Workers: s.Workers, Source: s.Source, Log: s.Log, Progress: s.Progress}
+}

@@ -44,7 +44,7 @@ func TestSlapdKilledDuringConvergence(t *testing.T) {
 	memberChunk = 300
 
 	k := &killAfter{Directory: e.conn, n: 400, kill: e.slapd.Stop}
-	crashing := *e.syncer
+	crashing := copyOf(e.syncer)
 	crashing.Dir = k
 	_, applied, err := crashing.Converge(ctx, want)
 	if !errors.Is(err, ErrUnavailable) {

@@ -267,7 +267,7 @@ func TestStoreSyncKilledMidway(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := &killAfter{Directory: e.conn, n: 500, kill: e.slapd.Stop}
-		crashing := *e.syncer
+		crashing := copyOf(e.syncer)
 		crashing.Dir = k
 		if _, _, err := crashing.SyncStore(ctx, ""); !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("sync with slapd killed: %v", err)

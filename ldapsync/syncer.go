@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -28,6 +29,22 @@ type Syncer struct {
 	// done out of the plan's total, from one goroutine at a time. It must
 	// return quickly (a terminal display rate-limits itself).
 	Progress func(done, total int)
+
+	// members coalesces the group changes of concurrent ConvergePeople
+	// calls; ch sizes their group writes, from what the writes before
+	// measured (see groupChunker).
+	members memberWriter
+	chOnce  sync.Once
+	ch      *chunker
+}
+
+// groupChunker returns the chunker shared by every ConvergePeople call:
+// what one batch measured of the directory's pace sizes the next batch's
+// writes, where a chunker of its own started each batch at its cautious
+// first size (125 values) and cost it two modifies per group.
+func (s *Syncer) groupChunker() *chunker {
+	s.chOnce.Do(func() { s.ch = newChunker(s.Dir) })
+	return s.ch
 }
 
 // New returns a Syncer writing through conn with conn's configuration.

@@ -117,7 +117,7 @@ func TestGroupWriteTimeoutRetriedSmaller(t *testing.T) {
 	}
 	want := State{People: people, Structures: []Structure{{Slug: "s", Name: "S", Groups: nextcloud("s", "user")}}}
 	d := &timeoutAfterWrite{Directory: e.conn}
-	s := *e.syncer
+	s := copyOf(e.syncer)
 	s.Dir = d
 	s.Workers = 1
 	if _, _, err := s.Converge(context.Background(), want); err != nil {

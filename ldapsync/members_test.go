@@ -1,0 +1,262 @@
+package ldapsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// write is one call of a writeMembersFunc, as the fake below saw it.
+type write struct{ add, del []string }
+
+// fakeWrites records the writes made through it; the first blocks until
+// release is closed, so that the test can queue others behind it. A
+// write naming a DN in fail fails with that error.
+type fakeWrites struct {
+	mu      sync.Mutex
+	writes  []write
+	started chan struct{}
+	release chan struct{}
+	fail    map[string]error
+}
+
+func newFakeWrites() *fakeWrites {
+	return &fakeWrites{started: make(chan struct{}, 100), release: make(chan struct{}), fail: map[string]error{}}
+}
+
+func (f *fakeWrites) write(_ Group, add, del []string) error {
+	f.mu.Lock()
+	first := len(f.writes) == 0
+	f.writes = append(f.writes, write{slices.Clone(add), slices.Clone(del)})
+	f.mu.Unlock()
+	f.started <- struct{}{}
+	if first {
+		<-f.release
+	}
+	for _, dn := range slices.Concat(add, del) {
+		if err := f.fail[dn]; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queued waits until n changes wait for the group gdn in w.
+func queued(t *testing.T, w *memberWriter, gdn string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := countPending(w, gdn)
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d changes queued for %s, want %d", got, gdn, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestMemberWriterCoalesces: while one change to a group is being
+// written, the changes other callers hand in wait, and go in one write
+// together; each caller learns its own outcome. A change that undoes one
+// queued before it (adds a member an earlier change removes) goes in a
+// write of its own, after it. Changes to another group do not wait.
+func TestMemberWriterCoalesces(t *testing.T) {
+	var w memberWriter
+	f := newFakeWrites()
+	const gdn = "cn=nextcloud,ou=s,ou=structures,dc=test"
+	dn := func(s string) string { return "uid=" + s + ",ou=people,dc=test" }
+
+	results := make(chan error, 10)
+	go func() { results <- w.change(Group{}, gdn, []string{dn("a")}, nil, f.write) }()
+	<-f.started // a's write holds the group
+	for i, c := range []write{
+		{add: []string{dn("b"), dn("c")}},
+		{add: []string{dn("c"), dn("d")}, del: []string{dn("x")}},
+		{add: []string{dn("x")}}, // undoes the removal above: its own write, after
+	} {
+		go func() { results <- w.change(Group{}, gdn, c.add, c.del, f.write) }()
+		queued(t, &w, gdn, i+1) // in this order
+	}
+
+	// Another group is written at once, though the first is held.
+	other := newFakeWrites()
+	close(other.release)
+	if err := w.change(Group{}, "cn=paheko,ou=s,ou=structures,dc=test", []string{dn("a")}, nil, other.write); err != nil {
+		t.Fatal(err)
+	}
+
+	close(f.release)
+	for range 4 {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []write{
+		{add: []string{dn("a")}},
+		{add: []string{dn("b"), dn("c"), dn("d")}, del: []string{dn("x")}},
+		{add: []string{dn("x")}},
+	}
+	if got := f.writesNow(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("writes:\n%v\nwant:\n%v", got, want)
+	}
+	if len(w.groups) != 0 {
+		t.Fatalf("queues left behind: %v", w.groups)
+	}
+}
+
+func (f *fakeWrites) writesNow() []write {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.writes)
+}
+
+// countPending is how many changes wait for the group gdn in w.
+func countPending(w *memberWriter, gdn string) int {
+	w.mu.Lock()
+	q := w.groups[dnKey(gdn)]
+	w.mu.Unlock()
+	if q == nil {
+		return 0
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.pending)
+}
+
+// TestMemberWriterFailures: when a write that carried several callers'
+// changes is refused, each caller's changes are written again alone, so
+// that only the caller whose value the directory refuses fails; when the
+// directory is unreachable, every caller of the write fails, without
+// writing again.
+func TestMemberWriterFailures(t *testing.T) {
+	const gdn = "cn=nextcloud,ou=s,ou=structures,dc=test"
+	refused := ldap.NewError(ldap.LDAPResultInvalidDNSyntax, errors.New("invalid DN"))
+	down := fmt.Errorf("%w: connection refused", ErrUnavailable)
+	for _, tc := range []struct {
+		name   string
+		err    error
+		writes int      // after the first
+		failed []string // the callers that fail
+	}{
+		{"refused", refused, 3, []string{"bad"}},
+		{"unavailable", down, 1, []string{"good", "bad"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var w memberWriter
+			f := newFakeWrites()
+			f.fail["bad"] = tc.err
+			go func() { _ = w.change(Group{}, gdn, []string{"first"}, nil, f.write) }()
+			<-f.started
+			got := map[string]error{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for i, who := range []string{"good", "bad"} {
+				wg.Go(func() {
+					err := w.change(Group{}, gdn, []string{who}, nil, f.write)
+					mu.Lock()
+					got[who] = err
+					mu.Unlock()
+				})
+				queued(t, &w, gdn, i+1)
+			}
+			close(f.release)
+			wg.Wait()
+			if n := len(f.writesNow()) - 1; n != tc.writes {
+				t.Errorf("%d writes after the first, want %d: %v", n, tc.writes, f.writesNow())
+			}
+			for _, who := range []string{"good", "bad"} {
+				if failed := slices.Contains(tc.failed, who); (got[who] != nil) != failed || failed && !errors.Is(got[who], tc.err) {
+					t.Errorf("%s: %v (should fail: %v)", who, got[who], failed)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentBatchesShareGroupWrites runs four batches of new people at
+// once into a real slapd, as the job runner does: everybody ends in their
+// groups, and the batches that came while a group was being written went
+// in one modify of it together (the test holds the first write until the
+// three others are queued behind it).
+func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	counter := &countingDir{Directory: e.conn, modifies: map[string]int{}}
+	s := copyOf(e.syncer)
+	s.Dir = counter
+	hash := hashPassword(t, "pw")
+	// Three people a batch: the four batches' member values of a group
+	// fit in one write of the chunker's smallest size, whatever it
+	// measured of the held write.
+	var batches [][]Person
+	var all []Person
+	for b := range 4 {
+		var people []Person
+		for i := range 3 {
+			role := "user"
+			if i == 0 {
+				role = "admin"
+			}
+			people = append(people, Person{Username: fmt.Sprintf("p%d-%02d", b, i), GivenName: "P", FamilyName: fmt.Sprint(i),
+				Email: fmt.Sprintf("p%d-%d@example.org", b, i), PasswordHash: hash, Groups: nextcloud("s", role)})
+		}
+		batches = append(batches, people)
+		all = append(all, people...)
+	}
+	// The groups exist (the structure's own job wrote them); its first
+	// group write waits until the other batches have handed theirs in.
+	groups := append(nextcloud("s", "user"), nextcloud("s", "admin")[1])
+	e.converge(t, State{Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
+	groupDN := s.Layout.GroupDN("s", "nextcloud", "")
+	counter.hold = func() { queued(t, &s.members, groupDN, 3) }
+	var wg sync.WaitGroup
+	for _, people := range batches {
+		wg.Go(func() {
+			for i, err := range s.ConvergePeople(ctx, people) {
+				if err != nil {
+					t.Errorf("%s: %v", people[i].Username, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	e.requireInSync(t, State{People: all, Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	if n := counter.modifies[dnKey(groupDN)]; n != 2 {
+		t.Errorf("%d modifies of %s for 4 batches, want 2 (the first batch's, then the 3 others' together)", n, groupDN)
+	}
+}
+
+// countingDir counts the modifies of each entry (by dnKey); hold, when
+// set, runs once before the first modify of a group.
+type countingDir struct {
+	Directory
+	mu       sync.Mutex
+	modifies map[string]int
+	hold     func()
+	held     bool
+}
+
+func (d *countingDir) Modify(req *ldap.ModifyRequest) error {
+	d.mu.Lock()
+	d.modifies[dnKey(req.DN)]++
+	hold := d.hold != nil && !d.held && strings.HasPrefix(req.DN, "cn=")
+	if hold {
+		d.held = true
+	}
+	d.mu.Unlock()
+	if hold {
+		d.hold()
+	}
+	return d.Directory.Modify(req)
+}
