@@ -77,3 +77,35 @@ func allStopped(pid int) (bool, error) {
 	}
 	return true, nil
 }
+
+// CPUTime is the processor time the running slapd has used so far (user
+// and system, from /proc/PID/stat). Unlike wall time, it does not count
+// what a shared host's other guests took (steal time), so a benchmark can
+// compare the work two slapds did when the machine's pace wanders.
+func (s *Slapd) CPUTime() time.Duration {
+	s.t.Helper()
+	s.mu.Lock()
+	var pid int
+	if s.cmd != nil {
+		pid = s.cmd.Process.Pid
+	}
+	s.mu.Unlock()
+	if pid == 0 {
+		s.t.Fatal("testenv: slapd is not running (CPU time)")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		s.t.Fatalf("testenv: slapd CPU time: %v", err)
+	}
+	// The command (field 2) is in parentheses and may hold spaces: the
+	// fields counted from 3 start after the last ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		s.t.Fatalf("testenv: slapd CPU time: short /proc/%d/stat", pid)
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime) // field 14
+	fmt.Sscan(f[12], &stime) // field 15
+	const ticks = 100        // USER_HZ: 100 on Linux whatever the kernel's HZ
+	return time.Duration(utime+stime) * time.Second / ticks
+}
