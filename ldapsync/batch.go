@@ -198,6 +198,10 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 	}
 	l := s.Layout
 	pl := s.planner()
+	// Until this call hands in its group changes, writers of groups wait
+	// a little for them (see memberWriter).
+	tk := s.members.entering()
+	defer tk.done()
 
 	// The people's entries, with one search, then the writes. Another
 	// writer (a structure job, a sync) may add or remove an entry between
@@ -326,22 +330,33 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 			}
 		}
 	}
-	for _, gk := range sortedKeys(groups) {
+	// Every group's changes are handed in at once, in one order (by DN),
+	// so that the batches running beside this one meet at each group and
+	// share its writes.
+	keys := sortedKeys(groups)
+	mcs := make([]memberChange, len(keys))
+	for i, gk := range keys {
 		gc := groups[gk]
-		err := s.members.change(gc.g, gc.dn, gc.add, gc.del, func(g Group, add, del []string) error {
-			return s.changeMembers(g, gc.dn, add, del, ch)
-		})
+		mcs[i] = memberChange{g: gc.g, dn: gc.dn, add: gc.add, del: gc.del}
+	}
+	var down error
+	for i, err := range s.members.change(tk, mcs, func(g Group, gdn string, add, del []string) error {
+		return s.changeMembers(g, gdn, add, del, ch)
+	}) {
 		if err == nil {
 			continue
 		}
-		for _, i := range gc.who {
-			if errs[i] == nil {
-				errs[i] = err
+		for _, p := range groups[keys[i]].who {
+			if errs[p] == nil {
+				errs[p] = err
 			}
 		}
-		if IsUnavailable(err) {
-			return failAll(err)
+		if IsUnavailable(err) && down == nil {
+			down = err
 		}
+	}
+	if down != nil {
+		return failAll(down)
 	}
 	return errs
 }

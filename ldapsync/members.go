@@ -1,6 +1,9 @@
 package ldapsync
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // memberWriter coalesces the member changes that concurrent batches of
 // people (ConvergePeople calls: the job runner runs several ldap.person
@@ -12,12 +15,79 @@ import "sync"
 // (its database grew 40 % larger than ldapadd's of the same entries). Here
 // one writer at a time holds a group; the changes other batches hand in
 // meanwhile wait, and the next of them to hold the group writes them all
-// in one modify (as a database's group commit does). Each caller returns
-// once its own changes are written, with their outcome. The zero value is
-// ready to use.
+// in one modify (as a database's group commit does). The writer of a
+// group also waits, up to memberLinger, while other calls are still
+// writing their people's entries (their tickets not yet used): the job
+// runner starts its batches together, and their changes then go in one
+// modify a group instead of two. Each caller returns once its own changes
+// are written, with their outcome. The zero value is ready to use.
 type memberWriter struct {
 	mu     sync.Mutex
 	groups map[string]*groupQueue // by dnKey of the group
+	// entries counts the tickets not yet used (calls still writing
+	// entries); settled is closed when it falls to zero.
+	entries int
+	settled chan struct{}
+}
+
+// memberLinger is the longest a group's writer waits for calls still
+// writing entries. It bounds what a person's group change may wait for a
+// concurrent import's batches; meanwhile the directory is busy with their
+// entries.
+var memberLinger = 500 * time.Millisecond
+
+// ticket is a call's place among those writing entries (see entering).
+type ticket struct {
+	w    *memberWriter
+	used bool // guarded by w.mu
+}
+
+// entering records a call that is writing its people's entries and will
+// then hand in group changes. Its first change (or done) uses the ticket.
+func (w *memberWriter) entering() *ticket {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.entries++
+	return &ticket{w: w}
+}
+
+// done uses the ticket if no change did (a call with no group to change,
+// or that failed before); safe to call more than once.
+func (t *ticket) done() {
+	t.w.mu.Lock()
+	defer t.w.mu.Unlock()
+	t.useLocked()
+}
+
+func (t *ticket) useLocked() {
+	if t.used {
+		return
+	}
+	t.used = true
+	if t.w.entries--; t.w.entries == 0 && t.w.settled != nil {
+		close(t.w.settled)
+		t.w.settled = nil
+	}
+}
+
+// settle waits until no call is writing entries, at most memberLinger.
+func (w *memberWriter) settle() {
+	w.mu.Lock()
+	if w.entries == 0 {
+		w.mu.Unlock()
+		return
+	}
+	if w.settled == nil {
+		w.settled = make(chan struct{})
+	}
+	ch := w.settled
+	w.mu.Unlock()
+	t := time.NewTimer(memberLinger)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
 }
 
 // groupQueue is the changes waiting for one group, and the token held by
@@ -37,39 +107,70 @@ type memberReq struct {
 	done     chan error // buffered: written once
 }
 
-// writeMembersFunc writes add and del to the group in as few modifies as
-// fit the timeout, creating it (as g says) when it is missing and members
-// are to be added (Syncer.changeMembers).
-type writeMembersFunc func(g Group, add, del []string) error
+// writeMembersFunc writes add and del to the group gdn in as few modifies
+// as fit the timeout, creating it (as g says) when it is missing and
+// members are to be added (Syncer.changeMembers).
+type writeMembersFunc func(g Group, gdn string, add, del []string) error
 
-// change hands add and del for the group gdn to the writer and returns
-// when they are written, with the outcome of the write that carried them.
-func (w *memberWriter) change(g Group, gdn string, add, del []string, write writeMembersFunc) error {
-	k := dnKey(gdn)
+// memberChange is one call's member changes to one group.
+type memberChange struct {
+	g        Group // the group, as the call's people name it (to create it if missing)
+	dn       string
+	add, del []string
+}
+
+// change hands changes (to distinct groups) to the writer and returns when
+// they are written, with the outcome of the write that carried each, at
+// the same index. Every change is queued at once, with the caller's ticket
+// used (nil: none) in the same step, so that a group's writer finds all of
+// them there; the groups are then written in the order given (callers
+// should give them in one order, e.g. by DN, so that concurrent callers
+// meet at the same group).
+func (w *memberWriter) change(t *ticket, changes []memberChange, write writeMembersFunc) []error {
+	type entry struct {
+		k   string
+		q   *groupQueue
+		req *memberReq
+	}
+	es := make([]entry, len(changes))
 	w.mu.Lock()
 	if w.groups == nil {
 		w.groups = map[string]*groupQueue{}
 	}
-	q, ok := w.groups[k]
-	if !ok {
-		q = &groupQueue{token: make(chan struct{}, 1)}
-		w.groups[k] = q
+	for i, c := range changes {
+		k := dnKey(c.dn)
+		q, ok := w.groups[k]
+		if !ok {
+			q = &groupQueue{token: make(chan struct{}, 1)}
+			w.groups[k] = q
+		}
+		q.users++
+		req := &memberReq{g: c.g, add: c.add, del: c.del, done: make(chan error, 1)}
+		q.mu.Lock()
+		q.pending = append(q.pending, req)
+		q.mu.Unlock()
+		es[i] = entry{k, q, req}
 	}
-	q.users++
+	if t != nil {
+		t.useLocked()
+	}
 	w.mu.Unlock()
-	defer func() {
+
+	errs := make([]error, len(changes))
+	for i, e := range es {
+		errs[i] = w.wait(e.q, e.req, changes[i].dn, write)
 		w.mu.Lock()
-		if q.users--; q.users == 0 {
-			delete(w.groups, k)
+		if e.q.users--; e.q.users == 0 {
+			delete(w.groups, e.k)
 		}
 		w.mu.Unlock()
-	}()
+	}
+	return errs
+}
 
-	req := &memberReq{g: g, add: add, del: del, done: make(chan error, 1)}
-	q.mu.Lock()
-	q.pending = append(q.pending, req)
-	q.mu.Unlock()
-
+// wait returns req's outcome once it is written: by the holder of the
+// group's token before us, or by us with whatever waits beside it.
+func (w *memberWriter) wait(q *groupQueue, req *memberReq, gdn string, write writeMembersFunc) error {
 	q.token <- struct{}{}
 	select {
 	case err := <-req.done:
@@ -79,11 +180,12 @@ func (w *memberWriter) change(g Group, gdn string, add, del []string, write writ
 		return err
 	default:
 	}
+	w.settle()
 	q.mu.Lock()
 	reqs := q.pending
 	q.pending = nil
 	q.mu.Unlock()
-	flushMembers(reqs, write)
+	flushMembers(reqs, func(g Group, add, del []string) error { return write(g, gdn, add, del) })
 	<-q.token
 	return <-req.done
 }
@@ -95,7 +197,7 @@ func (w *memberWriter) change(g Group, gdn string, add, del []string, write writ
 // another reason than an unreachable directory, each of them is written
 // again alone, so that a value the directory refuses fails only the batch
 // that asked for it.
-func flushMembers(reqs []*memberReq, write writeMembersFunc) {
+func flushMembers(reqs []*memberReq, write func(g Group, add, del []string) error) {
 	for len(reqs) > 0 {
 		var (
 			g        Group

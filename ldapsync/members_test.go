@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ func newFakeWrites() *fakeWrites {
 	return &fakeWrites{started: make(chan struct{}, 100), release: make(chan struct{}), fail: map[string]error{}}
 }
 
-func (f *fakeWrites) write(_ Group, add, del []string) error {
+func (f *fakeWrites) write(_ Group, _ string, add, del []string) error {
 	f.mu.Lock()
 	first := len(f.writes) == 0
 	f.writes = append(f.writes, write{slices.Clone(add), slices.Clone(del)})
@@ -76,21 +75,21 @@ func TestMemberWriterCoalesces(t *testing.T) {
 	dn := func(s string) string { return "uid=" + s + ",ou=people,dc=test" }
 
 	results := make(chan error, 10)
-	go func() { results <- w.change(Group{}, gdn, []string{dn("a")}, nil, f.write) }()
+	go func() { results <- change1(&w, nil, gdn, []string{dn("a")}, nil, f.write) }()
 	<-f.started // a's write holds the group
 	for i, c := range []write{
 		{add: []string{dn("b"), dn("c")}},
 		{add: []string{dn("c"), dn("d")}, del: []string{dn("x")}},
 		{add: []string{dn("x")}}, // undoes the removal above: its own write, after
 	} {
-		go func() { results <- w.change(Group{}, gdn, c.add, c.del, f.write) }()
+		go func() { results <- change1(&w, nil, gdn, c.add, c.del, f.write) }()
 		queued(t, &w, gdn, i+1) // in this order
 	}
 
 	// Another group is written at once, though the first is held.
 	other := newFakeWrites()
 	close(other.release)
-	if err := w.change(Group{}, "cn=paheko,ou=s,ou=structures,dc=test", []string{dn("a")}, nil, other.write); err != nil {
+	if err := change1(&w, nil, "cn=paheko,ou=s,ou=structures,dc=test", []string{dn("a")}, nil, other.write); err != nil {
 		t.Fatal(err)
 	}
 
@@ -154,14 +153,14 @@ func TestMemberWriterFailures(t *testing.T) {
 			var w memberWriter
 			f := newFakeWrites()
 			f.fail["bad"] = tc.err
-			go func() { _ = w.change(Group{}, gdn, []string{"first"}, nil, f.write) }()
+			go func() { _ = change1(&w, nil, gdn, []string{"first"}, nil, f.write) }()
 			<-f.started
 			got := map[string]error{}
 			var mu sync.Mutex
 			var wg sync.WaitGroup
 			for i, who := range []string{"good", "bad"} {
 				wg.Go(func() {
-					err := w.change(Group{}, gdn, []string{who}, nil, f.write)
+					err := change1(&w, nil, gdn, []string{who}, nil, f.write)
 					mu.Lock()
 					got[who] = err
 					mu.Unlock()
@@ -184,19 +183,16 @@ func TestMemberWriterFailures(t *testing.T) {
 
 // TestConcurrentBatchesShareGroupWrites runs four batches of new people at
 // once into a real slapd, as the job runner does: everybody ends in their
-// groups, and the batches that came while a group was being written went
-// in one modify of it together (the test holds the first write until the
-// three others are queued behind it).
+// groups, and each group gets one modify for the four batches (the
+// test holds the first entry write until the four batches have started,
+// as the runner's batches do; the groups' writer waits for all of them).
 func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	counter := &countingDir{Directory: e.conn, modifies: map[string]int{}}
 	s := copyOf(e.syncer)
+	counter := &countingDir{Directory: e.conn, modifies: map[string]int{}}
 	s.Dir = counter
 	hash := hashPassword(t, "pw")
-	// Three people a batch: the four batches' member values of a group
-	// fit in one write of the chunker's smallest size, whatever it
-	// measured of the held write.
 	var batches [][]Person
 	var all []Person
 	for b := range 4 {
@@ -212,12 +208,24 @@ func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
 		batches = append(batches, people)
 		all = append(all, people...)
 	}
-	// The groups exist (the structure's own job wrote them); its first
-	// group write waits until the other batches have handed theirs in.
+	// The groups exist (the structure's own job wrote them).
 	groups := append(nextcloud("s", "user"), nextcloud("s", "admin")[1])
 	e.converge(t, State{Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
-	groupDN := s.Layout.GroupDN("s", "nextcloud", "")
-	counter.hold = func() { queued(t, &s.members, groupDN, 3) }
+	counter.hold = func() error {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			s.members.mu.Lock()
+			n := s.members.entries
+			s.members.mu.Unlock()
+			if n == len(batches) {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%d batches writing entries, want %d", n, len(batches))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, people := range batches {
 		wg.Go(func() {
@@ -232,31 +240,99 @@ func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
 	e.requireInSync(t, State{People: all, Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
 	counter.mu.Lock()
 	defer counter.mu.Unlock()
-	if n := counter.modifies[dnKey(groupDN)]; n != 2 {
-		t.Errorf("%d modifies of %s for 4 batches, want 2 (the first batch's, then the 3 others' together)", n, groupDN)
+	for _, g := range groups {
+		dn := s.Layout.GroupDN(g.Structure, g.Service, g.Role)
+		if n := counter.modifies[dnKey(dn)]; n != 1 {
+			t.Errorf("%d modifies of %s for %d batches, want 1", n, dn, len(batches))
+		}
 	}
 }
 
 // countingDir counts the modifies of each entry (by dnKey); hold, when
-// set, runs once before the first modify of a group.
+// set, runs once before the first add.
 type countingDir struct {
 	Directory
 	mu       sync.Mutex
 	modifies map[string]int
-	hold     func()
+	hold     func() error
 	held     bool
+}
+
+func (d *countingDir) Add(req *ldap.AddRequest) error {
+	d.mu.Lock()
+	hold := d.hold != nil && !d.held
+	d.held = true
+	d.mu.Unlock()
+	if hold {
+		if err := d.hold(); err != nil {
+			return err
+		}
+	}
+	return d.Directory.Add(req)
 }
 
 func (d *countingDir) Modify(req *ldap.ModifyRequest) error {
 	d.mu.Lock()
 	d.modifies[dnKey(req.DN)]++
-	hold := d.hold != nil && !d.held && strings.HasPrefix(req.DN, "cn=")
-	if hold {
-		d.held = true
-	}
 	d.mu.Unlock()
-	if hold {
-		d.hold()
-	}
 	return d.Directory.Modify(req)
+}
+
+// TestMemberWriterWaitsForEntries: a group's writer waits while another
+// call is still writing its people's entries, and its change then goes in
+// the same write; a call that never comes is waited for memberLinger at
+// most.
+func TestMemberWriterWaitsForEntries(t *testing.T) {
+	defer func(d time.Duration) { memberLinger = d }(memberLinger)
+	memberLinger = 10 * time.Second
+	const gdn = "cn=nextcloud,ou=s,ou=structures,dc=test"
+	var w memberWriter
+	f := newFakeWrites()
+	close(f.release)
+	a, b := w.entering(), w.entering()
+	results := make(chan error, 2)
+	go func() { results <- change1(&w, a, gdn, []string{"a"}, nil, f.write) }()
+	select {
+	case <-f.started:
+		t.Fatal("the group was written while another call was writing entries")
+	case <-time.After(100 * time.Millisecond):
+	}
+	go func() { results <- change1(&w, b, gdn, []string{"b"}, nil, f.write) }()
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := f.writesNow(), []write{{add: []string{"a", "b"}}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("writes %v, want %v", got, want)
+	}
+
+	// A ticket never used (or used by done) holds the writer memberLinger
+	// at most.
+	memberLinger = 50 * time.Millisecond
+	stuck := w.entering()
+	start := time.Now()
+	if err := change1(&w, nil, gdn, []string{"c"}, nil, f.write); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < memberLinger || d > 5*time.Second {
+		t.Errorf("the writer waited %s for a call writing entries, want about %s", d, memberLinger)
+	}
+	stuck.done()
+	stuck.done() // twice is harmless
+	start = time.Now()
+	if err := change1(&w, nil, gdn, []string{"d"}, nil, f.write); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= memberLinger {
+		t.Errorf("the writer waited %s with no call writing entries", d)
+	}
+	if w.entries != 0 || len(w.groups) != 0 {
+		t.Errorf("left behind: %d entries, %d groups", w.entries, len(w.groups))
+	}
+}
+
+// change1 hands one group's changes to w.
+func change1(w *memberWriter, t *ticket, gdn string, add, del []string, write writeMembersFunc) error {
+	return w.change(t, []memberChange{{dn: gdn, add: add, del: del}}, write)[0]
 }
