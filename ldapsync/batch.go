@@ -285,16 +285,14 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 		return errs
 	}
 	type groupChange struct {
-		g        Group
-		dn       string
-		add, del []string
-		who      []int
+		memberChange
+		who []int // index in people of each person named
 	}
 	groups := map[string]*groupChange{}
 	get := func(k, dn string) *groupChange {
 		gc, ok := groups[k]
 		if !ok {
-			gc = &groupChange{dn: dn}
+			gc = &groupChange{memberChange: memberChange{dn: dn}}
 			groups[k] = gc
 		}
 		return gc
@@ -336,8 +334,7 @@ func (s *Syncer) ConvergePeople(ctx context.Context, people []Person) []error {
 	keys := sortedKeys(groups)
 	mcs := make([]memberChange, len(keys))
 	for i, gk := range keys {
-		gc := groups[gk]
-		mcs[i] = memberChange{g: gc.g, dn: gc.dn, add: gc.add, del: gc.del}
+		mcs[i] = groups[gk].memberChange
 	}
 	var down error
 	for i, err := range s.members.change(tk, mcs, func(g Group, gdn string, add, del []string) error {

@@ -91,12 +91,12 @@ func (w *memberWriter) settle() {
 }
 
 // groupQueue is the changes waiting for one group, and the token held by
-// the one caller writing to it.
+// the one caller writing to it. pending and users are guarded by
+// memberWriter.mu.
 type groupQueue struct {
 	token   chan struct{}
-	mu      sync.Mutex
 	pending []*memberReq
-	users   int // callers inside change for this group (guarded by memberWriter.mu)
+	users   int // callers inside change for this group
 }
 
 // memberReq is one caller's changes to a group and, once written, their
@@ -146,9 +146,7 @@ func (w *memberWriter) change(t *ticket, changes []memberChange, write writeMemb
 		}
 		q.users++
 		req := &memberReq{g: c.g, add: c.add, del: c.del, done: make(chan error, 1)}
-		q.mu.Lock()
 		q.pending = append(q.pending, req)
-		q.mu.Unlock()
 		es[i] = entry{k, q, req}
 	}
 	if t != nil {
@@ -181,10 +179,10 @@ func (w *memberWriter) wait(q *groupQueue, req *memberReq, gdn string, write wri
 	default:
 	}
 	w.settle()
-	q.mu.Lock()
+	w.mu.Lock()
 	reqs := q.pending
 	q.pending = nil
-	q.mu.Unlock()
+	w.mu.Unlock()
 	flushMembers(reqs, func(g Group, add, del []string) error { return write(g, gdn, add, del) })
 	<-q.token
 	return <-req.done

@@ -121,14 +121,11 @@ func (f *fakeWrites) writesNow() []write {
 // countPending is how many changes wait for the group gdn in w.
 func countPending(w *memberWriter, gdn string) int {
 	w.mu.Lock()
-	q := w.groups[dnKey(gdn)]
-	w.mu.Unlock()
-	if q == nil {
-		return 0
+	defer w.mu.Unlock()
+	if q := w.groups[dnKey(gdn)]; q != nil {
+		return len(q.pending)
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.pending)
+	return 0
 }
 
 // TestMemberWriterFailures: when a write that carried several callers'
@@ -211,7 +208,7 @@ func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
 	// The groups exist (the structure's own job wrote them).
 	groups := append(nextcloud("s", "user"), nextcloud("s", "admin")[1])
 	e.converge(t, State{Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
-	counter.hold = func() error {
+	counter.beforeAdd = func() error {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			s.members.mu.Lock()
@@ -248,23 +245,25 @@ func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
 	}
 }
 
-// countingDir counts the modifies of each entry (by dnKey); hold, when
-// set, runs once before the first add.
+// countingDir counts the modifies of each entry (by dnKey). beforeAdd and
+// beforeModify, when set, run once, before the first add and the first
+// modify.
 type countingDir struct {
 	Directory
-	mu       sync.Mutex
-	modifies map[string]int
-	hold     func() error
-	held     bool
+	mu                     sync.Mutex
+	modifies               map[string]int
+	beforeAdd              func() error
+	beforeModify           func()
+	addHeld, modifyStarted bool
 }
 
 func (d *countingDir) Add(req *ldap.AddRequest) error {
 	d.mu.Lock()
-	hold := d.hold != nil && !d.held
-	d.held = true
+	hold := d.beforeAdd != nil && !d.addHeld
+	d.addHeld = true
 	d.mu.Unlock()
 	if hold {
-		if err := d.hold(); err != nil {
+		if err := d.beforeAdd(); err != nil {
 			return err
 		}
 	}
@@ -274,8 +273,64 @@ func (d *countingDir) Add(req *ldap.AddRequest) error {
 func (d *countingDir) Modify(req *ldap.ModifyRequest) error {
 	d.mu.Lock()
 	d.modifies[dnKey(req.DN)]++
+	first := d.beforeModify != nil && !d.modifyStarted
+	d.modifyStarted = true
 	d.mu.Unlock()
+	if first {
+		d.beforeModify()
+	}
 	return d.Directory.Modify(req)
+}
+
+// TestConcurrentBatchesDirectoryDown: slapd dies as the first group write
+// of two concurrent batches goes out. Every person of both batches gets an
+// unreachable-directory error (their jobs are retried, not buried), and
+// the same batches converge once slapd is back.
+func TestConcurrentBatchesDirectoryDown(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := copyOf(e.syncer)
+	d := &countingDir{Directory: e.conn, modifies: map[string]int{}, beforeModify: e.slapd.Stop}
+	s.Dir = d
+	hash := hashPassword(t, "pw")
+	groups := nextcloud("s", "user")
+	e.converge(t, State{Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
+	var batches [][]Person
+	var all []Person
+	for b := range 2 {
+		var people []Person
+		for i := range 3 {
+			people = append(people, Person{Username: fmt.Sprintf("d%d-%d", b, i), GivenName: "D", FamilyName: fmt.Sprint(i),
+				Email: fmt.Sprintf("d%d-%d@example.org", b, i), PasswordHash: hash, Groups: groups})
+		}
+		batches = append(batches, people)
+		all = append(all, people...)
+	}
+	run := func() [][]error {
+		out := make([][]error, len(batches))
+		var wg sync.WaitGroup
+		for b, people := range batches {
+			wg.Go(func() { out[b] = s.ConvergePeople(ctx, people) })
+		}
+		wg.Wait()
+		return out
+	}
+	for b, errs := range run() {
+		for i, err := range errs {
+			if !IsUnavailable(err) || errors.Is(err, ErrRejected) {
+				t.Errorf("slapd down at the group write: %s: %v; want unavailable, to retry", batches[b][i].Username, err)
+			}
+		}
+	}
+	e.slapd.Start()
+	for b, errs := range run() {
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("slapd back: %s: %v", batches[b][i].Username, err)
+			}
+		}
+	}
+	e.requireInSync(t, State{People: all, Structures: []Structure{{Slug: "s", Name: "S", Groups: groups}}})
 }
 
 // TestMemberWriterWaitsForEntries: a group's writer waits while another

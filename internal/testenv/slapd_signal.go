@@ -1,9 +1,11 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -103,9 +105,11 @@ func (s *Slapd) CPUTime() time.Duration {
 	if len(f) < 13 {
 		s.t.Fatalf("testenv: slapd CPU time: short /proc/%d/stat", pid)
 	}
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime) // field 14
-	fmt.Sscan(f[12], &stime) // field 15
-	const ticks = 100        // USER_HZ: 100 on Linux whatever the kernel's HZ
+	utime, uerr := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, serr := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err := errors.Join(uerr, serr); err != nil {
+		s.t.Fatalf("testenv: slapd CPU time: /proc/%d/stat: %v", pid, err)
+	}
+	const ticks = 100 // USER_HZ: 100 on Linux whatever the kernel's HZ
 	return time.Duration(utime+stime) * time.Second / ticks
 }
