@@ -28,6 +28,14 @@ const PersonBatch = 500
 // entry the directory refuses: that person's job only), and any other
 // error (the directory unreachable) to retry.
 func (s *Syncer) HandlePersonBatch(ctx context.Context, batch []store.Job) []error {
+	return s.PreparePersonBatch(ctx, batch)(ctx)
+}
+
+// PreparePersonBatch is HandlePersonBatch in two steps (a
+// jobs.BatchPreparer): it reads the batch's people from the store and
+// returns the step that brings them to the directory. The job runner
+// prepares the next batches while the running ones write to the directory.
+func (s *Syncer) PreparePersonBatch(ctx context.Context, batch []store.Job) func(context.Context) []error {
 	errs := make([]error, len(batch))
 	ids := make([]string, 0, len(batch))
 	for i, j := range batch {
@@ -38,30 +46,39 @@ func (s *Syncer) HandlePersonBatch(ctx context.Context, batch []store.Job) []err
 		}
 		ids = append(ids, ref.PersonID)
 	}
-	byID := s.SyncPeople(ctx, ids)
-	for i, j := range batch {
-		if errs[i] == nil {
-			var ref jobs.PersonRef
-			_ = json.Unmarshal(j.Payload, &ref)
-			errs[i] = byID[ref.PersonID]
+	converge := s.prepareSync(ctx, ids)
+	return func(ctx context.Context) []error {
+		byID := converge(ctx)
+		for i, j := range batch {
+			if errs[i] == nil {
+				var ref jobs.PersonRef
+				_ = json.Unmarshal(j.Payload, &ref)
+				errs[i] = byID[ref.PersonID]
+			}
+			if errors.Is(errs[i], ErrRejected) {
+				errs[i] = jobs.Permanent(errs[i])
+			}
 		}
-		if errors.Is(errs[i], ErrRejected) {
-			errs[i] = jobs.Permanent(errs[i])
-		}
+		return errs
 	}
-	return errs
 }
 
 // SyncPeople brings several people of the store to the directory, as
 // SyncPerson does for one, and returns the error of each person who could
 // not be (by ID; absent when done).
 func (s *Syncer) SyncPeople(ctx context.Context, ids []string) map[string]error {
+	return s.prepareSync(ctx, ids)(ctx)
+}
+
+// prepareSync reads the people ids from the store and returns the step of
+// SyncPeople that writes them to the directory.
+func (s *Syncer) prepareSync(ctx context.Context, ids []string) func(context.Context) map[string]error {
 	errs := map[string]error{}
 	if s.Source == nil {
 		for _, id := range ids {
 			errs[id] = errors.New("ldapsync: no store to read from")
 		}
-		return errs
+		return func(context.Context) map[string]error { return errs }
 	}
 	loaded, err := s.loadPeople(ctx, ids)
 	var people []Person
@@ -90,12 +107,14 @@ func (s *Syncer) SyncPeople(ctx context.Context, ids []string) map[string]error 
 		people = append(people, p)
 		pids = append(pids, id)
 	}
-	for i, err := range s.ConvergePeople(ctx, people) {
-		if err != nil {
-			errs[pids[i]] = err
+	return func(ctx context.Context) map[string]error {
+		for i, err := range s.ConvergePeople(ctx, people) {
+			if err != nil {
+				errs[pids[i]] = err
+			}
 		}
+		return errs
 	}
-	return errs
 }
 
 // bulkLoad is the batch size from which loadPeople reads the batch's

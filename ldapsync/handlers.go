@@ -51,7 +51,8 @@ func (s *Syncer) Register(r *jobs.Runner) {
 	}
 	// ldap.person jobs go in batches: their entries are read and written
 	// together and their group changes gathered per group (one modify per
-	// group and batch, not one per person).
-	r.HandleBatch(jobs.KindLDAPPerson, PersonBatch, s.HandlePersonBatch)
+	// group and batch, not one per person). The next batches' store reads
+	// overlap the running ones' directory writes.
+	r.HandleBatchPrepared(jobs.KindLDAPPerson, PersonBatch, s.PreparePersonBatch)
 	r.Handle(jobs.KindLDAPStructure, wrap(s.HandleStructure))
 }

@@ -140,12 +140,25 @@ func (c Config) workers(sink string) int {
 // (or when the runner stops); a panic fails the whole batch (it runs again).
 type BatchHandler func(ctx context.Context, jobs []store.Job) []error
 
-// entry is what runs one kind: a Handler, or a BatchHandler with the most
-// jobs it takes at once.
+// BatchPreparer is a batch handler in two steps: it reads what the batch
+// needs and returns the step that does the work, which the runner calls
+// with the same context and whose results are a BatchHandler's. While all
+// of a sink's workers are busy, the runner claims the next batches of kinds
+// registered with one and prepares them meanwhile, so that a batch starts
+// its work the moment a worker is free (HandleBatchPrepared). Preparing
+// must change nothing: a batch prepared ahead may be given back without
+// running. It reads after the claim, so a change made after the read
+// enqueues a job of its own (a running job does not absorb it), which
+// reads again.
+type BatchPreparer func(ctx context.Context, jobs []store.Job) (work func(ctx context.Context) []error)
+
+// entry is what runs one kind: a Handler, a BatchHandler or a
+// BatchPreparer, with the most jobs it takes at once.
 type entry struct {
-	one   Handler
-	batch BatchHandler
-	max   int
+	one     Handler
+	batch   BatchHandler
+	prepare BatchPreparer
+	max     int
 }
 
 // Runner claims and runs jobs.
@@ -179,6 +192,16 @@ func (r *Runner) Handle(kind string, h Handler) {
 // of kind.
 func (r *Runner) HandleBatch(kind string, maxBatch int, h BatchHandler) {
 	r.register(kind, entry{batch: h, max: max(maxBatch, 1)})
+}
+
+// HandleBatchPrepared registers p for jobs of kind, as HandleBatch does a
+// BatchHandler. While every worker of the kind's sink is busy, Run claims
+// up to a round of the next batches of such kinds (one per worker) and
+// prepares them, so that the next batch's reads overlap the running ones'
+// work. A batch claimed ahead that no worker could start within half a
+// lease is given back, due at once.
+func (r *Runner) HandleBatchPrepared(kind string, maxBatch int, p BatchPreparer) {
+	r.register(kind, entry{prepare: p, max: max(maxBatch, 1)})
 }
 
 func (r *Runner) register(kind string, e entry) {
@@ -246,6 +269,60 @@ type unit struct {
 	kind    string
 	jobs    []store.Job
 	claimed time.Time
+	// ahead is the preparation of a unit claimed while its sink's workers
+	// were all busy (nil otherwise).
+	ahead *preparation
+}
+
+// preparation is a BatchPreparer's first step, running or done. work and
+// errs are written before done is closed: work is the second step, or nil
+// when preparing panicked (errs then says so for each job).
+type preparation struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	work   func(context.Context) []error
+	errs   []error
+}
+
+// deadline is when the handler's context of a unit claimed at claimed
+// ends: shortly before the lease does.
+func (r *Runner) deadline(claimed time.Time) time.Time {
+	margin := min(r.cfg.Lease/10, 10*time.Second)
+	return claimed.Add(r.cfg.Lease - margin)
+}
+
+// prepare starts preparing u (a kind registered with a BatchPreparer)
+// with a context that ends at its deadline. wg, if not nil, counts the
+// preparing goroutine.
+func (r *Runner) prepare(hctx context.Context, u *unit, p BatchPreparer, wg *sync.WaitGroup) {
+	ctx, cancel := context.WithDeadline(hctx, r.deadline(u.claimed))
+	pr := &preparation{ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	u.ahead = pr
+	if wg != nil {
+		wg.Add(1)
+	}
+	go func() {
+		if wg != nil {
+			defer wg.Done()
+		}
+		defer close(pr.done)
+		defer func() {
+			if p := recover(); p != nil {
+				pr.work, pr.errs = nil, failed(len(u.jobs), fmt.Errorf("jobs: batch preparer panicked: %v\n%s", p, debug.Stack()))
+			}
+		}()
+		pr.work = p(ctx, slices.Clone(u.jobs))
+	}()
+}
+
+// failed is n copies of err.
+func failed(n int, err error) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // split groups claimed jobs into at most workers units (more only when a
@@ -335,41 +412,86 @@ func (r *Runner) claim(ctx context.Context, kinds []string, limit int) ([]store.
 
 // runSink claims and runs the jobs of one sink's kinds, at most workers
 // units at a time, until ctx is cancelled. Handlers are counted in
-// handlers; their outcomes go to rec.
+// handlers; their outcomes go to rec. While every worker is busy, it
+// claims a round of the sink's kinds that have a BatchPreparer and
+// prepares them (see HandleBatchPrepared).
 func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, rec *recorder, kinds []string, workers int) {
 	sem := make(chan struct{}, workers)
 	freed := make(chan struct{}, 1)
 	per := r.perWorker(kinds)
+	_, hs := r.registered()
+	var prepared []string // the kinds claimed ahead
+	for _, k := range kinds {
+		if hs[k].prepare != nil {
+			prepared = append(prepared, k)
+		}
+	}
+	var ahead []unit // claimed while every worker was busy, being prepared
+	giveBack := func(us []unit, why error) {
+		for _, u := range us {
+			if u.ahead != nil {
+				u.ahead.cancel()
+			}
+			rec.add(r.interrupted(u.jobs, why)...)
+		}
+	}
+	defer func() { giveBack(ahead, ctx.Err()) }()
+	wait := func() {
+		select {
+		case <-ctx.Done():
+		case <-freed:
+		case <-time.After(r.cfg.PollInterval):
+		}
+	}
 	for ctx.Err() == nil {
 		free := workers - len(sem)
 		if free == 0 {
-			select {
-			case <-ctx.Done():
-			case <-freed:
-			case <-time.After(r.cfg.PollInterval):
+			if len(ahead) == 0 && len(prepared) > 0 {
+				ahead = r.claimAhead(ctx, hctx, handlers, rec, prepared, workers)
+				if ctx.Err() != nil {
+					return
+				}
 			}
+			wait()
 			continue
 		}
-		limit := free * per
-		at := time.Now() // the wall clock: it bounds the handlers' contexts
-		claimed, err := r.claim(ctx, kinds, limit)
-		if ctx.Err() != nil {
-			// Stopping: what the claim took goes back at once.
-			rec.add(r.interrupted(claimed, ctx.Err())...)
-			return
+		var (
+			units   []unit
+			claimed []store.Job
+			limit   int
+			err     error
+		)
+		if len(ahead) > 0 {
+			// The batches prepared meanwhile go first; more are claimed
+			// on the next turn if workers are still free.
+			n := min(free, len(ahead))
+			units, ahead = ahead[:n], ahead[n:]
+			if old := time.Since(units[0].claimed); old > r.cfg.Lease/2 {
+				giveBack(units, fmt.Errorf("claimed ahead %s ago and no worker free since", old.Round(time.Second)))
+				continue
+			}
+		} else {
+			limit = free * per
+			at := time.Now() // the wall clock: it bounds the handlers' contexts
+			claimed, err = r.claim(ctx, kinds, limit)
+			if ctx.Err() != nil {
+				// Stopping: what the claim took goes back at once.
+				rec.add(r.interrupted(claimed, ctx.Err())...)
+				return
+			}
+			if err != nil {
+				r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
+			}
+			run, buried := r.sortOut(claimed)
+			rec.add(buried...)
+			units = r.split(run, free, at)
 		}
-		if err != nil {
-			r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
-		}
-		units := r.split(claimed, free, at)
 		for i, u := range units {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				// Stopping with claimed jobs not started: give them back.
-				for _, u := range units[i:] {
-					rec.add(r.interrupted(u.jobs, ctx.Err())...)
-				}
+				giveBack(units[i:], ctx.Err())
 				return
 			}
 			handlers.Add(1)
@@ -385,15 +507,34 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 				rec.add(r.runUnit(hctx, ctx, u)...)
 			}()
 		}
-		if err == nil && len(claimed) == limit {
+		if len(ahead) > 0 || (limit > 0 && err == nil && len(claimed) == limit) {
 			continue // more may be due
 		}
-		select {
-		case <-ctx.Done():
-		case <-freed:
-		case <-time.After(r.cfg.PollInterval):
-		}
+		wait()
 	}
+}
+
+// claimAhead claims up to a round (one batch per worker) of the kinds,
+// which have BatchPreparers, and starts preparing each batch.
+func (r *Runner) claimAhead(ctx, hctx context.Context, handlers *sync.WaitGroup, rec *recorder, kinds []string, workers int) []unit {
+	at := time.Now()
+	claimed, err := r.claim(ctx, kinds, workers*r.perWorker(kinds))
+	if ctx.Err() != nil {
+		rec.add(r.interrupted(claimed, ctx.Err())...)
+		return nil
+	}
+	if err != nil {
+		r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
+		return nil
+	}
+	run, buried := r.sortOut(claimed)
+	rec.add(buried...)
+	units := r.split(run, workers, at)
+	_, hs := r.registered()
+	for i := range units {
+		r.prepare(hctx, &units[i], hs[units[i].kind].prepare, handlers)
+	}
+	return units
 }
 
 // RunOnce claims and runs every job that is due now (including those that
@@ -441,12 +582,12 @@ func (r *Runner) runSinkOnce(ctx context.Context, kinds []string, workers int) (
 		if len(claimed) == 0 {
 			return n, nil
 		}
-		units := r.split(claimed, workers, at)
+		run, outs := r.sortOut(claimed)
+		units := r.split(run, workers, at)
 		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			outs []outcome
-			sem  = make(chan struct{}, workers)
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			sem = make(chan struct{}, workers)
 		)
 		for _, u := range units {
 			sem <- struct{}{}
@@ -485,44 +626,71 @@ func (r *Runner) jobLog(j store.Job) *slog.Logger {
 	return r.log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
 }
 
-// runUnit runs one unit's jobs and returns their outcomes. hctx is the base
-// of the handler's context; runCtx says whether the runner is stopping.
-// Jobs whose earlier runs never reported back past their last attempt are
-// buried without running.
-func (r *Runner) runUnit(hctx, runCtx context.Context, u unit) []outcome {
-	outs := make([]outcome, 0, len(u.jobs))
-	run := make([]store.Job, 0, len(u.jobs))
-	for _, j := range u.jobs {
+// sortOut returns the claimed jobs to run, and the outcomes of those to
+// bury without running: their earlier runs never reported back past their
+// last attempt.
+func (r *Runner) sortOut(claimed []store.Job) (run []store.Job, buried []outcome) {
+	run = claimed[:0:0]
+	for _, j := range claimed {
 		if m := r.maxAttempts(j); j.Attempts > m {
 			// Its earlier runs never reported back (the worker died or the
 			// lease kept expiring): do not run it again.
 			log := r.jobLog(j)
 			log.Error("jobs: burying job whose runs never finished", "max_attempts", m)
 			msg := fmt.Sprintf("gave up after %d attempts: the last runs never finished (lease expired); last error: %s", m, j.LastError)
-			outs = append(outs, r.dead(log, j, msg))
+			buried = append(buried, r.dead(log, j, msg))
 			continue
 		}
 		run = append(run, j)
 	}
-	if len(run) == 0 {
-		return outs
+	return run, buried
+}
+
+// runUnit runs one unit's jobs and returns their outcomes. hctx is the base
+// of the handler's context; runCtx says whether the runner is stopping.
+func (r *Runner) runUnit(hctx, runCtx context.Context, u unit) []outcome {
+	if len(u.jobs) == 0 {
+		return nil
 	}
+	outs := make([]outcome, 0, len(u.jobs))
 	_, handlers := r.registered()
 	h := handlers[u.kind]
-	margin := min(r.cfg.Lease/10, 10*time.Second)
-	deadline := u.claimed.Add(r.cfg.Lease - margin)
+	deadline := r.deadline(u.claimed)
 	switch {
-	case h.batch != nil:
-		errs := r.callBatch(hctx, deadline, h.batch, run)
-		for i, j := range run {
+	case h.batch != nil || h.prepare != nil:
+		var errs []error
+		if h.batch != nil {
+			errs = r.callBatch(hctx, deadline, h.batch, u.jobs)
+		} else {
+			errs = r.callPrepared(hctx, h.prepare, u)
+		}
+		for i, j := range u.jobs {
 			outs = append(outs, r.decide(runCtx, j, errs[i]))
 		}
 	default:
-		for _, j := range run {
+		for _, j := range u.jobs {
 			outs = append(outs, r.decide(runCtx, j, r.call(hctx, deadline, h.one, j)))
 		}
 	}
 	return outs
+}
+
+// callPrepared runs a BatchPreparer's two steps for u (the first perhaps
+// started ahead: u.ahead) and returns one result per job, as callBatch
+// does.
+func (r *Runner) callPrepared(hctx context.Context, p BatchPreparer, u unit) []error {
+	if u.ahead == nil {
+		r.prepare(hctx, &u, p, nil)
+	}
+	pr := u.ahead
+	defer pr.cancel()
+	<-pr.done
+	if pr.work == nil {
+		return pr.errs
+	}
+	return r.callBatch(pr.ctx, r.deadline(u.claimed), func(ctx context.Context, _ []store.Job) []error {
+		return pr.work(ctx)
+	}, u.jobs)
 }
 
 // interrupted returns the outcomes of jobs claimed but not started when the
@@ -589,11 +757,7 @@ func (r *Runner) callBatch(hctx context.Context, deadline time.Time, h BatchHand
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			err := fmt.Errorf("jobs: batch handler panicked: %v\n%s", p, debug.Stack())
-			errs = make([]error, len(js))
-			for i := range errs {
-				errs[i] = err
-			}
+			errs = failed(len(js), fmt.Errorf("jobs: batch handler panicked: %v\n%s", p, debug.Stack()))
 		}
 	}()
 	got := h(ctx, slices.Clone(js))
