@@ -228,14 +228,21 @@ func TestPreparedAheadGivenBack(t *testing.T) {
 				again++
 			}
 		}
-		if len(k.worked) != 20 || again != 10 {
-			t.Fatalf("%d jobs worked (want 20), %d prepared twice (want the 10 given back)", len(k.worked), again)
-		}
+		k.mu.Unlock()
+		// The jobs given back keep why as their last error, and their
+		// claim counted an attempt.
 		all, _ := st.ListJobs(context.Background(), store.JobFilter{Limit: 100})
 		for _, j := range all {
 			if j.State != store.JobDone {
 				t.Errorf("job %d: %s", j.ID, j.State)
 			}
+			if k.prepared[j.ID] == 2 && (j.Attempts != 2 || !strings.Contains(j.LastError, "claimed ahead")) {
+				t.Errorf("job %d given back: %d attempts, last error %q", j.ID, j.Attempts, j.LastError)
+			}
+		}
+		k.mu.Lock()
+		if len(k.worked) != 20 || again != 10 {
+			t.Fatalf("%d jobs worked (want 20), %d prepared twice (want the 10 given back)", len(k.worked), again)
 		}
 	})
 }

@@ -427,15 +427,15 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 		}
 	}
 	var ahead []unit // claimed while every worker was busy, being prepared
-	giveBack := func(us []unit, why error) {
+	giveBack := func(us []unit, why string) {
 		for _, u := range us {
 			if u.ahead != nil {
 				u.ahead.cancel()
 			}
-			rec.add(r.interrupted(u.jobs, why)...)
+			rec.add(r.givenBack(u.jobs, why)...)
 		}
 	}
-	defer func() { giveBack(ahead, ctx.Err()) }()
+	defer func() { giveBack(ahead, stopped(ctx.Err())) }()
 	wait := func() {
 		select {
 		case <-ctx.Done():
@@ -467,7 +467,7 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 			n := min(free, len(ahead))
 			units, ahead = ahead[:n], ahead[n:]
 			if old := time.Since(units[0].claimed); old > r.cfg.Lease/2 {
-				giveBack(units, fmt.Errorf("claimed ahead %s ago and no worker free since", old.Round(time.Second)))
+				giveBack(units, fmt.Sprintf("claimed ahead %s ago, and no worker was free since", old.Round(time.Millisecond)))
 				continue
 			}
 		} else {
@@ -491,7 +491,7 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				// Stopping with claimed jobs not started: give them back.
-				giveBack(units[i:], ctx.Err())
+				giveBack(units[i:], stopped(ctx.Err()))
 				return
 			}
 			handlers.Add(1)
@@ -696,10 +696,21 @@ func (r *Runner) callPrepared(hctx context.Context, p BatchPreparer, u unit) []e
 // interrupted returns the outcomes of jobs claimed but not started when the
 // runner stopped: due again at once.
 func (r *Runner) interrupted(js []store.Job, err error) []outcome {
+	return r.givenBack(js, stopped(err))
+}
+
+// stopped is why jobs not started when the runner stopped go back.
+func stopped(err error) string {
+	return "interrupted by shutdown before it ran: " + err.Error()
+}
+
+// givenBack returns the outcomes of jobs claimed and given back without
+// running, for why: due again at once (their claim used an attempt).
+func (r *Runner) givenBack(js []store.Job, why string) []outcome {
 	outs := make([]outcome, 0, len(js))
 	for _, j := range js {
 		outs = append(outs, outcome{store.JobOutcome{ID: j.ID, LeaseID: j.LeaseID, State: store.JobPending,
-			RunAfter: r.cfg.Now(), LastError: "interrupted by shutdown before it ran: " + err.Error()}, r.jobLog(j)})
+			RunAfter: r.cfg.Now(), LastError: why}, r.jobLog(j)})
 	}
 	return outs
 }
