@@ -281,3 +281,40 @@ func TestPreparerPanics(t *testing.T) {
 		t.Fatalf("%d jobs worked, want 7", w)
 	}
 }
+
+// TestClaimAheadAfterReads checks that the next round is claimed only once
+// the running batches have read what they need (their first step done):
+// claiming and reading ahead must not delay the reads the running work
+// waits for.
+func TestClaimAheadAfterReads(t *testing.T) {
+	c := storetest.NewClock()
+	st := openSQLite(t, c.Now)
+	r := jobs.NewRunner(st, testConfig(c), logger(t)) // 2 workers
+	k := newPreparedKind()
+	release := make(chan struct{})
+	k.block = release
+	reads := make(chan struct{}) // closed: the first step returns
+	r.HandleBatchPrepared("a.prep", 5, func(ctx context.Context, js []store.Job) func(context.Context) []error {
+		<-reads
+		return k.prepare(ctx, js)
+	})
+	enqueueN(t, st, "a.prep", 30)
+	runUntilDone(t, st, r, 30, func() {
+		time.Sleep(100 * time.Millisecond) // ten poll intervals
+		if c, _ := st.CountJobs(context.Background()); c[store.JobRunning] != 10 {
+			t.Errorf("while the first batches read: %v, want only their 10 jobs claimed", c)
+		}
+		close(reads)
+		waitUntil(t, "the next round prepared", func() bool {
+			p, _, _ := k.counts()
+			return p == 20
+		})
+		k.mu.Lock()
+		k.block = nil
+		k.mu.Unlock()
+		close(release)
+	})
+	if _, w, _ := k.counts(); w != 30 {
+		t.Fatalf("%d jobs worked, want 30", w)
+	}
+}

@@ -269,9 +269,9 @@ type unit struct {
 	kind    string
 	jobs    []store.Job
 	claimed time.Time
-	// ahead is the preparation of a unit claimed while its sink's workers
-	// were all busy (nil otherwise).
-	ahead *preparation
+	// prep is the preparation of a unit of a kind with a BatchPreparer,
+	// once started (perhaps ahead: while its sink's workers were all busy).
+	prep *preparation
 }
 
 // preparation is a BatchPreparer's first step, running or done. work and
@@ -298,7 +298,7 @@ func (r *Runner) deadline(claimed time.Time) time.Time {
 func (r *Runner) prepare(hctx context.Context, u *unit, p BatchPreparer, wg *sync.WaitGroup) {
 	ctx, cancel := context.WithDeadline(hctx, r.deadline(u.claimed))
 	pr := &preparation{ctx: ctx, cancel: cancel, done: make(chan struct{})}
-	u.ahead = pr
+	u.prep = pr
 	if wg != nil {
 		wg.Add(1)
 	}
@@ -429,25 +429,34 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 	var ahead []unit // claimed while every worker was busy, being prepared
 	giveBack := func(us []unit, why string) {
 		for _, u := range us {
-			if u.ahead != nil {
-				u.ahead.cancel()
+			if u.prep != nil {
+				u.prep.cancel()
 			}
 			rec.add(r.givenBack(u.jobs, why)...)
 		}
 	}
 	defer func() { giveBack(ahead, stopped(ctx.Err())) }()
+	// more says whether the last claim may have left jobs due (it took
+	// all it asked for, or a poll interval went by since). reading is
+	// closed once the running batches have read what they need: the next
+	// round is claimed and read only then, so as not to delay theirs.
+	more := true
+	var reading chan struct{}
 	wait := func() {
 		select {
 		case <-ctx.Done():
 		case <-freed:
+		case <-reading: // nil: never
+			reading = nil
 		case <-time.After(r.cfg.PollInterval):
+			more = true
 		}
 	}
 	for ctx.Err() == nil {
 		free := workers - len(sem)
 		if free == 0 {
-			if len(ahead) == 0 && len(prepared) > 0 {
-				ahead = r.claimAhead(ctx, hctx, handlers, rec, prepared, workers)
+			if len(ahead) == 0 && len(prepared) > 0 && more && reading == nil {
+				ahead, more = r.claimAhead(ctx, hctx, handlers, rec, prepared, workers)
 				if ctx.Err() != nil {
 					return
 				}
@@ -482,9 +491,32 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 			if err != nil {
 				r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
 			}
+			more = err == nil && len(claimed) == limit
 			run, buried := r.sortOut(claimed)
 			rec.add(buried...)
 			units = r.split(run, free, at)
+		}
+		var preps []*preparation
+		for i := range units {
+			if p := hs[units[i].kind].prepare; p != nil && units[i].prep == nil {
+				r.prepare(hctx, &units[i], p, handlers)
+			}
+			if units[i].prep != nil {
+				preps = append(preps, units[i].prep)
+			}
+		}
+		if len(preps) > 0 {
+			before, ch := reading, make(chan struct{})
+			go func() {
+				if before != nil {
+					<-before
+				}
+				for _, pr := range preps {
+					<-pr.done
+				}
+				close(ch)
+			}()
+			reading = ch
 		}
 		for i, u := range units {
 			select {
@@ -507,7 +539,7 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 				rec.add(r.runUnit(hctx, ctx, u)...)
 			}()
 		}
-		if len(ahead) > 0 || (limit > 0 && err == nil && len(claimed) == limit) {
+		if len(ahead) > 0 || (limit > 0 && more) {
 			continue // more may be due
 		}
 		wait()
@@ -515,17 +547,19 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 }
 
 // claimAhead claims up to a round (one batch per worker) of the kinds,
-// which have BatchPreparers, and starts preparing each batch.
-func (r *Runner) claimAhead(ctx, hctx context.Context, handlers *sync.WaitGroup, rec *recorder, kinds []string, workers int) []unit {
+// which have BatchPreparers, and starts preparing each batch. more says
+// whether the claim took all it asked for.
+func (r *Runner) claimAhead(ctx, hctx context.Context, handlers *sync.WaitGroup, rec *recorder, kinds []string, workers int) (_ []unit, more bool) {
 	at := time.Now()
-	claimed, err := r.claim(ctx, kinds, workers*r.perWorker(kinds))
+	limit := workers * r.perWorker(kinds)
+	claimed, err := r.claim(ctx, kinds, limit)
 	if ctx.Err() != nil {
 		rec.add(r.interrupted(claimed, ctx.Err())...)
-		return nil
+		return nil, false
 	}
 	if err != nil {
 		r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
-		return nil
+		return nil, false
 	}
 	run, buried := r.sortOut(claimed)
 	rec.add(buried...)
@@ -534,7 +568,7 @@ func (r *Runner) claimAhead(ctx, hctx context.Context, handlers *sync.WaitGroup,
 	for i := range units {
 		r.prepare(hctx, &units[i], hs[units[i].kind].prepare, handlers)
 	}
-	return units
+	return units, len(claimed) == limit
 }
 
 // RunOnce claims and runs every job that is due now (including those that
@@ -676,13 +710,13 @@ func (r *Runner) runUnit(hctx, runCtx context.Context, u unit) []outcome {
 }
 
 // callPrepared runs a BatchPreparer's two steps for u (the first perhaps
-// started ahead: u.ahead) and returns one result per job, as callBatch
+// started already: u.prep) and returns one result per job, as callBatch
 // does.
 func (r *Runner) callPrepared(hctx context.Context, p BatchPreparer, u unit) []error {
-	if u.ahead == nil {
+	if u.prep == nil {
 		r.prepare(hctx, &u, p, nil)
 	}
-	pr := u.ahead
+	pr := u.prep
 	defer pr.cancel()
 	<-pr.done
 	if pr.work == nil {
