@@ -19,15 +19,22 @@ import (
 // group also waits, up to memberLinger, while other calls are still
 // writing their people's entries (their tickets not yet used): the job
 // runner starts its batches together, and their changes then go in one
-// modify a group instead of two. Each caller returns once its own changes
-// are written, with their outcome. The zero value is ready to use.
+// modify a group instead of two. It waits only for the calls of its own
+// round (generation): those that started before any of them was done with
+// its entries. A call that starts later (the runner's next batch, started
+// the moment a worker frees) is the next round, which this one's group
+// writes do not wait for. Each caller returns once its own changes are
+// written, with their outcome. The zero value is ready to use.
 type memberWriter struct {
 	mu     sync.Mutex
 	groups map[string]*groupQueue // by dnKey of the group
 	// entries counts the tickets not yet used (calls still writing
-	// entries); settled is closed when it falls to zero.
+	// entries), byGen the same by generation; gen is the generation of
+	// new tickets. used is closed (and forgotten) when a ticket is used.
 	entries int
-	settled chan struct{}
+	byGen   map[int]int
+	gen     int
+	used    chan struct{}
 }
 
 // memberLinger is the longest a group's writer waits for calls still
@@ -39,6 +46,7 @@ var memberLinger = 500 * time.Millisecond
 // ticket is a call's place among those writing entries (see entering).
 type ticket struct {
 	w    *memberWriter
+	gen  int
 	used bool // guarded by w.mu
 }
 
@@ -48,7 +56,11 @@ func (w *memberWriter) entering() *ticket {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.entries++
-	return &ticket{w: w}
+	if w.byGen == nil {
+		w.byGen = map[int]int{}
+	}
+	w.byGen[w.gen]++
+	return &ticket{w: w, gen: w.gen}
 }
 
 // done uses the ticket if no change did (a call with no group to change,
@@ -64,29 +76,55 @@ func (t *ticket) useLocked() {
 		return
 	}
 	t.used = true
-	if t.w.entries--; t.w.entries == 0 && t.w.settled != nil {
-		close(t.w.settled)
-		t.w.settled = nil
+	w := t.w
+	w.entries--
+	if w.byGen[t.gen]--; w.byGen[t.gen] == 0 {
+		delete(w.byGen, t.gen)
+	}
+	// The first of a round done with its entries closes the round: calls
+	// that start from now on are the next one.
+	if t.gen == w.gen {
+		w.gen++
+	}
+	if w.used != nil {
+		close(w.used)
+		w.used = nil
 	}
 }
 
-// settle waits until no call is writing entries, at most memberLinger.
-func (w *memberWriter) settle() {
-	w.mu.Lock()
-	if w.entries == 0 {
-		w.mu.Unlock()
-		return
+// writingLocked counts the calls of generation g or earlier still writing
+// entries.
+func (w *memberWriter) writingLocked(g int) int {
+	n := 0
+	for gen, c := range w.byGen {
+		if gen <= g {
+			n += c
+		}
 	}
-	if w.settled == nil {
-		w.settled = make(chan struct{})
-	}
-	ch := w.settled
-	w.mu.Unlock()
+	return n
+}
+
+// settle waits until no call of generation g or earlier is writing
+// entries, at most memberLinger.
+func (w *memberWriter) settle(g int) {
 	t := time.NewTimer(memberLinger)
 	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
+	for {
+		w.mu.Lock()
+		if w.writingLocked(g) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		if w.used == nil {
+			w.used = make(chan struct{})
+		}
+		ch := w.used
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -149,14 +187,17 @@ func (w *memberWriter) change(t *ticket, changes []memberChange, write writeMemb
 		q.pending = append(q.pending, req)
 		es[i] = entry{k, q, req}
 	}
+	// A caller without a ticket waits for everyone writing entries now.
+	g := w.gen
 	if t != nil {
+		g = t.gen
 		t.useLocked()
 	}
 	w.mu.Unlock()
 
 	errs := make([]error, len(changes))
 	for i, e := range es {
-		errs[i] = w.wait(e.q, e.req, changes[i].dn, write)
+		errs[i] = w.wait(e.q, e.req, g, changes[i].dn, write)
 		w.mu.Lock()
 		if e.q.users--; e.q.users == 0 {
 			delete(w.groups, e.k)
@@ -167,8 +208,9 @@ func (w *memberWriter) change(t *ticket, changes []memberChange, write writeMemb
 }
 
 // wait returns req's outcome once it is written: by the holder of the
-// group's token before us, or by us with whatever waits beside it.
-func (w *memberWriter) wait(q *groupQueue, req *memberReq, gdn string, write writeMembersFunc) error {
+// group's token before us, or by us with whatever waits beside it, once
+// the calls of our round (generation g) are done with their entries.
+func (w *memberWriter) wait(q *groupQueue, req *memberReq, g int, gdn string, write writeMembersFunc) error {
 	q.token <- struct{}{}
 	select {
 	case err := <-req.done:
@@ -178,7 +220,7 @@ func (w *memberWriter) wait(q *groupQueue, req *memberReq, gdn string, write wri
 		return err
 	default:
 	}
-	w.settle()
+	w.settle(g)
 	w.mu.Lock()
 	reqs := q.pending
 	q.pending = nil

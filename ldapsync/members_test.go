@@ -391,3 +391,49 @@ func TestMemberWriterWaitsForEntries(t *testing.T) {
 func change1(w *memberWriter, t *ticket, gdn string, add, del []string, write writeMembersFunc) error {
 	return w.change(t, []memberChange{{dn: gdn, add: add, del: del}}, write)[0]
 }
+
+// TestMemberWriterRounds: a call that starts writing entries after one of
+// a round is done with its own (the runner's next batch, started as soon
+// as a worker frees) belongs to the next round: the round's group writes
+// do not wait for it, and it waits for its own round only.
+func TestMemberWriterRounds(t *testing.T) {
+	defer func(d time.Duration) { memberLinger = d }(memberLinger)
+	memberLinger = 10 * time.Second
+	const gdn = "cn=nextcloud,ou=s,ou=structures,dc=test"
+	var w memberWriter
+	f := newFakeWrites()
+	close(f.release)
+	a, b := w.entering(), w.entering() // one round
+	results := make(chan error, 3)
+	go func() { results <- change1(&w, a, gdn, []string{"a"}, nil, f.write) }()
+	waitFor(t, 10*time.Second, "a's change queued", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.entries == 1
+	})
+	c := w.entering() // the next round: starts after a was done with its entries
+	go func() { results <- change1(&w, b, gdn, []string{"b"}, nil, f.write) }()
+	for range 2 {
+		select {
+		case err := <-results:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the round's group write waited for a call of the next round")
+		}
+	}
+	if got, want := f.writesNow(), []write{{add: []string{"a", "b"}}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("writes %v, want %v", got, want)
+	}
+	start := time.Now()
+	if err := change1(&w, c, gdn, []string{"c"}, nil, f.write); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the next round's writer waited %s with nobody of its round writing entries", d)
+	}
+	if w.entries != 0 || len(w.byGen) != 0 || len(w.groups) != 0 {
+		t.Errorf("left behind: %d entries, %v by round, %d groups", w.entries, w.byGen, len(w.groups))
+	}
+}
