@@ -3,7 +3,6 @@ package notify
 import (
 	"fmt"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -142,12 +141,7 @@ func TestActivationBatchConnectionDrops(t *testing.T) {
 // TestActivationBatchServerDown: with the SMTP server down, every job of
 // the batch is retried with an error naming the server it could not reach.
 func TestActivationBatchServerDown(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testenv.ClosedPort(t)
 	e := newEnvWith(t, nil, func(_ *testenv.Mailpit, _ mail.Sender) mail.Sender {
 		s, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: mail.TLSNone, Timeout: 2 * time.Second})
 		if err != nil {

@@ -577,12 +577,7 @@ func TestSMTPSendEachConnectionDropsMidBatch(t *testing.T) {
 // TestSMTPSendEachServerDown: every message of a batch gets a temporary
 // error that names the server.
 func TestSMTPSendEachServerDown(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testenv.ClosedPort(t)
 	s := plainSMTP(t, "127.0.0.1", port)
 	errs := s.SendEach(context.Background(), []Message{testMessage("a.1"), testMessage("a.2")})
 	for i, err := range errs {

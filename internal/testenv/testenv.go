@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,6 +24,28 @@ func Missing(t testing.TB, format string, args ...any) {
 		t.Fatalf("required component missing (SESAME_REQUIRE_SERVICES=1): %s", msg)
 	}
 	t.Skipf("component missing: %s", msg)
+}
+
+// ClosedPort returns a loopback TCP port on which nothing listens, and
+// nothing can until the test ends: the port is bound by a socket that
+// never listens, so a connection to it is refused. (A port that was free
+// a moment ago may be taken meanwhile by another test process, which
+// then answers.)
+func ClosedPort(t testing.TB) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatalf("testenv: closed port: %v", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatalf("testenv: closed port: %v", err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatalf("testenv: closed port: %v", err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago, and
