@@ -338,12 +338,9 @@ func TestConcurrentBatchesDirectoryDown(t *testing.T) {
 // the same write; a call that never comes is waited for memberLinger at
 // most.
 func TestMemberWriterWaitsForEntries(t *testing.T) {
-	defer func(d time.Duration) { memberLinger = d }(memberLinger)
-	memberLinger = 10 * time.Second
 	const gdn = "cn=nextcloud,ou=s,ou=structures,dc=test"
 	var w memberWriter
-	f := newFakeWrites()
-	close(f.release)
+	f := lingering(t)
 	a, b := w.entering(), w.entering()
 	results := make(chan error, 2)
 	go func() { results <- change1(&w, a, gdn, []string{"a"}, nil, f.write) }()
@@ -387,6 +384,17 @@ func TestMemberWriterWaitsForEntries(t *testing.T) {
 	}
 }
 
+// lingering sets memberLinger to 10 s for t (a test may shorten it) and
+// returns writes that complete at once.
+func lingering(t *testing.T) *fakeWrites {
+	old := memberLinger
+	t.Cleanup(func() { memberLinger = old })
+	memberLinger = 10 * time.Second
+	f := newFakeWrites()
+	close(f.release)
+	return f
+}
+
 // change1 hands one group's changes to w.
 func change1(w *memberWriter, t *ticket, gdn string, add, del []string, write writeMembersFunc) error {
 	return w.change(t, []memberChange{{dn: gdn, add: add, del: del}}, write)[0]
@@ -397,12 +405,9 @@ func change1(w *memberWriter, t *ticket, gdn string, add, del []string, write wr
 // as a worker frees) belongs to the next round: the round's group writes
 // do not wait for it, and it waits for its own round only.
 func TestMemberWriterRounds(t *testing.T) {
-	defer func(d time.Duration) { memberLinger = d }(memberLinger)
-	memberLinger = 10 * time.Second
 	const gdn = "cn=nextcloud,ou=s,ou=structures,dc=test"
 	var w memberWriter
-	f := newFakeWrites()
-	close(f.release)
+	f := lingering(t)
 	a, b := w.entering(), w.entering() // one round
 	results := make(chan error, 3)
 	go func() { results <- change1(&w, a, gdn, []string{"a"}, nil, f.write) }()

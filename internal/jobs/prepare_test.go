@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,30 @@ func (k *preparedKind) prepare(ctx context.Context, js []store.Job) func(context
 	}
 }
 
+// newBlockedKind returns a preparedKind whose work steps wait for unblock.
+func newBlockedKind() *preparedKind {
+	k := newPreparedKind()
+	k.block = make(chan struct{})
+	return k
+}
+
+// unblock lets the waiting work steps (and every later one) go on.
+func (k *preparedKind) unblock() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	close(k.block)
+	k.block = nil
+}
+
+// waitPrepared waits until n jobs have been prepared.
+func (k *preparedKind) waitPrepared(t *testing.T, n int) {
+	t.Helper()
+	waitUntil(t, fmt.Sprintf("%d jobs prepared", n), func() bool {
+		p, _, _ := k.counts()
+		return p == n
+	})
+}
+
 func (k *preparedKind) counts() (prepared, worked, working int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -91,18 +116,13 @@ func TestPreparedBatchesAhead(t *testing.T) {
 	onBoth(t, func(t *testing.T, st store.Store, c *storetest.Clock) {
 		cfg := testConfig(c) // 2 workers
 		r := jobs.NewRunner(st, cfg, logger(t))
-		k := newPreparedKind()
-		release := make(chan struct{})
-		k.block = release
+		k := newBlockedKind()
 		r.HandleBatchPrepared("a.prep", 5, k.prepare)
 		enqueueN(t, st, "a.prep", 40)
 		runUntilDone(t, st, r, 40, func() {
 			// Round one (2 batches of 5) works and blocks; round two
 			// (10 more jobs) is claimed and prepared meanwhile.
-			waitUntil(t, "the next round prepared", func() bool {
-				p, _, _ := k.counts()
-				return p == 20
-			})
+			k.waitPrepared(t, 20)
 			time.Sleep(50 * time.Millisecond) // nothing more may happen
 			p, w, working := k.counts()
 			if p != 20 || w != 10 || working != 2 {
@@ -112,10 +132,7 @@ func TestPreparedBatchesAhead(t *testing.T) {
 			if c[store.JobRunning] != 20 || c[store.JobPending] != 20 {
 				t.Errorf("with both workers busy: %v, want 20 running (10 claimed ahead) and 20 pending", c)
 			}
-			k.mu.Lock()
-			k.block = nil
-			k.mu.Unlock()
-			close(release)
+			k.unblock()
 		})
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -143,9 +160,7 @@ func TestPreparedAheadGivenBack(t *testing.T) {
 		c := storetest.NewClock()
 		st := openSQLite(t, c.Now)
 		r := jobs.NewRunner(st, testConfig(c), logger(t))
-		k := newPreparedKind()
-		release := make(chan struct{})
-		k.block = release
+		k := newBlockedKind()
 		cancelled := make(chan struct{}, 10)
 		r.HandleBatchPrepared("a.prep", 5, func(ctx context.Context, js []store.Job) func(context.Context) []error {
 			work := k.prepare(ctx, js)
@@ -159,12 +174,9 @@ func TestPreparedAheadGivenBack(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- r.Run(ctx) }()
-		waitUntil(t, "the next round prepared", func() bool {
-			p, _, _ := k.counts()
-			return p == 20
-		})
+		k.waitPrepared(t, 20)
 		cancel()
-		close(release)
+		k.unblock()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
@@ -200,22 +212,14 @@ func TestPreparedAheadGivenBack(t *testing.T) {
 		cfg := testConfig(c)
 		cfg.Lease = time.Second
 		r := jobs.NewRunner(st, cfg, logger(t))
-		k := newPreparedKind()
-		release := make(chan struct{})
-		k.block = release
+		k := newBlockedKind()
 		r.HandleBatchPrepared("a.prep", 5, k.prepare)
 		enqueueN(t, st, "a.prep", 20)
 		runUntilDone(t, st, r, 20, func() {
-			waitUntil(t, "the next round prepared", func() bool {
-				p, _, _ := k.counts()
-				return p == 20
-			})
+			k.waitPrepared(t, 20)
 			// Past half a lease, short of the handlers' deadline.
 			time.Sleep(700 * time.Millisecond)
-			k.mu.Lock()
-			k.block = nil
-			k.mu.Unlock()
-			close(release)
+			k.unblock()
 		})
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -290,9 +294,7 @@ func TestClaimAheadAfterReads(t *testing.T) {
 	c := storetest.NewClock()
 	st := openSQLite(t, c.Now)
 	r := jobs.NewRunner(st, testConfig(c), logger(t)) // 2 workers
-	k := newPreparedKind()
-	release := make(chan struct{})
-	k.block = release
+	k := newBlockedKind()
 	reads := make(chan struct{}) // closed: the first step returns
 	r.HandleBatchPrepared("a.prep", 5, func(ctx context.Context, js []store.Job) func(context.Context) []error {
 		<-reads
@@ -305,14 +307,8 @@ func TestClaimAheadAfterReads(t *testing.T) {
 			t.Errorf("while the first batches read: %v, want only their 10 jobs claimed", c)
 		}
 		close(reads)
-		waitUntil(t, "the next round prepared", func() bool {
-			p, _, _ := k.counts()
-			return p == 20
-		})
-		k.mu.Lock()
-		k.block = nil
-		k.mu.Unlock()
-		close(release)
+		k.waitPrepared(t, 20)
+		k.unblock()
 	})
 	if _, w, _ := k.counts(); w != 30 {
 		t.Fatalf("%d jobs worked, want 30", w)
