@@ -302,6 +302,10 @@ func TestClaimAheadAfterReads(t *testing.T) {
 	})
 	enqueueN(t, st, "a.prep", 30)
 	runUntilDone(t, st, r, 30, func() {
+		waitUntil(t, "the first batches claimed", func() bool {
+			c, _ := st.CountJobs(context.Background())
+			return c[store.JobRunning] == 10
+		})
 		time.Sleep(100 * time.Millisecond) // ten poll intervals
 		if c, _ := st.CountJobs(context.Background()); c[store.JobRunning] != 10 {
 			t.Errorf("while the first batches read: %v, want only their 10 jobs claimed", c)
