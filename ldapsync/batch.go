@@ -37,6 +37,7 @@ func (s *Syncer) HandlePersonBatch(ctx context.Context, batch []store.Job) []err
 // prepares the next batches while the running ones write to the directory.
 func (s *Syncer) PreparePersonBatch(ctx context.Context, batch []store.Job) func(context.Context) []error {
 	errs := make([]error, len(batch))
+	who := make([]string, len(batch)) // the person of each job
 	ids := make([]string, 0, len(batch))
 	for i, j := range batch {
 		var ref jobs.PersonRef
@@ -44,16 +45,15 @@ func (s *Syncer) PreparePersonBatch(ctx context.Context, batch []store.Job) func
 			errs[i] = fmt.Errorf("%w: job %d: bad %s payload %q", ErrRejected, j.ID, j.Kind, j.Payload)
 			continue
 		}
+		who[i] = ref.PersonID
 		ids = append(ids, ref.PersonID)
 	}
 	converge := s.prepareSync(ctx, ids)
 	return func(ctx context.Context) []error {
 		byID := converge(ctx)
-		for i, j := range batch {
+		for i := range batch {
 			if errs[i] == nil {
-				var ref jobs.PersonRef
-				_ = json.Unmarshal(j.Payload, &ref)
-				errs[i] = byID[ref.PersonID]
+				errs[i] = byID[who[i]]
 			}
 			if errors.Is(errs[i], ErrRejected) {
 				errs[i] = jobs.Permanent(errs[i])

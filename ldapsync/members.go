@@ -28,13 +28,12 @@ import (
 type memberWriter struct {
 	mu     sync.Mutex
 	groups map[string]*groupQueue // by dnKey of the group
-	// entries counts the tickets not yet used (calls still writing
-	// entries), byGen the same by generation; gen is the generation of
-	// new tickets. used is closed (and forgotten) when a ticket is used.
-	entries int
-	byGen   map[int]int
-	gen     int
-	used    chan struct{}
+	// byGen counts the tickets not yet used (calls still writing
+	// entries) by generation; gen is the generation of new tickets. used
+	// is closed (and forgotten) when a ticket is used.
+	byGen map[int]int
+	gen   int
+	used  chan struct{}
 }
 
 // memberLinger is the longest a group's writer waits for calls still
@@ -55,7 +54,6 @@ type ticket struct {
 func (w *memberWriter) entering() *ticket {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.entries++
 	if w.byGen == nil {
 		w.byGen = map[int]int{}
 	}
@@ -77,7 +75,6 @@ func (t *ticket) useLocked() {
 	}
 	t.used = true
 	w := t.w
-	w.entries--
 	if w.byGen[t.gen]--; w.byGen[t.gen] == 0 {
 		delete(w.byGen, t.gen)
 	}

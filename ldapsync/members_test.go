@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -211,9 +212,7 @@ func TestConcurrentBatchesShareGroupWrites(t *testing.T) {
 	counter.beforeAdd = func() error {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			s.members.mu.Lock()
-			n := s.members.entries
-			s.members.mu.Unlock()
+			n := s.members.writing()
 			if n == len(batches) {
 				return nil
 			}
@@ -379,9 +378,16 @@ func TestMemberWriterWaitsForEntries(t *testing.T) {
 	if d := time.Since(start); d >= memberLinger {
 		t.Errorf("the writer waited %s with no call writing entries", d)
 	}
-	if w.entries != 0 || len(w.groups) != 0 {
-		t.Errorf("left behind: %d entries, %d groups", w.entries, len(w.groups))
+	if w.writing() != 0 || len(w.groups) != 0 {
+		t.Errorf("left behind: %d writing entries, %d groups", w.writing(), len(w.groups))
 	}
+}
+
+// writing counts the calls still writing entries, of every round.
+func (w *memberWriter) writing() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writingLocked(math.MaxInt)
 }
 
 // lingering sets memberLinger to 10 s for t (a test may shorten it) and
@@ -412,9 +418,7 @@ func TestMemberWriterRounds(t *testing.T) {
 	results := make(chan error, 3)
 	go func() { results <- change1(&w, a, gdn, []string{"a"}, nil, f.write) }()
 	waitFor(t, 10*time.Second, "a's change queued", func() bool {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return w.entries == 1
+		return w.writing() == 1
 	})
 	c := w.entering() // the next round: starts after a was done with its entries
 	go func() { results <- change1(&w, b, gdn, []string{"b"}, nil, f.write) }()
@@ -438,7 +442,7 @@ func TestMemberWriterRounds(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the next round's writer waited %s with nobody of its round writing entries", d)
 	}
-	if w.entries != 0 || len(w.byGen) != 0 || len(w.groups) != 0 {
-		t.Errorf("left behind: %d entries, %v by round, %d groups", w.entries, w.byGen, len(w.groups))
+	if len(w.byGen) != 0 || len(w.groups) != 0 {
+		t.Errorf("left behind: %v writing entries by round, %d groups", w.byGen, len(w.groups))
 	}
 }

@@ -276,8 +276,14 @@ func readSteal(b *testing.B) cpuTicks {
 	line, _, _ := strings.Cut(string(data), "\n")
 	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
 	var t cpuTicks
+	if len(f) < 9 {
+		b.Fatalf("/proc/stat: short cpu line %q", line)
+	}
 	for i, v := range f[1:] {
-		n, _ := strconv.ParseInt(v, 10, 64)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatalf("/proc/stat: %v", err)
+		}
 		if i < 8 { // guest time is already counted in user
 			t.total += n
 		}

@@ -152,12 +152,13 @@ type BatchHandler func(ctx context.Context, jobs []store.Job) []error
 // reads again.
 type BatchPreparer func(ctx context.Context, jobs []store.Job) (work func(ctx context.Context) []error)
 
-// entry is what runs one kind: a Handler, a BatchHandler or a
-// BatchPreparer, with the most jobs it takes at once.
+// entry is what runs one kind: a Handler, or a BatchPreparer (a
+// BatchHandler is one whose first step does nothing), with the most jobs
+// it takes at once.
 type entry struct {
 	one     Handler
-	batch   BatchHandler
 	prepare BatchPreparer
+	ahead   bool // batches are claimed and prepared ahead (HandleBatchPrepared)
 	max     int
 }
 
@@ -191,7 +192,9 @@ func (r *Runner) Handle(kind string, h Handler) {
 // time (maxBatch < 1 means 1); call it before Run. It replaces any handler
 // of kind.
 func (r *Runner) HandleBatch(kind string, maxBatch int, h BatchHandler) {
-	r.register(kind, entry{batch: h, max: max(maxBatch, 1)})
+	r.register(kind, entry{prepare: func(_ context.Context, js []store.Job) func(context.Context) []error {
+		return func(ctx context.Context) []error { return h(ctx, js) }
+	}, max: max(maxBatch, 1)})
 }
 
 // HandleBatchPrepared registers p for jobs of kind, as HandleBatch does a
@@ -201,7 +204,7 @@ func (r *Runner) HandleBatch(kind string, maxBatch int, h BatchHandler) {
 // work. A batch claimed ahead that no worker could start within half a
 // lease is given back, due at once.
 func (r *Runner) HandleBatchPrepared(kind string, maxBatch int, p BatchPreparer) {
-	r.register(kind, entry{prepare: p, max: max(maxBatch, 1)})
+	r.register(kind, entry{prepare: p, ahead: true, max: max(maxBatch, 1)})
 }
 
 func (r *Runner) register(kind string, e entry) {
@@ -420,10 +423,10 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 	freed := make(chan struct{}, 1)
 	per := r.perWorker(kinds)
 	_, hs := r.registered()
-	var prepared []string // the kinds claimed ahead
+	var aheadKinds []string
 	for _, k := range kinds {
-		if hs[k].prepare != nil {
-			prepared = append(prepared, k)
+		if hs[k].ahead {
+			aheadKinds = append(aheadKinds, k)
 		}
 	}
 	var ahead []unit // claimed while every worker was busy, being prepared
@@ -455,21 +458,17 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 	for ctx.Err() == nil {
 		free := workers - len(sem)
 		if free == 0 {
-			if len(ahead) == 0 && len(prepared) > 0 && more && reading == nil {
-				ahead, more = r.claimAhead(ctx, hctx, handlers, rec, prepared, workers)
-				if ctx.Err() != nil {
+			if len(ahead) == 0 && len(aheadKinds) > 0 && more && reading == nil {
+				var ok bool
+				if ahead, more, ok = r.claimUnits(ctx, rec, aheadKinds, workers*r.perWorker(aheadKinds), workers); !ok {
 					return
 				}
+				r.prepareUnits(hctx, handlers, ahead)
 			}
 			wait()
 			continue
 		}
-		var (
-			units   []unit
-			claimed []store.Job
-			limit   int
-			err     error
-		)
+		var units []unit
 		if len(ahead) > 0 {
 			// The batches prepared meanwhile go first; more are claimed
 			// on the next turn if workers are still free.
@@ -480,32 +479,12 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 				continue
 			}
 		} else {
-			limit = free * per
-			at := time.Now() // the wall clock: it bounds the handlers' contexts
-			claimed, err = r.claim(ctx, kinds, limit)
-			if ctx.Err() != nil {
-				// Stopping: what the claim took goes back at once.
-				rec.add(r.interrupted(claimed, ctx.Err())...)
+			var ok bool
+			if units, more, ok = r.claimUnits(ctx, rec, kinds, free*per, free); !ok {
 				return
 			}
-			if err != nil {
-				r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
-			}
-			more = err == nil && len(claimed) == limit
-			run, buried := r.sortOut(claimed)
-			rec.add(buried...)
-			units = r.split(run, free, at)
 		}
-		var preps []*preparation
-		for i := range units {
-			if p := hs[units[i].kind].prepare; p != nil && units[i].prep == nil {
-				r.prepare(hctx, &units[i], p, handlers)
-			}
-			if units[i].prep != nil {
-				preps = append(preps, units[i].prep)
-			}
-		}
-		if len(preps) > 0 {
+		if preps := r.prepareUnits(hctx, handlers, units); len(preps) > 0 {
 			before, ch := reading, make(chan struct{})
 			go func() {
 				if before != nil {
@@ -539,36 +518,48 @@ func (r *Runner) runSink(ctx, hctx context.Context, handlers *sync.WaitGroup, re
 				rec.add(r.runUnit(hctx, ctx, u)...)
 			}()
 		}
-		if len(ahead) > 0 || (limit > 0 && more) {
+		if len(ahead) > 0 || more {
 			continue // more may be due
 		}
 		wait()
 	}
 }
 
-// claimAhead claims up to a round (one batch per worker) of the kinds,
-// which have BatchPreparers, and starts preparing each batch. more says
-// whether the claim took all it asked for.
-func (r *Runner) claimAhead(ctx, hctx context.Context, handlers *sync.WaitGroup, rec *recorder, kinds []string, workers int) (_ []unit, more bool) {
-	at := time.Now()
-	limit := workers * r.perWorker(kinds)
+// claimUnits claims up to limit due jobs of kinds, records the burial of
+// those whose runs never reported back, and splits the others into at most
+// n units. more says whether the claim took all it asked for; ok is false
+// when the runner is stopping (what the claim took went back).
+func (r *Runner) claimUnits(ctx context.Context, rec *recorder, kinds []string, limit, n int) (units []unit, more, ok bool) {
+	at := time.Now() // the wall clock: it bounds the handlers' contexts
 	claimed, err := r.claim(ctx, kinds, limit)
 	if ctx.Err() != nil {
 		rec.add(r.interrupted(claimed, ctx.Err())...)
-		return nil, false
+		return nil, false, false
 	}
 	if err != nil {
 		r.log.Error("jobs: claim failed", "kinds", kinds, "err", err)
-		return nil, false
+		return nil, false, true
 	}
 	run, buried := r.sortOut(claimed)
 	rec.add(buried...)
-	units := r.split(run, workers, at)
+	return r.split(run, n, at), len(claimed) == limit, true
+}
+
+// prepareUnits starts the first step of each unit of a batch kind that
+// has not started it yet (counted in handlers), and returns every unit's
+// preparation.
+func (r *Runner) prepareUnits(hctx context.Context, handlers *sync.WaitGroup, units []unit) []*preparation {
 	_, hs := r.registered()
+	var preps []*preparation
 	for i := range units {
-		r.prepare(hctx, &units[i], hs[units[i].kind].prepare, handlers)
+		if p := hs[units[i].kind].prepare; p != nil && units[i].prep == nil {
+			r.prepare(hctx, &units[i], p, handlers)
+		}
+		if units[i].prep != nil {
+			preps = append(preps, units[i].prep)
+		}
 	}
-	return units, len(claimed) == limit
+	return preps
 }
 
 // RunOnce claims and runs every job that is due now (including those that
@@ -689,30 +680,23 @@ func (r *Runner) runUnit(hctx, runCtx context.Context, u unit) []outcome {
 	outs := make([]outcome, 0, len(u.jobs))
 	_, handlers := r.registered()
 	h := handlers[u.kind]
+	if h.prepare != nil {
+		for i, err := range r.callPrepared(hctx, h.prepare, u) {
+			outs = append(outs, r.decide(runCtx, u.jobs[i], err))
+		}
+		return outs
+	}
 	deadline := r.deadline(u.claimed)
-	switch {
-	case h.batch != nil || h.prepare != nil:
-		var errs []error
-		if h.batch != nil {
-			errs = r.callBatch(hctx, deadline, h.batch, u.jobs)
-		} else {
-			errs = r.callPrepared(hctx, h.prepare, u)
-		}
-		for i, j := range u.jobs {
-			outs = append(outs, r.decide(runCtx, j, errs[i]))
-		}
-	default:
-		for _, j := range u.jobs {
-			outs = append(outs, r.decide(runCtx, j, r.call(hctx, deadline, h.one, j)))
-		}
+	for _, j := range u.jobs {
+		outs = append(outs, r.decide(runCtx, j, r.call(hctx, deadline, h.one, j)))
 	}
 	return outs
 }
 
 // callPrepared runs a BatchPreparer's two steps for u (the first perhaps
-// started already: u.prep) and returns one result per job, as callBatch
-// does.
-func (r *Runner) callPrepared(hctx context.Context, p BatchPreparer, u unit) []error {
+// started already: u.prep) and returns exactly one result per job: a
+// panic, or a result missing from a short answer, is an error.
+func (r *Runner) callPrepared(hctx context.Context, p BatchPreparer, u unit) (errs []error) {
 	if u.prep == nil {
 		r.prepare(hctx, &u, p, nil)
 	}
@@ -722,9 +706,21 @@ func (r *Runner) callPrepared(hctx context.Context, p BatchPreparer, u unit) []e
 	if pr.work == nil {
 		return pr.errs
 	}
-	return r.callBatch(pr.ctx, r.deadline(u.claimed), func(ctx context.Context, _ []store.Job) []error {
-		return pr.work(ctx)
-	}, u.jobs)
+	defer func() {
+		if p := recover(); p != nil {
+			errs = failed(len(u.jobs), fmt.Errorf("jobs: batch handler panicked: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	got := pr.work(pr.ctx)
+	errs = make([]error, len(u.jobs))
+	for i := range errs {
+		if i < len(got) {
+			errs[i] = got[i]
+		} else {
+			errs[i] = fmt.Errorf("jobs: batch handler of %q returned %d results for %d jobs", u.kind, len(got), len(u.jobs))
+		}
+	}
+	return errs
 }
 
 // interrupted returns the outcomes of jobs claimed but not started when the
@@ -793,28 +789,6 @@ func (r *Runner) call(hctx context.Context, deadline time.Time, h Handler, j sto
 		}
 	}()
 	return h(ctx, j)
-}
-
-// callBatch runs h like call, and returns exactly one result per job: a
-// panic, or a result missing from a short answer, is an error.
-func (r *Runner) callBatch(hctx context.Context, deadline time.Time, h BatchHandler, js []store.Job) (errs []error) {
-	ctx, cancel := context.WithDeadline(hctx, deadline)
-	defer cancel()
-	defer func() {
-		if p := recover(); p != nil {
-			errs = failed(len(js), fmt.Errorf("jobs: batch handler panicked: %v\n%s", p, debug.Stack()))
-		}
-	}()
-	got := h(ctx, slices.Clone(js))
-	errs = make([]error, len(js))
-	for i := range errs {
-		if i < len(got) {
-			errs[i] = got[i]
-		} else {
-			errs[i] = fmt.Errorf("jobs: batch handler of %q returned %d results for %d jobs", js[0].Kind, len(got), len(js))
-		}
-	}
-	return errs
 }
 
 // finish records outcomes in one store call, and logs those it could not
