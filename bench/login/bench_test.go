@@ -26,6 +26,7 @@ import (
 	"sesame/internal/password"
 	"sesame/internal/store"
 	"sesame/internal/store/sqlite"
+	"sesame/internal/testenv"
 )
 
 // binEnv names a sesame binary to measure instead of one built from this
@@ -225,15 +226,18 @@ func BenchmarkOverload(b *testing.B) {
 			var refusals, all []time.Duration
 			counts := map[int]int{}
 			var refBare, refHash []time.Duration
+			var cpu, refCPU time.Duration
 			for range b.N {
 				ids := s.authorize(b, n, browser)
-				r := sendBurst(b, s.base, ids, browser, true)
+				r := sendBurst(b, s.cmd.Process.Pid, s.base, ids, browser, true)
+				cpu += r.cpu
 				refusals, all = append(refusals, r.refusals...), append(all, r.all...)
 				for k, v := range r.counts {
 					counts[k] += v
 				}
-				refBare = append(refBare, referenceBurst(b, n, false)...)
-				refHash = append(refHash, referenceBurst(b, n, true)...)
+				bare := referenceBurst(b, n, false)
+				refBare, refCPU = append(refBare, bare.refusals...), refCPU+bare.cpu
+				refHash = append(refHash, referenceBurst(b, n, true).refusals...)
 			}
 			_, peak := s.memory(b)
 			b.Logf("%d concurrent logins × %d: statuses %v", n, b.N, counts)
@@ -249,6 +253,10 @@ func BenchmarkOverload(b *testing.B) {
 			if r := percentile(refHash, 0.99); r > 0 {
 				b.ReportMetric(p99/r, "p99/ref-hashing")
 			}
+			// CPU time of the server process during the burst: sesame's
+			// includes its admitted logins' hashes (ok/burst of them).
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms")
+			b.ReportMetric(float64(refCPU.Milliseconds())/float64(b.N), "ref-bare-cpu-ms")
 			b.ReportMetric(idle, "idle-MiB")
 			b.ReportMetric(peak, "peak-MiB")
 		})
@@ -267,13 +275,15 @@ func percentile(d []time.Duration, q float64) float64 {
 // burstResult is what one burst received.
 type burstResult struct {
 	refusals, all []time.Duration
-	counts        map[int]int // by status; -1 for no answer
+	counts        map[int]int   // by status; -1 for no answer
+	cpu           time.Duration // the server's CPU time during the burst
 }
 
 // sendBurst posts one login form per id, all at once, each on its own
 // connection, and times the answers (refusals are the 503s, which must
-// carry Retry-After when checkRetry).
-func sendBurst(b *testing.B, base string, ids []string, browser *http.Cookie, checkRetry bool) burstResult {
+// carry Retry-After when checkRetry), and the CPU time the server process
+// pid used meanwhile.
+func sendBurst(b *testing.B, pid int, base string, ids []string, browser *http.Cookie, checkRetry bool) burstResult {
 	transport := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: len(ids), DisableKeepAlives: true}
 	client := &http.Client{Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -310,12 +320,23 @@ func sendBurst(b *testing.B, base string, ids []string, browser *http.Cookie, ch
 			}
 		})
 	}
+	cpu0 := serverCPU(b, pid)
 	b.StartTimer()
 	close(startGun)
 	wg.Wait()
 	b.StopTimer()
+	res.cpu = serverCPU(b, pid) - cpu0
 	transport.CloseIdleConnections()
 	return res
+}
+
+// serverCPU is the CPU time the server process pid has used so far.
+func serverCPU(b *testing.B, pid int) time.Duration {
+	d, err := testenv.ProcessCPUTime(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
 }
 
 // Reference server: this test binary run again with referenceEnv set to
@@ -362,8 +383,8 @@ func serveReference(addr string, hashing bool) {
 }
 
 // referenceBurst starts a reference server, sends it a burst of n logins
-// as sendBurst does for sesame, and returns the refusals' latencies.
-func referenceBurst(b *testing.B, n int, hashing bool) []time.Duration {
+// as sendBurst does for sesame, and returns what it received.
+func referenceBurst(b *testing.B, n int, hashing bool) burstResult {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -399,9 +420,9 @@ func referenceBurst(b *testing.B, n int, hashing bool) []time.Duration {
 	for i := range ids {
 		ids[i] = strconv.Itoa(i)
 	}
-	r := sendBurst(b, base, ids, &http.Cookie{Name: "sesame_browser", Value: strings.Repeat("b", 43)}, true)
+	r := sendBurst(b, cmd.Process.Pid, base, ids, &http.Cookie{Name: "sesame_browser", Value: strings.Repeat("b", 43)}, true)
 	if r.counts[http.StatusServiceUnavailable] != n {
 		b.Fatalf("reference server: %v", r.counts)
 	}
-	return r.refusals
+	return r
 }
