@@ -28,6 +28,9 @@ type DB struct {
 	writer chan struct{}
 	// offSinks holds the disabled job sinks (SetDisabledJobSinks).
 	offSinks atomic.Pointer[map[string]bool]
+	// stmts keeps prepared statements across calls when the dialect asks
+	// for it (Dialect.CacheStatements); nil otherwise.
+	stmts *stmtCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -41,6 +44,9 @@ func New(db *sql.DB, d *Dialect, now func() time.Time) *DB {
 	s := &DB{sql: db, dialect: d, clock: now}
 	if d.SingleWriter {
 		s.writer = make(chan struct{}, 1)
+	}
+	if d.CacheStatements {
+		s.stmts = newStmtCache(db, maxCachedStmts)
 	}
 	s.Tx = Tx{db: s}
 	return s
@@ -77,7 +83,12 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the database handle.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.close()
+	}
+	return db.sql.Close()
+}
 
 // now returns the clock's time in UTC, at the precision kept by the store.
 func (db *DB) now() time.Time { return norm(db.clock()) }
@@ -87,11 +98,7 @@ func (db *DB) now() time.Time { return norm(db.clock()) }
 // after a short jittered pause). fn must not call InTx itself.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
 	return db.inTx(ctx, func(stx *sql.Tx) error {
-		t := &Tx{db: db, tx: stx}
-		if db.dialect.PrepareInTx {
-			t.stmts = map[string]*sql.Stmt{}
-		}
-		return fn(ctx, t)
+		return fn(ctx, &Tx{db: db, tx: stx, stmts: db.txStmts()})
 	})
 }
 
@@ -133,13 +140,22 @@ func (db *DB) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// txStmts returns the map of a new transaction's statements, or nil when
+// statements are not cached.
+func (db *DB) txStmts() map[string]*sql.Stmt {
+	if db.stmts == nil {
+		return nil
+	}
+	return map[string]*sql.Stmt{}
+}
+
 // Tx is the store seen from inside a transaction (tx set) or from outside
 // (tx nil: every method opens its own).
 type Tx struct {
 	db *DB
 	tx *sql.Tx
-	// stmts holds the statements prepared in tx, by query text (see
-	// Dialect.PrepareInTx); database/sql closes them with tx.
+	// stmts holds the statements bound to tx, by query text (see
+	// Dialect.CacheStatements); database/sql closes them with tx.
 	stmts map[string]*sql.Stmt
 }
 
@@ -168,7 +184,7 @@ func (t *Tx) run(ctx context.Context, fn func(e *ex) error) error {
 		return fn(&ex{q: t.tx, d: t.db.dialect, db: t.db, userTx: true, stmts: t.stmts})
 	}
 	return t.db.inTx(ctx, func(stx *sql.Tx) error {
-		return fn(&ex{q: stx, d: t.db.dialect, db: t.db})
+		return fn(&ex{q: stx, d: t.db.dialect, db: t.db, stmts: t.db.txStmts()})
 	})
 }
 
@@ -209,47 +225,68 @@ func one[T any](ctx context.Context, t *Tx, scan func(scanner) (T, error), query
 }
 
 func (e *ex) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := e.prepared(ctx, query); s != nil {
+	if s, release := e.prepared(ctx, query); s != nil {
+		defer release()
 		return s.ExecContext(ctx, args...)
 	}
 	return e.q.ExecContext(ctx, e.d.rebind(query), args...)
 }
 
 func (e *ex) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := e.prepared(ctx, query); s != nil {
+	if s, release := e.prepared(ctx, query); s != nil {
+		defer release() // open rows keep what they need of s
 		return s.QueryContext(ctx, args...)
 	}
 	return e.q.QueryContext(ctx, e.d.rebind(query), args...)
 }
 
 func (e *ex) row(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := e.prepared(ctx, query); s != nil {
+	if s, release := e.prepared(ctx, query); s != nil {
+		defer release()
 		return s.QueryRowContext(ctx, args...)
 	}
 	return e.q.QueryRowContext(ctx, e.d.rebind(query), args...)
 }
 
-// prepared returns query prepared in the caller's transaction when the
-// dialect reuses statements there, else nil (run it directly). A failed
-// preparation also returns nil: the direct run reports the error.
-func (e *ex) prepared(ctx context.Context, query string) *sql.Stmt {
+// prepared returns query as a prepared statement when the dialect caches
+// them (Dialect.CacheStatements), with the release to call once the call
+// running it has returned; else nil (run it directly). In a transaction
+// it is the cached statement bound to the transaction (compiled on its
+// connection at most once in the process), or, on a miss, one prepared in
+// the transaction while the cache gets its copy in the background. A
+// failed preparation also returns nil: the direct run reports the error.
+func (e *ex) prepared(ctx context.Context, query string) (*sql.Stmt, func()) {
+	c := e.db.stmts
+	if c == nil {
+		return nil, nil
+	}
+	q := e.d.rebind(query)
+	stx, inTx := e.q.(*sql.Tx)
+	if !inTx {
+		return c.get(ctx, q)
+	}
 	if e.stmts == nil {
-		return nil
+		return nil, nil
 	}
-	if s, ok := e.stmts[query]; ok {
-		return s
+	if s, ok := e.stmts[q]; ok {
+		return s, noRelease
 	}
-	stx, ok := e.q.(*sql.Tx)
-	if !ok {
-		return nil
+	var s *sql.Stmt
+	if cached, release := c.lookup(q); cached != nil {
+		s = stx.StmtContext(ctx, cached)
+		release() // the transaction's statement keeps the cached one open
+	} else {
+		var err error
+		if s, err = stx.PrepareContext(ctx, q); err != nil {
+			return nil, nil
+		}
+		c.warm(q)
 	}
-	s, err := stx.PrepareContext(ctx, e.d.rebind(query))
-	if err != nil {
-		return nil
-	}
-	e.stmts[query] = s
-	return s
+	e.stmts[q] = s
+	return s, noRelease
 }
+
+func noRelease() {}
 
 // guard runs fn, a statement that may break a constraint, so that the
 // caller's transaction survives the failure (a savepoint on PostgreSQL).

@@ -40,11 +40,11 @@ type Dialect struct {
 	// letting them collide on the database lock, whose busy handler sleeps
 	// for milliseconds while a core could work.
 	SingleWriter bool
-	// PrepareInTx says statements run inside InTx are prepared once per
-	// transaction and reused (SQLite, whose driver otherwise compiles every
-	// statement at every call). PostgreSQL's driver keeps its own statement
-	// cache.
-	PrepareInTx bool
+	// CacheStatements says the store keeps its statements prepared across
+	// calls and transactions (SQLite, whose driver otherwise compiles every
+	// statement at every call; see stmtCache). PostgreSQL's driver keeps its
+	// own statement cache.
+	CacheStatements bool
 	// ArrayInsert says the bulk methods pass their rows as one array per
 	// column, expanded by unnest (PostgreSQL): one short statement, parsed
 	// and planned once whatever the number of rows. Otherwise they use

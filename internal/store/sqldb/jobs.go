@@ -638,7 +638,7 @@ func (t *Tx) writeTx(ctx context.Context, fn func(e *ex) error) error {
 		if err != nil {
 			return fmt.Errorf("sqldb: begin: %w", err)
 		}
-		if err := fn(&ex{q: stx, d: t.db.dialect, db: t.db}); err != nil {
+		if err := fn(&ex{q: stx, d: t.db.dialect, db: t.db, stmts: t.db.txStmts()}); err != nil {
 			_ = stx.Rollback()
 			return err
 		}

@@ -33,9 +33,9 @@ var _ store.Store = (*DB)(nil)
 
 // dialect is SQLite's share of the SQL.
 var dialect = &sqldb.Dialect{
-	Name:         "sqlite",
-	SingleWriter: true,
-	PrepareInTx:  true,
+	Name:            "sqlite",
+	SingleWriter:    true,
+	CacheStatements: true,
 	IsUnique: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},
