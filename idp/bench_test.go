@@ -177,43 +177,11 @@ func BenchmarkLoginVsArgon2id(b *testing.B) {
 	browserID := randomID(32)
 	ids := f.loginRequests(b, b.N, browserID)
 	client := noRedirectClient()
-	const round = 20
-	run := func(n, workers int, one func(i int)) time.Duration {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		start := time.Now()
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= n {
-						return
-					}
-					one(i)
-				}
-			}()
+	raw, login := versusRaw(b, f.p.cfg.Hasher, hash, func(i int) {
+		if resp, err := f.postLogin(client, browserID, ids[i]); err != nil || resp.StatusCode != http.StatusSeeOther {
+			b.Error(resp, err)
 		}
-		wg.Wait()
-		return time.Since(start)
-	}
-	procs := runtime.GOMAXPROCS(0)
-	var raw, login time.Duration
-	b.ResetTimer()
-	for done := 0; done < b.N; done += round {
-		n := min(round, b.N-done)
-		raw += run(n, procs, func(int) {
-			if ok, err := f.p.cfg.Hasher.Verify(ctx, hash, testPassword); !ok || err != nil {
-				b.Error(ok, err)
-			}
-		})
-		login += run(n, 2*procs, func(i int) {
-			if resp, err := f.postLogin(client, browserID, ids[done+i]); err != nil || resp.StatusCode != http.StatusSeeOther {
-				b.Error(resp, err)
-			}
-		})
-	}
+	})
 	b.ReportMetric(float64(b.N)/raw.Seconds(), "hashes/s")
 	b.ReportMetric(float64(b.N)/login.Seconds(), "logins/s")
 	b.ReportMetric(raw.Seconds()/login.Seconds(), "login/raw")

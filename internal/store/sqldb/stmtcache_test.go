@@ -117,12 +117,11 @@ func TestStmtCacheStore(t *testing.T) {
 		r()
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 400)
 	for w := range 8 {
 		wg.Go(func() {
 			for i := w; i < 400; i += 8 {
 				if err := insert(i); err != nil {
-					errs <- err
+					t.Error(err) // Error, not Fatal: from a goroutine
 					return
 				}
 				var err error
@@ -134,17 +133,13 @@ func TestStmtCacheStore(t *testing.T) {
 					})
 				}
 				if err != nil {
-					errs <- err
+					t.Error(err)
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
 	if n := db.stmts.len(); n > 8 {
 		t.Errorf("%d statements cached, bound 8", n)
 	}
