@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +65,9 @@ func TestDefaults(t *testing.T) {
 		"tokens.activate":   {cfg.Tokens.ActivateTTL, 168 * time.Hour},
 		"import.max_bytes":  {cfg.Import.MaxBytes, 5 << 20},
 		"ldap enabled":      {cfg.LDAPEnabled(), false},
+		// One argon2id hash per CPU, as docs/operations.md says: more add
+		// no throughput and take CPU from the requests answered meanwhile.
+		"password.max_concurrent_hashes": {cfg.Password.MaxConcurrentHashes, runtime.NumCPU()},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {
