@@ -253,8 +253,9 @@ func (e *ex) row(ctx context.Context, query string, args ...any) *sql.Row {
 // running it has returned; else nil (run it directly). In a transaction
 // it is the cached statement bound to the transaction (compiled on its
 // connection at most once in the process), or, on a miss, one prepared in
-// the transaction while the cache gets its copy in the background. A
-// failed preparation also returns nil: the direct run reports the error.
+// the transaction (reused there), while the cache gets its copy in the
+// background if the text was met before. A failed preparation also
+// returns nil: the direct run reports the error.
 func (e *ex) prepared(ctx context.Context, query string) (*sql.Stmt, func()) {
 	c := e.db.stmts
 	if c == nil {
@@ -280,7 +281,9 @@ func (e *ex) prepared(ctx context.Context, query string) (*sql.Stmt, func()) {
 		if s, err = stx.PrepareContext(ctx, q); err != nil {
 			return nil, nil
 		}
-		c.warm(q)
+		if c.admit(q) {
+			c.warm(q)
+		}
 	}
 	e.stmts[q] = s
 	return s, noRelease

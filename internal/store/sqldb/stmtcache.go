@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"database/sql"
+	"hash/maphash"
 	"sync"
 )
 
@@ -20,9 +21,13 @@ const maxCachedStmts = 256
 // its own: without this, every call parsed and planned its SQL again (an
 // eighth of the CPU of a whole OpenID Connect login).
 //
-// At most max statements are kept; the least recently used one is closed
-// once no call still holds it (database/sql then closes its copies on the
-// connections as they come free). Statements are only ever prepared on the
+// A text is kept only the second time it is met: those that vary with
+// their rows (IN lists, multi-row VALUES; the claims of the job runner
+// name as many ids as they took) mostly run once and would otherwise push
+// the store's fixed statements out. At most max statements are kept; the
+// least recently used one is closed once no call still holds it
+// (database/sql then closes its copies on the connections as they come
+// free). Statements are only ever prepared on the
 // handle by a caller that holds no connection: inside a transaction, a
 // miss is prepared in the transaction and the handle's copy is made in
 // the background, since waiting for a second connection while holding one
@@ -35,6 +40,8 @@ type stmtCache struct {
 	m       map[string]*list.Element // of *cachedStmt
 	lru     list.List                // most recently used first
 	warming map[string]bool          // queries being prepared in the background
+	seen    map[uint64]bool          // hashes of the texts met once, not kept yet
+	seed    maphash.Seed
 	closed  bool
 	bg      sync.WaitGroup
 }
@@ -48,7 +55,26 @@ type cachedStmt struct {
 }
 
 func newStmtCache(db *sql.DB, max int) *stmtCache {
-	return &stmtCache{db: db, max: max, m: map[string]*list.Element{}, warming: map[string]bool{}}
+	return &stmtCache{db: db, max: max, m: map[string]*list.Element{}, warming: map[string]bool{},
+		seen: map[uint64]bool{}, seed: maphash.MakeSeed()}
+}
+
+// admit reports whether query, which is not cached, was met before (and
+// should be kept now); it remembers that it was met. The memory of texts
+// met once holds hashes only, and is forgotten past 4 × max of them.
+func (c *stmtCache) admit(query string) bool {
+	h := maphash.String(c.seed, query)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen[h] {
+		delete(c.seen, h)
+		return true
+	}
+	if len(c.seen) >= 4*c.max {
+		clear(c.seen)
+	}
+	c.seen[h] = true
+	return false
 }
 
 // lookup returns query's statement if it is cached, with the release to
@@ -71,12 +97,17 @@ func (c *stmtCache) holdLocked(el *list.Element) (*sql.Stmt, func()) {
 	return cs.stmt, func() { c.release(cs) }
 }
 
-// get is lookup that prepares query on the handle when it is missing; the
-// caller must hold no connection of the handle. A failed preparation
-// returns nil: running the query directly then reports the error.
+// get is lookup that, when query is missing but was met before (admit),
+// prepares it on the handle and keeps it; the caller must hold no
+// connection of the handle. It returns nil for a text met the first time,
+// or when the preparation fails: running the query directly then does the
+// work, or reports the error.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, func()) {
 	if s, release := c.lookup(query); s != nil {
 		return s, release
+	}
+	if !c.admit(query) {
+		return nil, nil
 	}
 	s, err := c.db.PrepareContext(ctx, query)
 	if err != nil {

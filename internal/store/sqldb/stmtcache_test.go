@@ -35,13 +35,22 @@ func TestStmtCacheEvictsWhenUnused(t *testing.T) {
 	ctx := context.Background()
 	c := newStmtCache(openCacheDB(t, 2), 2)
 	q := func(i int) string { return fmt.Sprintf("SELECT %d", i) }
-	s1, release1 := c.get(ctx, q(1))
-	if s1 == nil {
-		t.Fatal("q1 not prepared")
+	// get keeps a text the second time it is met.
+	get := func(i int) (*sql.Stmt, func()) {
+		t.Helper()
+		if s, _ := c.get(ctx, q(i)); s != nil {
+			t.Fatalf("q%d kept the first time it was met", i)
+		}
+		s, release := c.get(ctx, q(i))
+		if s == nil {
+			t.Fatalf("q%d not kept the second time", i)
+		}
+		return s, release
 	}
-	_, r2 := c.get(ctx, q(2))
+	s1, release1 := get(1)
+	_, r2 := get(2)
 	r2()
-	_, r3 := c.get(ctx, q(3)) // q1 is the least recently used: evicted
+	_, r3 := get(3) // q1 is the least recently used: evicted
 	r3()
 	if s, _ := c.lookup(q(1)); s != nil {
 		t.Fatal("q1 still cached past the bound")
@@ -67,6 +76,7 @@ func TestStmtCacheEvictsWhenUnused(t *testing.T) {
 	if c.len() != 0 {
 		t.Fatal("statements left after close")
 	}
+	c.get(ctx, q(4))
 	if s, _ := c.get(ctx, q(4)); s != nil {
 		t.Fatal("a closed cache kept a statement")
 	}
@@ -107,12 +117,20 @@ func TestStmtCacheStore(t *testing.T) {
 		}
 		return nil
 	}
+	const ins = "INSERT OR REPLACE INTO t (k, v) VALUES (?, ?)"
 	if err := insert(0); err != nil {
 		t.Fatal(err)
 	}
-	db.stmts.bg.Wait() // the miss above is warmed in the background
-	if s, r := db.stmts.lookup("INSERT OR REPLACE INTO t (k, v) VALUES (?, ?)"); s == nil {
-		t.Fatal("a statement missed in a transaction was not cached for the next ones")
+	db.stmts.bg.Wait()
+	if s, _ := db.stmts.lookup(ins); s != nil {
+		t.Fatal("a text met once was cached")
+	}
+	if err := insert(0); err != nil {
+		t.Fatal(err)
+	}
+	db.stmts.bg.Wait() // met again: warmed in the background
+	if s, r := db.stmts.lookup(ins); s == nil {
+		t.Fatal("a statement met twice in transactions was not cached for the next ones")
 	} else {
 		r()
 	}
@@ -145,5 +163,37 @@ func TestStmtCacheStore(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStmtCacheAdmission: texts met once (the IN lists of as many ids as a
+// claim took) are never kept and never push kept ones out, and the memory
+// of them stays bounded.
+func TestStmtCacheAdmission(t *testing.T) {
+	ctx := context.Background()
+	c := newStmtCache(openCacheDB(t, 2), 4)
+	const fixed = "SELECT v FROM t WHERE k = ?"
+	c.get(ctx, fixed)
+	if _, release := c.get(ctx, fixed); release == nil {
+		t.Fatal("fixed text not kept the second time")
+	} else {
+		release()
+	}
+	for n := 1; n <= 100; n++ {
+		q := "SELECT v FROM t WHERE k IN (?" + strings.Repeat(", ?", n-1) + ")"
+		if s, _ := c.get(ctx, q); s != nil {
+			t.Fatalf("a text of %d ids kept the first time", n)
+		}
+	}
+	if c.len() != 1 {
+		t.Fatalf("%d statements cached, want the fixed one only", c.len())
+	}
+	if s, release := c.lookup(fixed); s == nil {
+		t.Fatal("the fixed statement was pushed out")
+	} else {
+		release()
+	}
+	if n := len(c.seen); n > 4*c.max {
+		t.Fatalf("%d texts remembered, bound %d", n, 4*c.max)
 	}
 }
