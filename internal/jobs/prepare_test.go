@@ -261,11 +261,17 @@ func TestPreparerPanics(t *testing.T) {
 	r.HandleBatchPrepared("a.panic", 5, func(ctx context.Context, js []store.Job) func(context.Context) []error {
 		panic("no store")
 	})
+	// A preparer that returns no work step must not leave its jobs
+	// without an outcome (running until their lease ends).
+	r.HandleBatchPrepared("a.nil", 5, func(ctx context.Context, js []store.Job) func(context.Context) []error {
+		return nil
+	})
 	k := newPreparedKind()
 	r.HandleBatchPrepared("a.fine", 5, k.prepare)
 	enqueueN(t, st, "a.panic", 3)
+	enqueueN(t, st, "a.nil", 2)
 	enqueueN(t, st, "a.fine", 7)
-	if n, err := r.RunOnce(context.Background()); err != nil || n != 10 {
+	if n, err := r.RunOnce(context.Background()); err != nil || n != 12 {
 		t.Fatalf("RunOnce = %d, %v", n, err)
 	}
 	all, _ := st.ListJobs(context.Background(), store.JobFilter{})
@@ -274,6 +280,10 @@ func TestPreparerPanics(t *testing.T) {
 		case "a.panic":
 			if j.State != store.JobPending || !strings.Contains(j.LastError, "preparer panicked: no store") {
 				t.Errorf("job of a panicking preparer: %+v", j)
+			}
+		case "a.nil":
+			if j.State != store.JobPending || !strings.Contains(j.LastError, "returned no work step") {
+				t.Errorf("job of a preparer without a work step: %+v", j)
 			}
 		default:
 			if j.State != store.JobDone {

@@ -279,7 +279,8 @@ type unit struct {
 
 // preparation is a BatchPreparer's first step, running or done. work and
 // errs are written before done is closed: work is the second step, or nil
-// when preparing panicked (errs then says so for each job).
+// when preparing panicked or returned none (errs then says so for each
+// job).
 type preparation struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -316,6 +317,9 @@ func (r *Runner) prepare(hctx context.Context, u *unit, p BatchPreparer, wg *syn
 			}
 		}()
 		pr.work = p(ctx, slices.Clone(u.jobs))
+		if pr.work == nil {
+			pr.errs = failed(len(u.jobs), fmt.Errorf("jobs: batch preparer of %q returned no work step", u.kind))
+		}
 	}()
 }
 
