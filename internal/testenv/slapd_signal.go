@@ -1,11 +1,9 @@
 package testenv
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -100,27 +98,4 @@ func (s *Slapd) CPUTime() time.Duration {
 		s.t.Fatalf("testenv: slapd CPU time: %v", err)
 	}
 	return d
-}
-
-// ProcessCPUTime is the processor time (user and system, all threads) the
-// process pid has used so far, from /proc/PID/stat, in clock ticks of
-// 10 ms.
-func ProcessCPUTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command (field 2) is in parentheses and may hold spaces: the
-	// fields counted from 3 start after the last ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	utime, uerr := strconv.ParseInt(f[11], 10, 64) // field 14
-	stime, serr := strconv.ParseInt(f[12], 10, 64) // field 15
-	if err := errors.Join(uerr, serr); err != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-	}
-	const ticks = 100 // USER_HZ: 100 on Linux whatever the kernel's HZ
-	return time.Duration(utime+stime) * time.Second / ticks, nil
 }

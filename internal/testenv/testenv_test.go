@@ -3,6 +3,7 @@ package testenv_test
 import (
 	"os/exec"
 	"testing"
+	"time"
 
 	"sesame/internal/testenv"
 )
@@ -34,4 +35,31 @@ func TestComponentsStart(t *testing.T) {
 			t.Fatal("empty DSN")
 		}
 	})
+}
+
+// TestProcessCPUTime: a process that spins a while has used at least that
+// much CPU; a process that does not exist is an error.
+func TestProcessCPUTime(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var d time.Duration
+	for range 100 { // until the loop has used at least 50 ms
+		var err error
+		if d, err = testenv.ProcessCPUTime(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		if d >= 50*time.Millisecond {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d < 50*time.Millisecond {
+		t.Fatalf("a spinning shell used %v of CPU in 5 s", d)
+	}
+	if _, err := testenv.ProcessCPUTime(1 << 30); err == nil {
+		t.Fatal("no error for a process that does not exist")
+	}
 }
