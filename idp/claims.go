@@ -8,42 +8,110 @@ import (
 	"sesame/internal/store"
 )
 
-// userClaims are the claims about the person for one service, by scope: the
-// ID token and userinfo carry the same (INTEGRATIONS.md: Nextcloud reads the
-// ID token only).
-func userClaims(person store.Person, svc store.Service, grant store.Grant, scopes []string) map[string]any {
-	c := map[string]any{"sub": person.ID}
+// userClaims are the claims about a person for one service: the ID token
+// and userinfo carry the same (INTEGRATIONS.md: Nextcloud reads the ID
+// token only), userinfo adds Profile for the kinds that read it.
+type userClaims struct {
+	Subject           string `json:"sub"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	Name              string `json:"name,omitempty"`
+	GivenName         string `json:"given_name,omitempty"`
+	FamilyName        string `json:"family_name,omitempty"`
+	Locale            string `json:"locale,omitempty"`
+	Email             string `json:"email,omitempty"`
+	// EmailVerified is present whenever Email is.
+	EmailVerified *bool `json:"email_verified,omitempty"`
+	// Groups is always present: an empty list says "no role", where a
+	// missing claim would leave some clients' groups unchanged.
+	Groups []string `json:"groups"`
+	// Quota is Nextcloud's (user_oidc maps the quota claim).
+	Quota string `json:"quota,omitempty"`
+	// Profile is Paheko's profile.name (userinfo only, apps.Kind.ProfileClaim).
+	Profile *profileClaim `json:"profile,omitempty"`
+}
+
+type profileClaim struct {
+	Name string `json:"name"`
+}
+
+// idTokenClaims are an ID token's.
+type idTokenClaims struct {
+	Issuer          string   `json:"iss"`
+	Audience        string   `json:"aud"`
+	AuthorizedParty string   `json:"azp"`
+	IssuedAt        int64    `json:"iat"`
+	Expiry          int64    `json:"exp"`
+	AuthTime        int64    `json:"auth_time"`
+	AccessTokenHash string   `json:"at_hash"`
+	AMR             []string `json:"amr"`
+	ACR             string   `json:"acr"`
+	Nonce           string   `json:"nonce,omitempty"`
+	SessionID       string   `json:"sid,omitempty"`
+	userClaims
+}
+
+// accessClaims are an access token's (RFC 9068), read back only by
+// sesame's userinfo.
+type accessClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	ClientID string `json:"client_id"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
+	ID       string `json:"jti"`
+	Scope    string `json:"scope"`
+	// Family is the refresh token family the token was minted for: a
+	// revoked family's access tokens are refused at userinfo.
+	Family string `json:"fam"`
+}
+
+// logoutClaims are a back-channel logout token's (OpenID Connect
+// Back-Channel Logout 1.0, section 2.4).
+type logoutClaims struct {
+	Issuer    string              `json:"iss"`
+	Audience  string              `json:"aud"`
+	IssuedAt  int64               `json:"iat"`
+	Expiry    int64               `json:"exp"`
+	ID        string              `json:"jti"`
+	Events    map[string]struct{} `json:"events"`
+	Subject   string              `json:"sub,omitempty"`
+	SessionID string              `json:"sid,omitempty"`
+}
+
+// tokenResponse is the token endpoint's answer (RFC 6749, section 5.1).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	IDToken      string `json:"id_token"`
+	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// claimsFor gives the claims about person for svc, by scope.
+func claimsFor(person store.Person, svc store.Service, grant store.Grant, scopes []string) userClaims {
+	c := userClaims{Subject: person.ID, Groups: []string{}}
 	has := func(s string) bool { return slices.Contains(scopes, s) }
 	if has("profile") {
-		c["preferred_username"] = person.Username
-		name := strings.TrimSpace(person.DisplayName)
-		if name == "" {
-			name = strings.TrimSpace(person.GivenName + " " + person.FamilyName)
+		c.PreferredUsername = person.Username
+		c.Name = strings.TrimSpace(person.DisplayName)
+		if c.Name == "" {
+			c.Name = strings.TrimSpace(person.GivenName + " " + person.FamilyName)
 		}
-		if name != "" {
-			c["name"] = name
-		}
-		if person.GivenName != "" {
-			c["given_name"] = person.GivenName
-		}
-		if person.FamilyName != "" {
-			c["family_name"] = person.FamilyName
-		}
-		if person.Language != "" {
-			c["locale"] = person.Language
-		}
+		c.GivenName, c.FamilyName, c.Locale = person.GivenName, person.FamilyName, person.Language
 	}
 	if has("email") && person.Email != "" {
-		c["email"] = person.Email
+		c.Email = person.Email
 		// An active person proved the address by following the activation link.
-		c["email_verified"] = person.State == store.StateActive
+		verified := person.State == store.StateActive
+		c.EmailVerified = &verified
 	}
-	c["groups"] = []string{}
 	if grant.Role != "" {
-		c["groups"] = []string{grant.Role}
+		c.Groups = []string{grant.Role}
 	}
-	if k := apps.Of(svc); k.Claims != nil {
-		k.Claims(c, person)
+	if apps.Of(svc).QuotaClaim {
+		c.Quota = person.Quota
 	}
 	return c
 }

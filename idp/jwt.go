@@ -12,7 +12,7 @@ import (
 )
 
 // sign serialises claims as a compact JWS with the active key of alg.
-func (p *Provider) sign(alg, typ string, claims map[string]any) (string, *signingKey, error) {
+func (p *Provider) sign(alg, typ string, claims any) (string, *signingKey, error) {
 	k, err := p.keys.active(alg, p.now())
 	if err != nil {
 		return "", nil, err

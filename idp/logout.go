@@ -370,10 +370,10 @@ func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 		return nil // unregistered since
 	}
 	now := p.now()
-	token, _, err := p.sign(p.alg(svc), "logout+jwt", map[string]any{
-		"iss": p.issuer, "aud": svc.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
-		"jti": randomID(16), "sub": bl.PersonID, "sid": bl.SID,
-		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
+	token, _, err := p.sign(p.alg(svc), "logout+jwt", logoutClaims{
+		Issuer: p.issuer, Audience: svc.ClientID, IssuedAt: now.Unix(), Expiry: now.Add(2 * time.Minute).Unix(),
+		ID: randomID(16), Subject: bl.PersonID, SessionID: bl.SID,
+		Events: map[string]struct{}{"http://schemas.openid.net/event/backchannel-logout": {}},
 	})
 	if err != nil {
 		return fmt.Errorf("idp: sign logout token: %w", err)

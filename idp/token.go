@@ -158,7 +158,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		p.writeOAuthError(w, err)
 		return
 	}
-	var resp map[string]any
+	var resp *tokenResponse
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
 		resp, err = p.exchangeCode(ctx, svc, r.PostForm)
@@ -212,7 +212,7 @@ func grantFor(ctx context.Context, tx store.Tx, personID string, svc store.Servi
 // exchangeCode consumes the code first, atomically, and only then mints: a
 // second use of a code finds it consumed and revokes the family the first
 // use created.
-func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url.Values) (map[string]any, error) {
+func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url.Values) (*tokenResponse, error) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, &oauthError{http.StatusBadRequest, "invalid_request", "code is missing"}
@@ -316,48 +316,39 @@ func (p *Provider) alg(svc store.Service) string {
 // mint signs the access and ID tokens of a family; amr is how the person
 // logged in (the ID token's amr, and acr derived from it).
 func (p *Provider) mint(svc store.Service, person store.Person, grant store.Grant, scopes []string, authTime time.Time,
-	amr []string, nonce, sid, familyID, refresh string) (map[string]any, error) {
+	amr []string, nonce, sid, familyID, refresh string) (*tokenResponse, error) {
 	now := p.now()
 	exp := now.Add(p.cfg.AccessTTL)
 	alg := p.alg(svc)
 	// Access tokens are read only by sesame's userinfo: ES256, the cheaper
 	// signature, whatever the client's ID token algorithm.
-	access, _, err := p.sign(AlgES256, "at+jwt", map[string]any{
-		"iss": p.issuer, "sub": person.ID, "aud": svc.ClientID, "client_id": svc.ClientID, "iat": now.Unix(),
-		"exp": exp.Unix(), "jti": randomID(16), "scope": strings.Join(scopes, " "), "fam": familyID,
+	scope := strings.Join(scopes, " ")
+	access, _, err := p.sign(AlgES256, "at+jwt", accessClaims{
+		Issuer: p.issuer, Subject: person.ID, Audience: svc.ClientID, ClientID: svc.ClientID, IssuedAt: now.Unix(),
+		Expiry: exp.Unix(), ID: randomID(16), Scope: scope, Family: familyID,
 	})
 	if err != nil {
 		return nil, err
 	}
-	claims := userClaims(person, svc, grant, scopes)
-	claims["iss"], claims["aud"], claims["azp"] = p.issuer, svc.ClientID, svc.ClientID
-	claims["iat"], claims["exp"], claims["auth_time"] = now.Unix(), exp.Unix(), authTime.Unix()
-	claims["at_hash"] = atHash(access)
 	if len(amr) == 0 {
 		amr = []string{amrPassword} // a session from before amr was recorded: a password login
 	}
-	claims["amr"], claims["acr"] = amr, acrOf(amr)
-	if nonce != "" {
-		claims["nonce"] = nonce
-	}
-	if sid != "" {
-		claims["sid"] = sid
-	}
-	idToken, _, err := p.sign(alg, "JWT", claims)
+	idToken, _, err := p.sign(alg, "JWT", idTokenClaims{
+		Issuer: p.issuer, Audience: svc.ClientID, AuthorizedParty: svc.ClientID,
+		IssuedAt: now.Unix(), Expiry: exp.Unix(), AuthTime: authTime.Unix(), AccessTokenHash: atHash(access),
+		AMR: amr, ACR: acrOf(amr), Nonce: nonce, SessionID: sid,
+		userClaims: claimsFor(person, svc, grant, scopes),
+	})
 	if err != nil {
 		return nil, err
 	}
-	resp := map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(p.cfg.AccessTTL.Seconds()),
-		"id_token": idToken, "scope": strings.Join(scopes, " ")}
-	if refresh != "" {
-		resp["refresh_token"] = refresh
-	}
-	return resp, nil
+	return &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(p.cfg.AccessTTL.Seconds()),
+		IDToken: idToken, Scope: scope, RefreshToken: refresh}, nil
 }
 
 // refresh rotates a refresh token. A token used twice revokes its family: of
 // twenty concurrent uses, exactly one gets tokens.
-func (p *Provider) refresh(ctx context.Context, svc store.Service, form url.Values) (map[string]any, error) {
+func (p *Provider) refresh(ctx context.Context, svc store.Service, form url.Values) (*tokenResponse, error) {
 	if !svc.RefreshTokens {
 		return nil, &oauthError{http.StatusBadRequest, "unauthorized_client", "this client does not use refresh tokens"}
 	}
@@ -507,10 +498,9 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 		return
 	}
-	claims := userClaims(person, svc, grant, scopes)
-	// Quirks of the kind, e.g. Paheko's profile.name.
-	if k := apps.Of(svc); k.UserinfoClaims != nil {
-		k.UserinfoClaims(claims)
+	claims := claimsFor(person, svc, grant, scopes)
+	if apps.Of(svc).ProfileClaim && claims.Name != "" {
+		claims.Profile = &profileClaim{Name: claims.Name}
 	}
 	writeJSON(w, http.StatusOK, claims)
 }

@@ -57,12 +57,15 @@ type Kind struct {
 	// kind needs, from the application's base URL (without trailing slash).
 	Client func(base string) Client
 
-	// Claims, when not nil, completes the claims about person for a service
-	// of this kind, in the ID token and at userinfo alike.
-	Claims func(c map[string]any, person store.Person)
-	// UserinfoClaims, when not nil, completes the claims answered at the
-	// userinfo endpoint only (after Claims).
-	UserinfoClaims func(c map[string]any)
+	// QuotaClaim is true when the application reads the person's storage
+	// quota from a "quota" claim, in the ID token and at userinfo alike.
+	QuotaClaim bool
+	// ProfileClaim is true when the application reads the person's name
+	// from a "profile" object at userinfo ({"name": ...}; the standard
+	// profile claim is a URL string, which typed clients such as go-oidc
+	// require, so it is given only to the kinds that want it, and only at
+	// userinfo).
+	ProfileClaim bool
 
 	// StateTTL, when not zero, is how long the application keeps the state
 	// of a login it started (less a margin): a login resumed later cannot

@@ -105,7 +105,7 @@ func TestLookupUnknown(t *testing.T) {
 		}
 	}
 	k := Of(store.Service{Kind: "joomla"})
-	if len(k.Roles) != 0 || k.NewConnector != nil || k.Claims != nil || k.PostLogoutAllowed != nil {
+	if len(k.Roles) != 0 || k.NewConnector != nil || k.QuotaClaim || k.ProfileClaim || k.PostLogoutAllowed != nil {
 		t.Errorf("an unknown kind has roles or quirks: %+v", k)
 	}
 	if _, err := New("joomla", Config{}); err == nil || !strings.Contains(err.Error(), `no connector for kind "joomla"`) {
@@ -143,22 +143,12 @@ func TestKindQuirks(t *testing.T) {
 		}
 	}
 
-	person := store.Person{Quota: "5 GB"}
 	for _, k := range Kinds() {
-		c := map[string]any{"name": "Ada"}
-		if k.Claims != nil {
-			k.Claims(c, person)
+		if k.QuotaClaim != (k.Name == KindNextcloud) || k.QuotaClaim != k.Quota {
+			t.Errorf("%s: quota claim %v", k.Name, k.QuotaClaim)
 		}
-		if k.UserinfoClaims != nil {
-			k.UserinfoClaims(c)
-		}
-		_, quota := c["quota"]
-		_, profile := c["profile"]
-		if quota != (k.Name == KindNextcloud) || quota != k.Quota {
-			t.Errorf("%s: quota claim %v", k.Name, quota)
-		}
-		if profile != (k.Name == KindPaheko) {
-			t.Errorf("%s: profile claim %v", k.Name, profile)
+		if k.ProfileClaim != (k.Name == KindPaheko) {
+			t.Errorf("%s: profile claim %v", k.Name, k.ProfileClaim)
 		}
 	}
 	pk := Of(store.Service{Kind: store.KindPaheko})

@@ -36,13 +36,9 @@ var nextcloudKind = Kind{
 		}
 	},
 	// user_oidc maps the quota claim (--mapping-quota defaults to "quota").
-	Claims: func(c map[string]any, p store.Person) {
-		if p.Quota != "" {
-			c["quota"] = p.Quota
-		}
-	},
-	Quota:   true,
-	comment: "#",
+	QuotaClaim: true,
+	Quota:      true,
+	comment:    "#",
 	setup: func(w io.Writer, issuer string, s store.Service, secret string) {
 		fmt.Fprintf(w, `# Nextcloud (app user_oidc, installed and enabled): in Nextcloud's folder, as the web
 # server's user (for example "sudo -u www-data php occ ..."):

@@ -28,14 +28,8 @@ var pahekoKind = Kind{
 			RequirePKCE:  false, RefreshTokens: false, AuthMethod: "client_secret_post",
 		}
 	},
-	// Paheko reads profile.name; the standard profile claim is a URL
-	// string, and typed clients (go-oidc) refuse an object, so only Paheko
-	// services get it, and only at userinfo.
-	UserinfoClaims: func(c map[string]any) {
-		if name, ok := c["name"]; ok {
-			c["profile"] = map[string]any{"name": name}
-		}
-	},
+	// Paheko reads profile.name.
+	ProfileClaim: true,
 	// The role is a category name; the API wants its id.
 	AccountRole: func(svc store.Service, role string) string {
 		if id := svc.RoleMapping[role]; id != "" {
