@@ -219,7 +219,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			fail("invalid_request", "id_token_hint was not issued by this provider")
 			return
 		}
-		if sub, _ := claims["sub"].(string); hasSession && sub != person.ID {
+		if hasSession && claims.Subject != person.ID {
 			needLogin = true
 		}
 	}

@@ -1,8 +1,11 @@
 package idp
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"sesame/internal/apps"
 	"sesame/internal/store"
@@ -77,6 +80,42 @@ type logoutClaims struct {
 	Events    map[string]struct{} `json:"events"`
 	Subject   string              `json:"sub,omitempty"`
 	SessionID string              `json:"sid,omitempty"`
+}
+
+// readClaims are what sesame reads back from a token it signed: an ID
+// token given as id_token_hint, or an access token at userinfo.
+type readClaims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  audience `json:"aud"`
+	Expiry    int64    `json:"exp"`
+	SessionID string   `json:"sid"`
+	ClientID  string   `json:"client_id"`
+	Scope     string   `json:"scope"`
+	Family    string   `json:"fam"`
+}
+
+// fresh says whether the token has not expired at now (a token without
+// exp never is).
+func (c *readClaims) fresh(now time.Time) bool {
+	return c.Expiry != 0 && now.Before(time.Unix(c.Expiry, 0))
+}
+
+// audience is aud: one string or a list of them (RFC 7519, section 4.1.3).
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = audience{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("aud: neither a string nor a list of strings")
+	}
+	*a = list
+	return nil
 }
 
 // tokenResponse is the token endpoint's answer (RFC 6749, section 5.1).

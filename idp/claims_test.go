@@ -2,7 +2,9 @@ package idp
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
+	"time"
 
 	"sesame/internal/store"
 )
@@ -45,5 +47,33 @@ func TestClaimsJSON(t *testing.T) {
 		ACRPassword + `","sub":"p1","groups":[]}`
 	if string(b) != want {
 		t.Errorf("ID token, no nonce nor sid:\n got %s\nwant %s", b, want)
+	}
+}
+
+// What sesame reads back from its own tokens: aud as a string or a list,
+// and anything else refused.
+func TestReadClaims(t *testing.T) {
+	for in, want := range map[string][]string{
+		`{"aud":"c1"}`:        {"c1"},
+		`{"aud":["c1","c2"]}`: {"c1", "c2"},
+		`{"sub":"p1"}`:        nil,
+		`{"aud":[]}`:          {},
+	} {
+		var c readClaims
+		if err := json.Unmarshal([]byte(in), &c); err != nil || !slices.Equal(c.Audience, want) {
+			t.Errorf("%s: aud %q, %v; want %q", in, c.Audience, err, want)
+		}
+	}
+	for _, in := range []string{`{"aud":3}`, `{"aud":["c1",3]}`, `{"exp":"soon"}`} {
+		var c readClaims
+		if err := json.Unmarshal([]byte(in), &c); err == nil {
+			t.Errorf("%s: accepted", in)
+		}
+	}
+	now := time.Unix(1000, 0)
+	for exp, want := range map[int64]bool{0: false, 999: false, 1000: false, 1001: true} {
+		if got := (&readClaims{Expiry: exp}).fresh(now); got != want {
+			t.Errorf("exp %d at 1000: fresh %v", exp, got)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -44,7 +43,7 @@ var errBadToken = errors.New("idp: invalid token")
 // verify checks a compact JWS against the published keys, its typ header
 // (when wantTyp is set), its issuer and (unless ignoreExp) its expiry, and
 // returns its claims.
-func (p *Provider) verify(token, wantTyp string, ignoreExp bool) (map[string]any, error) {
+func (p *Provider) verify(token, wantTyp string, ignoreExp bool) (*readClaims, error) {
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: %v", errBadToken, err)
@@ -63,20 +62,17 @@ func (p *Provider) verify(token, wantTyp string, ignoreExp bool) (map[string]any
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadToken, err)
 	}
-	var claims map[string]any
+	var claims readClaims
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		return nil, fmt.Errorf("%w: claims: %v", errBadToken, err)
 	}
-	if iss, _ := claims["iss"].(string); iss != p.issuer {
-		return nil, fmt.Errorf("%w: issuer %q", errBadToken, iss)
+	if claims.Issuer != p.issuer {
+		return nil, fmt.Errorf("%w: issuer %q", errBadToken, claims.Issuer)
 	}
-	if !ignoreExp {
-		exp, ok := claims["exp"].(float64)
-		if !ok || !p.now().Before(time.Unix(int64(exp), 0)) {
-			return nil, fmt.Errorf("%w: expired", errBadToken)
-		}
+	if !ignoreExp && !claims.fresh(p.now()) {
+		return nil, fmt.Errorf("%w: expired", errBadToken)
 	}
-	return claims, nil
+	return &claims, nil
 }
 
 // atHash is the at_hash of an access token for alg (both algorithms use
@@ -84,23 +80,6 @@ func (p *Provider) verify(token, wantTyp string, ignoreExp bool) (map[string]any
 func atHash(accessToken string) string {
 	h := sha256.Sum256([]byte(accessToken))
 	return base64.RawURLEncoding.EncodeToString(h[:16])
-}
-
-// audiences reads aud, a string or a list.
-func audiences(claims map[string]any) []string {
-	switch a := claims["aud"].(type) {
-	case string:
-		return []string{a}
-	case []any:
-		var out []string
-		for _, v := range a {
-			if s, ok := v.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

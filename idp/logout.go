@@ -94,7 +94,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 			p.refuse(w, r, i18n.LogoutRefusedTitle, i18n.LogoutForeignToken, "logout: id_token_hint: "+err.Error(), web.Onward{})
 			return
 		}
-		aud := audiences(claims)
+		aud := claims.Audience
 		if clientID != "" && !slices.Contains(aud, clientID) {
 			p.refuse(w, r, i18n.LogoutRefusedTitle, i18n.LogoutOtherClient, "logout: id_token_hint for another client", web.Onward{})
 			return
@@ -102,10 +102,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		if clientID == "" && len(aud) > 0 {
 			clientID = aud[0]
 		}
-		hintSub, _ = claims["sub"].(string)
-		hintSID, _ = claims["sid"].(string)
-		exp, _ := claims["exp"].(float64)
-		hintFresh = p.now().Before(time.Unix(int64(exp), 0))
+		hintSub, hintSID, hintFresh = claims.Subject, claims.SessionID, claims.fresh(p.now())
 	}
 	// The service the logout comes from, when it can be told: its return
 	// addresses, and the link back to it on sesame's own page.

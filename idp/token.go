@@ -437,9 +437,7 @@ func (p *Provider) checkAccessToken(ctx context.Context, token string) (store.Pe
 	if err != nil {
 		return store.Person{}, store.Service{}, store.Grant{}, nil, fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
-	famID, _ := claims["fam"].(string)
-	clientID, _ := claims["client_id"].(string)
-	scope, _ := claims["scope"].(string)
+	famID, clientID, scope := claims.Family, claims.ClientID, claims.Scope
 	var (
 		person store.Person
 		svc    store.Service
