@@ -276,34 +276,60 @@ const (
 	pathDiscovery = ".well-known/openid-configuration"
 )
 
-func (p *Provider) discovery() map[string]any {
-	return map[string]any{
-		"issuer":                                p.issuer,
-		"authorization_endpoint":                p.endpoint(pathAuthorize),
-		"token_endpoint":                        p.endpoint(pathToken),
-		"userinfo_endpoint":                     p.endpoint(pathUserinfo),
-		"jwks_uri":                              p.endpoint(pathJWKS),
-		"end_session_endpoint":                  p.endpoint(pathLogout),
-		"scopes_supported":                      []string{"openid", "email", "profile"},
-		"response_types_supported":              []string{"code"},
-		"response_modes_supported":              []string{"query"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": Algorithms,
-		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr",
+// discoveryDoc is the provider's metadata (OpenID Connect Discovery 1.0,
+// section 3; RFC 8414; Back-Channel Logout 1.0; RFC 9207).
+type discoveryDoc struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	FrontchannelLogoutSupported       bool     `json:"frontchannel_logout_supported"`
+	BackchannelLogoutSupported        bool     `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported bool     `json:"backchannel_logout_session_supported"`
+	UserinfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported"`
+	PromptValuesSupported             []string `json:"prompt_values_supported"`
+	ACRValuesSupported                []string `json:"acr_values_supported"`
+	AuthorizationResponseISSParameter bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+func (p *Provider) discovery() discoveryDoc {
+	return discoveryDoc{
+		Issuer:                            p.issuer,
+		AuthorizationEndpoint:             p.endpoint(pathAuthorize),
+		TokenEndpoint:                     p.endpoint(pathToken),
+		UserinfoEndpoint:                  p.endpoint(pathUserinfo),
+		JWKSURI:                           p.endpoint(pathJWKS),
+		EndSessionEndpoint:                p.endpoint(pathLogout),
+		ScopesSupported:                   []string{"openid", "email", "profile"},
+		ResponseTypesSupported:            []string{"code"},
+		ResponseModesSupported:            []string{"query"},
+		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  Algorithms,
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr",
 			"preferred_username", "email", "email_verified", "name", "given_name", "family_name", "groups", "quota"},
-		"claims_parameter_supported":                     false,
-		"request_parameter_supported":                    false,
-		"request_uri_parameter_supported":                false,
-		"frontchannel_logout_supported":                  false,
-		"backchannel_logout_supported":                   true,
-		"backchannel_logout_session_supported":           true,
-		"userinfo_signing_alg_values_supported":          []string{"none"},
-		"prompt_values_supported":                        []string{"none", "login"},
-		"acr_values_supported":                           []string{ACRPassword, ACRTwoFactor},
-		"authorization_response_iss_parameter_supported": true,
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
+		UserinfoSigningAlgValuesSupported: []string{"none"},
+		PromptValuesSupported:             []string{"none", "login"},
+		ACRValuesSupported:                []string{ACRPassword, ACRTwoFactor},
+		AuthorizationResponseISSParameter: true,
 	}
 }
 
