@@ -24,8 +24,8 @@ type userClaims struct {
 	Email             string `json:"email,omitempty"`
 	// EmailVerified is present whenever Email is.
 	EmailVerified *bool `json:"email_verified,omitempty"`
-	// Groups is always present: an empty list says "no role", where a
-	// missing claim would leave some clients' groups unchanged.
+	// Groups is always present: the person's role on the service, or an
+	// empty list when they have none.
 	Groups []string `json:"groups"`
 	// Quota is Nextcloud's (user_oidc maps the quota claim).
 	Quota string `json:"quota,omitempty"`
@@ -95,8 +95,8 @@ type readClaims struct {
 	Family    string   `json:"fam"`
 }
 
-// fresh says whether the token has not expired at now (a token without
-// exp never is).
+// fresh says whether the token has not expired at now; a token without
+// exp is not fresh.
 func (c *readClaims) fresh(now time.Time) bool {
 	return c.Expiry != 0 && now.Before(time.Unix(c.Expiry, 0))
 }
