@@ -2,7 +2,9 @@ package idp
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +76,23 @@ func TestReadClaims(t *testing.T) {
 	for exp, want := range map[int64]bool{0: false, 999: false, 1000: false, 1001: true} {
 		if got := (&readClaims{Expiry: exp}).fresh(now); got != want {
 			t.Errorf("exp %d at 1000: fresh %v", exp, got)
+		}
+	}
+}
+
+// Discovery's claims_supported names every claim the ID token and userinfo
+// may carry (but Paheko's profile object, which is not the standard claim).
+func TestClaimsSupported(t *testing.T) {
+	supported := (&Provider{}).discovery().ClaimsSupported
+	for _, typ := range []reflect.Type{reflect.TypeFor[userClaims](), reflect.TypeFor[idTokenClaims]()} {
+		for f := range typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "profile" || name == "at_hash" || name == "azp" {
+				continue // embedded, or not a claim about the person or the login
+			}
+			if !slices.Contains(supported, name) {
+				t.Errorf("claims_supported lacks %q", name)
+			}
 		}
 	}
 }

@@ -323,7 +323,7 @@ func (p *Provider) discovery() discoveryDoc {
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
 		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr",
-			"preferred_username", "email", "email_verified", "name", "given_name", "family_name", "groups", "quota"},
+			"preferred_username", "email", "email_verified", "name", "given_name", "family_name", "locale", "groups", "quota"},
 		BackchannelLogoutSupported:        true,
 		BackchannelLogoutSessionSupported: true,
 		UserinfoSigningAlgValuesSupported: []string{"none"},
