@@ -106,7 +106,8 @@ func (p *Provider) local(name string) string { return strings.TrimRight(p.path, 
 // with prompt (none given: ar's own prompt, "none" left out): the
 // no-access page's "log in with another account" (prompt=login) and its
 // language switch. It carries what the client sent (state, nonce, PKCE
-// challenge), so the code that ends it is the one the client waits for.
+// challenge, two factors asked for), so the code that ends it is the one
+// the client waits for.
 func (p *Provider) authorizeURL(ar store.AuthRequest, prompt ...string) string {
 	v := url.Values{"client_id": {ar.ClientID}, "redirect_uri": {ar.RedirectURI}, "response_type": {"code"},
 		"scope": {strings.Join(ar.Scopes, " ")}}
@@ -118,6 +119,12 @@ func (p *Provider) authorizeURL(ar store.AuthRequest, prompt ...string) string {
 	}
 	if ar.MaxAge >= 0 {
 		v.Set("max_age", strconv.Itoa(ar.MaxAge))
+	}
+	if ar.RequireMFA {
+		// The client asked for two factors (or the service requires them):
+		// the request made again must too, else "another account" would
+		// end in a code for a password alone.
+		v.Set("acr_values", ACRTwoFactor)
 	}
 	if prompt == nil {
 		for _, s := range ar.Prompt {

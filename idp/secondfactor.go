@@ -249,6 +249,27 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pl := &pendingLogin{step: step, person: person, ar: ar, svc: svc}
+	if step.Enrol && len(step.Done) == 0 {
+		// The step was sealed when the person had no factor. If they have
+		// enrolled one since (on another device, in the portal), the step
+		// asks for it now: "later" and a second enrolment, proved by the
+		// password alone, are no longer offered.
+		factors, err := p.st.ListSecondFactors(ctx, person.ID)
+		if err != nil {
+			p.unavailable(w, r, fmt.Errorf("idp: second factors: %w", err), on)
+			return
+		}
+		if len(factors) > 0 {
+			pl.step.Enrol, pl.step.LaterUntil = false, time.Time{}
+			if err := p.setStep(w, r, &pl.step); err != nil {
+				p.unavailable(w, r, err, on)
+				return
+			}
+			p.log.Info("idp: enrolment step turned into a verification: the person has a factor now", "person", person.ID)
+			p.showSecondFactor(w, r, http.StatusOK, pl, i18n.Message{})
+			return
+		}
+	}
 	if r.Method != http.MethodPost {
 		p.showSecondFactor(w, r, http.StatusOK, pl, i18n.Message{})
 		return

@@ -17,8 +17,9 @@ import (
 // d'authentification"), and, when it is their first, ten new recovery
 // codes, which it returns (nil otherwise), with an audit entry: all in one
 // transaction. via says where ("login", "portal"). ErrEnrolment when
-// the enrolment is not theirs or expired, ErrWrongCode when the code
-// is not the app's.
+// the enrolment is not theirs or expired, or at login when the person has
+// a factor already (enrolling at login is for a first one); ErrWrongCode
+// when the code is not the app's.
 func (secrets *Secrets) EnrolTOTP(ctx context.Context, st store.Store, person store.Person, enrolment, code, name, via string, now time.Time) ([]string, error) {
 	e, err := secrets.OpenEnrolment(person.ID, enrolment, now)
 	if err != nil {
@@ -38,6 +39,12 @@ func (secrets *Secrets) EnrolTOTP(ctx context.Context, st store.Store, person st
 		existing, err := tx.ListSecondFactors(ctx, person.ID)
 		if err != nil {
 			return err
+		}
+		if via == "login" && len(existing) > 0 {
+			// An enrolment at login is for a first factor, proved by the
+			// password alone: once the person has one, only the portal
+			// (from a two-factor session) adds another.
+			return fmt.Errorf("%w: the person has a second factor already", ErrEnrolment)
 		}
 		codes, err = addFactor(ctx, tx, f, len(existing) == 0, via, now)
 		return err

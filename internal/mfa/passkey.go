@@ -200,6 +200,10 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, st store.Store, perso
 		if err != nil {
 			return err
 		}
+		if via == "login" && len(factors) > 0 {
+			// As for EnrolTOTP: at login, only a first factor.
+			return fmt.Errorf("%w: the person has a second factor already", ErrPasskey)
+		}
 		u, err := p.user(person, factors)
 		if err != nil {
 			return err
