@@ -38,11 +38,16 @@ func (s *Syncer) HandlePersonBatch(ctx context.Context, batch []store.Job) []err
 func (s *Syncer) PreparePersonBatch(ctx context.Context, batch []store.Job) func(context.Context) []error {
 	errs := make([]error, len(batch))
 	who := make([]string, len(batch)) // the person of each job
+	gone := make([]*jobs.GonePerson, len(batch))
 	ids := make([]string, 0, len(batch))
 	for i, j := range batch {
 		var ref jobs.PersonRef
 		if err := json.Unmarshal(j.Payload, &ref); err != nil || ref.PersonID == "" {
 			errs[i] = fmt.Errorf("%w: job %d: bad %s payload %q", ErrRejected, j.ID, j.Kind, j.Payload)
+			continue
+		}
+		if ref.Gone != nil {
+			gone[i] = ref.Gone
 			continue
 		}
 		who[i] = ref.PersonID
@@ -52,7 +57,9 @@ func (s *Syncer) PreparePersonBatch(ctx context.Context, batch []store.Job) func
 	return func(ctx context.Context) []error {
 		byID := converge(ctx)
 		for i := range batch {
-			if errs[i] == nil {
+			if gone[i] != nil {
+				errs[i] = s.ConvergeGone(ctx, *gone[i])
+			} else if errs[i] == nil {
 				errs[i] = byID[who[i]]
 			}
 			if errors.Is(errs[i], ErrRejected) {

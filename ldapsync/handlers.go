@@ -19,6 +19,9 @@ func (s *Syncer) HandlePerson(ctx context.Context, j store.Job) error {
 	if err := json.Unmarshal(j.Payload, &ref); err != nil || ref.PersonID == "" {
 		return fmt.Errorf("%w: job %d: bad %s payload %q", ErrRejected, j.ID, j.Kind, j.Payload)
 	}
+	if ref.Gone != nil {
+		return s.ConvergeGone(ctx, *ref.Gone)
+	}
 	return s.SyncPerson(ctx, ref.PersonID)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"sesame/internal/jobs"
 	"sesame/internal/store"
 )
 
@@ -363,6 +364,29 @@ func readEntry(dir Directory, dn string, attrs []string) (*ldap.Entry, error) {
 		return nil, nil
 	}
 	return res.Entries[0], nil
+}
+
+// ConvergeGone empties the entry of a person deleted from the store, as a
+// disabled person's is (no password, in no managed group; the entry itself
+// stays, as for every deleted person): the ldap.person job that manage
+// queues at deletion, in case the one queued when they were disabled had
+// not run. No entry: nothing to do; an entry sesame does not manage is
+// refused (ErrRejected), as ConvergePerson refuses it.
+func (s *Syncer) ConvergeGone(ctx context.Context, g jobs.GonePerson) error {
+	if g.Username == "" {
+		return fmt.Errorf("%w: a deleted person without a username", ErrRejected)
+	}
+	cur, err := readEntry(s.Dir, s.Layout.PersonDN(g.Username), personReadAttrs)
+	if err != nil || cur == nil {
+		return err
+	}
+	p := personFromStore(store.Person{Username: g.Username, GivenName: g.GivenName, FamilyName: g.FamilyName,
+		DisplayName: g.DisplayName, Email: g.Email, State: store.StateDisabled}, nil)
+	if err := s.ConvergePerson(ctx, p); err != nil {
+		return err
+	}
+	s.logger().Info("ldapsync: a deleted person's entry emptied", "username", g.Username)
+	return nil
 }
 
 // SyncPerson brings one person of the store to the directory (the

@@ -360,6 +360,11 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 			return fmt.Errorf("update person: %w", err)
 		}
 		if disabled {
+			// The links already emailed stop working (enabled again, they
+			// get a new one).
+			if _, err := tx.RevokeTokens(ctx, p.ID); err != nil {
+				return fmt.Errorf("revoke links: %w", err)
+			}
 			// Their sessions end everywhere, and the services are told.
 			payload, _ := json.Marshal(jobs.PersonRef{PersonID: p.ID})
 			w.jobs = append(w.jobs, &store.Job{Kind: jobs.KindOIDCEndSessions,

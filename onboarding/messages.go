@@ -41,6 +41,7 @@ const (
 	MsgUsernameTaken     MsgID = "username.taken"
 	MsgUsernameImmutable MsgID = "username.immutable"
 	MsgLinked            MsgID = "person.linked"
+	MsgStaysDisabled     MsgID = "person.stays_disabled"
 )
 
 // catalogue holds each message in French and English, as fmt formats.
@@ -79,6 +80,7 @@ var catalogue = map[MsgID][2]string{
 	MsgUsernameTaken:     {"L'identifiant « %s » est déjà pris.", "The username \"%s\" is already taken."},
 	MsgUsernameImmutable: {"Cette personne a déjà l'identifiant « %s », qui ne peut pas changer ; « %s » est ignoré.", "This person already has the username \"%s\", which cannot change; \"%s\" is ignored."},
 	MsgLinked:            {"Cette personne a déjà un compte : il est rattaché à la structure, sans nouvel e-mail d'activation.", "This person already has an account: it is linked to the structure, with no new activation email."},
+	MsgStaysDisabled:     {"Ce compte est désactivé et l'import ne le réactive pas (il administre l'hébergeur ou appartient aussi à une autre structure) : l'hébergeur peut le réactiver depuis sa fiche.", "This account is disabled and the import does not enable it (a hoster admin, or a member of another organisation too): the hoster can enable it from its page."},
 }
 
 // Message is one problem or notice, in a form that can be rendered in any

@@ -189,6 +189,13 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		if r.AltEmail != "" {
 			inFile[r.AltEmail] = true
 		}
+		// A row in error still names its person: the address it designates
+		// once what is wrong is set aside (the key the duplicate check
+		// uses). A sync skipping invalid rows must not take that person
+		// for one who left.
+		if r.emailKey != "" {
+			inFile[r.emailKey] = true
+		}
 		pr := PlannedRow{Row: r.Row, Email: r.Email, Warnings: r.Warnings, Grants: sortedGrants(r.Grants)}
 		if len(r.Errors) > 0 {
 			pr.Action, pr.Errors = ActError, r.Errors
@@ -229,7 +236,11 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 				pr.linked = true
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgLinked)})
 			}
-			planExisting(&pr, r, st.Slug, member, member && memberships[existing.ID] == 1, sh.HasRights, current[existing.ID], svcByID)
+			others := memberships[existing.ID]
+			if member {
+				others--
+			}
+			planExisting(&pr, r, st.Slug, member, member && memberships[existing.ID] == 1, others > 0, sh.HasRights, current[existing.ID], svcByID)
 		}
 		if len(pr.Grants) == 0 {
 			// An account that opens nothing: most likely a forgotten cell.
@@ -282,7 +293,9 @@ func asciiKey(email string) string {
 // what they hold, so two structures' files never undo each other and
 // re-importing stays a no-op. For a person not yet a member (linked), no
 // former value is reported, so nothing another structure wrote is revealed.
-func planExisting(pr *PlannedRow, r Row, slug string, member, owns, hasRights bool, cur map[string]string, svcByID map[string]store.Service) {
+// A disabled person is enabled again only when no other structure has
+// them (shared) and they are not a hoster admin.
+func planExisting(pr *PlannedRow, r Row, slug string, member, owns, shared, hasRights bool, cur map[string]string, svcByID map[string]store.Service) {
 	x := &pr.person
 	change := func(field, from, to string) {
 		c := Change{Field: field, To: to}
@@ -308,7 +321,13 @@ func planExisting(pr *PlannedRow, r Row, slug string, member, owns, hasRights bo
 	if !member {
 		pr.Changes = append(pr.Changes, Change{Field: "membership", To: slug})
 	}
-	if x.State == store.StateDisabled {
+	switch {
+	case x.State == store.StateDisabled && (shared || x.Admin):
+		// Enabling a hoster admin, or a person another structure shares,
+		// is not this structure's to decide (the administration's person
+		// page refuses it to a referent too): they stay disabled.
+		pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgStaysDisabled)})
+	case x.State == store.StateDisabled:
 		to := store.StateInvited
 		if x.PasswordHash != "" {
 			to = store.StateActive

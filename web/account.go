@@ -449,6 +449,11 @@ func (a *Account) setPassword(ctx context.Context, secret string, purpose store.
 		if err != nil {
 			return fmt.Errorf("web: update person: %w", err)
 		}
+		// Any other link of theirs (a reset asked for meanwhile, an older
+		// activation) stops working with the new password.
+		if _, err := tx.RevokeTokens(ctx, tok.PersonID); err != nil {
+			return fmt.Errorf("web: revoke links: %w", err)
+		}
 		ref, _ := json.Marshal(jobs.PersonRef{PersonID: tok.PersonID})
 		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPPerson,
 			DedupeKey: jobs.DedupeLDAPPerson(tok.PersonID), Payload: ref}); err != nil {

@@ -106,7 +106,11 @@ const (
 	ActViewPerson      Action = "person.view"
 	// ActManagePerson edits, disables, enables, deletes a person, or sends
 	// them a link. A referent may not touch a hoster admin, nor a person
-	// who is also a member of another structure (the hoster may).
+	// who is also a member of another structure (the hoster may). Nobody,
+	// hoster admins included, may do it on their own account: the portal
+	// is where a person changes their own email, password and second
+	// factors, behind its own checks (the current password, a two-factor
+	// session), which the administration's forms would otherwise bypass.
 	ActManagePerson  Action = "person.manage"
 	ActManageService Action = "service.manage" // add a service, change its address, remove it
 	ActRetryJob      Action = "job.retry"
@@ -150,6 +154,9 @@ func Authorize(actor Actor, action Action, target Target) error {
 			return nil
 		}
 		return Errorf(EForbidden, "authorize: %s on another person's account", action)
+	}
+	if action == ActManagePerson && target.PersonID != "" && target.PersonID == actor.Person.ID {
+		return Errorf(EForbidden, "authorize: %s on one's own account (the portal is for that)", action)
 	}
 	if actor.Admin() {
 		return nil

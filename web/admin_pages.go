@@ -358,6 +358,9 @@ type personView struct {
 	// HosterOnly, why and who can (a hoster admin).
 	CanManage  bool
 	HosterOnly i18n.Key
+	// Self is whether the person is the actor (their own account is
+	// changed from the portal).
+	Self bool
 	// Factors is how many second factors the person has (a reset removes
 	// them).
 	Factors int
@@ -383,7 +386,10 @@ func (a *Admin) personView(r *http.Request) (personView, error) {
 	v.Factors = len(factors)
 	if !v.CanManage {
 		v.HosterOnly = i18n.AdminHosterOnlyShared
-		if target.PersonAdmin {
+		switch {
+		case target.PersonID == ActorFrom(ctx).Person.ID:
+			v.HosterOnly, v.Self = i18n.AdminSelf, true
+		case target.PersonAdmin:
 			v.HosterOnly = i18n.AdminHosterOnlyAdmin
 		}
 	}

@@ -158,6 +158,7 @@ func TestAdminPersonHosterOnly(t *testing.T) {
 	e.member(bruno, s, false)
 	e.member(bruno, other, false)
 	e.member(boss, s, false)
+	root := e.person("root", store.StateActive, true) // another hoster admin
 	forms := []string{`/rights"`, `/disable"`, `<form method="post" action="/admin/structures/le-beta/people/`}
 	for _, c := range []struct {
 		p    store.Person
@@ -176,11 +177,17 @@ func TestAdminPersonHosterOnly(t *testing.T) {
 		if _, _, en := e.do("GET", page+"?lang=en", &ref, nil); !strings.Contains(en, "only a hoster admin can") {
 			t.Errorf("English:\n%s", en)
 		}
-		status, _, body = e.do("GET", page, &boss, nil)
+		status, _, body = e.do("GET", page, &root, nil)
 		if status != 200 || strings.Contains(body, "hoster-only") || !strings.Contains(body, page+`/rights"`) ||
 			!strings.Contains(body, page+`/disable"`) || !strings.Contains(body, `action="`+page+`"`) {
 			t.Errorf("hoster admin on %s: %d\n%s", c.p.Username, status, body)
 		}
+	}
+	// A hoster admin on their own page: no forms, the way to the portal.
+	own := "/admin/structures/le-beta/people/" + boss.ID
+	if status, _, body := e.do("GET", own, &boss, nil); status != 200 || !strings.Contains(body, "C’est votre propre compte") ||
+		strings.Contains(body, own+`/disable"`) {
+		t.Errorf("hoster admin on their own page: %d\n%s", status, body)
 	}
 	// A person the referent may change: the forms, no sentence.
 	carla := e.person("carla", store.StateActive, false)

@@ -289,6 +289,11 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request) {
 		}); err != nil {
 			return fmt.Errorf("web: update person: %w", err)
 		}
+		// A reset link asked for earlier (perhaps by someone else) stops
+		// working with the new password.
+		if _, err := tx.RevokeTokens(ctx, id); err != nil {
+			return fmt.Errorf("web: revoke links: %w", err)
+		}
 		ref, _ := json.Marshal(jobs.PersonRef{PersonID: id})
 		if _, err := tx.EnqueueJob(ctx, &store.Job{Kind: jobs.KindLDAPPerson, DedupeKey: jobs.DedupeLDAPPerson(id), Payload: ref}); err != nil {
 			return fmt.Errorf("web: enqueue %s: %w", jobs.KindLDAPPerson, err)

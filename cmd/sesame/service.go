@@ -154,11 +154,11 @@ role of a right that names none.`,
 				return err
 			}
 			svc.StructureID = structure.ID
+			existing, err := st.ListServices(ctx, structure.ID)
+			if err != nil {
+				return fmt.Errorf("list services: %w", err)
+			}
 			if svc.Slug = slug; svc.Slug == "" {
-				existing, err := st.ListServices(ctx, structure.ID)
-				if err != nil {
-					return fmt.Errorf("list services: %w", err)
-				}
 				svc.Slug = string(kind)
 				for _, e := range existing {
 					if e.Slug == svc.Slug {
@@ -167,6 +167,12 @@ role of a right that names none.`,
 				}
 				if !slugRe.MatchString(svc.Slug) {
 					return exitWith(2, fmt.Errorf("no slug can be made from the name %q; give --slug", svc.Name))
+				}
+			}
+			for _, e := range existing {
+				if e.Slug != svc.Slug && store.ServiceSlugsClash(svc.Slug, e.Slug) {
+					return exitWith(2, fmt.Errorf("the slug %q would share directory group names with the service %q "+
+						"(groups are named SLUG and SLUG-ROLE); choose another with --slug", svc.Slug, e.Slug))
 				}
 			}
 			svc.ClientID = structure.Slug + "." + svc.Slug

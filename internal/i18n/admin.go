@@ -49,6 +49,7 @@ var (
 	AdminDoneRights          = key("admin.done.rights")
 	AdminHosterOnlyAdmin     = key("admin.person.hoster_only.admin")
 	AdminHosterOnlyShared    = key("admin.person.hoster_only.shared")
+	AdminSelf                = key("admin.person.self")
 
 	AdminStateInvited  = key("admin.state.invited")
 	AdminStateExpired  = key("admin.state.expired")
@@ -183,6 +184,9 @@ var adminTexts = map[Key]Text{
 	AdminHosterOnlyShared: {
 		FR: "Cette personne est aussi membre d’une autre structure : seul·e un·e administrateur·rice de l’hébergeur peut modifier son compte, ses droits et ses accès.",
 		EN: "This person is also a member of another organisation: only a hoster admin can change their account, rights and access."},
+	AdminSelf: {
+		FR: "C’est votre propre compte : changez votre adresse, votre mot de passe et vos seconds facteurs depuis votre espace personnel (lien « Mon compte »). Vos droits sont modifiés par un·e autre référent·e ou par l’hébergeur.",
+		EN: "This is your own account: change your email address, password and second factors from your personal space (the “My account” link). Your rights are changed by another referent or by the hoster."},
 
 	AdminServicesTitle:       {FR: "Services de %s", EN: "Services of %s"},
 	{"admin.services.none"}:  {FR: "Aucun service.", EN: "No service."},

@@ -52,6 +52,18 @@ const (
 // PersonRef names a person.
 type PersonRef struct {
 	PersonID string `json:"person_id"`
+	// Gone, set when the person was deleted from the store, is what the
+	// directory job needs to find and empty their entry then.
+	Gone *GonePerson `json:"gone,omitempty"`
+}
+
+// GonePerson is what a job keeps of a person deleted from the store.
+type GonePerson struct {
+	Username    string `json:"username"`
+	GivenName   string `json:"given_name,omitempty"`
+	FamilyName  string `json:"family_name,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
 }
 
 // StructureRef names a structure.

@@ -329,7 +329,9 @@ type PersonChange struct {
 
 // UpdatePerson changes a person's names or email (the username never
 // changes) and queues their directory entry and application accounts.
-// A taken email gives store.ErrConflict.
+// A new email revokes the links already sent (to the former address); an
+// invited person is sent a new activation link. A taken email gives
+// store.ErrConflict.
 func (m *Manager) UpdatePerson(ctx context.Context, actor, personID string, c PersonChange) (store.Person, error) {
 	if c.Email != nil {
 		e, err := checkEmail(*c.Email)
@@ -371,7 +373,24 @@ func (m *Manager) UpdatePerson(ctx context.Context, actor, personID string, c Pe
 		if err := provisionEverywhere(ctx, tx, p.ID); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "person.update", "person:"+p.ID, changed)
+		if err := audit(ctx, tx, actor, "person.update", "person:"+p.ID, changed); err != nil {
+			return err
+		}
+		if _, ok := changed["email"]; !ok {
+			return nil
+		}
+		// The links already emailed went to the former address, which may
+		// be the wrong one (a typo) or no longer theirs: none may work any
+		// more. An invited person gets a new activation link at the new
+		// address.
+		if _, err := tx.RevokeTokens(ctx, p.ID); err != nil {
+			return fmt.Errorf("manage: revoke links: %w", err)
+		}
+		if p.State == store.StateInvited && m.Links != nil {
+			_, err := m.resend(ctx, tx, actor, p.ID, "")
+			return err
+		}
+		return nil
 	})
 	return p, err
 }
@@ -393,6 +412,11 @@ func (m *Manager) Disable(ctx context.Context, actor, personID string) (store.Pe
 		}
 		if was == store.StateDisabled {
 			return nil
+		}
+		// The links already emailed stop working: enabled again, the
+		// person gets a new one.
+		if _, err := tx.RevokeTokens(ctx, p.ID); err != nil {
+			return fmt.Errorf("manage: revoke links: %w", err)
 		}
 		if err := enqueue(ctx, tx, jobs.KindOIDCEndSessions, jobs.DedupeOIDCEndSessions(p.ID), jobs.PersonRef{PersonID: p.ID}); err != nil {
 			return err
@@ -465,6 +489,15 @@ func (m *Manager) Delete(ctx context.Context, actor, personID string) (store.Per
 		}
 		if err := tx.DeletePerson(ctx, p.ID); err != nil {
 			return fmt.Errorf("manage: delete person: %w", err)
+		}
+		// The directory job queued when they were disabled may not have
+		// run yet (a directory down, a quick hand): one more, which needs
+		// no store to find the entry, leaves it emptied — no password, in
+		// no group — whatever ran before.
+		if err := enqueue(ctx, tx, jobs.KindLDAPPerson, "", jobs.PersonRef{PersonID: p.ID, Gone: &jobs.GonePerson{
+			Username: p.Username, GivenName: p.GivenName, FamilyName: p.FamilyName, DisplayName: p.DisplayName,
+			Email: p.Email}}); err != nil {
+			return err
 		}
 		return audit(ctx, tx, actor, "person.delete", "person:"+p.ID,
 			map[string]any{"username": p.Username, "email": p.Email})

@@ -2,6 +2,7 @@ package manage_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,22 @@ func testManage(t *testing.T, backend string) {
 	if len(es) != 1 || es[0].Actor != "cli:test" {
 		t.Fatalf("audit of delete = %+v", es)
 	}
+	// A directory job that needs no store empties the entry, whatever ran
+	// before (the disable's job may not have).
+	js, _ := st.ListJobs(ctx, store.JobFilter{Kind: jobs.KindLDAPPerson})
+	goneJobs := 0
+	for _, j := range js {
+		var pr jobs.PersonRef
+		if json.Unmarshal(j.Payload, &pr) == nil && pr.Gone != nil {
+			if pr.PersonID != ref.ID || pr.Gone.Username != ref.Username || pr.Gone.Email != ref.Email {
+				t.Errorf("the deletion's directory job: %s", j.Payload)
+			}
+			goneJobs++
+		}
+	}
+	if goneJobs != 1 {
+		t.Errorf("%d directory jobs for the deleted person's entry, want 1", goneJobs)
+	}
 
 	// structure update, service and structure removal
 	newName, contact := "Le Bêta <b>", "bureau@lebeta.example"
@@ -250,6 +267,26 @@ func TestServices(t *testing.T) {
 	b, _, err := m.AddService(ctx, "cli:test", s.ID, manage.NewService{Kind: "nextcloud", Name: "Archives", BaseURL: "https://archives.example"})
 	if err != nil || b.Slug != "archives" || b.ClientID != "le-beta.archives" {
 		t.Fatalf("second service of the kind: %+v %v", b, err)
+	}
+	// "Nextcloud Admin" beside "nextcloud" may not be nextcloud-admin, the
+	// first one's admin role group in the directory; nor "Nextcloud" again
+	// (nextcloud2 is fine: no dash).
+	c, _, err := m.AddService(ctx, "cli:test", s.ID, manage.NewService{Kind: "nextcloud", Name: "Nextcloud Admin", BaseURL: "https://c.example"})
+	if err != nil || c.Slug != "nextcloudadmin" {
+		t.Fatalf("a service named after another's role group: %+v %v", c, err)
+	}
+	d, _, err := m.AddService(ctx, "cli:test", s.ID, manage.NewService{Kind: "nextcloud", Name: "Nextcloud", BaseURL: "https://d.example"})
+	if err != nil || d.Slug != "nextcloud2" {
+		t.Fatalf("a second Nextcloud named Nextcloud: %+v %v", d, err)
+	}
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"nextcloud", "nextcloud-admin", true}, {"site-ecole", "site", true}, {"a", "a", true},
+		{"nextcloud", "nextcloud2", false}, {"site", "siteweb", false}, {"compta", "nextcloud", false}} {
+		if got := store.ServiceSlugsClash(c.a, c.b); got != c.want {
+			t.Errorf("ServiceSlugsClash(%q, %q) = %v", c.a, c.b, got)
+		}
 	}
 	// A generic client has no redirect address of its own: the one given,
 	// on the service's site.

@@ -113,14 +113,25 @@ func (m *Manager) AddService(ctx context.Context, actor, structureID string, n N
 		if err != nil {
 			return fmt.Errorf("manage: list services: %w", err)
 		}
-		taken := map[string]bool{}
-		for _, e := range existing {
-			taken[e.Slug] = true
+		taken := func(x string) bool {
+			for _, e := range existing {
+				if store.ServiceSlugsClash(x, e.Slug) {
+					return true
+				}
+			}
+			return x == ""
 		}
 		s := svc
 		s.Slug = kind.Name
-		if taken[s.Slug] {
-			s.Slug = onboarding.NextFreeUsername(onboarding.Slug(name), func(x string) bool { return x == "" || taken[x] })
+		if taken(s.Slug) {
+			// From the name; without its dashes when they would make it
+			// another service's role group ("Nextcloud Admin" beside
+			// "nextcloud": nextcloudadmin).
+			base := onboarding.Slug(name)
+			if taken(base) {
+				base = strings.ReplaceAll(base, "-", "")
+			}
+			s.Slug = onboarding.NextFreeUsername(base, taken)
 		}
 		s.ClientID = st.Slug + "." + s.Slug
 		if err := tx.CreateService(ctx, &s); err != nil {

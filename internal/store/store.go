@@ -144,6 +144,10 @@ type Tokens interface {
 	// concurrent calls, exactly one succeeds. It gives ErrNotFound for an
 	// unknown hash or another purpose, ErrTokenUsed, or ErrTokenExpired.
 	ConsumeToken(ctx context.Context, hash []byte, purpose TokenPurpose, now time.Time) (Token, error)
+	// RevokeTokens deletes every unused token of the person, whatever its
+	// purpose, and returns how many: the links already emailed stop
+	// working (after a change of email, a disable, a new password).
+	RevokeTokens(ctx context.Context, personID string) (int, error)
 }
 
 // Imports keeps the record of CSV imports.

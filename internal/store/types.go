@@ -37,6 +37,15 @@ func (k ServiceKind) Valid() bool {
 	return false
 }
 
+// ServiceSlugsClash reports whether two services of one structure may not
+// have slugs a and b: equal, or one the other followed by "-" (the
+// directory names a service's groups SLUG and SLUG-ROLE, so "nextcloud-admin"
+// beside "nextcloud" would be both a service group and the other's admin
+// role group, and the first's people would join the second's admins).
+func ServiceSlugsClash(a, b string) bool {
+	return a == b || strings.HasPrefix(a, b+"-") || strings.HasPrefix(b, a+"-")
+}
+
 // Service is one application instance of a structure (its Nextcloud, its
 // WordPress...). Each service is also an OpenID Connect client.
 type Service struct {

@@ -43,6 +43,20 @@ func (t *Tx) IssueToken(ctx context.Context, tok store.Token) error {
 	})
 }
 
+// RevokeTokens deletes every unused token of the person.
+func (t *Tx) RevokeTokens(ctx context.Context, personID string) (int, error) {
+	var n int64
+	err := t.run(ctx, func(e *ex) error {
+		res, err := e.exec(ctx, "DELETE FROM tokens WHERE person_id = ? AND used_at IS NULL", personID)
+		if err != nil {
+			return e.wrap(err, "revoke tokens of %q", personID)
+		}
+		n, err = res.RowsAffected()
+		return e.wrap(err, "revoke tokens of %q", personID)
+	})
+	return int(n), err
+}
+
 // GetToken returns a token by hash, used or not.
 func (t *Tx) GetToken(ctx context.Context, hash []byte) (store.Token, error) {
 	return one(ctx, t, scanToken, "SELECT "+tokenCols+" FROM tokens WHERE hash = ?", hash, "get token")

@@ -691,6 +691,27 @@ func testTokenIssueInvalidates(e *env) {
 	}
 	_, err = e.st.ConsumeToken(e.ctx, hash("new"), store.PurposeReset, e.clock.Now())
 	e.ok(err, "consume new")
+
+	// RevokeTokens: every unused token of p goes (here "act"), whatever its
+	// purpose; used ones stay (a consumed link shows "already used"), and
+	// other people's are untouched.
+	e.ok(e.st.IssueToken(e.ctx, store.Token{Hash: hash("newer"), PersonID: p.ID, Purpose: store.PurposeReset, ExpiresAt: exp}), "issue newer")
+	n, err := e.st.RevokeTokens(e.ctx, p.ID)
+	e.ok(err, "revoke")
+	if n != 2 {
+		e.t.Fatalf("revoke = %d tokens, want 2 (act, newer)", n)
+	}
+	for _, h := range []string{"act", "newer"} {
+		_, err := e.st.GetToken(e.ctx, hash(h))
+		e.is(err, store.ErrNotFound, "revoked token "+h)
+	}
+	for _, h := range []string{"used", "new", "q"} {
+		_, err := e.st.GetToken(e.ctx, hash(h))
+		e.ok(err, "token "+h+" kept by revoke")
+	}
+	if n, err := e.st.RevokeTokens(e.ctx, p.ID); err != nil || n != 0 {
+		e.t.Fatalf("revoke again = %d, %v", n, err)
+	}
 }
 
 func testTokenConsumeConcurrent(e *env) {

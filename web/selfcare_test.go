@@ -1,0 +1,220 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"sesame/internal/jobs"
+	"sesame/internal/store"
+	"sesame/onboarding"
+)
+
+// linkTokens is the key newAdminEnv gives its Tokens.
+var linkTokens = &onboarding.Tokens{Key: []byte("0123456789abcdef0123456789abcdef-test-key")}
+
+// lastLink returns the secret of the newest emailed link of kind for p.
+func (e *adminEnv) lastLink(p store.Person, kind string) string {
+	e.t.Helper()
+	js, err := e.st.ListJobs(context.Background(), store.JobFilter{Kind: kind})
+	e.must(err)
+	secret := ""
+	for _, j := range js {
+		var tm jobs.TokenMail
+		if json.Unmarshal(j.Payload, &tm) == nil && tm.PersonID == p.ID {
+			secret = linkTokens.Secret(tm.Nonce)
+		}
+	}
+	if secret == "" {
+		e.t.Fatalf("no %s job for %s", kind, p.Username)
+	}
+	return secret
+}
+
+// importCSV uploads csv to slug's import as person and confirms it.
+func (e *adminEnv) importCSV(slug string, as *store.Person, csv string) {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("mode", "add")
+	fw, _ := mw.CreateFormFile("file", "p.csv")
+	_, _ = fw.Write([]byte(csv))
+	e.must(mw.Close())
+	req, _ := http.NewRequest("POST", e.srv.URL+"/admin/structures/"+slug+"/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: testCookie, Value: as.ID})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	e.must(err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	status, _, b := e.do("POST", loc+"/confirm", as, url.Values{"skip_invalid": {"1"}})
+	if status != http.StatusOK {
+		e.t.Fatalf("confirm: %d %s", status, b)
+	}
+}
+
+// An invitation went to a wrong (typo'd or former) address; the referent
+// corrects the email. The link already in the wrong mailbox stops working,
+// and a new one goes to the new address.
+func TestEmailChangeRevokesLinks(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref := e.person("ref", store.StateActive, false)
+	a := e.structure("a")
+	e.member(ref, a, true)
+	victim := e.person("victim", store.StateInvited, false)
+	e.member(victim, a, false)
+	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+victim.ID+"/resend", &ref, url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("resend: %d", status)
+	}
+	oldLink := e.lastLink(victim, jobs.KindMailActivate) // in the old mailbox
+	status, _, _ := e.do("POST", "/admin/structures/a/people/"+victim.ID, &ref, url.Values{
+		"given_name": {"victim"}, "email": {"right-address@example.org"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("email change: %d", status)
+	}
+	status, _, _ = e.do("POST", "/activate/"+oldLink, nil, url.Values{
+		"password": {"Correct horse battery staple 42"}, "confirm": {"Correct horse battery staple 42"}})
+	p, _ := e.st.GetPerson(context.Background(), victim.ID)
+	if status == http.StatusOK || p.State == store.StateActive {
+		t.Errorf("the link sent to the former address still activated the account after the email change (status %d, state %s)", status, p.State)
+	}
+	if newLink := e.lastLink(victim, jobs.KindMailActivate); newLink == oldLink {
+		t.Error("no new activation link was sent to the new address")
+	} else if status, _, _ := e.do("GET", "/activate/"+newLink, nil, nil); status != http.StatusOK {
+		t.Errorf("the new link: %d", status)
+	}
+}
+
+// A link issued before a person was disabled does not work again once they
+// are enabled, nor a reset link after a password change in the portal.
+func TestLinksRevokedByDisableAndPasswordChange(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref := e.person("ref", store.StateActive, false)
+	a := e.structure("a")
+	e.member(ref, a, true)
+	m := e.person("m", store.StateActive, false)
+	e.member(m, a, false)
+	if status, _, _ := e.do("POST", "/forgot", nil, url.Values{"identifier": {m.Email}}); status != http.StatusOK {
+		t.Fatalf("forgot: %d", status)
+	}
+	link := e.lastLink(m, jobs.KindMailReset)
+	e.do("POST", "/admin/structures/a/people/"+m.ID+"/disable", &ref, url.Values{})
+	e.do("POST", "/admin/structures/a/people/"+m.ID+"/enable", &ref, url.Values{})
+	if status, _, _ := e.do("GET", "/reset/"+link, nil, nil); status == http.StatusOK {
+		t.Errorf("a reset link issued before the person was disabled opens again after enabling")
+	}
+	// The person changes their password in the portal (e.g. after noticing
+	// a compromise): a reset link pending until then stops working.
+	if status, _, _ := e.do("POST", "/forgot", nil, url.Values{"identifier": {m.Email}}); status != http.StatusOK {
+		t.Fatalf("forgot: %d", status)
+	}
+	link = e.lastLink(m, jobs.KindMailReset)
+	if status, _, _ := e.do("GET", "/reset/"+link, nil, nil); status != http.StatusOK {
+		t.Fatalf("a fresh reset link: %d", status)
+	}
+	status, _, _ := e.do("POST", "/account/password", &m, url.Values{"current": {"pw of m"},
+		"password": {"Another long passphrase 77"}, "confirm": {"Another long passphrase 77"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("password change: %d", status)
+	}
+	if status, _, _ := e.do("GET", "/reset/"+link, nil, nil); status == http.StatusOK {
+		t.Errorf("a reset link issued before a password change still opens")
+	}
+}
+
+// A referent may not enable a disabled hoster admin or a person of another
+// structure from the person page (403/404), nor by importing their email
+// into the referent's own structure.
+func TestImportDoesNotEnableWhatEnableRefuses(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref := e.person("ref", store.StateActive, false)
+	a, b := e.structure("a"), e.structure("b")
+	e.member(ref, a, true)
+	boss := e.person("boss", store.StateActive, true) // a hoster admin
+	e.member(boss, a, false)
+	other := e.person("other", store.StateActive, false) // B's member
+	e.member(other, b, false)
+	ctx := context.Background()
+	for _, p := range []store.Person{boss, other} {
+		_, err := e.st.UpdatePerson(ctx, p.ID, func(x *store.Person) error { x.State = store.StateDisabled; return nil })
+		e.must(err)
+	}
+	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+boss.ID+"/enable", &ref, url.Values{}); status != http.StatusForbidden {
+		t.Fatalf("referent enables the hoster admin: %d, want 403", status)
+	}
+	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+other.ID+"/enable", &ref, url.Values{}); status != http.StatusNotFound {
+		t.Fatalf("referent enables B's member: %d, want 404", status)
+	}
+	e.importCSV("a", &ref, "email;prénom;nom\n"+boss.Email+";boss;x\n"+other.Email+";other;x\n")
+	for _, p := range []store.Person{boss, other} {
+		got, _ := e.st.GetPerson(ctx, p.ID)
+		if got.State != store.StateDisabled {
+			t.Errorf("%s (disabled, not the referent's to enable) is %s after the referent's import", p.Username, got.State)
+		}
+	}
+}
+
+// The portal lets a person with a second factor remove it only from a
+// two-factor session, and change their password only with the current
+// one. The administration's person page refuses a referent (or hoster
+// admin) those changes on their own account, so its forms cannot bypass
+// the portal's checks.
+func TestNoSelfManagementThroughAdmin(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref := e.person("ref", store.StateActive, false)
+	a := e.structure("a")
+	e.member(ref, a, true)
+	ctx := context.Background()
+	f, err := testMFASecrets(t).NewTOTPFactor(ref.ID, "phone", "JBSWY3DPEHPK3PXP", 0, time.Now())
+	e.must(err)
+	e.must(e.st.CreateSecondFactor(ctx, &f))
+	e.sessions.passwordOnly = true // e.g. a stolen session opened before the factor was enrolled
+
+	// The portal refuses: prove both factors again.
+	status, loc, _ := e.do("POST", "/account/second-factor/remove", &ref, url.Values{"id": {f.ID}})
+	if status != http.StatusSeeOther || !strings.Contains(loc, "prompt=login") {
+		t.Fatalf("portal removal from a password-only session: %d %q", status, loc)
+	}
+	// The admin page does it, on the actor's own account.
+	status, _, _ = e.do("POST", "/admin/structures/a/people/"+ref.ID+"/mfa-reset", &ref, url.Values{})
+	fs, _ := e.st.ListSecondFactors(ctx, ref.ID)
+	if len(fs) == 0 {
+		t.Errorf("a password-only session removed its person's second factor through /admin (status %d)", status)
+	}
+	// And moves the account's email (then "forgot password" hands over the
+	// account) without the current password.
+	status, _, _ = e.do("POST", "/admin/structures/a/people/"+ref.ID, &ref, url.Values{
+		"given_name": {"ref"}, "email": {"attacker@evil.example"}})
+	p, _ := e.st.GetPerson(ctx, ref.ID)
+	if p.Email == "attacker@evil.example" {
+		t.Errorf("a session changed its own account's email through /admin without re-authentication (status %d)", status)
+	}
+	if status != http.StatusForbidden {
+		t.Errorf("email change on one's own account through /admin: %d, want 403", status)
+	}
+	// The person page says where one's own account is changed, instead of
+	// the forms.
+	status, _, body := e.do("GET", "/admin/structures/a/people/"+ref.ID, &ref, nil)
+	if status != http.StatusOK || !strings.Contains(body, "C’est votre propre compte") || strings.Contains(body, "/mfa-reset") {
+		t.Errorf("own person page: %d, without the explanation or with the forms:\n%s", status, body)
+	}
+	// Another referent of the structure still manages them.
+	ref2 := e.person("ref2", store.StateActive, false)
+	e.member(ref2, a, true)
+	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+ref.ID+"/mfa-reset", &ref2, url.Values{}); status != http.StatusSeeOther {
+		t.Errorf("another referent resets the factors: %d", status)
+	}
+}
