@@ -245,12 +245,19 @@ func (e *adminEnv) do(method, path string, as *store.Person, form url.Values) (i
 // returns the id of its preview.
 func (e *adminEnv) upload(slug string, as *store.Person) string {
 	e.t.Helper()
+	return e.uploadCSV(slug, as, "email;prénom;nom\nnew@example.org;Nina;Neuve\n")
+}
+
+// uploadCSV sends csv to a structure's import ("add" mode) as person and
+// returns the id of its preview.
+func (e *adminEnv) uploadCSV(slug string, as *store.Person, csv string) string {
+	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("mode", "add")
 	fw, err := mw.CreateFormFile("file", "personnes.csv")
 	e.must(err)
-	_, _ = fw.Write([]byte("email;prénom;nom\nnew@example.org;Nina;Neuve\n"))
+	_, _ = fw.Write([]byte(csv))
 	e.must(mw.Close())
 	req, err := http.NewRequest("POST", e.srv.URL+"/admin/structures/"+slug+"/import", &body)
 	e.must(err)

@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,25 +38,7 @@ func (e *adminEnv) lastLink(p store.Person, kind string) string {
 // importCSV uploads csv to slug's import as person and confirms it.
 func (e *adminEnv) importCSV(slug string, as *store.Person, csv string) {
 	e.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("mode", "add")
-	fw, _ := mw.CreateFormFile("file", "p.csv")
-	_, _ = fw.Write([]byte(csv))
-	e.must(mw.Close())
-	req, _ := http.NewRequest("POST", e.srv.URL+"/admin/structures/"+slug+"/import", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.AddCookie(&http.Cookie{Name: testCookie, Value: as.ID})
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	e.must(err)
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther {
-		e.t.Fatalf("upload: %d", resp.StatusCode)
-	}
+	loc := "/admin/structures/" + slug + "/import/" + e.uploadCSV(slug, as, csv)
 	status, _, b := e.do("POST", loc+"/confirm", as, url.Values{"skip_invalid": {"1"}})
 	if status != http.StatusOK {
 		e.t.Fatalf("confirm: %d %s", status, b)
