@@ -361,7 +361,7 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 		}
 		if disabled {
 			// The links already emailed stop working (enabled again, they
-			// get a new one).
+			// need a new one: Resend, or "forgotten password").
 			if _, err := tx.RevokeTokens(ctx, p.ID); err != nil {
 				return fmt.Errorf("revoke links: %w", err)
 			}

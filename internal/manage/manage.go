@@ -414,7 +414,7 @@ func (m *Manager) Disable(ctx context.Context, actor, personID string) (store.Pe
 			return nil
 		}
 		// The links already emailed stop working: enabled again, the
-		// person gets a new one.
+		// person needs a new one (Resend, or "forgotten password").
 		if _, err := tx.RevokeTokens(ctx, p.ID); err != nil {
 			return fmt.Errorf("manage: revoke links: %w", err)
 		}
