@@ -225,7 +225,9 @@ func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url
 	var grant store.Grant
 	var refresh string
 	err := p.tx(ctx, func(ctx context.Context, tx store.Tx) error {
-		replayed, refresh = "", ""
+		// A re-run (after a serialization failure) decides afresh: nothing
+		// the rolled-back attempt read may carry over.
+		replayed, refresh, ar, person, grant = "", "", store.AuthRequest{}, store.Person{}, store.Grant{}
 		c, err := tx.ConsumeAuthCode(ctx, sha(code), familyID, now)
 		switch {
 		case errors.Is(err, store.ErrTokenUsed):
