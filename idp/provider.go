@@ -123,6 +123,10 @@ type Provider struct {
 	// logged once a second (a burst brings thousands).
 	loginsBusy *web.CannedError
 
+	// codeLocks serializes each person's second-factor attempts (see
+	// codeAllowed).
+	codeLocks keyLocks
+
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
 	// The cookies' names: with the __Host- prefix when the issuer is https
 	// at the root, so that no sibling subdomain can set or shadow them.

@@ -307,23 +307,50 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 // empty. They are the login's own (the client's address and the person),
 // so that a password guessed right does not buy a fresh allowance of code
 // guesses.
-func (p *Provider) codeAllowed(w http.ResponseWriter, r *http.Request, pl *pendingLogin) ([]string, bool) {
-	limits := p.limitKeys(r, pl.person.Username, pl.person, true)
-	if wait, limited := p.limited(limits); limited {
+//
+// Only failures spend (see limited), so the check and the spending after
+// a wrong code must not interleave with another attempt's: the person's
+// attempts are taken one at a time, and release, called once the attempt
+// is decided, lets the next one check. Without it, every code in flight
+// found a token left: 25 to 61 of 200 wrong codes sent at once were
+// checked against a burst of 10. A code verifies in a millisecond or two,
+// so a crowd drains fast; one that cannot get its turn within
+// codeTurnWait is answered 429 as well. Replicas sharing the limit
+// (SharedLimiter) each take their own turns: at most one more code per
+// replica than the burst.
+func (p *Provider) codeAllowed(w http.ResponseWriter, r *http.Request, pl *pendingLogin) (limits []string, release func(), ok bool) {
+	tooMany := func(wait time.Duration) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		p.showSecondFactor(w, r, http.StatusTooManyRequests, pl, i18n.M(i18n.LoginTooMany))
-		return nil, false
 	}
-	return limits, true
+	ctx, cancel := context.WithTimeout(r.Context(), codeTurnWait)
+	defer cancel()
+	release, err := p.codeLocks.lock(ctx, pl.person.ID)
+	if err != nil {
+		tooMany(time.Second)
+		return nil, nil, false
+	}
+	limits = p.limitKeys(r, pl.person.Username, pl.person, true)
+	if wait, limited := p.limited(limits); limited {
+		release()
+		tooMany(wait)
+		return nil, nil, false
+	}
+	return limits, release, true
 }
+
+// codeTurnWait bounds how long a second-factor attempt waits for the
+// person's previous ones (codeAllowed).
+const codeTurnWait = 5 * time.Second
 
 // verifyAtLogin checks the code of a person who has a factor.
 func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
 	person := pl.person
-	limits, ok := p.codeAllowed(w, r, pl)
+	limits, release, ok := p.codeAllowed(w, r, pl)
 	if !ok {
 		return
 	}
+	defer release()
 	// A recovery code spent and the email that tells the person (if it
 	// was not them, their password and a code are known) go together.
 	var method mfa.Method
@@ -365,10 +392,11 @@ func (p *Provider) verifyAtLogin(w http.ResponseWriter, r *http.Request, pl *pen
 func (p *Provider) enrolAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
 	person := pl.person
 	ctx := r.Context()
-	limits, ok := p.codeAllowed(w, r, pl)
+	limits, release, ok := p.codeAllowed(w, r, pl)
 	if !ok {
 		return
 	}
+	defer release()
 	codes, err := p.secrets.EnrolTOTP(ctx, p.st, person, r.PostForm.Get("enrolment"), r.PostForm.Get("code"),
 		r.PostForm.Get("name"), "login", p.now())
 	switch {
@@ -547,10 +575,11 @@ func (p *Provider) passkeyAlone(w http.ResponseWriter, r *http.Request, refused 
 // second factor.
 func (p *Provider) passkeyAtLogin(w http.ResponseWriter, r *http.Request, pl *pendingLogin) {
 	person := pl.person
-	limits, ok := p.codeAllowed(w, r, pl)
+	limits, release, ok := p.codeAllowed(w, r, pl)
 	if !ok {
 		return
 	}
+	defer release()
 	use, err := p.passkeys.FinishLogin(r.Context(), p.st, person, r.PostForm.Get("ceremony"), r.PostForm.Get("answer"), p.now())
 	switch {
 	case errors.Is(err, mfa.ErrPasskey):
