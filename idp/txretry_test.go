@@ -3,9 +3,14 @@ package idp
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"sesame/internal/jobs"
+	"sesame/internal/mfa"
 	"sesame/internal/store"
 )
 
@@ -54,5 +59,84 @@ func TestExchangeRetryDecidesAfresh(t *testing.T) {
 	}
 	if status != 400 || errCode(body) != "invalid_grant" {
 		t.Fatalf("exchange of a code burned during its retry: %d %s", status, fmtJSON(body))
+	}
+}
+
+// A refresh whose transaction re-runs after the token was rotated by
+// another request meanwhile is refused (reuse), its family revoked.
+func TestRefreshRetryDecidesAfresh(t *testing.T) {
+	st := &retryingStore{Store: openStore(t)}
+	f := newFixtureOn(t, st)
+	code := f.codeFor(f.loggedIn(), f.gen, genRedirect)
+	_, body := f.exchange(f.gen, secretGen, code, genRedirect, "")
+	rt := body["refresh_token"].(string)
+	st.between = func() {
+		if _, err := st.Store.UseRefreshToken(context.Background(), sha(rt), f.clock.Now()); err != nil {
+			t.Errorf("use the token meanwhile: %v", err)
+		}
+	}
+	st.armed.Store(true)
+	status, b2 := f.tokenReq(f.gen.ClientID, secretGen, true, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+	if st.armed.Load() {
+		t.Fatal("no transaction ran")
+	}
+	if status != 400 || errCode(b2) != "invalid_grant" {
+		t.Fatalf("refresh of a token used during its retry: %d %s", status, fmtJSON(b2))
+	}
+}
+
+// A recovery code spent by another request between the attempts of the
+// second step's transaction is refused (replayed), and one notice only.
+func TestRecoveryCodeRetryDecidesAfresh(t *testing.T) {
+	st := &retryingStore{Store: openStore(t)}
+	f := newFixtureOn(t, st)
+	f.enrolTOTP(f.alice)
+	codes, hashes := mfa.NewRecoveryCodes()
+	if err := f.st.SetRecoveryCodes(context.Background(), f.alice.ID, hashes, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c := f.rp(f.gen, secretGen, genRedirect)
+	b := f.browser()
+	res, _, _ := c.startLogin(b, "alice.martin")
+	if !res.isSecondStep() {
+		t.Fatalf("second step: %d", res.status)
+	}
+	st.between = func() {
+		if err := st.Store.UseRecoveryCode(context.Background(), f.alice.ID, mfa.HashRecoveryCode(codes[0]), f.clock.Now()); err != nil {
+			t.Errorf("spend the code meanwhile: %v", err)
+		}
+	}
+	st.armed.Store(true)
+	r := b.second(codes[0])
+	if st.armed.Load() {
+		t.Fatal("no transaction ran")
+	}
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "déjà servi") {
+		t.Fatalf("a recovery code spent during the retry: %d %.300s", r.status, r.body)
+	}
+	if js, _ := f.st.ListJobs(context.Background(), store.JobFilter{Kind: jobs.KindMailRecoveryUsed}); len(js) != 0 {
+		t.Fatalf("%d recovery notices queued, want 0 (the between() spend queues none)", len(js))
+	}
+}
+
+// An authorization whose finishing transaction re-runs after the person's
+// grant was removed meanwhile is refused: no code from the first attempt.
+func TestFinishRetryDecidesAfresh(t *testing.T) {
+	st := &retryingStore{Store: openStore(t)}
+	f := newFixtureOn(t, st)
+	b := f.loggedIn()
+	st.between = func() {
+		if err := st.Store.DeleteGrant(context.Background(), f.alice.ID, f.gen.ID); err != nil {
+			t.Errorf("remove the grant meanwhile: %v", err)
+		}
+	}
+	st.armed.Store(true)
+	v := authParams(f.gen.ClientID, genRedirect)
+	res := b.get(f.authURL(v))
+	if st.armed.Load() {
+		t.Fatal("no transaction ran")
+	}
+	if res.status != http.StatusForbidden || (res.location != nil && res.location.Query().Get("code") != "") {
+		t.Fatalf("authorization after the grant went during its retry: %d %s", res.status, res.location)
 	}
 }
