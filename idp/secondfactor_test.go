@@ -510,15 +510,18 @@ func TestSecondFactorPromptLogin(t *testing.T) {
 
 // TestSignInAgain: /signin?prompt=login shows the form to someone signed
 // in (the portal sends them there before changing their second factor),
-// and the sign-in asks their second factor; the session then says so.
+// and the sign-in asks their second factor; the session then says so, and
+// when (the portal wants a recent one).
 func TestSignInAgain(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
 	b.signIn("alice.martin") // a password alone: no factor yet
-	if amr := f.p.SessionAMR(mustRequest(t, b, f.issuer)); !slices.Equal(amr, []string{"pwd"}) {
-		t.Fatalf("amr %v", amr)
+	first := f.p.SessionAuth(mustRequest(t, b, f.issuer))
+	if !slices.Equal(first.AMR, []string{"pwd"}) || !first.Time.Equal(f.clock.Now()) {
+		t.Fatalf("session auth %+v at %v", first, f.clock.Now())
 	}
 	f.enrolTOTP(f.alice)
+	f.clock.Advance(time.Hour) // the portal asks for a recent sign-in
 	res := b.get(f.issuer + "/signin?next=%2F&prompt=login")
 	if !res.isLoginForm() || !strings.Contains(res.body, "confirmez d&#39;abord que c&#39;est bien vous") {
 		t.Fatalf("sign in again: %d %.400s", res.status, res.body)
@@ -527,8 +530,8 @@ func TestSignInAgain(t *testing.T) {
 		t.Fatalf("second step: %d", res.status)
 	}
 	b.second(f.codeAt(totpSecret, 0))
-	if amr := f.p.SessionAMR(mustRequest(t, b, f.issuer)); !slices.Contains(amr, "mfa") {
-		t.Fatalf("amr after signing in again: %v", amr)
+	if again := f.p.SessionAuth(mustRequest(t, b, f.issuer)); !slices.Contains(again.AMR, "mfa") || !again.Time.Equal(f.clock.Now()) {
+		t.Fatalf("session auth after signing in again: %+v, want mfa at %v", again, f.clock.Now())
 	}
 }
 

@@ -65,18 +65,19 @@ func (p *Provider) CurrentPerson(r *http.Request) (store.Person, error) {
 	return person, err
 }
 
-// SessionAMR returns how the person of the request's SSO session proved
-// who they are (a session from before amr was recorded: a password); nil
-// without a valid session.
-func (p *Provider) SessionAMR(r *http.Request) []string {
+// SessionAuth returns how and when the person of the request's SSO
+// session last proved who they are (a session from before amr was
+// recorded: a password); the zero SessionAuth without a valid session.
+func (p *Provider) SessionAuth(r *http.Request) web.SessionAuth {
 	s, _, err := p.session(r.Context(), r)
 	if err != nil {
-		return nil
+		return web.SessionAuth{}
 	}
-	if len(s.AMR) == 0 {
-		return []string{amrPassword}
+	amr := s.AMR
+	if len(amr) == 0 {
+		amr = []string{amrPassword}
 	}
-	return s.AMR
+	return web.SessionAuth{AMR: amr, Time: s.AuthTime}
 }
 
 // SignOut ends the request's SSO session (its tokens are revoked and its

@@ -46,9 +46,16 @@ type SignedIn interface {
 	SignOutEverywhere(w http.ResponseWriter, r *http.Request, personID string) error
 	// EndOtherSessions ends every session of the person but the request's.
 	EndOtherSessions(ctx context.Context, r *http.Request, personID string) error
-	// SessionAMR is how the person of the request's session proved who
-	// they are (RFC 8176: "pwd", "otp", "mfa"...); nil without a session.
-	SessionAMR(r *http.Request) []string
+	// SessionAuth is how and when the person of the request's session
+	// last proved who they are; the zero SessionAuth without a session.
+	SessionAuth(r *http.Request) SessionAuth
+}
+
+// SessionAuth is how (RFC 8176 amr values: "pwd", "otp", "mfa"...) and when
+// the person of a session last proved who they are.
+type SessionAuth struct {
+	AMR  []string
+	Time time.Time
 }
 
 // SignInAgainURL is the address of the sign-in page that asks the person

@@ -40,6 +40,7 @@ type fakeSessions struct {
 	mu           sync.Mutex
 	calls        []string
 	passwordOnly bool
+	authAt       time.Time
 }
 
 func (f *fakeSessions) CurrentPerson(r *http.Request) (store.Person, error) {
@@ -59,14 +60,19 @@ func (f *fakeSessions) CurrentPerson(r *http.Request) (store.Person, error) {
 
 func (f *fakeSessions) SignInPath() string { return "/signin" }
 
-// SessionAMR is a two-factor session's unless passwordOnly is set.
-func (f *fakeSessions) SessionAMR(r *http.Request) []string {
+// SessionAuth is a two-factor session's unless passwordOnly is set,
+// signed in at authAt (now when zero).
+func (f *fakeSessions) SessionAuth(r *http.Request) web.SessionAuth {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.passwordOnly {
-		return []string{"pwd"}
+	at := f.authAt
+	if at.IsZero() {
+		at = time.Now()
 	}
-	return []string{"pwd", "otp", "mfa"}
+	if f.passwordOnly {
+		return web.SessionAuth{AMR: []string{"pwd"}, Time: at}
+	}
+	return web.SessionAuth{AMR: []string{"pwd", "otp", "mfa"}, Time: at}
 }
 
 func (f *fakeSessions) record(s string) {

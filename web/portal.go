@@ -46,6 +46,10 @@ type Portal struct {
 	Passkeys *mfa.Passkeys
 	// Location is where dates are written; default Europe/Paris.
 	Location *time.Location
+	// RecentAuth is how recently a person must have proved who they are
+	// (signed in, or again) to change their second factors; zero means
+	// DefaultRecentAuth.
+	RecentAuth time.Duration
 }
 
 func (p *Portal) now() time.Time {

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"time"
 
 	"sesame/internal/i18n"
 	"sesame/internal/mfa"
@@ -86,10 +87,15 @@ type enrolPage struct {
 }
 
 // mayChange checks that the request may change the person's second
-// factors (the form parsed, on a POST): always when they have none, else
-// only from a session opened with two factors (a stolen password-only
-// session must not add its own app or remove theirs); otherwise it sends
-// them to prove both again. It has answered when it returns false.
+// factors (the form parsed, on a POST): from a session opened with two
+// factors when they have one (a stolen password-only session must not add
+// its own app or remove theirs), and, factors or not, from a person who
+// proved who they are recently (RecentAuth): a session open for days on a
+// shared or stolen computer must not change them either. Otherwise it
+// sends them to prove it again. A POST gets the QR code's lifetime on top
+// (mfa.EnrolmentTTL): a form asked for while fresh stays good while the
+// person installs an app and scans the code. It has answered when it
+// returns false.
 func (p *Portal) mayChange(w http.ResponseWriter, r *http.Request) (store.Person, factorState, bool) {
 	person := ActorFrom(r.Context()).Person
 	if r.Method == http.MethodPost {
@@ -103,7 +109,15 @@ func (p *Portal) mayChange(w http.ResponseWriter, r *http.Request) (store.Person
 		p.Renderer.WriteError(w, r, err)
 		return person, st, false
 	}
-	if len(st.factors) == 0 || slices.Contains(p.Sessions.SessionAMR(r), "mfa") {
+	auth := p.Sessions.SessionAuth(r)
+	fresh := p.RecentAuth
+	if fresh <= 0 {
+		fresh = DefaultRecentAuth
+	}
+	if r.Method == http.MethodPost {
+		fresh += mfa.EnrolmentTTL
+	}
+	if (len(st.factors) == 0 || slices.Contains(auth.AMR, "mfa")) && p.now().Sub(auth.Time) <= fresh {
 		return person, st, true
 	}
 	next := "/"
@@ -113,6 +127,10 @@ func (p *Portal) mayChange(w http.ResponseWriter, r *http.Request) (store.Person
 	http.Redirect(w, r, SignInAgainURL(p.Sessions.SignInPath(), next), http.StatusSeeOther)
 	return person, st, false
 }
+
+// DefaultRecentAuth is how recently a person must have proved who they are
+// to change their second factors, unless Portal.RecentAuth says otherwise.
+const DefaultRecentAuth = 15 * time.Minute
 
 // mayAdd is mayChange for adding a factor, which the policy must offer.
 func (p *Portal) mayAdd(w http.ResponseWriter, r *http.Request) (store.Person, factorState, bool) {

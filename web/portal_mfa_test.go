@@ -109,11 +109,42 @@ func TestPortalSecondFactor(t *testing.T) {
 	if fs, _ := e.st.ListSecondFactors(ctx, p.ID); len(fs) != 1 {
 		t.Fatalf("factors after refused changes: %d", len(fs))
 	}
+	// Nor does a two-factor session whose sign-in is old (a browser left
+	// open for days): the form is asked for within 15 minutes of proving
+	// who they are, and posted within that and the QR code's lifetime.
 	e.sessions.mu.Lock()
 	e.sessions.passwordOnly = false
+	e.sessions.authAt = time.Now().Add(-20 * time.Minute)
+	e.sessions.mu.Unlock()
+	if status, loc, _ := e.do("GET", "/account/second-factor", &p, nil); status != http.StatusSeeOther ||
+		loc != "/signin?next=%2Faccount%2Fsecond-factor&prompt=login" {
+		t.Errorf("the enrolment form 20 minutes after signing in: %d %q", status, loc)
+	}
+	e.sessions.mu.Lock()
+	e.sessions.authAt = time.Now().Add(-31 * time.Minute)
+	e.sessions.mu.Unlock()
+	for _, path := range []string{"/account/second-factor/remove", "/account/second-factor/codes", "/account/second-factor"} {
+		if status, loc, _ := e.do("POST", path, &p, url.Values{"id": {id[1]}}); status != http.StatusSeeOther || loc != "/signin?next=%2F&prompt=login" {
+			t.Errorf("POST %s 31 minutes after signing in: %d %q", path, status, loc)
+		}
+	}
+	if fs, _ := e.st.ListSecondFactors(ctx, p.ID); len(fs) != 1 {
+		t.Fatalf("factors after refused changes: %d", len(fs))
+	}
+	// A person without a factor is held to it too: a stale session does
+	// not add one (it would lock them out with someone else's app).
+	stale := e.person("marie.stale", store.StateActive, false)
+	e.member(stale, s, false)
+	if status, loc, _ := e.do("GET", "/account/second-factor", &stale, nil); status != http.StatusSeeOther ||
+		!strings.Contains(loc, "prompt=login") {
+		t.Errorf("adding a first factor from a stale session: %d %q", status, loc)
+	}
+	e.sessions.mu.Lock()
+	e.sessions.authAt = time.Now().Add(-20 * time.Minute)
 	e.sessions.mu.Unlock()
 
-	// Removed: the codes go with the last factor.
+	// Removed (20 minutes after signing in: a form posted in time): the
+	// codes go with the last factor.
 	if status, loc, _ := e.do("POST", "/account/second-factor/remove", &p, url.Values{"id": {id[1]}}); status != http.StatusSeeOther || loc != "/?done=mfa-removed" {
 		t.Fatalf("remove: %d %q", status, loc)
 	}
@@ -123,6 +154,9 @@ func TestPortalSecondFactor(t *testing.T) {
 	if n, _ := e.st.CountRecoveryCodes(ctx, p.ID); n != 0 {
 		t.Fatalf("%d codes left without a factor", n)
 	}
+	e.sessions.mu.Lock()
+	e.sessions.authAt = time.Time{} // signed in just now again
+	e.sessions.mu.Unlock()
 	// Someone else's factor id is not found.
 	if status, _, _ := e.do("POST", "/account/second-factor/remove", &q, url.Values{"id": {id[1]}}); status != http.StatusNotFound {
 		t.Fatalf("remove someone else's: %d", status)
