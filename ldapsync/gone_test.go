@@ -64,3 +64,54 @@ func TestDeletedPersonEntryEmptied(t *testing.T) {
 		}
 	})
 }
+
+// A person deleted while the directory was down, then imported anew under
+// the same username before the deletion's job ran: the entry is the new
+// person's, and the deletion's job leaves it (their password, their
+// groups) alone.
+func TestDeletedUsernameTakenAgain(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t)
+		e.syncer.Source = st
+		ctx := context.Background()
+		f := seed(t, st, hashPassword(t, "alice's password"))
+		alice := f.people["alice"]
+		if _, err := st.UpdatePerson(ctx, alice.ID, func(p *store.Person) error { p.State = store.StateDisabled; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeletePerson(ctx, alice.ID); err != nil {
+			t.Fatal(err)
+		}
+		again := store.Person{Username: "alice", Email: "alice@le-beta.org", GivenName: "Alice", FamilyName: "Again",
+			Language: "fr", State: store.StateActive, PasswordHash: hashPassword(t, "the new alice's password")}
+		if err := st.CreatePerson(ctx, &again); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutMembership(ctx, store.Membership{PersonID: again.ID, StructureID: f.structure.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutGrant(ctx, store.Grant{PersonID: again.ID, ServiceID: f.nextcloud.ID, Role: "user"}); err != nil {
+			t.Fatal(err)
+		}
+		// The directory comes back: the new person's job, then the old
+		// deletion's (retried later, after a backoff).
+		if errs := e.syncer.HandlePersonBatch(ctx, []store.Job{personJob(again.ID)}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		b, _ := json.Marshal(jobs.PersonRef{PersonID: alice.ID, Gone: &jobs.GonePerson{Username: alice.Username,
+			Email: alice.Email}})
+		gone := store.Job{ID: 8, Kind: jobs.KindLDAPPerson, Payload: b}
+		if errs := e.syncer.HandlePersonBatch(ctx, []store.Job{gone}); errs[0] != nil {
+			t.Fatalf("the deletion's job: %v", errs[0])
+		}
+		if err := e.syncer.HandlePerson(ctx, gone); err != nil {
+			t.Fatalf("the deletion's job, single: %v", err)
+		}
+		if err := e.bind(e.syncer.Layout.PersonDN("alice"), "the new alice's password"); err != nil {
+			t.Fatalf("the new alice cannot bind: %v", err)
+		}
+		if g := e.groupsOf(t, "alice"); len(g) == 0 {
+			t.Error("the new alice lost her groups to the old one's deletion")
+		}
+	})
+}

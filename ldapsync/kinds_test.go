@@ -19,6 +19,9 @@ type kindSource struct {
 func (k kindSource) GetPerson(context.Context, string) (store.Person, error) {
 	return store.Person{}, store.ErrNotFound
 }
+func (k kindSource) GetPersonByUsername(context.Context, string) (store.Person, error) {
+	return store.Person{}, store.ErrNotFound
+}
 func (k kindSource) GetStructure(context.Context, string) (store.Structure, error) { return k.st, nil }
 func (k kindSource) GetStructureBySlug(context.Context, string) (store.Structure, error) {
 	return k.st, nil

@@ -14,6 +14,7 @@ import (
 // store.Store and store.Tx satisfy it.
 type Source interface {
 	GetPerson(ctx context.Context, id string) (store.Person, error)
+	GetPersonByUsername(ctx context.Context, username string) (store.Person, error)
 	GetStructure(ctx context.Context, id string) (store.Structure, error)
 	GetStructureBySlug(ctx context.Context, slug string) (store.Structure, error)
 	GetService(ctx context.Context, id string) (store.Service, error)

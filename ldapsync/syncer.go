@@ -371,10 +371,24 @@ func readEntry(dir Directory, dn string, attrs []string) (*ldap.Entry, error) {
 // stays, as for every deleted person): the ldap.person job that manage
 // queues at deletion, in case the one queued when they were disabled had
 // not run. No entry: nothing to do; an entry sesame does not manage is
-// refused (ErrRejected), as ConvergePerson refuses it.
+// refused (ErrRejected), as ConvergePerson refuses it. If the store (when
+// the Syncer has one) holds a person with the username again (deleted,
+// then imported anew before this job ran), the entry is theirs now and
+// their own job converges it: this one leaves it alone.
 func (s *Syncer) ConvergeGone(ctx context.Context, g jobs.GonePerson) error {
 	if g.Username == "" {
 		return fmt.Errorf("%w: a deleted person without a username", ErrRejected)
+	}
+	if s.Source != nil {
+		_, err := s.Source.GetPersonByUsername(ctx, g.Username)
+		if err == nil {
+			s.logger().Info("ldapsync: a deleted person's username is someone's again; the entry is left to them",
+				"username", g.Username)
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("ldapsync: look up %s: %w", g.Username, err)
+		}
 	}
 	cur, err := readEntry(s.Dir, s.Layout.PersonDN(g.Username), personReadAttrs)
 	if err != nil || cur == nil {

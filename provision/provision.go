@@ -21,6 +21,8 @@ import (
 type Store interface {
 	GetService(ctx context.Context, id string) (store.Service, error)
 	GetPerson(ctx context.Context, id string) (store.Person, error)
+	GetPersonByUsername(ctx context.Context, username string) (store.Person, error)
+	GetPersonByEmail(ctx context.Context, email string) (store.Person, error)
 	ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error)
 	GetProvision(ctx context.Context, personID, serviceID string) (store.Provision, error)
 	PutProvision(ctx context.Context, p store.Provision) error
@@ -125,7 +127,10 @@ func (p *Provisioner) HandleAccount(ctx context.Context, j store.Job) error {
 	}
 	person, err := p.st.GetPerson(ctx, ref.PersonID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		if ref.Gone != nil {
+			return p.removeGone(ctx, ref.PersonID, svc, *ref.Gone)
+		}
+		return nil // deleted: the job queued at the deletion sees to it
 	}
 	if err != nil {
 		return err
@@ -195,6 +200,78 @@ func (p *Provisioner) HandleAccount(ctx context.Context, j store.Job) error {
 				"remote_id": rec.RemoteID, "changed": res.Changed}})
 	}
 	return nil
+}
+
+// removeGone takes access away from the account of a person deleted from
+// the store (the job manage queues at the deletion), as a disable does:
+// the account stays, disabled or without roles, or, for Paheko, the step
+// left to a person is written to the audit log (their provisioning record
+// went with them). If the store holds a person with the same username or
+// email again (deleted, then imported anew before this job ran), the
+// account found is theirs now: their own job converges it, this one leaves
+// it alone.
+func (p *Provisioner) removeGone(ctx context.Context, personID string, svc store.Service, g jobs.GoneAccount) error {
+	if g.Username == "" {
+		return jobs.Permanent(fmt.Errorf("provision: a deleted person without a username (job for %s)", personID))
+	}
+	if taken, err := p.reused(ctx, g.GonePerson); err != nil || taken {
+		if taken {
+			p.log.Info("provision: a deleted person's username or email is someone's again; the account is left to them",
+				"service", svc.Slug, "username", g.Username)
+		}
+		return err
+	}
+	role := g.Role
+	if role == "" {
+		role = svc.DefaultRole
+	}
+	person := store.Person{ID: personID, Username: g.Username, Email: g.Email, GivenName: g.GivenName,
+		FamilyName: g.FamilyName, DisplayName: g.DisplayName, State: store.StateDisabled}
+	prev := store.Provision{RemoteID: g.RemoteID, Owned: g.Owned, Role: g.Role}
+	auditGone := func(action string, details map[string]any) {
+		details["service"], details["kind"], details["username"] = svc.ID, string(svc.Kind), g.Username
+		_ = p.st.AppendAudit(ctx, &store.AuditEntry{Actor: "provision", Action: action,
+			Target: "person:" + personID, Details: details})
+	}
+	conn, err := p.connector(svc)
+	if err != nil {
+		auditGone("provision.failed", map[string]any{"error": err.Error()})
+		return jobs.Permanent(err)
+	}
+	res, err := conn.Remove(ctx, account(person, svc, role, false, prev))
+	if err != nil {
+		if !apps.IsRetryable(err) {
+			auditGone("provision.failed", map[string]any{"error": describe(err)})
+			err = jobs.Permanent(err)
+		}
+		p.log.Warn("provision: could not take a deleted person's access away", "service", svc.Slug,
+			"kind", svc.Kind, "username", g.Username, "retry", !jobs.IsPermanent(err), "err", err)
+		return err
+	}
+	switch {
+	case res.Manual != nil:
+		auditGone("provision."+string(res.Outcome), map[string]any{"remote_id": res.RemoteID, "manual": res.Manual.String()})
+		p.log.Warn("provision: a deleted person's account needs a hand in the application", "service", svc.Slug,
+			"username", g.Username, "todo", res.Manual.EN)
+	case res.Outcome == apps.OutcomeUnchanged, res.Outcome == apps.OutcomeAbsent:
+	default:
+		auditGone("provision."+string(res.Outcome), map[string]any{"remote_id": res.RemoteID, "changed": res.Changed})
+	}
+	return nil
+}
+
+// reused reports whether the store holds a person with g's username or
+// email again.
+func (p *Provisioner) reused(ctx context.Context, g jobs.GonePerson) (bool, error) {
+	_, err := p.st.GetPersonByUsername(ctx, g.Username)
+	if err == nil || !errors.Is(err, store.ErrNotFound) || g.Email == "" {
+		return err == nil, err
+	}
+	_, err = p.st.GetPersonByEmail(ctx, g.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // failed records a failed call: retryable ones stay pending (the runner

@@ -18,6 +18,19 @@ const KindProvisionAccount = "provision.account"
 type ProvisionRef struct {
 	PersonID  string `json:"person_id"`
 	ServiceID string `json:"service_id"`
+	// Gone, set when the person was deleted from the store, is what the
+	// job needs to find their account in the application and take its
+	// access away then (QueueProvisionGone).
+	Gone *GoneAccount `json:"gone,omitempty"`
+}
+
+// GoneAccount is what a provisioning job keeps of a person deleted from
+// the store and of what sesame knew of their account in one application.
+type GoneAccount struct {
+	GonePerson
+	RemoteID string `json:"remote_id,omitempty"`
+	Owned    bool   `json:"owned,omitempty"`
+	Role     string `json:"role,omitempty"`
 }
 
 // DedupeProvision is the dedupe key of KindProvisionAccount jobs.
@@ -49,6 +62,25 @@ func QueueProvision(ctx context.Context, tx store.Tx, personID string, svc store
 	prev.PersonID, prev.ServiceID, prev.Status = personID, svc.ID, store.ProvisionPending
 	if err := tx.PutProvision(ctx, prev); err != nil {
 		return fmt.Errorf("jobs: mark provision pending: %w", err)
+	}
+	return nil
+}
+
+// QueueProvisionGone queues, in tx, the job that takes access away from the
+// account in svc's application of a person being deleted: the
+// disable's own job may not have run yet (an application down, a quick
+// hand), and once the person is gone from the store that job finds nobody
+// and does nothing. The payload carries what the job needs to find the
+// account. It has no dedupe key, so that no pending job for the person
+// absorbs it; it does nothing for a service without provisioning
+// credentials.
+func QueueProvisionGone(ctx context.Context, tx store.Tx, personID string, svc store.Service, gone GoneAccount) error {
+	if svc.ProvisioningSecret == nil {
+		return nil
+	}
+	if _, err := Enqueue(ctx, tx, KindProvisionAccount, "",
+		ProvisionRef{PersonID: personID, ServiceID: svc.ID, Gone: &gone}); err != nil {
+		return fmt.Errorf("jobs: queue removal of %s on %s: %w", personID, svc.ID, err)
 	}
 	return nil
 }

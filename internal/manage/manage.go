@@ -98,22 +98,30 @@ func ldapPerson(ctx context.Context, tx store.Tx, personID string) error {
 // provisionEverywhere queues the provisioning of a person's accounts on
 // every service they hold a grant on or have an account recorded on.
 func provisionEverywhere(ctx context.Context, tx store.Tx, personID string) error {
-	ids := map[string]bool{}
+	return eachAccount(ctx, tx, personID, func(svc store.Service, _ store.Provision) error {
+		return jobs.QueueProvision(ctx, tx, personID, svc)
+	})
+}
+
+// eachAccount calls fn with every service a person holds a grant on or has
+// an account recorded on, and the record (zero when there is none).
+func eachAccount(ctx context.Context, tx store.Tx, personID string, fn func(store.Service, store.Provision) error) error {
+	recs := map[string]store.Provision{}
 	grants, err := tx.ListGrants(ctx, store.GrantFilter{PersonID: personID})
 	if err != nil {
 		return fmt.Errorf("manage: list grants: %w", err)
 	}
 	for _, g := range grants {
-		ids[g.ServiceID] = true
+		recs[g.ServiceID] = store.Provision{}
 	}
-	recs, err := tx.ListProvisions(ctx, store.ProvisionFilter{PersonID: personID})
+	list, err := tx.ListProvisions(ctx, store.ProvisionFilter{PersonID: personID})
 	if err != nil {
 		return fmt.Errorf("manage: list provisions: %w", err)
 	}
-	for _, r := range recs {
-		ids[r.ServiceID] = true
+	for _, r := range list {
+		recs[r.ServiceID] = r
 	}
-	for id := range ids {
+	for id, rec := range recs {
 		svc, err := tx.GetService(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -121,7 +129,7 @@ func provisionEverywhere(ctx context.Context, tx store.Tx, personID string) erro
 		if err != nil {
 			return fmt.Errorf("manage: get service: %w", err)
 		}
-		if err := jobs.QueueProvision(ctx, tx, personID, svc); err != nil {
+		if err := fn(svc, rec); err != nil {
 			return err
 		}
 	}
@@ -469,8 +477,9 @@ func (m *Manager) Enable(ctx context.Context, actor, personID string) (store.Per
 // Delete deletes a disabled person (ErrNotDisabled otherwise) with their
 // memberships, grants, tokens, provisioning records and SSO sessions. Their
 // directory entry was emptied when they were disabled and stays so; their
-// accounts in the applications stay disabled. The audit entry keeps their
-// username and email.
+// accounts in the applications stay disabled. Jobs queued with the deletion
+// see to both, in case the disable's own had not run. The audit entry keeps
+// their username and email.
 func (m *Manager) Delete(ctx context.Context, actor, personID string) (store.Person, error) {
 	var p store.Person
 	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -487,17 +496,26 @@ func (m *Manager) Delete(ctx context.Context, actor, personID string) (store.Per
 		if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: p.ID}, m.now()); err != nil {
 			return fmt.Errorf("manage: revoke tokens: %w", err)
 		}
-		if err := tx.DeletePerson(ctx, p.ID); err != nil {
-			return fmt.Errorf("manage: delete person: %w", err)
-		}
+		gp := jobs.GonePerson{Username: p.Username, GivenName: p.GivenName, FamilyName: p.FamilyName,
+			DisplayName: p.DisplayName, Email: p.Email}
 		// The directory job queued when they were disabled may not have
 		// run yet (a directory down, a quick hand): one more, which needs
 		// no store to find the entry, leaves it emptied — no password, in
 		// no group — whatever ran before.
-		if err := enqueue(ctx, tx, jobs.KindLDAPPerson, "", jobs.PersonRef{PersonID: p.ID, Gone: &jobs.GonePerson{
-			Username: p.Username, GivenName: p.GivenName, FamilyName: p.FamilyName, DisplayName: p.DisplayName,
-			Email: p.Email}}); err != nil {
+		if err := enqueue(ctx, tx, jobs.KindLDAPPerson, "", jobs.PersonRef{PersonID: p.ID, Gone: &gp}); err != nil {
 			return err
+		}
+		// Likewise each application's job: the one queued at the disable
+		// finds nobody once the person is gone; these carry what they need
+		// to find the account and take its access away.
+		if err := eachAccount(ctx, tx, p.ID, func(svc store.Service, rec store.Provision) error {
+			return jobs.QueueProvisionGone(ctx, tx, p.ID, svc, jobs.GoneAccount{GonePerson: gp,
+				RemoteID: rec.RemoteID, Owned: rec.Owned, Role: rec.Role})
+		}); err != nil {
+			return err
+		}
+		if err := tx.DeletePerson(ctx, p.ID); err != nil {
+			return fmt.Errorf("manage: delete person: %w", err)
 		}
 		return audit(ctx, tx, actor, "person.delete", "person:"+p.ID,
 			map[string]any{"username": p.Username, "email": p.Email})
