@@ -23,6 +23,16 @@ import (
 // totpSecret is the secret of the factors the tests enrol directly.
 const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
+// recoveryCodes gives person ten recovery codes, and returns them.
+func (f *fixture) recoveryCodes(person store.Person) []string {
+	f.t.Helper()
+	codes, hashes := mfa.NewRecoveryCodes()
+	if err := f.st.SetRecoveryCodes(context.Background(), person.ID, hashes, f.clock.Now()); err != nil {
+		f.t.Fatal(err)
+	}
+	return codes
+}
+
 // enrolTOTP gives person a TOTP factor of totpSecret, as the portal would.
 func (f *fixture) enrolTOTP(person store.Person) {
 	f.t.Helper()
@@ -148,10 +158,7 @@ func TestSecondFactorTOTPLogin(t *testing.T) {
 func TestSecondFactorRecoveryCode(t *testing.T) {
 	f := newFixture(t)
 	f.enrolTOTP(f.alice)
-	codes, hashes := mfa.NewRecoveryCodes()
-	if err := f.st.SetRecoveryCodes(context.Background(), f.alice.ID, hashes, f.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	codes := f.recoveryCodes(f.alice)
 	c := f.rp(f.gen, secretGen, genRedirect)
 	b := f.browser()
 	res, state, verifier := c.startLogin(b, "alice.martin")

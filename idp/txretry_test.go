@@ -91,10 +91,7 @@ func TestRecoveryCodeRetryDecidesAfresh(t *testing.T) {
 	st := &retryingStore{Store: openStore(t)}
 	f := newFixtureOn(t, st)
 	f.enrolTOTP(f.alice)
-	codes, hashes := mfa.NewRecoveryCodes()
-	if err := f.st.SetRecoveryCodes(context.Background(), f.alice.ID, hashes, f.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	codes := f.recoveryCodes(f.alice)
 	c := f.rp(f.gen, secretGen, genRedirect)
 	b := f.browser()
 	res, _, _ := c.startLogin(b, "alice.martin")
