@@ -40,7 +40,12 @@ type Request struct {
 	DryRun      bool
 	SkipInvalid bool   // apply the valid rows even when others have errors
 	Actor       string // "cli:root", "admin:alice"...
-	Lang        string // language of the report: "fr" (default) or "en"
+	// Hoster is set when the hoster imports (the CLI, a hoster admin in
+	// the browser): only then may a row link an account that belongs to
+	// no structure, and the preview names the accounts it links (see
+	// ComputePlan).
+	Hoster bool
+	Lang   string // language of the report: "fr" (default) or "en"
 	// Expect, when set, is the Fingerprint of the plan a person saw in a
 	// preview: the import is applied only if the plan computed in its own
 	// transaction is still that one, and otherwise fails with
@@ -151,7 +156,7 @@ func (im *Importer) plan(ctx context.Context, tx store.Tx, st store.Structure, r
 	if err != nil {
 		return Options{}, err
 	}
-	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode)
+	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode, req.Hoster)
 	if err != nil {
 		return Options{}, err
 	}

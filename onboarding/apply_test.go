@@ -272,13 +272,20 @@ func TestImportLinksPersonFromAnotherStructure(t *testing.T) {
 		res := b.importFile(t, "email;prénom;nom;droits\nSHARED@example.org;Cam;Autre;nextcloud\nnew@example.org;Camille;Secret;\n", nil)
 		golden(t, "linked.json", res.Report.JSON())
 		out := string(res.Report.JSON())
-		for _, leak := range []string{"Secret\"", "5 GB", "alpha"} {
+		// Nor its username: a referent who uploads addresses learns that an
+		// account exists, not what it is called.
+		for _, leak := range []string{"Secret\"", "5 GB", "alpha", "camille.secret\""} {
 			if strings.Contains(strings.SplitN(out, "new@example.org", 2)[0], leak) {
 				t.Errorf("report reveals %q from the other structure:\n%s", leak, out)
 			}
 		}
-		if res.Report.Rows[0].Action != ActCreate || res.Report.Rows[0].Username != "camille.secret" {
+		if res.Report.Rows[0].Action != ActCreate || res.Report.Rows[0].Username != "" {
 			t.Errorf("row = %+v", res.Report.Rows[0])
+		}
+		// The hoster's preview names it.
+		hosted := b.importFile(t, "email\nshared@example.org\n", func(r *Request) { r.Hoster, r.DryRun = true, true })
+		if u := hosted.Report.Rows[0].Username; u != "camille.secret" {
+			t.Errorf("the hoster's preview names the account %q", u)
 		}
 		if res.Report.Rows[1].Username != "camille.secret2" {
 			t.Errorf("second camille = %s", res.Report.Rows[1].Username)
@@ -523,6 +530,65 @@ func TestImportFailureAppliesNothing(t *testing.T) {
 		}
 		if _, err := f.im.Import(ctx, Request{Structure: "le-beta", Data: []byte(firstFile)}); err == nil {
 			t.Error("import on a closed store succeeded")
+		}
+	})
+}
+
+// An account that was used (it has a password) and belongs to no structure
+// any more — its structure removed, a sync took it out and disabled it — is
+// linked by the hoster's import only: a referent's would make it their
+// structure's alone, enabled again, with its email, password and second
+// factors theirs to manage. The row is an error that says whom to ask, and
+// names nobody. An invited account nobody used, and one still in another
+// structure (which the referent cannot manage), are linked as before.
+func TestImportRefusesAccountsOfNoStructure(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store, c *clock) {
+		ctx := context.Background()
+		a := newFixture(t, st, c, "alpha")
+		b := newFixture(t, st, c, "beta")
+		a.importFile(t, "email;prénom;nom\nused@example.org;Olga;Used\nunused@example.org;Ivan;Unused\nkept@example.org;Kim;Kept\n", nil)
+		used, unused, kept := person(t, st, "used@example.org"), person(t, st, "unused@example.org"), person(t, st, "kept@example.org")
+		for _, p := range []store.Person{used, kept} {
+			if _, err := st.UpdatePerson(ctx, p.ID, func(x *store.Person) error {
+				x.State, x.PasswordHash = store.StateActive, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// alpha's sync keeps only kept@: used@ and unused@ leave it, disabled.
+		a.importFile(t, "email\nkept@example.org\n", func(r *Request) { r.Mode = store.ModeSync })
+		if p := person(t, st, "used@example.org"); p.State != store.StateDisabled {
+			t.Fatalf("after the sync: %s", p.State)
+		}
+
+		res := b.importFile(t, "email;prénom;nom\nused@example.org;O;U\nunused@example.org;I;U\nkept@example.org;K;K\n",
+			func(r *Request) { r.SkipInvalid = true })
+		rows := res.Report.Rows
+		if rows[0].Action != ActError || len(rows[0].Errors) != 1 || rows[0].Username != "" ||
+			!strings.Contains(rows[0].Errors[0].Message, "seul l'hébergeur peut le rattacher") {
+			t.Fatalf("the used account of no structure: %+v", rows[0])
+		}
+		if p := person(t, st, "used@example.org"); p.State != store.StateDisabled {
+			t.Errorf("a referent's import enabled it: %s", p.State)
+		}
+		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: used.ID}); len(ms) != 0 {
+			t.Errorf("a referent's import linked it: %+v", ms)
+		}
+		if rows[1].Action != ActCreate || rows[2].Action != ActCreate {
+			t.Errorf("the unused account and the one still in alpha: %+v, %+v", rows[1], rows[2])
+		}
+		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: unused.ID, StructureID: b.structure.ID}); len(ms) != 1 {
+			t.Errorf("the unused account is not linked: %+v", ms)
+		}
+
+		// The hoster links it, and it is enabled with its password.
+		res = b.importFile(t, "email;prénom;nom\nused@example.org;O;U\n", func(r *Request) { r.Hoster = true })
+		if res.Report.Rows[0].Action != ActCreate || res.Report.Rows[0].Username != used.Username {
+			t.Fatalf("the hoster's import: %+v", res.Report.Rows[0])
+		}
+		if p := person(t, st, "used@example.org"); p.State != store.StateActive {
+			t.Errorf("linked by the hoster: %s", p.State)
 		}
 	})
 }

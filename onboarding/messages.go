@@ -42,6 +42,8 @@ const (
 	MsgUsernameImmutable MsgID = "username.immutable"
 	MsgLinked            MsgID = "person.linked"
 	MsgStaysDisabled     MsgID = "person.stays_disabled"
+	MsgUnattached        MsgID = "person.unattached"
+	MsgUsernameKept      MsgID = "username.kept"
 )
 
 // catalogue holds each message in French and English, as fmt formats.
@@ -80,7 +82,9 @@ var catalogue = map[MsgID][2]string{
 	MsgUsernameTaken:     {"L'identifiant « %s » est déjà pris.", "The username \"%s\" is already taken."},
 	MsgUsernameImmutable: {"Cette personne a déjà l'identifiant « %s », qui ne peut pas changer ; « %s » est ignoré.", "This person already has the username \"%s\", which cannot change; \"%s\" is ignored."},
 	MsgLinked:            {"Cette personne a déjà un compte : il est rattaché à la structure, sans nouvel e-mail d'activation.", "This person already has an account: it is linked to the structure, with no new activation email."},
-	MsgStaysDisabled:     {"Ce compte est désactivé et l'import ne le réactive pas (il administre l'hébergeur ou appartient aussi à une autre structure) : l'hébergeur peut le réactiver depuis sa fiche.", "This account is disabled and the import does not enable it (a hoster admin, or a member of another organisation too): the hoster can enable it from its page."},
+	MsgStaysDisabled:     {"Ce compte est désactivé et l'import ne le réactive pas : l'hébergeur peut le réactiver depuis sa fiche.", "This account is disabled and the import does not enable it: the hoster can enable it from its page."},
+	MsgUnattached:        {"Cette adresse a déjà un compte, qui n'appartient à aucune structure : seul l'hébergeur peut le rattacher. Demandez-le-lui, ou retirez cette ligne.", "This address already has an account, which belongs to no organisation: only the hoster can link it. Ask them, or remove this row."},
+	MsgUsernameKept:      {"Cette personne a déjà un compte, dont l'identifiant ne change pas ; « %s » est ignoré.", "This person already has an account, whose username does not change; \"%s\" is ignored."},
 }
 
 // Message is one problem or notice, in a form that can be rendered in any

@@ -101,7 +101,16 @@ func (p *Plan) Counts() map[string]int {
 // structure's members missing from the file become disable. Usernames of
 // new people are chosen here, unique across all structures and within the
 // file.
-func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode) (*Plan, error) {
+//
+// A row whose email is an existing account not yet in the structure links
+// it. Unless hoster is set (the CLI, a hoster admin), the plan does not name
+// such an account (no username: a referent uploading addresses learns no
+// more than that an account exists), and it refuses to link one that was
+// used (it has a password) and belongs to no structure any more (its
+// structure was removed, a sync took it out, a former hoster admin): the
+// link would make it this structure's alone, enabled again, and its
+// referents would then manage its email, password and second factors.
+func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode, hoster bool) (*Plan, error) {
 	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings,
 		Source: sh.Source, HasWorkEmail: sh.HasWorkEmail, HasPersonalEmail: sh.HasPersonalEmail,
 		Mapped: sh.Mapped, Unknown: sh.Unknown}
@@ -227,11 +236,25 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 				pr.putGrants = append(pr.putGrants, store.Grant{ServiceID: g.Service.ID, Role: g.Role})
 			}
 		default:
-			pr.person, pr.Username = existing, existing.Username
-			if r.Username != "" && r.Username != existing.Username {
-				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameImmutable, existing.Username, r.Username)})
-			}
 			member := isMember[existing.ID]
+			if !member && !hoster && memberships[existing.ID] == 0 && !existing.Admin && existing.PasswordHash != "" {
+				pr.Action = ActError
+				pr.Errors = append(pr.Errors, Problem{Row: r.Row, Column: string(FieldEmail), Msg: msg(MsgUnattached)})
+				p.Rows = append(p.Rows, pr)
+				continue
+			}
+			pr.person, pr.Username = existing, existing.Username
+			named := member || hoster
+			if !named {
+				pr.Username = ""
+			}
+			switch {
+			case r.Username == "" || r.Username == existing.Username:
+			case named:
+				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameImmutable, existing.Username, r.Username)})
+			default:
+				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameKept, r.Username)})
+			}
 			if !member {
 				pr.linked = true
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgLinked)})

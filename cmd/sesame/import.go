@@ -108,7 +108,7 @@ usage error.`,
 			im := &onboarding.Importer{Store: st, Tokens: tokens, Options: opts, Logger: a.logger}
 			res, err := im.Import(ctx, onboarding.Request{Structure: args[0], FileName: filepath.Base(args[1]),
 				Data: data, Mode: store.ImportMode(mode), DryRun: dryRun, SkipInvalid: skipInvalid,
-				Actor: cliActor(), Lang: lang, Address: onboarding.Address(address), Mapping: mapping})
+				Actor: cliActor(), Hoster: true, Lang: lang, Address: onboarding.Address(address), Mapping: mapping})
 			if errors.Is(err, onboarding.ErrUnknownStructure) {
 				return exitWith(2, fmt.Errorf("no structure %q (see sesame structure list)", args[0]))
 			}
