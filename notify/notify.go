@@ -104,6 +104,7 @@ func (n *Notifier) Register(r *jobs.Runner) {
 	r.HandleBatch(jobs.KindMailPasswordChanged, MaxBatch, n.batch(n.loadSecurityNotice(emailPasswordChanged)))
 	r.HandleBatch(jobs.KindMailMFAReset, MaxBatch, n.batch(n.loadSecurityNotice(emailMFAReset)))
 	r.HandleBatch(jobs.KindMailRecoveryUsed, MaxBatch, n.batch(n.loadSecurityNotice(emailRecoveryUsed)))
+	r.HandleBatch(jobs.KindMailEmailChanged, MaxBatch, n.batch(n.loadEmailChanged))
 	r.HandleBatch(jobs.KindMailReminder, MaxBatch, n.batch(n.loadToken(store.PurposeActivate, emailReminder)))
 	r.Handle(jobs.KindMailDigest, n.handleDigest)
 }
@@ -143,6 +144,7 @@ type emailData struct {
 	Invited      bool
 	PublicURL    string
 	ForgotLink   string
+	NewEmail     string // the account's address now (mail.email-changed)
 	// The weekly digest: who has not activated (at most digestMax),
 	// how many more, how many in all and how many links expired.
 	People  []pendingView
@@ -321,6 +323,28 @@ func (n *Notifier) handlePasswordChanged(ctx context.Context, job store.Job) err
 // not them.
 func (n *Notifier) loadSecurityNotice(email string) loader {
 	return func(job store.Job) (loadFunc, error) { return n.loadNotice(job, email) }
+}
+
+// loadEmailChanged tells a person, at the address they had, that their
+// account's email changed, and to what: if it was not them, whoever has the
+// new address can reset the password from then on, so they are to warn the
+// structure's contact at once.
+func (n *Notifier) loadEmailChanged(job store.Job) (loadFunc, error) {
+	var c jobs.EmailChange
+	if err := json.Unmarshal(job.Payload, &c); err != nil || c.PersonID == "" || c.Former == "" {
+		return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not an email change: %q", job.ID, job.Payload))
+	}
+	load, err := n.loadNotice(job, emailEmailChanged)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx store.Tx, out *outgoing) error {
+		if err := load(ctx, tx, out); err != nil || out.skip != "" {
+			return err
+		}
+		out.data.NewEmail, out.person.Email = out.person.Email, c.Former
+		return nil
+	}, nil
 }
 
 func (n *Notifier) loadNotice(job store.Job, email string) (loadFunc, error) {

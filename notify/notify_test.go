@@ -745,3 +745,43 @@ func TestLostReplyIsWarnedOnRetry(t *testing.T) {
 		t.Errorf("%d mail.sent audit entries; want 1", len(audit))
 	}
 }
+
+// TestEmailChangedEmail: a person whose account's email was changed is told
+// at the address they had (not the new one, which may be someone else's),
+// what it is now, and whom to warn, in their language, through a real SMTP
+// server; a payload without the former address is refused for good.
+func TestEmailChangedEmail(t *testing.T) {
+	e := newEnv(t)
+	f := e.structure("Le Bêta", "contact@lebeta.org", [2]string{"Nextcloud", "https://cloud.lebeta.org"})
+	fr := e.person(f, "Camille", "Dupont", "camille.dupont", "camille.new@example.org", "fr")
+	en := e.person(f, "Sam", "Lee", "sam.lee", "sam.new@example.org", "en")
+	e.enqueue(jobs.KindMailEmailChanged, jobs.EmailChange{PersonID: fr.ID, Former: "camille@example.org"})
+	e.enqueue(jobs.KindMailEmailChanged, jobs.EmailChange{PersonID: en.ID, Former: "sam@example.org"})
+	e.enqueue(jobs.KindMailEmailChanged, jobs.PersonRef{PersonID: fr.ID})
+	e.drain()
+	to := map[string]string{}
+	for _, s := range e.mp.Messages() {
+		for _, r := range s.To {
+			to[s.Subject] += r.Address
+		}
+	}
+	bySubject := e.textsBySubject(t)
+	frSubject, enSubject := "L'adresse e-mail de votre compte a été changée", "The email address of your account was changed"
+	if to[frSubject] != "camille@example.org" || to[enSubject] != "sam@example.org" {
+		t.Errorf("sent to %v, want the former addresses", to)
+	}
+	if text := bySubject[frSubject]; !strings.Contains(text, "camille.dupont") || !strings.Contains(text, "camille.new@example.org") ||
+		!strings.Contains(text, "prévenez tout de suite contact@lebeta.org") {
+		t.Errorf("French email (%v):\n%s", keys(bySubject), text)
+	}
+	if text := bySubject[enSubject]; !strings.Contains(text, "sam.new@example.org") || !strings.Contains(text, "tell contact@lebeta.org") {
+		t.Errorf("English email:\n%s", text)
+	}
+	if n := len(e.mp.Messages()); n != 2 {
+		t.Errorf("%d emails, want 2", n)
+	}
+	dead, _ := e.st.ListJobs(e.ctx, store.JobFilter{State: store.JobDead, Kind: jobs.KindMailEmailChanged})
+	if len(dead) != 1 {
+		t.Errorf("%d dead jobs, want the one without a former address", len(dead))
+	}
+}

@@ -22,10 +22,11 @@ const (
 	emailDigest          = "digest"
 	emailMFAReset        = "mfa-reset"
 	emailRecoveryUsed    = "recovery-used"
+	emailEmailChanged    = "email-changed"
 )
 
 var (
-	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest, emailMFAReset, emailRecoveryUsed}
+	emails    = []string{emailActivate, emailReset, emailAccess, emailPasswordChanged, emailReminder, emailDigest, emailMFAReset, emailRecoveryUsed, emailEmailChanged}
 	languages = []string{"fr", "en"}
 )
 

@@ -197,3 +197,33 @@ func TestNoSelfManagementThroughAdmin(t *testing.T) {
 		t.Errorf("another referent resets the factors: %d", status)
 	}
 }
+
+// A referent who changes an active member's email has the former address
+// told (mail.email-changed); an invited person's former address, perhaps a
+// typo, is told nothing (their new link goes to the new one).
+func TestEmailChangeTellsTheFormerAddress(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref := e.person("ref", store.StateActive, false)
+	a := e.structure("a")
+	e.member(ref, a, true)
+	active := e.person("active", store.StateActive, false)
+	e.member(active, a, false)
+	invited := e.person("invited", store.StateInvited, false)
+	e.member(invited, a, false)
+	for _, p := range []store.Person{active, invited} {
+		if status, _, _ := e.do("POST", "/admin/structures/a/people/"+p.ID, &ref, url.Values{
+			"given_name": {p.GivenName}, "email": {p.Username + ".new@example.org"}}); status != http.StatusSeeOther {
+			t.Fatalf("email change: %d", status)
+		}
+	}
+	js, err := e.st.ListJobs(context.Background(), store.JobFilter{Kind: jobs.KindMailEmailChanged})
+	e.must(err)
+	if len(js) != 1 {
+		t.Fatalf("%d email-changed notices, want 1 (the active member's)", len(js))
+	}
+	var c jobs.EmailChange
+	e.must(json.Unmarshal(js[0].Payload, &c))
+	if c.PersonID != active.ID || c.Former != "active@example.org" {
+		t.Errorf("notice %+v, want to the active member's former address", c)
+	}
+}

@@ -29,6 +29,9 @@ const (
 	// KindMailRecoveryUsed tells a person one of their recovery codes was
 	// used to log in. Payload: PersonRef.
 	KindMailRecoveryUsed = "mail.recovery-used"
+	// KindMailEmailChanged tells a person, at their former address, that
+	// their account's email was changed. Payload: EmailChange.
+	KindMailEmailChanged = "mail.email-changed"
 
 	// KindOIDCBackchannelLogout tells one client that one of its sessions
 	// ended (OpenID Connect Back-Channel Logout): the logout token is signed
@@ -64,6 +67,13 @@ type GonePerson struct {
 	FamilyName  string `json:"family_name,omitempty"`
 	DisplayName string `json:"display_name,omitempty"`
 	Email       string `json:"email,omitempty"`
+}
+
+// EmailChange is the payload of KindMailEmailChanged: the person, and the
+// address the notice goes to (the one they had).
+type EmailChange struct {
+	PersonID string `json:"person_id"`
+	Former   string `json:"former"`
 }
 
 // StructureRef names a structure.

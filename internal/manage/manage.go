@@ -350,9 +350,10 @@ func (m *Manager) UpdatePerson(ctx context.Context, actor, personID string, c Pe
 	}
 	var p store.Person
 	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		changed := map[string]any{}
+		changed, former := map[string]any{}, ""
 		var err error
 		p, err = tx.UpdatePerson(ctx, personID, func(x *store.Person) error {
+			former = x.Email
 			set := func(field string, dst *string, v *string) {
 				if v == nil {
 					return
@@ -398,7 +399,12 @@ func (m *Manager) UpdatePerson(ctx context.Context, actor, personID string, c Pe
 			_, err := m.resend(ctx, tx, actor, p.ID, "")
 			return err
 		}
-		return nil
+		if p.PasswordHash == "" {
+			return nil // the former address may be a typo: nothing to tell it
+		}
+		// The account was used: its former address is told (if it was not
+		// them, the new address could reset the password from now on).
+		return enqueue(ctx, tx, jobs.KindMailEmailChanged, "", jobs.EmailChange{PersonID: p.ID, Former: former})
 	})
 	return p, err
 }
