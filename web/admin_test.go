@@ -184,6 +184,14 @@ func (e *adminEnv) person(username string, state store.PersonState, admin bool) 
 	return p
 }
 
+// referentOf makes a structure and its referent, "ref".
+func (e *adminEnv) referentOf(slug string) (store.Person, store.Structure) {
+	e.t.Helper()
+	ref, s := e.person("ref", store.StateActive, false), e.structure(slug)
+	e.member(ref, s, true)
+	return ref, s
+}
+
 func (e *adminEnv) structure(slug string) store.Structure {
 	e.t.Helper()
 	s := store.Structure{Slug: slug, Name: "Structure " + slug, Contact: "bureau@" + slug + ".example"}

@@ -50,9 +50,7 @@ func (e *adminEnv) importCSV(slug string, as *store.Person, csv string) {
 // and a new one goes to the new address.
 func TestEmailChangeRevokesLinks(t *testing.T) {
 	e := newAdminEnv(t, "sqlite")
-	ref := e.person("ref", store.StateActive, false)
-	a := e.structure("a")
-	e.member(ref, a, true)
+	ref, a := e.referentOf("a")
 	victim := e.person("victim", store.StateInvited, false)
 	e.member(victim, a, false)
 	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+victim.ID+"/resend", &ref, url.Values{}); status != http.StatusSeeOther {
@@ -81,9 +79,7 @@ func TestEmailChangeRevokesLinks(t *testing.T) {
 // are enabled, nor a reset link after a password change in the portal.
 func TestLinksRevokedByDisableAndPasswordChange(t *testing.T) {
 	e := newAdminEnv(t, "sqlite")
-	ref := e.person("ref", store.StateActive, false)
-	a := e.structure("a")
-	e.member(ref, a, true)
+	ref, a := e.referentOf("a")
 	m := e.person("m", store.StateActive, false)
 	e.member(m, a, false)
 	if status, _, _ := e.do("POST", "/forgot", nil, url.Values{"identifier": {m.Email}}); status != http.StatusOK {
@@ -153,9 +149,7 @@ func TestImportDoesNotEnableWhatEnableRefuses(t *testing.T) {
 // the portal's checks.
 func TestNoSelfManagementThroughAdmin(t *testing.T) {
 	e := newAdminEnv(t, "sqlite")
-	ref := e.person("ref", store.StateActive, false)
-	a := e.structure("a")
-	e.member(ref, a, true)
+	ref, a := e.referentOf("a")
 	ctx := context.Background()
 	f, err := testMFASecrets(t).NewTOTPFactor(ref.ID, "phone", "JBSWY3DPEHPK3PXP", 0, time.Now())
 	e.must(err)
@@ -203,9 +197,7 @@ func TestNoSelfManagementThroughAdmin(t *testing.T) {
 // typo, is told nothing (their new link goes to the new one).
 func TestEmailChangeTellsTheFormerAddress(t *testing.T) {
 	e := newAdminEnv(t, "sqlite")
-	ref := e.person("ref", store.StateActive, false)
-	a := e.structure("a")
-	e.member(ref, a, true)
+	ref, a := e.referentOf("a")
 	active := e.person("active", store.StateActive, false)
 	e.member(active, a, false)
 	invited := e.person("invited", store.StateInvited, false)
