@@ -592,3 +592,29 @@ func TestImportRefusesAccountsOfNoStructure(t *testing.T) {
 		}
 	})
 }
+
+// A referent's row that links an account and gives a username is told the
+// username is kept, whatever it gives: no answer tells a right guess from a
+// wrong one.
+func TestLinkedUsernameIsNoOracle(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store, c *clock) {
+		a := newFixture(t, st, c, "alpha")
+		b := newFixture(t, st, c, "beta")
+		a.importFile(t, "email;prénom;nom\nshared@example.org;Camille;Secret\n", nil)
+		res := b.importFile(t, "email;identifiant\nshared@example.org;camille.secret\n", func(r *Request) { r.DryRun = true })
+		right := res.Report.Rows[0].Warnings
+		res = b.importFile(t, "email;identifiant\nshared@example.org;camille.autre\n", func(r *Request) { r.DryRun = true })
+		wrong := res.Report.Rows[0].Warnings
+		about := func(ws []ReportIssue) (n int) {
+			for _, w := range ws {
+				if w.Column == string(FieldUsername) && !strings.Contains(w.Message, "camille.secret »,") {
+					n++
+				}
+			}
+			return n
+		}
+		if about(right) != 1 || about(wrong) != 1 {
+			t.Errorf("a right guess %+v, a wrong one %+v", right, wrong)
+		}
+	})
+}

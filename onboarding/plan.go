@@ -249,10 +249,11 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 				pr.Username = ""
 			}
 			switch {
-			case r.Username == "" || r.Username == existing.Username:
+			case r.Username == "" || named && r.Username == existing.Username:
 			case named:
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameImmutable, existing.Username, r.Username)})
 			default:
+				// Even when it is the account's: silence would confirm a guess.
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameKept, r.Username)})
 			}
 			if !member {
