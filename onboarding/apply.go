@@ -183,7 +183,7 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 		res.Status = StatusDryRun
 	default:
 		res.Status = StatusApplied
-		if err := im.apply(ctx, tx, plan); err != nil {
+		if err := im.apply(ctx, tx, plan, req.Actor); err != nil {
 			return err
 		}
 		if len(req.Mapping) > 0 {
@@ -238,7 +238,7 @@ func (im *Importer) importTx(ctx context.Context, tx store.Tx, st store.Structur
 // jobs in one call each. Provisioning, which reads the grants just
 // written, is queued last. All of it is in the caller's transaction: a
 // failure anywhere leaves nothing.
-func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
+func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan, actor string) error {
 	st := plan.Structure
 	services := map[string]store.Service{}
 	provisioned := false // a service of this structure has credentials
@@ -271,7 +271,7 @@ func (im *Importer) apply(ctx context.Context, tx store.Tx, plan *Plan) error {
 			return fmt.Errorf("create people: %w", err)
 		}
 		for _, pr := range group {
-			if err := im.applyRow(ctx, tx, st, pr, &w, now); err != nil {
+			if err := im.applyRow(ctx, tx, st, pr, &w, now, actor); err != nil {
 				return fmt.Errorf("row %d (%s): %w", pr.Row, pr.Email, err)
 			}
 		}
@@ -351,7 +351,7 @@ func firstApply(ctx context.Context, tx store.Tx, structureID string) (bool, err
 
 // applyRow writes a row's updates and deletions in tx and gathers the rest
 // in w. A new person is already stored (CreatePeople).
-func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structure, pr *PlannedRow, w *writes, now time.Time) error {
+func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structure, pr *PlannedRow, w *writes, now time.Time, actor string) error {
 	p := &pr.person
 	if !pr.isNew && pr.fields {
 		want := *p
@@ -388,6 +388,14 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 	}
 	if pr.isNew || pr.linked {
 		w.members = append(w.members, store.Membership{PersonID: p.ID, StructureID: st.ID, CreatedAt: now})
+	}
+	if pr.linked {
+		// The import's own entry counts rows; this one names the person,
+		// so that their history says how they came into the structure.
+		if err := tx.AppendAudit(ctx, &store.AuditEntry{Time: now, Actor: actor, Action: "person.link",
+			Target: "person:" + p.ID, Details: map[string]any{"structure": st.Slug}}); err != nil {
+			return fmt.Errorf("audit link: %w", err)
+		}
 	}
 	for _, g := range pr.putGrants {
 		g.PersonID, g.CreatedAt = p.ID, now

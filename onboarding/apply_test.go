@@ -282,6 +282,11 @@ func TestImportLinksPersonFromAnotherStructure(t *testing.T) {
 		if res.Report.Rows[0].Action != ActCreate || res.Report.Rows[0].Username != "" {
 			t.Errorf("row = %+v", res.Report.Rows[0])
 		}
+		// The person's own history says how they came into beta.
+		links, _ := st.ListAudit(ctx, store.AuditFilter{Target: "person:" + p.ID, Action: "person.link"})
+		if len(links) != 1 || links[0].Actor != "test:alice" || links[0].Details["structure"] != "beta" {
+			t.Errorf("audit of the link: %+v", links)
+		}
 		// The hoster's preview names it.
 		hosted := b.importFile(t, "email\nshared@example.org\n", func(r *Request) { r.Hoster, r.DryRun = true, true })
 		if u := hosted.Report.Rows[0].Username; u != "camille.secret" {

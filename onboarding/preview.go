@@ -39,6 +39,11 @@ func (im *Importer) resolve(ctx context.Context, req *Request) (store.Structure,
 // does, but applies and records nothing: the web pages show its report, and
 // confirm with Import and Request.Expect set to the result's Fingerprint.
 // Its Status is StatusDryRun. DryRun, SkipInvalid and Expect are ignored.
+//
+// It records no import, but an audit entry (import.preview: the file's
+// digest, the counts, how many rows link an existing account): a preview
+// tells whoever uploads the file which addresses have an account, so
+// uploads that only probe addresses leave a trace.
 func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 	st, err := im.resolve(ctx, &req)
 	if err != nil {
@@ -51,6 +56,18 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: preview %s: %w", st.Slug, err)
+	}
+	linked := 0
+	for _, r := range res.Plan.Rows {
+		if r.linked {
+			linked++
+		}
+	}
+	sum := sha256.Sum256(req.Data)
+	if err := im.Store.AppendAudit(ctx, &store.AuditEntry{Time: im.now(), Actor: req.Actor, Action: "import.preview",
+		Target: "structure:" + st.Slug, Details: map[string]any{"file": req.FileName, "digest": hex.EncodeToString(sum[:]),
+			"mode": string(req.Mode), "counts": res.Plan.Counts(), "linked": linked}}); err != nil {
+		return nil, fmt.Errorf("onboarding: preview %s: audit: %w", st.Slug, err)
 	}
 	res.Report = res.Plan.Report(req.Lang)
 	return res, nil

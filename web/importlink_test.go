@@ -43,6 +43,12 @@ func TestReferentImportCannotTakeAnAccountOfNoStructure(t *testing.T) {
 			t.Errorf("the preview names an account it links: %q in %s", leak, body[max(0, i-300):i+50])
 		}
 	}
+	// Uploads that only probe addresses leave a trace.
+	previews, _ := e.st.ListAudit(ctx, store.AuditFilter{Action: "import.preview"})
+	if len(previews) != 1 || previews[0].Actor != "referent:refa" && !strings.Contains(previews[0].Actor, "refa") ||
+		previews[0].Details["linked"] != float64(1) && previews[0].Details["linked"] != 1 {
+		t.Errorf("audit of the preview: %+v", previews)
+	}
 	if status, _, _ := e.do("POST", "/admin/structures/alpha/import/"+id+"/confirm", &ref, url.Values{"skip_invalid": {"1"}}); status >= 400 {
 		t.Fatalf("confirm: %d", status)
 	}
