@@ -206,15 +206,14 @@ func (p *Provisioner) HandleAccount(ctx context.Context, j store.Job) error {
 // the store (the job manage queues at the deletion), as a disable does:
 // the account stays, disabled or without roles, or, for Paheko, the step
 // left to a person is written to the audit log (their provisioning record
-// went with them). If the store holds a person with the same username or
-// email again (deleted, then imported anew before this job ran), the
-// account found is theirs now: their own job converges it, this one leaves
-// it alone.
+// went with them). If the account is someone else's now (deleted, then
+// imported anew before this job ran: see reused), their own job converges
+// it, and this one leaves it alone.
 func (p *Provisioner) removeGone(ctx context.Context, personID string, svc store.Service, g jobs.GoneAccount) error {
 	if g.Username == "" {
 		return jobs.Permanent(fmt.Errorf("provision: a deleted person without a username (job for %s)", personID))
 	}
-	if taken, err := p.reused(ctx, g.GonePerson); err != nil || taken {
+	if taken, err := p.reused(ctx, svc, g.GonePerson); err != nil || taken {
 		if taken {
 			p.log.Info("provision: a deleted person's username or email is someone's again; the account is left to them",
 				"service", svc.Slug, "username", g.Username)
@@ -260,14 +259,27 @@ func (p *Provisioner) removeGone(ctx context.Context, personID string, svc store
 	return nil
 }
 
-// reused reports whether the store holds a person with g's username or
-// email again.
-func (p *Provisioner) reused(ctx context.Context, g jobs.GonePerson) (bool, error) {
-	_, err := p.st.GetPersonByUsername(ctx, g.Username)
-	if err == nil || !errors.Is(err, store.ErrNotFound) || g.Email == "" {
-		return err == nil, err
+// reused reports whether the account svc's application holds for g is
+// someone else's now: a person of the store with g's username (or, where
+// the connector finds accounts by email too, g's email) whose own job
+// converges it, since they have a grant or a record on svc. A person with
+// neither has no job that would ever touch it.
+func (p *Provisioner) reused(ctx context.Context, svc store.Service, g jobs.GonePerson) (bool, error) {
+	q, err := p.st.GetPersonByUsername(ctx, g.Username)
+	if errors.Is(err, store.ErrNotFound) && g.Email != "" && apps.Of(svc).ByEmail {
+		q, err = p.st.GetPersonByEmail(ctx, g.Email)
 	}
-	_, err = p.st.GetPersonByEmail(ctx, g.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	gs, err := p.st.ListGrants(ctx, store.GrantFilter{PersonID: q.ID, ServiceID: svc.ID})
+	if err != nil || len(gs) > 0 {
+		return len(gs) > 0, err
+	}
+	_, err = p.st.GetProvision(ctx, q.ID, svc.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

@@ -97,6 +97,9 @@ type Kind struct {
 	// NewConnector makes the kind's provisioning connector; nil when the
 	// kind has none.
 	NewConnector func(Config) (Connector, error)
+	// ByEmail is true when the connector finds an account it knows no id
+	// of by its email too, not only by its username (WordPress, Paheko).
+	ByEmail bool
 }
 
 // Client are the OpenID Connect client settings of a new service.

@@ -59,6 +59,7 @@ const OIDC_CLIENT_MATCH_EMAIL = true;
 	Credentials: `Paheko: Configuration > Fonctions avancées > API: create credentials with the "write" access level
 (or "admin"); the user name is the API identifier.`,
 	NewConnector: func(c Config) (Connector, error) { return NewPaheko(c) },
+	ByEmail:      true,
 }
 
 // Paheko provisions members through Paheko's HTTP API (Basic

@@ -72,6 +72,7 @@ define('OIDC_CREATE_IF_DOES_NOT_EXIST', true);
 	Credentials: `WordPress: as an administrator, Users > Profile > "Application Passwords", add one named sesame
 (WordPress needs HTTPS for this); the user name is that administrator's login.`,
 	NewConnector: func(c Config) (Connector, error) { return NewWordPress(c) },
+	ByEmail:      true,
 }
 
 // wordPressStateTTL is how long the WordPress plugin keeps its state (180 s),

@@ -1,0 +1,158 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"sesame/internal/apps"
+	"sesame/internal/jobs"
+	"sesame/internal/manage"
+	"sesame/internal/store"
+	"sesame/internal/store/sqlite"
+)
+
+// fakeNC is the smallest Nextcloud OCS API the connector's Remove calls:
+// GET /ocs/v2.php/cloud/users/{id} and PUT .../{id}/disable.
+type fakeNC struct {
+	mu      sync.Mutex
+	enabled map[string]bool
+}
+
+func (f *fakeNC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	const pfx = "/ocs/v2.php/cloud/users/"
+	w.Header().Set("Content-Type", "application/json")
+	ok := func(data any) {
+		json.NewEncoder(w).Encode(map[string]any{"ocs": map[string]any{
+			"meta": map[string]any{"status": "ok", "statuscode": 200}, "data": data}})
+	}
+	id := r.URL.Path[len(pfx):]
+	switch {
+	case r.Method == http.MethodPut && len(id) > 8 && id[len(id)-8:] == "/disable":
+		f.enabled[id[:len(id)-8]] = false
+		ok([]any{})
+	case r.Method == http.MethodGet:
+		en, found := f.enabled[id]
+		if !found {
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(map[string]any{"ocs": map[string]any{
+				"meta": map[string]any{"status": "failure", "statuscode": 404}, "data": []any{}}})
+			return
+		}
+		ok(map[string]any{"id": id, "enabled": en, "backend": "user_oidc", "displayname": id})
+	default:
+		http.Error(w, "unexpected", http.StatusTeapot)
+	}
+}
+
+// TestGoneAccountRemovedUnlessSomeoneElsesJobHasIt: a person deleted
+// before the disable's job ran has their Nextcloud account disabled by the
+// deletion's job, even when their username or email is someone's again —
+// unless that someone's own job converges the account (same username, with
+// a grant on the service). Nextcloud finds accounts by username only, so a
+// new person with the same email and another username never touches it;
+// one without a grant has no job at all. (Before, any person with the same
+// username or email made the job skip: the account stayed enabled, its app
+// passwords and sync clients working.)
+func TestGoneAccountRemovedUnlessSomeoneElsesJobHasIt(t *testing.T) {
+	for _, tc := range []struct {
+		name, username, email string
+		grant, wantEnabled    bool
+	}{
+		{"nobody again", "", "", false, false},
+		{"same email, other username", "alice.martin", "alice@le-beta.org", false, false},
+		{"same email, other username, with a grant", "alice.martin", "alice@le-beta.org", true, false},
+		{"same username, no grant on the service", "alice", "alice.new@ailleurs.org", false, false},
+		{"same username, with a grant: theirs now", "alice", "alice.new@ailleurs.org", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sesame.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			nc := &fakeNC{enabled: map[string]bool{"alice": true}}
+			srv := httptest.NewServer(nc)
+			t.Cleanup(srv.Close)
+			s := store.Structure{Slug: "le-beta", Name: "Le Bêta"}
+			if err := st.CreateStructure(ctx, &s); err != nil {
+				t.Fatal(err)
+			}
+			svc := store.Service{StructureID: s.ID, Kind: store.KindNextcloud, Slug: "cloud", Name: "Cloud", BaseURL: srv.URL,
+				DefaultRole: "user", ClientID: "le-beta.cloud", SigningAlg: "RS256", AuthMethod: "client_secret_post"}
+			if err := st.CreateService(ctx, &svc); err != nil {
+				t.Fatal(err)
+			}
+			box, _ := Box(master)
+			sealed, err := Seal(box, svc, Secret{Credentials: apps.Credentials{Username: "admin", Password: "pw"},
+				Settings: map[string]string{"provider_id": "1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if svc, err = st.UpdateService(ctx, svc.ID, func(x *store.Service) error { x.ProvisioningSecret = sealed; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			alice := store.Person{Username: "alice", Email: "alice@le-beta.org", State: store.StateActive, PasswordHash: "x"}
+			if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.CreatePerson(ctx, &alice); err != nil {
+					return err
+				}
+				if err := tx.PutMembership(ctx, store.Membership{PersonID: alice.ID, StructureID: s.ID}); err != nil {
+					return err
+				}
+				if err := tx.PutGrant(ctx, store.Grant{PersonID: alice.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
+					return err
+				}
+				return tx.PutProvision(ctx, store.Provision{PersonID: alice.ID, ServiceID: svc.ID, Status: store.ProvisionDone,
+					RemoteID: "alice", Owned: true, Role: "user"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			m := &manage.Manager{Store: st}
+			if _, err := m.Disable(ctx, "test", alice.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Delete(ctx, "test", alice.ID); err != nil {
+				t.Fatal(err)
+			}
+			// Someone else now, with no grant on the Nextcloud service.
+			if tc.username != "" {
+				other := store.Person{Username: tc.username, Email: tc.email, State: store.StateInvited}
+				if err := st.CreatePerson(ctx, &other); err != nil {
+					t.Fatal(err)
+				}
+				if tc.grant { // as an import does; its own job handles "alice.martin", not "alice"
+					if err := st.PutGrant(ctx, store.Grant{PersonID: other.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			p, err := New(st, master, Config{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, err := st.ListJobs(ctx, store.JobFilter{Kind: jobs.KindProvisionAccount, State: store.JobPending})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range js {
+				if err := p.HandleAccount(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if nc.enabled["alice"] != tc.wantEnabled {
+				t.Fatalf("the Nextcloud account %q: enabled %v, want %v", "alice", nc.enabled["alice"], tc.wantEnabled)
+			}
+		})
+	}
+}
