@@ -342,6 +342,11 @@ func (n *Notifier) loadEmailChanged(job store.Job) (loadFunc, error) {
 		if err := load(ctx, tx, out); err != nil || out.skip != "" {
 			return err
 		}
+		if strings.EqualFold(strings.TrimSpace(out.person.Email), strings.TrimSpace(c.Former)) {
+			// Changed back before this job ran (a typo corrected).
+			out.skip = "the account's address is the former one again"
+			return nil
+		}
 		out.data.NewEmail, out.person.Email = out.person.Email, c.Former
 		return nil
 	}, nil

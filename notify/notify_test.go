@@ -17,6 +17,7 @@ import (
 	"sesame/internal/i18n"
 	"sesame/internal/jobs"
 	"sesame/internal/mail"
+	"sesame/internal/manage"
 	"sesame/internal/store"
 	"sesame/internal/store/sqlite"
 	"sesame/internal/testenv"
@@ -783,5 +784,45 @@ func TestEmailChangedEmail(t *testing.T) {
 	dead, _ := e.st.ListJobs(e.ctx, store.JobFilter{State: store.JobDead, Kind: jobs.KindMailEmailChanged})
 	if len(dead) != 1 {
 		t.Errorf("%d dead jobs, want the one without a former address", len(dead))
+	}
+}
+
+// TestEmailChangedBackOrCaseOnly: a used account's email changed to a
+// wrong address and back before the jobs ran, and one whose email only
+// changed case. Neither address is told "your address is now <itself>":
+// the account's address is the former one (case-insensitively) again.
+func TestEmailChangedBackOrCaseOnly(t *testing.T) {
+	e := newEnv(t)
+	e.st.SetDisabledJobSinks(jobs.SinkLDAP, "provision")
+	f := e.structure("Le Bêta", "contact@lebeta.org")
+	a := e.person(f, "Camille", "Dupont", "camille.dupont", "camille@example.org", "en")
+	b := e.person(f, "Sam", "Lee", "sam.lee", "Sam.Lee@example.org", "en")
+	for _, p := range []store.Person{a, b} {
+		if _, err := e.st.UpdatePerson(e.ctx, p.ID, func(x *store.Person) error {
+			x.State, x.PasswordHash = store.StateActive, "$argon2id$x"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &manage.Manager{Store: e.st}
+	for _, c := range []struct{ id, email string }{
+		{a.ID, "camille@exmaple.org"}, // a typo...
+		{a.ID, "camille@example.org"}, // ...corrected at once
+		{b.ID, "sam.lee@example.org"}, // the case only
+	} {
+		email := c.email
+		if _, err := m.UpdatePerson(e.ctx, "admin:root", c.id, manage.PersonChange{Email: &email}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.drain()
+	for _, s := range e.mp.Messages() {
+		text := e.mp.Message(s.ID).Text
+		for _, to := range s.To {
+			if strings.Contains(strings.ToLower(text), "it is now "+strings.ToLower(to.Address)) {
+				t.Errorf("%s is told the address changed to itself:\n%s", to.Address, text)
+			}
+		}
 	}
 }

@@ -399,8 +399,8 @@ func (m *Manager) UpdatePerson(ctx context.Context, actor, personID string, c Pe
 			_, err := m.resend(ctx, tx, actor, p.ID, "")
 			return err
 		}
-		if p.PasswordHash == "" {
-			return nil // the former address may be a typo: nothing to tell it
+		if p.PasswordHash == "" || strings.EqualFold(former, p.Email) {
+			return nil // the former address may be a typo, or the same mailbox
 		}
 		// The account was used: its former address is told (if it was not
 		// them, the new address could reset the password from now on).
