@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"sesame/internal/jobs"
 	"sesame/internal/manage"
 	"sesame/internal/store"
-	"sesame/internal/store/sqlite"
 )
 
 // fakeNC is the smallest Nextcloud OCS API the connector's Remove calls:
@@ -73,14 +71,7 @@ func TestGoneAccountRemovedUnlessSomeoneElsesJobHasIt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sesame.db"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			st := openStore(t)
 			nc := &fakeNC{enabled: map[string]bool{"alice": true}}
 			srv := httptest.NewServer(nc)
 			t.Cleanup(srv.Close)

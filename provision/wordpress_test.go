@@ -96,14 +96,7 @@ func newWPEnv(t *testing.T) *wpEnv {
 	t.Helper()
 	site := testenv.WordPress(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sesame.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	g := newGate(t, site.URL)
 	e := &wpEnv{t: t, ctx: ctx, st: st, site: site, gate: g}
 	s := store.Structure{Slug: "le-beta", Name: "Le Bêta"}
@@ -133,6 +126,21 @@ func newWPEnv(t *testing.T) *wpEnv {
 		BackoffBase: 50 * time.Millisecond, BackoffMax: 300 * time.Millisecond, MaxAttempts: 100}, log)
 	p.Register(e.runner)
 	return e
+}
+
+// openStore opens a migrated SQLite store in the test's folder.
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sesame.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // person creates a person with a grant (role "" means none) and queues
