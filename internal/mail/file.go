@@ -59,7 +59,9 @@ func (f *FileSender) write(m Message) error {
 	}
 	id, _ := messageID(m.MessageID) // checked by build
 	name := filepath.Join(f.dir, unsafeName.ReplaceAllString(id, "_")+".eml")
-	tmp, err := os.CreateTemp(f.dir, ".tmp-*.eml")
+	// Not named *.eml until complete: a reader that lists the folder
+	// (a script, a test) never opens half a message, nor one renamed away.
+	tmp, err := os.CreateTemp(f.dir, ".tmp-*.part")
 	if err != nil {
 		return &Error{MessageID: m.MessageID, Err: fmt.Errorf("write: %w", err)}
 	}

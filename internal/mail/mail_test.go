@@ -599,3 +599,41 @@ func TestSendEachFallsBack(t *testing.T) {
 		t.Fatalf("fallback results %v", errs)
 	}
 }
+
+// A message being written is not named *.eml: a reader that lists the
+// folder while messages are sent (a script, a test) sees only complete
+// ones, none renamed away under it.
+func TestFileSenderWritesUnderAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	s := NewFileSender(dir, nil)
+	stop := make(chan struct{})
+	seen := make(chan string, 1)
+	go func() {
+		defer close(seen)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+			for _, f := range files {
+				if _, err := os.Stat(f); err != nil || strings.HasPrefix(filepath.Base(f), ".") {
+					seen <- f
+					return
+				}
+			}
+		}
+	}()
+	for i := range 200 {
+		m := Message{MessageID: fmt.Sprintf("<m%d@sesame.test>", i), From: "sesame@example.org", To: "a@example.org",
+			Subject: "s", Text: strings.Repeat("texte ", 2000), HTML: "<p>" + strings.Repeat("texte ", 2000) + "</p>"}
+		if err := s.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if f, ok := <-seen; ok {
+		t.Fatalf("a reader listing *.eml saw %s while it was being written", f)
+	}
+}
