@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -145,5 +146,91 @@ func TestGoneAccountRemovedUnlessSomeoneElsesJobHasIt(t *testing.T) {
 				t.Fatalf("the Nextcloud account %q: enabled %v, want %v", "alice", nc.enabled["alice"], tc.wantEnabled)
 			}
 		})
+	}
+}
+
+// TestGonePahekoMemberNeedsAHand: a Paheko member of a person deleted
+// before the disable's job ran. Paheko's API cannot move a member to
+// another category, so the deletion's job changes nothing there and writes
+// the step left to a person, with the member's name and number, to the
+// audit log (the person's provisioning record, where a disable's shows,
+// went with them).
+func TestGonePahekoMemberNeedsAHand(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var writes []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/api/user/7" {
+			writes = append(writes, r.Method+" "+r.URL.Path)
+			http.Error(w, "unexpected", http.StatusTeapot)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"id": 7, "id_category": 1, "numero": 12,
+			"nom": "Alice Martin", "email": "alice@le-beta.org"})
+	}))
+	t.Cleanup(srv.Close)
+	s := store.Structure{Slug: "le-beta", Name: "Le Bêta"}
+	if err := st.CreateStructure(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	svc := store.Service{StructureID: s.ID, Kind: store.KindPaheko, Slug: "compta", Name: "Compta", BaseURL: srv.URL,
+		DefaultRole: "Membre", Roles: []string{"Membre"}, RoleMapping: map[string]string{"Membre": "1"},
+		ClientID: "le-beta.compta", SigningAlg: "RS256", AuthMethod: "client_secret_post"}
+	if err := st.CreateService(ctx, &svc); err != nil {
+		t.Fatal(err)
+	}
+	box, _ := Box(master)
+	sealed, err := Seal(box, svc, Secret{Credentials: apps.Credentials{Username: "api", Password: "pw"},
+		Settings: map[string]string{"categories": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc, err = st.UpdateService(ctx, svc.ID, func(x *store.Service) error { x.ProvisioningSecret = sealed; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	alice := store.Person{Username: "alice", Email: "alice@le-beta.org", State: store.StateActive, PasswordHash: "x"}
+	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreatePerson(ctx, &alice); err != nil {
+			return err
+		}
+		if err := tx.PutGrant(ctx, store.Grant{PersonID: alice.ID, ServiceID: svc.ID, Role: "Membre"}); err != nil {
+			return err
+		}
+		return tx.PutProvision(ctx, store.Provision{PersonID: alice.ID, ServiceID: svc.ID, Status: store.ProvisionDone,
+			RemoteID: "7", Owned: true, Role: "Membre"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m := &manage.Manager{Store: st}
+	if _, err := m.Disable(ctx, "test", alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Delete(ctx, "test", alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(st, master, Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := st.ListJobs(ctx, store.JobFilter{Kind: jobs.KindProvisionAccount, State: store.JobPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range js {
+		if err := p.HandleAccount(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(writes) != 0 {
+		t.Errorf("requests Paheko was not to get: %q", writes)
+	}
+	es, _ := st.ListAudit(ctx, store.AuditFilter{Target: "person:" + alice.ID, Action: "provision.manual-action-needed"})
+	if len(es) != 1 {
+		t.Fatalf("audit entries of the step left to a person: %+v", es)
+	}
+	if todo, _ := es[0].Details["manual"].(string); !strings.Contains(todo, "Alice Martin") || !strings.Contains(todo, "12") ||
+		!strings.Contains(todo, "Anciens membres") {
+		t.Errorf("the step written: %q", todo)
 	}
 }
