@@ -76,72 +76,23 @@ func TestGoneAccountRemovedUnlessSomeoneElsesJobHasIt(t *testing.T) {
 			nc := &fakeNC{enabled: map[string]bool{"alice": true}}
 			srv := httptest.NewServer(nc)
 			t.Cleanup(srv.Close)
-			s := store.Structure{Slug: "le-beta", Name: "Le Bêta"}
-			if err := st.CreateStructure(ctx, &s); err != nil {
-				t.Fatal(err)
-			}
-			svc := store.Service{StructureID: s.ID, Kind: store.KindNextcloud, Slug: "cloud", Name: "Cloud", BaseURL: srv.URL,
-				DefaultRole: "user", ClientID: "le-beta.cloud", SigningAlg: "RS256", AuthMethod: "client_secret_post"}
-			if err := st.CreateService(ctx, &svc); err != nil {
-				t.Fatal(err)
-			}
-			box, _ := Box(master)
-			sealed, err := Seal(box, svc, Secret{Credentials: apps.Credentials{Username: "admin", Password: "pw"},
-				Settings: map[string]string{"provider_id": "1"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if svc, err = st.UpdateService(ctx, svc.ID, func(x *store.Service) error { x.ProvisioningSecret = sealed; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			alice := store.Person{Username: "alice", Email: "alice@le-beta.org", State: store.StateActive, PasswordHash: "x"}
-			if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-				if err := tx.CreatePerson(ctx, &alice); err != nil {
-					return err
-				}
-				if err := tx.PutMembership(ctx, store.Membership{PersonID: alice.ID, StructureID: s.ID}); err != nil {
-					return err
-				}
-				if err := tx.PutGrant(ctx, store.Grant{PersonID: alice.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
-					return err
-				}
-				return tx.PutProvision(ctx, store.Provision{PersonID: alice.ID, ServiceID: svc.ID, Status: store.ProvisionDone,
-					RemoteID: "alice", Owned: true, Role: "user"})
-			}); err != nil {
-				t.Fatal(err)
-			}
-			m := &manage.Manager{Store: st}
-			if _, err := m.Disable(ctx, "test", alice.ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := m.Delete(ctx, "test", alice.ID); err != nil {
-				t.Fatal(err)
-			}
-			// Someone else now, with no grant on the Nextcloud service.
+			svc := goneService(t, st, store.Service{Kind: store.KindNextcloud, Slug: "cloud", BaseURL: srv.URL, DefaultRole: "user"},
+				map[string]string{"provider_id": "1"})
+			deletedBeforeItsJobs(t, st, svc, store.Person{Username: "alice", Email: "alice@le-beta.org"}, "user", "alice")
+			// Someone else now, with the username or the email, with or
+			// without a grant.
 			if tc.username != "" {
 				other := store.Person{Username: tc.username, Email: tc.email, State: store.StateInvited}
 				if err := st.CreatePerson(ctx, &other); err != nil {
 					t.Fatal(err)
 				}
-				if tc.grant { // as an import does; its own job handles "alice.martin", not "alice"
+				if tc.grant { // as an import does
 					if err := st.PutGrant(ctx, store.Grant{PersonID: other.ID, ServiceID: svc.ID, Role: "user"}); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
-			p, err := New(st, master, Config{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			js, err := st.ListJobs(ctx, store.JobFilter{Kind: jobs.KindProvisionAccount, State: store.JobPending})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, j := range js {
-				if err := p.HandleAccount(ctx, j); err != nil {
-					t.Fatal(err)
-				}
-			}
+			runProvisionJobs(t, st)
 			if nc.enabled["alice"] != tc.wantEnabled {
 				t.Fatalf("the Nextcloud account %q: enabled %v, want %v", "alice", nc.enabled["alice"], tc.wantEnabled)
 			}
@@ -156,7 +107,6 @@ func TestGoneAccountRemovedUnlessSomeoneElsesJobHasIt(t *testing.T) {
 // audit log (the person's provisioning record, where a disable's shows,
 // went with them).
 func TestGonePahekoMemberNeedsAHand(t *testing.T) {
-	ctx := context.Background()
 	st := openStore(t)
 	var writes []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -170,45 +120,85 @@ func TestGonePahekoMemberNeedsAHand(t *testing.T) {
 			"nom": "Alice Martin", "email": "alice@le-beta.org"})
 	}))
 	t.Cleanup(srv.Close)
+	svc := goneService(t, st, store.Service{Kind: store.KindPaheko, Slug: "compta", BaseURL: srv.URL, DefaultRole: "Membre",
+		Roles: []string{"Membre"}, RoleMapping: map[string]string{"Membre": "1"}}, map[string]string{"categories": "1"})
+	alice := deletedBeforeItsJobs(t, st, svc, store.Person{Username: "alice", Email: "alice@le-beta.org"}, "Membre", "7")
+	runProvisionJobs(t, st)
+	if len(writes) != 0 {
+		t.Errorf("requests Paheko was not to get: %q", writes)
+	}
+	es, _ := st.ListAudit(context.Background(), store.AuditFilter{Target: "person:" + alice.ID, Action: "provision.manual-action-needed"})
+	if len(es) != 1 {
+		t.Fatalf("audit entries of the step left to a person: %+v", es)
+	}
+	if todo, _ := es[0].Details["manual"].(string); !strings.Contains(todo, "Alice Martin") || !strings.Contains(todo, "12") ||
+		!strings.Contains(todo, "Anciens membres") {
+		t.Errorf("the step written: %q", todo)
+	}
+}
+
+// goneService creates a structure and svc in it (kind, slug, URL and roles
+// set by the caller) with provisioning credentials carrying settings.
+func goneService(t *testing.T, st store.Store, svc store.Service, settings map[string]string) store.Service {
+	t.Helper()
+	ctx := context.Background()
 	s := store.Structure{Slug: "le-beta", Name: "Le Bêta"}
 	if err := st.CreateStructure(ctx, &s); err != nil {
 		t.Fatal(err)
 	}
-	svc := store.Service{StructureID: s.ID, Kind: store.KindPaheko, Slug: "compta", Name: "Compta", BaseURL: srv.URL,
-		DefaultRole: "Membre", Roles: []string{"Membre"}, RoleMapping: map[string]string{"Membre": "1"},
-		ClientID: "le-beta.compta", SigningAlg: "RS256", AuthMethod: "client_secret_post"}
+	svc.StructureID, svc.Name = s.ID, svc.Slug
+	svc.ClientID, svc.SigningAlg, svc.AuthMethod = "le-beta."+svc.Slug, "RS256", "client_secret_post"
 	if err := st.CreateService(ctx, &svc); err != nil {
 		t.Fatal(err)
 	}
 	box, _ := Box(master)
-	sealed, err := Seal(box, svc, Secret{Credentials: apps.Credentials{Username: "api", Password: "pw"},
-		Settings: map[string]string{"categories": "1"}})
+	sealed, err := Seal(box, svc, Secret{Credentials: apps.Credentials{Username: "api", Password: "pw"}, Settings: settings})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svc, err = st.UpdateService(ctx, svc.ID, func(x *store.Service) error { x.ProvisioningSecret = sealed; return nil }); err != nil {
+	svc, err = st.UpdateService(ctx, svc.ID, func(x *store.Service) error { x.ProvisioningSecret = sealed; return nil })
+	if err != nil {
 		t.Fatal(err)
 	}
-	alice := store.Person{Username: "alice", Email: "alice@le-beta.org", State: store.StateActive, PasswordHash: "x"}
+	return svc
+}
+
+// deletedBeforeItsJobs creates an active person with a role on svc and an
+// account sesame made there (remoteID), then disables and deletes them
+// before any job runs, and returns them.
+func deletedBeforeItsJobs(t *testing.T, st store.Store, svc store.Service, p store.Person, role, remoteID string) store.Person {
+	t.Helper()
+	ctx := context.Background()
+	p.State, p.PasswordHash = store.StateActive, "x"
 	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.CreatePerson(ctx, &alice); err != nil {
+		if err := tx.CreatePerson(ctx, &p); err != nil {
 			return err
 		}
-		if err := tx.PutGrant(ctx, store.Grant{PersonID: alice.ID, ServiceID: svc.ID, Role: "Membre"}); err != nil {
+		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: svc.StructureID}); err != nil {
 			return err
 		}
-		return tx.PutProvision(ctx, store.Provision{PersonID: alice.ID, ServiceID: svc.ID, Status: store.ProvisionDone,
-			RemoteID: "7", Owned: true, Role: "Membre"})
+		if err := tx.PutGrant(ctx, store.Grant{PersonID: p.ID, ServiceID: svc.ID, Role: role}); err != nil {
+			return err
+		}
+		return tx.PutProvision(ctx, store.Provision{PersonID: p.ID, ServiceID: svc.ID, Status: store.ProvisionDone,
+			RemoteID: remoteID, Owned: true, Role: role})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	m := &manage.Manager{Store: st}
-	if _, err := m.Disable(ctx, "test", alice.ID); err != nil {
+	if _, err := m.Disable(ctx, "test", p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Delete(ctx, "test", alice.ID); err != nil {
+	if _, err := m.Delete(ctx, "test", p.ID); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// runProvisionJobs runs every pending provisioning job once, in order.
+func runProvisionJobs(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
 	p, err := New(st, master, Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -221,16 +211,5 @@ func TestGonePahekoMemberNeedsAHand(t *testing.T) {
 		if err := p.HandleAccount(ctx, j); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if len(writes) != 0 {
-		t.Errorf("requests Paheko was not to get: %q", writes)
-	}
-	es, _ := st.ListAudit(ctx, store.AuditFilter{Target: "person:" + alice.ID, Action: "provision.manual-action-needed"})
-	if len(es) != 1 {
-		t.Fatalf("audit entries of the step left to a person: %+v", es)
-	}
-	if todo, _ := es[0].Details["manual"].(string); !strings.Contains(todo, "Alice Martin") || !strings.Contains(todo, "12") ||
-		!strings.Contains(todo, "Anciens membres") {
-		t.Errorf("the step written: %q", todo)
 	}
 }
