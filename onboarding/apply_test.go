@@ -623,3 +623,30 @@ func TestLinkedUsernameIsNoOracle(t *testing.T) {
 		}
 	})
 }
+
+// Preview records nothing (the web pages plan a kept preview again on each
+// view); RecordPreview writes its one audit entry, with how many rows link
+// an existing account.
+func TestPreviewRecordsOnlyWhenAsked(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store, c *clock) {
+		ctx := context.Background()
+		a := newFixture(t, st, c, "alpha")
+		b := newFixture(t, st, c, "beta")
+		a.importFile(t, "email\nshared@example.org\n", nil)
+		req := Request{Structure: "beta", FileName: "f.csv", Data: []byte("email\nshared@example.org\nnew@example.org\n"), Actor: "test:bob"}
+		res, err := b.im.Preview(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if es, _ := st.ListAudit(ctx, store.AuditFilter{Action: "import.preview"}); len(es) != 0 {
+			t.Fatalf("Preview recorded %+v", es)
+		}
+		if err := b.im.RecordPreview(ctx, req, res); err != nil {
+			t.Fatal(err)
+		}
+		es, _ := st.ListAudit(ctx, store.AuditFilter{Action: "import.preview"})
+		if len(es) != 1 || es[0].Actor != "test:bob" || es[0].Target != "structure:beta" || fmt.Sprint(es[0].Details["linked"]) != "1" {
+			t.Fatalf("audit of the preview: %+v", es)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package onboarding
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,11 +40,8 @@ func (im *Importer) resolve(ctx context.Context, req *Request) (store.Structure,
 // does, but applies and records nothing: the web pages show its report, and
 // confirm with Import and Request.Expect set to the result's Fingerprint.
 // Its Status is StatusDryRun. DryRun, SkipInvalid and Expect are ignored.
-//
-// It records no import, but an audit entry (import.preview: the file's
-// digest, the counts, how many rows link an existing account): a preview
-// tells whoever uploads the file which addresses have an account, so
-// uploads that only probe addresses leave a trace.
+// The web pages plan a kept preview again on each view: see RecordPreview
+// for its audit entry.
 func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 	st, err := im.resolve(ctx, &req)
 	if err != nil {
@@ -57,6 +55,16 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: preview %s: %w", st.Slug, err)
 	}
+	res.Report = res.Plan.Report(req.Lang)
+	return res, nil
+}
+
+// RecordPreview writes the audit entry of a preview shown for the first
+// time (a file uploaded, or its options changed): import.preview, with the
+// file's digest, the counts and how many rows link an existing account. A
+// preview tells whoever uploads the file which addresses have an account,
+// so uploads that only probe addresses leave a trace.
+func (im *Importer) RecordPreview(ctx context.Context, req Request, res *Result) error {
 	linked := 0
 	for _, r := range res.Plan.Rows {
 		if r.linked {
@@ -65,12 +73,12 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Result, error) {
 	}
 	sum := sha256.Sum256(req.Data)
 	if err := im.Store.AppendAudit(ctx, &store.AuditEntry{Time: im.now(), Actor: req.Actor, Action: "import.preview",
-		Target: "structure:" + st.Slug, Details: map[string]any{"file": req.FileName, "digest": hex.EncodeToString(sum[:]),
-			"mode": string(req.Mode), "counts": res.Plan.Counts(), "linked": linked}}); err != nil {
-		return nil, fmt.Errorf("onboarding: preview %s: audit: %w", st.Slug, err)
+		Target: "structure:" + res.Plan.Structure.Slug, Details: map[string]any{"file": req.FileName,
+			"digest": hex.EncodeToString(sum[:]), "mode": string(cmp.Or(req.Mode, store.ModeAdd)),
+			"counts": res.Plan.Counts(), "linked": linked}}); err != nil {
+		return fmt.Errorf("onboarding: preview %s: audit: %w", res.Plan.Structure.Slug, err)
 	}
-	res.Report = res.Plan.Report(req.Lang)
-	return res, nil
+	return nil
 }
 
 // Fingerprint identifies what the plan would do: its structure and mode,

@@ -425,9 +425,13 @@ func (ip *ImportPages) plan(ctx context.Context, ir importRequest, name string, 
 
 // newPending plans a file with opts, without keeping it.
 func (ip *ImportPages) newPending(ctx context.Context, ir importRequest, name string, data []byte, mode store.ImportMode, opts importOptions, changed bool) (*pendingImport, error) {
-	res, err := ip.Importer.Preview(ctx, onboarding.Request{Structure: ir.st.Slug, FileName: name, Data: data,
-		Mode: mode, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Address: opts.address, Mapping: opts.mapping})
+	req := onboarding.Request{Structure: ir.st.Slug, FileName: name, Data: data,
+		Mode: mode, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Address: opts.address, Mapping: opts.mapping}
+	res, err := ip.Importer.Preview(ctx, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := ip.Importer.RecordPreview(ctx, req, res); err != nil {
 		return nil, err
 	}
 	return &pendingImport{id: newPendingID(), session: ir.who.Session, structureID: ir.st.ID, fileName: name,
