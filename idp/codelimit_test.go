@@ -110,3 +110,61 @@ func TestKeyLocks(t *testing.T) {
 		t.Fatalf("%d keys kept after every holder left", n)
 	}
 }
+
+// The same for the password: many wrong passwords for one account sent at
+// once check no more than the limit's burst. Each attempt checked its
+// buckets, hashed, then spent on failure, so every attempt in flight while
+// a token was left was checked: with hash slots for each of them (one per
+// CPU and as many queued, in production), a limit of ten a minute let
+// through ten times the slots.
+func TestConcurrentPasswordsSpendTheBurstOnly(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			const burst, n = 10, 100
+			var st store.Store
+			var lim Limiter = web.NewRateLimiter(burst, time.Minute, nil)
+			if backend == "postgres" {
+				st = openPostgres(t)
+				lim = web.NewSharedLimiter(st, "login", burst, time.Minute, slog.Default())
+			} else {
+				st = openStore(t)
+			}
+			h := testHasher()
+			h.MaxQueue = n // none refused for want of a slot: only the limit may refuse
+			f := newFixtureOn(t, st, func(c *Config) { c.LoginLimiter, c.Hasher, c.MaxLoginsInProgress = lim, h, n })
+			b := f.browser()
+			form := b.get(f.authURL(authParams(f.gen.ClientID, genRedirect)))
+			if !form.isLoginForm() {
+				t.Fatalf("authorize: %d", form.status)
+			}
+			statuses := make([]int, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					statuses[i] = b.login(form, "alice.martin", "not her password").status
+				}()
+			}
+			close(start)
+			wg.Wait()
+			count := map[int]int{}
+			for _, s := range statuses {
+				count[s]++
+			}
+			if count[http.StatusUnauthorized] > burst || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+				t.Fatalf("%d wrong passwords checked of %d sent at once (statuses %v), want at most the burst, %d, and 429 for the rest",
+					count[http.StatusUnauthorized], n, count, burst)
+			}
+			if n := f.p.loginLocks.len(); n != 0 {
+				t.Errorf("%d login turns still kept after every attempt ended", n)
+			}
+			// The right password now waits too.
+			if res := b.login(form, "alice.martin", testPassword); res.status != http.StatusTooManyRequests {
+				t.Fatalf("the right password after the burst: %d", res.status)
+			}
+		})
+	}
+}

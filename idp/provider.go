@@ -126,6 +126,9 @@ type Provider struct {
 	// codeLocks serializes each person's second-factor attempts (see
 	// codeAllowed).
 	codeLocks keyLocks
+	// loginLocks serializes the password attempts on each account (see
+	// tryPassword).
+	loginLocks keyLocks
 
 	secretCache sync.Map // client id + secret digest + PHC -> struct{}
 	// The cookies' names: with the __Host- prefix when the issuer is https

@@ -213,17 +213,13 @@ func (p *Provider) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w, r, fmt.Errorf("idp: sign in: %w", err), web.Onward{})
 		return
 	}
-	limits := p.limitKeys(r, username, account, found)
-	if wait, limited := p.limited(limits); limited {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	person, ok, err := p.tryPassword(r, username, account, found)
+	var limited errLimited
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(int(limited.wait.Seconds())+1))
 		p.showSignIn(w, r, http.StatusTooManyRequests, next, username, i18n.M(i18n.LoginTooMany))
 		return
-	}
-	person, ok, err := p.checkPassword(ctx, account, found, username, r.PostForm.Get("password"))
-	if err == nil && !ok {
-		p.failed(limits)
-	}
-	switch {
 	case errors.Is(err, password.ErrBusy):
 		w.Header().Set("Retry-After", "2")
 		p.showSignIn(w, r, http.StatusServiceUnavailable, next, username, i18n.M(i18n.LoginBusy))
