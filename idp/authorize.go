@@ -614,11 +614,11 @@ func (p *Provider) limitKeys(r *http.Request, login string, person store.Person,
 	if p.cfg.LoginLimiter == nil {
 		return nil
 	}
-	account := "login:" + strings.ToLower(login)
+	account := "account:login:" + strings.ToLower(login)
 	if found {
-		account = "person:" + person.ID
+		account = web.AccountLimitKey(person.ID)
 	}
-	return []string{"ip:" + p.clientKey(r), "account:" + account}
+	return []string{"ip:" + p.clientKey(r), account}
 }
 
 // tryPassword checks the password posted in r for the account a login

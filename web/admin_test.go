@@ -111,6 +111,7 @@ type adminEnv struct {
 	st       store.Store
 	sessions *fakeSessions
 	hasher   *password.Hasher
+	logins   *web.RateLimiter // the login limiter the portal's password form spends
 	srv      *httptest.Server
 	n        int
 }
@@ -139,7 +140,8 @@ func newAdminEnv(t *testing.T, backend string) *adminEnv {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &adminEnv{t: t, st: db, sessions: &fakeSessions{st: db}, hasher: password.NewHasher(fastParams, 4)}
+	e := &adminEnv{t: t, st: db, sessions: &fakeSessions{st: db}, hasher: password.NewHasher(fastParams, 4),
+		logins: web.NewRateLimiter(10, time.Minute, nil)}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rd, err := web.NewRenderer(nil, logger)
 	if err != nil {
@@ -149,7 +151,7 @@ func newAdminEnv(t *testing.T, backend string) *adminEnv {
 	mux := http.NewServeMux()
 	portal := &web.Portal{Store: db, Renderer: rd, Sessions: e.sessions, Hasher: e.hasher, Policy: password.DefaultPolicy(),
 		PublicURL: "https://sesame.example", Logger: logger, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),
-		MFA: testMFASecrets(t)}
+		PasswordLimit: e.logins, MFA: testMFASecrets(t)}
 	portal.Mount(mux)
 	(&web.Admin{Store: db, Renderer: rd, Sessions: e.sessions, PublicURL: "https://sesame.example", Logger: logger,
 		Manager: &manage.Manager{Store: db, Links: tokens, ClientSecretHash: idp.HashClientSecret}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,13 @@ type Portal struct {
 	Logger    *slog.Logger
 	IPLimit   Limiter
 	ClientIP  func(*http.Request) string
+	// PasswordLimit, when set, is the login limiter (idp.Config's
+	// LoginLimiter): a wrong current password on the password form spends
+	// the account's bucket (AccountLimitKey) as a wrong login does, and an
+	// empty bucket refuses the form, so that a session left open (a shared
+	// computer) does not buy more guesses of the password than the login
+	// page gives.
+	PasswordLimit Limiter
 	// MFA seals the TOTP secrets people enrol from the portal; nil hides
 	// the second-factor section. AdminMFAPolicy is the hoster admins'
 	// policy (see mfa.PolicyOf).
@@ -254,10 +262,22 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Done = i18n.Key{}
 	v.Errors = map[string]string{}
+	limitKey := AccountLimitKey(actor.Person.ID)
+	if p.PasswordLimit != nil {
+		if ok, wait := p.PasswordLimit.Check(limitKey); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			v.Errors["current"] = i18n.T(lang, i18n.LoginTooMany)
+			p.render(w, r, http.StatusTooManyRequests, v)
+			return
+		}
+	}
 	ok, err := p.Hasher.Verify(ctx, actor.Person.PasswordHash, current)
 	if errors.Is(err, password.ErrBusy) {
 		p.Renderer.WriteError(w, r, &Error{Code: EUnavailable, Err: err, RetryAfter: 2 * time.Second})
 		return
+	}
+	if err == nil && !ok && p.PasswordLimit != nil {
+		p.PasswordLimit.Allow(limitKey)
 	}
 	switch {
 	case current == "" || err != nil || !ok:

@@ -119,6 +119,11 @@ var (
 // Limiter is a rate limiter keyed by a string: Allow spends a token, Check
 // looks. RateLimiter counts in this process; SharedLimiter counts in the
 // store, for every replica at once.
+// AccountLimitKey is the login limiter's bucket for the account of
+// personID: the provider's failed logins and the portal's wrong current
+// passwords spend the same one.
+func AccountLimitKey(personID string) string { return "account:person:" + personID }
+
 type Limiter interface {
 	Allow(key string) (bool, time.Duration)
 	Check(key string) (bool, time.Duration)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"sesame/internal/jobs"
 	"sesame/internal/store"
 	"sesame/onboarding"
+	"sesame/web"
 )
 
 // linkTokens is the key newAdminEnv gives its Tokens.
@@ -217,5 +219,39 @@ func TestEmailChangeTellsTheFormerAddress(t *testing.T) {
 	e.must(json.Unmarshal(js[0].Payload, &c))
 	if c.PersonID != active.ID || c.Former != "active@example.org" {
 		t.Errorf("notice %+v, want to the active member's former address", c)
+	}
+}
+
+// A session left open (a shared computer) gives no more guesses of the
+// password than the login page: each wrong current password on the
+// portal's form spends the account's login bucket, and once it is empty
+// the form is refused, the right password too, with Retry-After. The
+// bucket is the one the provider's failed logins spend.
+func TestPortalPasswordFormSpendsTheLoginLimit(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	p := e.person("jean.dupont", store.StateActive, false)
+	change := func(current string) int {
+		status, _, _ := e.do("POST", "/account/password", &p, url.Values{"current": {current},
+			"password": {"a brand new long passphrase 42"}, "confirm": {"a brand new long passphrase 42"}})
+		return status
+	}
+	for i := range 10 {
+		if status := change(fmt.Sprintf("guess %d", i)); status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong current password %d: %d, want 422", i+1, status)
+		}
+	}
+	before, _ := e.st.GetPerson(ctx, p.ID)
+	status, _, body := e.do("POST", "/account/password", &p, url.Values{"current": {"pw of jean.dupont"},
+		"password": {"a brand new long passphrase 42"}, "confirm": {"a brand new long passphrase 42"}})
+	after, _ := e.st.GetPerson(ctx, p.ID)
+	if status != http.StatusTooManyRequests || after.PasswordHash != before.PasswordHash {
+		t.Fatalf("the right password after ten wrong ones: %d, changed %v", status, after.PasswordHash != before.PasswordHash)
+	}
+	if !strings.Contains(body, "Trop de tentatives") {
+		t.Errorf("the refusal does not say why:\n%s", body)
+	}
+	if ok, _ := e.logins.Check(web.AccountLimitKey(p.ID)); ok {
+		t.Error("the login page's bucket for the account is not the one spent")
 	}
 }

@@ -65,16 +65,17 @@ func (m *Main) wireHandlers() error {
 			return err
 		}
 	}
+	// Ten failed passwords per client address and per account, then one a
+	// minute; the portal's password form spends the same account buckets.
+	loginLimiter := m.limiter("login", 10, time.Minute)
 	p, err := idp.New(context.Background(), idp.Config{
-		Issuer:    cfg.PublicURL,
-		Store:     m.Store,
-		Hasher:    m.hasher,
-		MasterKey: m.MasterKey,
-		Logger:    m.Logger.With("component", "idp"),
-		KeyReload: cfg.Replicas.KeyReload,
-		// Ten failed passwords per client address and per account, then
-		// one a minute.
-		LoginLimiter: m.limiter("login", 10, time.Minute),
+		Issuer:       cfg.PublicURL,
+		Store:        m.Store,
+		Hasher:       m.hasher,
+		MasterKey:    m.MasterKey,
+		Logger:       m.Logger.With("component", "idp"),
+		KeyReload:    cfg.Replicas.KeyReload,
+		LoginLimiter: loginLimiter,
 		// 120 at once, then two a second: thirty members behind one NAT
 		// opening three services each on training day stay well inside.
 		AuthorizeLimiter: m.limiter("authorize", 120, 500*time.Millisecond),
@@ -98,8 +99,9 @@ func (m *Main) wireHandlers() error {
 	// the provider's SSO session, and send nobody to its /signin.
 	portal := &web.Portal{Store: m.Store, Renderer: rd, Sessions: p, Hasher: m.hasher, Policy: policy,
 		PublicURL: cfg.PublicURL, Logger: webLog, ClientIP: m.clientIP,
-		IPLimit: m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per),
-		MFA:     mfaSecrets, AdminMFAPolicy: store.MFAPolicy(cfg.MFA.Admins), Passkeys: passkeys}
+		IPLimit:       m.limiter("portal", web.FormLimitRate.Burst, web.FormLimitRate.Per),
+		PasswordLimit: loginLimiter,
+		MFA:           mfaSecrets, AdminMFAPolicy: store.MFAPolicy(cfg.MFA.Admins), Passkeys: passkeys}
 	portal.Mount(m.Mux)
 	// The spreadsheet import runs the CLI's plan and apply (same limits),
 	// behind the administration's guard (ActImport).
