@@ -243,7 +243,9 @@ func (p *Provider) handleSecondFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	on := p.onward(ctx, svc)
 	person, err := p.st.GetPerson(ctx, step.PersonID)
-	if err != nil || person.State != store.StateActive {
+	// A password changed since the step began (a reset after a leak) ends
+	// it: the old password must not finish a login.
+	if err != nil || person.State != store.StateActive || person.PasswordChangedAt.After(step.Expires.Add(-stepTTL)) {
 		p.clearStep(w)
 		p.refuse(w, r, i18n.LoginExpiredTitle, i18n.SecondExpired, "second factor: the person is gone or not active", on)
 		return

@@ -135,18 +135,23 @@ func (p *Provider) EndOtherSessions(ctx context.Context, r *http.Request, person
 			return err
 		}
 		var others []store.SSOSession
+		keptSID := ""
 		for _, s := range ended {
 			if keep != nil && string(s.Hash) == string(keep) {
 				kept := s
 				if err := tx.CreateSSOSession(ctx, &kept); err != nil {
 					return err
 				}
+				keptSID = s.SID
 				continue
 			}
-			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: s.SID}, p.now()); err != nil {
-				return err
-			}
 			others = append(others, s)
+		}
+		// Every family of the person but the kept session's: those of
+		// the sessions ended now, and those whose session is long gone
+		// (idled out and purged while a client kept refreshing).
+		if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: personID, ExceptSID: keptSID}, p.now()); err != nil {
+			return err
 		}
 		return queueBackchannel(ctx, tx, others)
 	})

@@ -259,6 +259,16 @@ func (p *Provider) exchangeCode(ctx context.Context, svc store.Service, form url
 		case ar.CodeChallenge == "" && verifier != "":
 			return invalidGrant("code_verifier sent but no code_challenge was")
 		}
+		if ar.SID != "" {
+			// The session the code was issued in has ended since (logout,
+			// another person's login, sessions ended): its token families
+			// were revoked, and a new one must not escape that.
+			if _, err := tx.GetSSOSessionBySID(ctx, ar.SID); errors.Is(err, store.ErrNotFound) {
+				return invalidGrant("the session the code was issued in has ended")
+			} else if err != nil {
+				return err
+			}
+		}
 		if ar.RequireMFA && !slices.Contains(ar.AMR, amrMFA) {
 			// Never reached through the login, which asks both
 			// factors: a last guard for a client that requires them.

@@ -45,7 +45,11 @@ type Request struct {
 	// no structure, and the preview names the accounts it links (see
 	// ComputePlan).
 	Hoster bool
-	Lang   string // language of the report: "fr" (default) or "en"
+	// Self is the id of the person who imports (the web's signed-in
+	// person; "" for the CLI): their own row changes nothing of their
+	// account nor of their rights, as the person page refuses it.
+	Self string
+	Lang string // language of the report: "fr" (default) or "en"
 	// Expect, when set, is the Fingerprint of the plan a person saw in a
 	// preview: the import is applied only if the plan computed in its own
 	// transaction is still that one, and otherwise fails with
@@ -156,7 +160,7 @@ func (im *Importer) plan(ctx context.Context, tx store.Tx, st store.Structure, r
 	if err != nil {
 		return Options{}, err
 	}
-	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode, req.Hoster)
+	plan, err := ComputePlan(ctx, tx, st, sh, req.Mode, req.Hoster, req.Self)
 	if err != nil {
 		return Options{}, err
 	}

@@ -650,3 +650,46 @@ func TestPreviewRecordsOnlyWhenAsked(t *testing.T) {
 		}
 	})
 }
+
+// The person who imports (a referent, on the web) changes nothing of their
+// own account by the file, as the person page refuses it: their names and
+// rights stay, with a warning on their row, and a sync whose file forgets
+// them does not take them out of the structure.
+func TestImportLeavesTheUploaderAlone(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store, c *clock) {
+		ctx := context.Background()
+		a := newFixture(t, st, c, "alpha")
+		a.importFile(t, "email;prénom;nom;droits\nref@example.org;Rémi;Ref;nextcloud\nmember@example.org;Mia;Member;nextcloud\n", nil)
+		ref := person(t, st, "ref@example.org")
+		self := func(r *Request) { r.Self = ref.ID }
+
+		res := a.importFile(t, "email;prénom;nom;droits\nref@example.org;Chef;Suprême;nextcloud:admin,site:administrator\n", self)
+		row := res.Report.Rows[0]
+		if len(row.Changes) != 0 || !strings.Contains(fmt.Sprint(row.Warnings), "votre propre compte") {
+			t.Fatalf("the uploader's own row: %+v", row)
+		}
+		if got := person(t, st, "ref@example.org"); got.GivenName != "Rémi" || got.FamilyName != "Ref" {
+			t.Errorf("the import renamed its uploader: %q %q", got.GivenName, got.FamilyName)
+		}
+		grants, _ := st.ListGrants(ctx, store.GrantFilter{PersonID: ref.ID})
+		if len(grants) != 1 || grants[0].ServiceID != a.services["nextcloud"].ID || grants[0].Role != "user" {
+			t.Errorf("the import changed its uploader's rights: %+v", grants)
+		}
+
+		res = a.importFile(t, "email\nmember@example.org\n", func(r *Request) { self(r); r.Mode = store.ModeSync })
+		if !strings.Contains(fmt.Sprint(res.Report.Warnings), "ne vous retire pas") {
+			t.Errorf("no word that the uploader stays: %+v", res.Report.Warnings)
+		}
+		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: ref.ID, StructureID: a.structure.ID}); len(ms) != 1 {
+			t.Errorf("the sync took its uploader out of the structure")
+		}
+		if got := person(t, st, "ref@example.org"); got.State == store.StateDisabled {
+			t.Errorf("the sync disabled its uploader")
+		}
+		// Without Self (the CLI, the hoster's tool), the same file takes them out.
+		a.importFile(t, "email\nmember@example.org\n", func(r *Request) { r.Mode = store.ModeSync })
+		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: ref.ID, StructureID: a.structure.ID}); len(ms) != 0 {
+			t.Errorf("the CLI's sync kept someone the file forgot")
+		}
+	})
+}

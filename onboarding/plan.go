@@ -110,7 +110,7 @@ func (p *Plan) Counts() map[string]int {
 // structure was removed, a sync took it out, a former hoster admin): the
 // link would make it this structure's alone, enabled again, and its
 // referents would then manage its email, password and second factors.
-func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode, hoster bool) (*Plan, error) {
+func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode, hoster bool, self string) (*Plan, error) {
 	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings,
 		Source: sh.Source, HasWorkEmail: sh.HasWorkEmail, HasPersonalEmail: sh.HasPersonalEmail,
 		Mapped: sh.Mapped, Unknown: sh.Unknown}
@@ -264,7 +264,15 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 			if member {
 				others--
 			}
-			planExisting(&pr, r, st.Slug, member, member && memberships[existing.ID] == 1, others > 0, sh.HasRights, current[existing.ID], svcByID)
+			// A referent's import owns no hoster admin (Authorize keeps them
+			// from the referent), and nobody changes their own account or
+			// rights by an import (the person page refuses both).
+			owns, hasRights := member && memberships[existing.ID] == 1 && (hoster || !existing.Admin), sh.HasRights
+			if self != "" && existing.ID == self {
+				owns, hasRights = false, false
+				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgSelf)})
+			}
+			planExisting(&pr, r, st.Slug, member, owns, others > 0, hasRights, current[existing.ID], svcByID)
 		}
 		if len(pr.Grants) == 0 {
 			// An account that opens nothing: most likely a forgotten cell.
@@ -277,6 +285,13 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		var leaving []store.Person
 		for _, x := range people {
 			if isMember[x.ID] && !inFile[store.FoldEmail(x.Email)] && !inFile[asciiKey(x.Email)] {
+				if self != "" && x.ID == self {
+					// Nobody takes themselves out (the person page
+					// refuses it): a referent whose file forgot them
+					// would lose the structure they were managing.
+					p.Warnings = append(p.Warnings, Problem{Msg: msg(MsgSelfStays)})
+					continue
+				}
 				leaving = append(leaving, x)
 			}
 		}

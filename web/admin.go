@@ -313,7 +313,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 				if err != nil || actor.Anonymous() {
 					return Uploader{}, Errorf(EForbidden, "import: nobody signed in (%v)", err)
 				}
-				return Uploader{Session: actor.Person.ID, Actor: actor.Label(), Hoster: actor.Admin()}, nil
+				return Uploader{Session: actor.Person.ID, Actor: actor.Label(), Hoster: actor.Admin(), Person: actor.Person.ID}, nil
 			}
 		}
 		if ip.StructurePages == nil {

@@ -45,6 +45,8 @@ type Uploader struct {
 	Actor   string
 	// Hoster is set for a hoster admin (onboarding.Request.Hoster).
 	Hoster bool
+	// Person is the uploader's person id (onboarding.Request.Self).
+	Person string
 }
 
 // ImportStructures is what ImportPages reads of the store.
@@ -426,7 +428,7 @@ func (ip *ImportPages) plan(ctx context.Context, ir importRequest, name string, 
 // newPending plans a file with opts, without keeping it.
 func (ip *ImportPages) newPending(ctx context.Context, ir importRequest, name string, data []byte, mode store.ImportMode, opts importOptions, changed bool) (*pendingImport, error) {
 	req := onboarding.Request{Structure: ir.st.Slug, FileName: name, Data: data,
-		Mode: mode, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Address: opts.address, Mapping: opts.mapping}
+		Mode: mode, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Self: ir.who.Person, Address: opts.address, Mapping: opts.mapping}
 	res, err := ip.Importer.Preview(ctx, req)
 	if err != nil {
 		return nil, err
@@ -507,7 +509,7 @@ func (ip *ImportPages) lookup(w http.ResponseWriter, r *http.Request, ir importR
 		return p
 	}
 	res, err := ip.Importer.Preview(r.Context(), onboarding.Request{Structure: ir.st.Slug, FileName: p.fileName,
-		Data: p.data, Mode: p.mode, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Address: p.options.address, Mapping: p.options.mapping})
+		Data: p.data, Mode: p.mode, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Self: ir.who.Person, Address: p.options.address, Mapping: p.options.mapping})
 	if err != nil {
 		ip.Renderer.WriteError(w, r, fmt.Errorf("web: import %s: %w", ir.st.Slug, err))
 		return nil
@@ -573,7 +575,7 @@ func (ip *ImportPages) confirm(w http.ResponseWriter, r *http.Request, ir import
 		return
 	}
 	res, err := ip.Importer.Import(r.Context(), onboarding.Request{Structure: ir.st.Slug, FileName: p.fileName,
-		Data: p.data, Mode: p.mode, SkipInvalid: skip, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Lang: Lang(r), Expect: p.fingerprint,
+		Data: p.data, Mode: p.mode, SkipInvalid: skip, Actor: ir.who.Actor, Hoster: ir.who.Hoster, Self: ir.who.Person, Lang: Lang(r), Expect: p.fingerprint,
 		Address: p.options.address, Mapping: p.options.mapping})
 	if errors.Is(err, onboarding.ErrPlanChanged) {
 		ip.logger().InfoContext(r.Context(), "web: import changed since its preview", "structure", ir.st.Slug,

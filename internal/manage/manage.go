@@ -798,7 +798,10 @@ func (m *Manager) FailedJobs(ctx context.Context, structureID string, limit int)
 			ServiceID   string `json:"service_id"`
 		}
 		_ = json.Unmarshal(j.Payload, &ref)
-		if ref.StructureID == structureID || service[ref.ServiceID] || (ref.ServiceID == "" && member[ref.PersonID]) {
+		// A member's job is the structure's unless it names another
+		// structure (a shared person's email from that one).
+		if ref.StructureID == structureID || service[ref.ServiceID] ||
+			(ref.ServiceID == "" && ref.StructureID == "" && member[ref.PersonID]) {
 			out = append(out, j)
 		}
 	}

@@ -171,6 +171,9 @@ type TokenFamilyFilter struct {
 	ID       string
 	PersonID string
 	SID      string
+	// ExceptSID, when set, leaves that session's families alone (it
+	// narrows the other fields, and is not enough alone).
+	ExceptSID string
 }
 
 // TokenFamilies keeps token families and their refresh tokens.

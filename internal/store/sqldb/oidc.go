@@ -383,6 +383,10 @@ func (t *Tx) RevokeTokenFamilies(ctx context.Context, f store.TokenFamilyFilter,
 	if len(where) == 0 {
 		return 0, invalid("revoke token families: empty filter")
 	}
+	if f.ExceptSID != "" {
+		where = append(where, "sid <> ?")
+		args = append(args, f.ExceptSID)
+	}
 	var n int64
 	err := t.run(ctx, func(e *ex) error {
 		res, err := e.exec(ctx, "UPDATE oidc_token_families SET revoked_at = ? WHERE revoked_at IS NULL AND "+strings.Join(where, " AND "),

@@ -331,6 +331,23 @@ func RunOIDC(t *testing.T, opener Opener) {
 		if n, err := o.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: "p2"}, now); err != nil || n != 1 {
 			t.Errorf("revoke by person: %d %v", n, err)
 		}
+		// A person's families but one session's (a password changed from
+		// that session): ExceptSID narrows, and is no filter alone.
+		for _, f := range []store.TokenFamily{{ID: "f4", PersonID: "p3", SID: "sid4"}, {ID: "f5", PersonID: "p3", SID: "sid5"}} {
+			f.ClientID, f.ExpiresAt = "c1", now.Add(time.Hour)
+			if err := o.CreateTokenFamily(ctx, &f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := o.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{ExceptSID: "sid4"}, now); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("ExceptSID alone: %v", err)
+		}
+		if n, err := o.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: "p3", ExceptSID: "sid4"}, now); err != nil || n != 1 {
+			t.Errorf("revoke by person except a session: %d %v", n, err)
+		}
+		if kept, _ := o.GetTokenFamily(ctx, "f4"); !kept.RevokedAt.IsZero() {
+			t.Errorf("the excepted session's family was revoked at %v", kept.RevokedAt)
+		}
 	})
 
 	t.Run("DeleteExpired", func(t *testing.T) {
