@@ -334,7 +334,10 @@ func (n *Notifier) loadEmailChanged(job store.Job) (loadFunc, error) {
 	if err := json.Unmarshal(job.Payload, &c); err != nil || c.PersonID == "" || c.Former == "" {
 		return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not an email change: %q", job.ID, job.Payload))
 	}
-	load, err := n.loadNotice(job, emailEmailChanged)
+	// Sent even when the account is disabled now: whoever has the new
+	// address can reset the password once it is enabled again, and a
+	// disable around the change must not keep the owner from knowing.
+	load, err := n.loadNoticeTo(job, emailEmailChanged, true)
 	if err != nil {
 		return nil, err
 	}
@@ -353,13 +356,24 @@ func (n *Notifier) loadEmailChanged(job store.Job) (loadFunc, error) {
 }
 
 func (n *Notifier) loadNotice(job store.Job, email string) (loadFunc, error) {
+	return n.loadNoticeTo(job, email, false)
+}
+
+// loadNoticeTo is loadNotice; evenDisabled sends it to a disabled person too.
+func (n *Notifier) loadNoticeTo(job store.Job, email string, evenDisabled bool) (loadFunc, error) {
 	var p jobs.PersonRef
 	if err := json.Unmarshal(job.Payload, &p); err != nil || p.PersonID == "" {
 		return nil, jobs.Permanent(fmt.Errorf("notify: job %d: payload is not a person: %q", job.ID, job.Payload))
 	}
 	return func(ctx context.Context, tx store.Tx, out *outgoing) error {
-		if err := n.person(ctx, tx, job, p.PersonID, out); err != nil || out.skip != "" {
+		if err := n.person(ctx, tx, job, p.PersonID, out); err != nil {
 			return err
+		}
+		if evenDisabled && out.skip == skipDisabled {
+			out.skip = ""
+		}
+		if out.skip != "" {
+			return nil
 		}
 		ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: out.person.ID})
 		if err != nil {
@@ -390,6 +404,9 @@ func (n *Notifier) loadNotice(job store.Job, email string) (loadFunc, error) {
 	}, nil
 }
 
+// skipDisabled is why an email to a disabled person is not sent.
+const skipDisabled = "the person is disabled"
+
 // person loads the job's person into out, or sets out.skip when there is
 // nobody to write to (gone, disabled, no address).
 func (n *Notifier) person(ctx context.Context, tx store.Tx, job store.Job, id string, out *outgoing) error {
@@ -401,7 +418,7 @@ func (n *Notifier) person(ctx context.Context, tx store.Tx, job store.Job, id st
 	case err != nil:
 		return fmt.Errorf("notify: job %d: person: %w", job.ID, err)
 	case p.State == store.StateDisabled:
-		out.skip = "the person is disabled"
+		out.skip = skipDisabled
 	case p.Email == "":
 		out.skip = "the person has no email address"
 	}
