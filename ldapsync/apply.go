@@ -213,11 +213,37 @@ func applyChange(dir Directory, c *Change, ch *chunker) error {
 			// then taken one by one.
 			return modifyInChunks(dir, c, ch)
 		}
+		if err != nil && isRefusal(err) {
+			// The entry's other data is refused: its password change (a
+			// disable's removal, a new password) still goes in alone, or
+			// the old password would keep binding.
+			passwordAlone(dir, c)
+		}
 		if err != nil {
 			return fmt.Errorf("ldapsync: modify %s: %w", c.DN, err)
 		}
 	}
 	return nil
+}
+
+// passwordAlone makes c's userPassword change by itself, when c has one
+// beside other changes (best effort: the refusal of c is what is reported).
+func passwordAlone(dir Directory, c *Change) {
+	if len(c.Attrs) < 2 {
+		return
+	}
+	for _, a := range c.Attrs {
+		if !strings.EqualFold(a.Name, "userPassword") {
+			continue
+		}
+		req := ldap.NewModifyRequest(c.DN, nil)
+		if len(a.New) == 0 {
+			req.Delete(a.Name, nil)
+		} else {
+			req.Replace(a.Name, a.New)
+		}
+		_ = dir.Modify(req)
+	}
 }
 
 // memberChunk is the most member values sent in one operation. How many

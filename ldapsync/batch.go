@@ -455,6 +455,11 @@ func (s *Syncer) readMemberships(dns []string) (map[string]heldGroup, error) {
 // as ch allows; a missing group is created (with its structure entry) when
 // members are to be added.
 func (s *Syncer) changeMembers(g Group, gdn string, add, del []string, ch *chunker) error {
+	if len(add) > 0 {
+		if err := s.checkGroupOwned(gdn); err != nil {
+			return err
+		}
+	}
 	c := &Change{Op: OpModify, Kind: KindGroup, DN: gdn, AddMembers: add, RemoveMembers: del}
 	err := applyChange(s.Dir, c, ch)
 	if err == nil || len(add) == 0 || !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {

@@ -234,10 +234,16 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 			want[dnKey(l.GroupDN(g.Structure, g.Service, g.Role))] = g
 		}
 	}
+	var foreign error
 	for _, k := range sortedKeys(want) {
 		if _, ok := have[k]; !ok {
 			if err := s.addMember(want[k], dn); err != nil {
-				return err
+				if !errors.Is(err, ErrRejected) {
+					return err
+				}
+				// A foreign group in the way: the other groups still
+				// follow the store.
+				foreign = errors.Join(foreign, err)
 			}
 		}
 	}
@@ -250,7 +256,24 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 			}
 		}
 	}
+	if foreign != nil {
+		return errors.Join(refused, foreign)
+	}
 	return refused
+}
+
+// checkGroupOwned refuses (ErrRejected) to add members to a group sesame
+// did not create: a foreign entry at a group's DN is never changed, as a
+// full sync reports it as a conflict.
+func (s *Syncer) checkGroupOwned(gdn string) error {
+	cur, err := readEntry(s.Dir, gdn, []string{markerAttr})
+	if err != nil {
+		return err
+	}
+	if cur != nil && !managed(cur) {
+		return fmt.Errorf("%w: %s exists and was not created by sesame", ErrRejected, gdn)
+	}
+	return nil
 }
 
 // addMember adds member to g, creating the group (and its structure entry)
@@ -258,6 +281,9 @@ func (s *Syncer) ConvergePerson(ctx context.Context, p Person) error {
 func (s *Syncer) addMember(g Group, member string) error {
 	l := s.Layout
 	gdn := l.GroupDN(g.Structure, g.Service, g.Role)
+	if err := s.checkGroupOwned(gdn); err != nil {
+		return err
+	}
 	req := ldap.NewModifyRequest(gdn, nil)
 	req.Add("member", []string{member})
 	err := s.Dir.Modify(req)

@@ -139,7 +139,10 @@ func (p *Provisioner) HandleAccount(ctx context.Context, j store.Job) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	known := err == nil && prev.RemoteID != ""
+	// An account sesame may have made (a create with no clear answer
+	// records Owned without an id) counts as known: it must be looked up
+	// and have its access taken away once the grant ends.
+	known := err == nil && (prev.RemoteID != "" || prev.Owned)
 	grants, err := p.st.ListGrants(ctx, store.GrantFilter{PersonID: person.ID, ServiceID: svc.ID})
 	if err != nil {
 		return err

@@ -440,14 +440,23 @@ func (n *Nextcloud) create(ctx context.Context, a Account) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Outcome: OutcomeCreated, RemoteID: id, Owned: true, Managed: true, Changed: []string{"created"}}
+	// The user exists now: a later step that fails says so, so that the
+	// caller records the account as sesame's (and takes it away if the
+	// grant ends before the retry).
+	created := func(err error) error {
+		if e, ok := err.(*Error); ok {
+			e.MayHaveCreated = true
+		}
+		return err
+	}
 	grp, err := n.syncGroups(ctx, id, nil, n.desiredGroups(a))
 	if err != nil {
-		return Result{}, err
+		return Result{}, created(err)
 	}
 	res.Changed = append(res.Changed, grp...)
 	if a.Language != "" {
 		if err := n.edit(ctx, id, "language", strings.ToLower(a.Language)); err != nil {
-			return Result{}, err
+			return Result{}, created(err)
 		}
 		res.Changed = append(res.Changed, "language")
 	}
