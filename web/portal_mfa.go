@@ -258,7 +258,7 @@ func (p *Portal) renewCodes(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	codes, hashes := mfa.NewRecoveryCodes()
+	codes, hashes := p.MFA.NewRecoveryCodes(person.ID)
 	err := p.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		factors, err := tx.ListSecondFactors(ctx, person.ID)
 		if err != nil {

@@ -46,7 +46,7 @@ func (secrets *Secrets) EnrolTOTP(ctx context.Context, st store.Store, person st
 			// (from a two-factor session) adds another.
 			return fmt.Errorf("%w: the person has a second factor already", ErrEnrolment)
 		}
-		codes, err = addFactor(ctx, tx, f, len(existing) == 0, via, now)
+		codes, err = addFactor(ctx, tx, secrets, f, len(existing) == 0, via, now)
 		return err
 	})
 	if err != nil {
@@ -94,16 +94,16 @@ func (secrets *Secrets) NewEnrolmentView(issuer string, person store.Person, enr
 }
 
 // addFactor stores f in tx with its audit entry (via: "login", "portal")
-// and, when it is the person's first, ten new recovery codes, which it
-// returns.
-func addFactor(ctx context.Context, tx store.Tx, f store.SecondFactor, first bool, via string, now time.Time) ([]string, error) {
+// and, when it is the person's first, ten new recovery codes (hashed
+// under secrets' key), which it returns.
+func addFactor(ctx context.Context, tx store.Tx, secrets *Secrets, f store.SecondFactor, first bool, via string, now time.Time) ([]string, error) {
 	if err := tx.CreateSecondFactor(ctx, &f); err != nil {
 		return nil, err
 	}
 	var codes []string
 	if first {
 		var hashes [][]byte
-		codes, hashes = NewRecoveryCodes()
+		codes, hashes = secrets.NewRecoveryCodes(f.PersonID)
 		if err := tx.SetRecoveryCodes(ctx, f.PersonID, hashes, now); err != nil {
 			return nil, err
 		}

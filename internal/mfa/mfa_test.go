@@ -63,6 +63,37 @@ func TestKeyURIAndQR(t *testing.T) {
 	}
 }
 
+// What the store keeps of a recovery code is keyed by the master key and
+// bound to the person: the same code typed in any form matches, another
+// person's or another key's hash does not, nor the unkeyed SHA-256.
+func TestRecoveryCodesKeyed(t *testing.T) {
+	s, err := NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewSecrets([]byte("another master key, 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, hashes := s.NewRecoveryCodes("p1")
+	if len(codes) != RecoveryCodes || len(hashes) != RecoveryCodes {
+		t.Fatalf("%d codes", len(codes))
+	}
+	for i, c := range codes {
+		typed := strings.ToUpper(strings.ReplaceAll(c, "-", " "))
+		switch h := string(hashes[i]); {
+		case string(s.HashRecoveryCode("p1", typed)) != h:
+			t.Errorf("%q typed as %q is another code", c, typed)
+		case string(s.HashRecoveryCode("p2", c)) == h:
+			t.Errorf("%q: the same hash for another person", c)
+		case string(other.HashRecoveryCode("p1", c)) == h:
+			t.Errorf("%q: the same hash under another master key", c)
+		case string(HashRecoveryCode(c)) == h:
+			t.Errorf("%q: stored as its unkeyed SHA-256", c)
+		}
+	}
+}
+
 func TestRecoveryCodes(t *testing.T) {
 	codes, hashes := NewRecoveryCodes()
 	if len(codes) != RecoveryCodes || len(hashes) != RecoveryCodes {

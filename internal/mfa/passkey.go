@@ -44,9 +44,10 @@ func PasskeyRPID(publicURL string) (string, error) {
 // enrolment; a challenge is claimed in the store once answered, so an
 // answer cannot be replayed.
 type Passkeys struct {
-	wa   *webauthn.WebAuthn
-	box  *secretbox.Box
-	rpID string
+	wa    *webauthn.WebAuthn
+	box   *secretbox.Box
+	rpID  string
+	codes *Secrets // hashes the recovery codes of a first factor
 }
 
 // NewPasskeys returns the passkeys of publicURL (the only origin accepted)
@@ -66,7 +67,11 @@ func NewPasskeys(publicURL, name string, master []byte) (*Passkeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mfa: passkeys: %w", err)
 	}
-	return &Passkeys{wa: wa, box: box, rpID: rpID}, nil
+	codes, err := NewSecrets(master)
+	if err != nil {
+		return nil, err
+	}
+	return &Passkeys{wa: wa, box: box, rpID: rpID, codes: codes}, nil
 }
 
 // webUser is a person as the WebAuthn library sees them.
@@ -225,7 +230,7 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, st store.Store, perso
 		if f.Secret, err = p.box.Seal(credAD(person.ID, f.ID), plainCred); err != nil {
 			return err
 		}
-		codes, err = addFactor(ctx, tx, f, len(factors) == 0, via, now)
+		codes, err = addFactor(ctx, tx, p.codes, f, len(factors) == 0, via, now)
 		return err
 	})
 	if err != nil {

@@ -14,9 +14,9 @@ const RecoveryCodes = 10
 const recoveryAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
 
 // NewRecoveryCodes makes RecoveryCodes single-use codes of 12 characters
-// in three groups ("7kd4-m2xq-9fhw", about 59 bits each) and their hashes
-// (see HashRecoveryCode), which is all the store keeps: the codes are
-// shown once.
+// in three groups ("7kd4-m2xq-9fhw", about 59 bits each) and their
+// unkeyed hashes (see HashRecoveryCode). What the store keeps is
+// Secrets.NewRecoveryCodes' keyed hashes: the codes are shown once.
 func NewRecoveryCodes() (codes []string, hashes [][]byte) {
 	for range RecoveryCodes {
 		var b strings.Builder
@@ -44,10 +44,12 @@ func randIndex(n int) int {
 	}
 }
 
-// HashRecoveryCode is what the store keeps of a code: the SHA-256 of its
-// normalised form (lower case, without spaces or dashes), so "7KD4 M2XQ
-// 9FHW" is the same code. The codes are random enough (59 bits) that a
-// fast hash does not make guessing them easier than asking the server.
+// HashRecoveryCode is the unkeyed SHA-256 of a code's normalised form
+// (lower case, without spaces or dashes), which the store kept before
+// the keyed Secrets.HashRecoveryCode: still accepted for those codes
+// only. Unkeyed and the same for everyone, a copy of the database checks
+// guesses offline against every person's codes at once, so new codes are
+// never stored this way.
 func HashRecoveryCode(code string) []byte {
 	sum := sha256.Sum256([]byte(strings.ToLower(NormalizeCode(code))))
 	return sum[:]

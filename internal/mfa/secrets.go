@@ -2,10 +2,13 @@ package mfa
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"sesame/internal/secretbox"
@@ -28,6 +31,9 @@ const EnrolmentTTL = 15 * time.Minute
 // keys derived from the master key.
 type Secrets struct {
 	factors, enrol *secretbox.Box
+	// recovery keys the hashes of recovery codes (HashRecoveryCode):
+	// a copy of the database alone cannot check guesses offline.
+	recovery []byte
 }
 
 // NewSecrets derives the boxes from the master key (32 bytes at least).
@@ -40,7 +46,30 @@ func NewSecrets(master []byte) (*Secrets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mfa: %w", err)
 	}
-	return &Secrets{factors: f, enrol: e}, nil
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("sesame recovery codes v1"))
+	return &Secrets{factors: f, enrol: e, recovery: m.Sum(nil)}, nil
+}
+
+// HashRecoveryCode is what the store keeps of personID's recovery code:
+// an HMAC under a key derived from the master key, bound to the person,
+// of the code's normalised form. Without the master key a copy of the
+// database does not tell a right guess from a wrong one, and one guess
+// is never checked against every person's codes at once.
+func (s *Secrets) HashRecoveryCode(personID, code string) []byte {
+	m := hmac.New(sha256.New, s.recovery)
+	m.Write([]byte(personID + "\x00" + strings.ToLower(NormalizeCode(code))))
+	return m.Sum(nil)
+}
+
+// NewRecoveryCodes makes RecoveryCodes new codes for personID and their
+// keyed hashes (see HashRecoveryCode).
+func (s *Secrets) NewRecoveryCodes(personID string) (codes []string, hashes [][]byte) {
+	codes, _ = NewRecoveryCodes()
+	for _, c := range codes {
+		hashes = append(hashes, s.HashRecoveryCode(personID, c))
+	}
+	return codes, hashes
 }
 
 // NewFactorID returns a random factor id: the sealed secret is bound to
@@ -123,7 +152,11 @@ type Factors interface {
 // matches nothing, ErrReplayed when it matched a code already used.
 func (s *Secrets) Verify(ctx context.Context, st Factors, personID, code string, now time.Time) (Method, error) {
 	if LooksLikeRecoveryCode(code) {
-		err := st.UseRecoveryCode(ctx, personID, HashRecoveryCode(code), now)
+		err := st.UseRecoveryCode(ctx, personID, s.HashRecoveryCode(personID, code), now)
+		if errors.Is(err, store.ErrNotFound) {
+			// A code stored before the hashes were keyed.
+			err = st.UseRecoveryCode(ctx, personID, HashRecoveryCode(code), now)
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return MethodRecovery, ErrWrongCode
