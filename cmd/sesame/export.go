@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,7 +67,7 @@ written with -o is readable by its owner only (it holds personal data).`,
 				_, err := a.out.Write(buf.Bytes())
 				return err
 			}
-			if err := os.WriteFile(output, buf.Bytes(), 0o600); err != nil {
+			if err := writePrivateFile(output, buf.Bytes()); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			a.logger.Info("export written", "structure", structure.Slug, "file", output, "people", len(rows))
@@ -76,4 +77,24 @@ written with -o is readable by its owner only (it holds personal data).`,
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to this file (mode 0600) instead of standard output.")
 	cmd.Flags().StringVar(&lang, "lang", "fr", "Language of the headers and states: fr or en (default: en when the locale is English, else fr).")
 	return cmd
+}
+
+// writePrivateFile writes data to path with mode 0600 whatever was there
+// before: into a new file next to it, then renamed over it, so that an
+// existing file's wider mode is not kept and a symbolic link at path is
+// replaced, not followed.
+func writePrivateFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sesame-export-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone already once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

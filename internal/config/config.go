@@ -439,19 +439,69 @@ func joinPrefixes(ps []netip.Prefix) string {
 // hidden, fit for messages and logs.
 func RedactDSN(dsn string) string { return redactDSN(dsn) }
 
-// redactDSN hides the password of a PostgreSQL connection string.
+// redactDSN hides the password of a PostgreSQL connection string: in a
+// URL, the user information's and the password (or sslpassword) query
+// parameters pgx and libpq also read; in a key=value string, the value of
+// those keys as libpq reads it (spaces around "=", quoted values).
 func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {
+	if strings.Contains(dsn, "://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			// Hide everything before the host rather than show a password.
+			scheme, rest, _ := strings.Cut(dsn, "://")
+			if at := strings.LastIndex(rest, "@"); at >= 0 {
+				rest = "xxxxx" + rest[at:]
+			}
+			return scheme + "://" + rest
+		}
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
 		}
+		if q := u.Query(); len(q) > 0 {
+			for k := range q {
+				if secretDSNKey(k) {
+					q.Set(k, "xxxxx")
+				}
+			}
+			u.RawQuery = q.Encode()
+		}
 		return u.Redacted()
 	}
-	fields := strings.Fields(dsn)
-	for i, f := range fields {
-		if strings.HasPrefix(f, "password=") {
-			fields[i] = "password=xxxxx"
+	var b strings.Builder
+	s := dsn
+	for {
+		s = strings.TrimLeft(s, " \t\n\r\v\f")
+		if s == "" {
+			return strings.TrimSpace(b.String())
 		}
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 {
+			return strings.TrimSpace(b.String()) // not key=value: shown no further
+		}
+		key := strings.TrimSpace(s[:eq])
+		s = strings.TrimLeft(s[eq+1:], " \t\n\r\v\f")
+		// The value: quoted (backslash escapes), or up to the next space.
+		end := 0
+		if strings.HasPrefix(s, "'") {
+			for end = 1; end < len(s) && s[end] != '\''; end++ {
+				if s[end] == '\\' {
+					end++
+				}
+			}
+			end = min(end+1, len(s))
+		} else {
+			for end < len(s) && !strings.ContainsRune(" \t\n\r\v\f", rune(s[end])) {
+				end++
+			}
+		}
+		val := s[:end]
+		if secretDSNKey(key) {
+			val = "xxxxx"
+		}
+		b.WriteString(key + "=" + val + " ")
+		s = s[end:]
 	}
-	return strings.Join(fields, " ")
 }
+
+// secretDSNKey reports whether a connection parameter holds a secret.
+func secretDSNKey(k string) bool { return k == "password" || k == "sslpassword" }
