@@ -519,7 +519,11 @@ func (n *Notifier) deliver(ctx context.Context, job store.Job, p store.Person, e
 	if err := n.sendResult(job, n.sender.Send(ctx, msg)); err != nil {
 		return err
 	}
-	if err := n.st.AppendAudit(ctx, n.sentEntry(job, p, data)); err != nil {
+	// The record outlives a cancelled handler, as the batch's does: the
+	// message is out.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := n.st.AppendAudit(actx, n.sentEntry(job, p, data)); err != nil {
 		// The message is out but not recorded: this retry will send it again
 		// (the documented window).
 		return fmt.Errorf("notify: job %d: sent, but recording it failed: %w", job.ID, err)

@@ -739,12 +739,12 @@ func stopped(err error) string {
 }
 
 // givenBack returns the outcomes of jobs claimed and given back without
-// running, for why: due again at once (their claim used an attempt).
+// running, for why: due again at once, the attempt their claim counted taken back.
 func (r *Runner) givenBack(js []store.Job, why string) []outcome {
 	outs := make([]outcome, 0, len(js))
 	for _, j := range js {
 		outs = append(outs, outcome{store.JobOutcome{ID: j.ID, LeaseID: j.LeaseID, State: store.JobPending,
-			RunAfter: r.cfg.Now(), LastError: why}, r.jobLog(j)})
+			RunAfter: r.cfg.Now(), LastError: why, Uncount: true}, r.jobLog(j)})
 	}
 	return outs
 }
@@ -768,7 +768,9 @@ func (r *Runner) decide(runCtx context.Context, j store.Job, err error) outcome 
 		return r.dead(log, j, err.Error())
 	case runCtx.Err() != nil && errors.Is(err, context.Canceled):
 		log.Warn("jobs: job interrupted by shutdown, it will run again", "err", err)
-		return retry(r.cfg.Now(), "interrupted by shutdown: "+err.Error())
+		o := retry(r.cfg.Now(), "interrupted by shutdown: "+err.Error())
+		o.Uncount = true // cut short by the stop: it still gets its runs
+		return o
 	case j.Attempts >= m:
 		log.Error("jobs: job failed for the last time, burying it", "err", err, "max_attempts", m)
 		return r.dead(log, j, err.Error())

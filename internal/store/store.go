@@ -197,6 +197,10 @@ type JobOutcome struct {
 	State     JobState
 	RunAfter  time.Time // JobPending only
 	LastError string    // JobPending and JobDead
+	// Uncount (JobPending only) takes back the attempt the claim counted:
+	// the job was given back without running, or the runner's stop cut
+	// its run short, so that it still gets the runs it was allowed.
+	Uncount bool
 }
 
 // JobFilter narrows ListJobs.

@@ -427,6 +427,9 @@ func (t *Tx) FinishJobs(ctx context.Context, outs []store.JobOutcome) ([]error, 
 			var args []any
 			if o.State == store.JobPending {
 				set, args = retrySet, []any{string(store.JobPending), e.tv(norm(o.RunAfter)), o.LastError}
+				if o.Uncount {
+					set += ", attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+				}
 			} else {
 				set, args = "state = ?, last_error = ?", []any{string(store.JobDead), o.LastError}
 			}
