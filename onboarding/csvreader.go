@@ -31,6 +31,10 @@ type csvRecord struct {
 	// the number of fields past max that are not blank, and lastFilled the
 	// index of the last field that is not blank (-1: the record is blank).
 	count, extra, lastFilled int
+	// stray is the index of the first field in which a lone quote (kept
+	// as it is, LazyQuotes) was followed by a line end and more lines:
+	// the field ran over the following rows of the file; -1 when none.
+	stray int
 }
 
 // readLine returns the next line with its "\n" (none at the end of the
@@ -94,7 +98,7 @@ func (r *csvReader) read(max int) (csvRecord, bool) {
 			break
 		}
 	}
-	rec := csvRecord{row: r.line, lastFilled: -1}
+	rec := csvRecord{row: r.line, lastFilled: -1, stray: -1}
 	for {
 		if line == "" || line[0] != '"' {
 			// Unquoted field: up to the next delimiter or the line's end.
@@ -113,6 +117,7 @@ func (r *csvReader) read(max int) (csvRecord, bool) {
 		// lone quote elsewhere is kept as it is.
 		line = line[1:]
 		r.buf = r.buf[:0]
+		lone := false // a lone quote was kept in this field
 	quoted:
 		for {
 			i := strings.IndexByte(line, '"')
@@ -123,6 +128,9 @@ func (r *csvReader) read(max int) (csvRecord, bool) {
 					// The text ends inside the quotes: so does the field.
 					r.addQuoted(&rec, max)
 					return rec, true
+				}
+				if lone && rec.stray < 0 {
+					rec.stray = rec.count
 				}
 				line = next
 				continue
@@ -142,6 +150,7 @@ func (r *csvReader) read(max int) (csvRecord, bool) {
 				return rec, true
 			default:
 				r.buf = append(r.buf, '"')
+				lone = true
 			}
 		}
 	}

@@ -218,6 +218,10 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		return sh
 	}
 	sh.HeaderRow = header.row
+	if header.stray >= 0 {
+		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Msg: msg(MsgStrayQuote, header.row, rd.line)})
+		return sh
+	}
 	if n := header.lastFilled + 1; n > MaxColumns {
 		sh.FileErrors = append(sh.FileErrors, Problem{Row: header.row, Msg: msg(MsgTooManyColumns, n, MaxColumns)})
 		return sh
@@ -325,6 +329,17 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 		if len(sh.Rows) == opts.maxRows() {
 			sh.Rows = nil
 			sh.FileErrors = append(sh.FileErrors, Problem{Msg: msg(MsgTooManyRows, opts.maxRows())})
+			return sh
+		}
+		if rec.stray >= 0 {
+			// The rows after it were read into one of its cells: none of
+			// them may be taken for absent, nor this row for what it says.
+			col := ""
+			if rec.stray < len(cols) {
+				col = cols[rec.stray].header
+			}
+			sh.Rows = nil
+			sh.FileErrors = append(sh.FileErrors, Problem{Row: rec.row, Column: col, Msg: msg(MsgStrayQuote, rec.row, rd.line)})
 			return sh
 		}
 		sh.Rows = append(sh.Rows, p.parse(rec))
@@ -470,6 +485,14 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		// it is: the file may not be what it seems.
 		if strings.ContainsRune(raw, utf8.RuneError) {
 			bad(c.header, msg(MsgInvalidBytes, p.enc.label()))
+			// The row still names its person (emailKey sets the
+			// unreadable bytes aside).
+			switch c.field {
+			case FieldEmail:
+				workRaw = raw
+			case FieldPersonalEmail:
+				personalRaw = raw
+			}
 			continue
 		}
 		if c.field == "" && c.service == nil {
@@ -666,7 +689,7 @@ func emailKey(raw string) string {
 		return ""
 	}
 	for _, r := range raw {
-		if !isBadRune(r, false) {
+		if !isBadRune(r, false) && r != utf8.RuneError {
 			b.WriteRune(r)
 		}
 	}

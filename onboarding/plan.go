@@ -3,7 +3,10 @@ package onboarding
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"sesame/internal/store"
 )
@@ -190,8 +193,41 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 			reserved[r.Username] = true
 		}
 	}
+	// Two rows that designate one account (one row's address is another's
+	// other address) would both write it, the last one winning: both are
+	// errors, as duplicate addresses are.
+	samePerson := map[int]Problem{}
+	byPerson := map[string][]int{}
+	for i, r := range sh.Rows {
+		if x, ok := lookup(r); ok {
+			byPerson[x.ID] = append(byPerson[x.ID], i)
+		}
+	}
+	for _, idx := range byPerson {
+		if len(idx) < 2 {
+			continue
+		}
+		rows := make([]string, len(idx))
+		for k, i := range idx {
+			rows[k] = strconv.Itoa(sh.Rows[i].Row)
+		}
+		for _, i := range idx {
+			r := sh.Rows[i]
+			if slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Msg.ID == MsgEmailDuplicate }) {
+				continue
+			}
+			via := r.Email
+			if _, ok := byEmail[via]; !ok {
+				via = r.AltEmail
+			}
+			samePerson[i] = Problem{Row: r.Row, Column: r.emailCol, Msg: msg(MsgSamePerson, strings.Join(rows, ", "), via)}
+		}
+	}
 	inFile := map[string]bool{}
-	for _, r := range sh.Rows {
+	for i, r := range sh.Rows {
+		if pb, ok := samePerson[i]; ok {
+			r.Errors = append(slices.Clone(r.Errors), pb)
+		}
 		if r.Email != "" {
 			inFile[r.Email] = true
 		}
