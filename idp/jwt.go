@@ -50,7 +50,9 @@ func (p *Provider) verify(token, wantTyp string, ignoreExp bool) (*readClaims, e
 	}
 	h := jws.Signatures[0].Header
 	k := p.keys.byKID(h.KeyID)
-	if k == nil || string(k.alg) != h.Algorithm {
+	// A key past its retirement verifies nothing, even before the next
+	// reload drops it (or when reloads fail).
+	if k == nil || string(k.alg) != h.Algorithm || (!k.retireAfter.IsZero() && !p.now().Before(k.retireAfter)) {
 		return nil, fmt.Errorf("%w: unknown key %q", errBadToken, h.KeyID)
 	}
 	if wantTyp != "" {

@@ -580,7 +580,16 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 	st := StructureFrom(r.Context())
 	n := manage.NewService{Kind: f.Get("kind"), Name: f.Get("name"), BaseURL: f.Get("url"),
 		Categories: strings.Split(f.Get("categories"), ","), RedirectURI: f.Get("redirect")}
-	svc, secret, err := a.Manager.AddService(r.Context(), ActorFrom(r.Context()).Label(), st.ID, n)
+	var (
+		svc    store.Service
+		secret string
+		err    error
+	)
+	if !ActorFrom(r.Context()).Admin() && manage.InternalAddress(n.BaseURL) {
+		err = manage.ErrBadService // sesame calls it: hoster admins only
+	} else {
+		svc, secret, err = a.Manager.AddService(r.Context(), ActorFrom(r.Context()).Label(), st.ID, n)
+	}
 	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
 		v, verr := a.servicesView(r)
 		if verr != nil {
@@ -617,8 +626,12 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 	// One form: the address, and whether the service requires two factors
 	// (a checkbox: absent means no).
 	url, requireMFA := r.PostForm.Get("url"), r.PostForm.Get("require_mfa") == "1"
-	_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,
-		manage.ServiceChange{URL: &url, RequireMFA: &requireMFA})
+	if admin := ActorFrom(r.Context()).Admin(); !admin && manage.InternalAddress(url) {
+		err = manage.ErrBadService // sesame calls it: hoster admins only
+	} else {
+		_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,
+			manage.ServiceChange{URL: &url, RequireMFA: &requireMFA, KeepCredentials: admin})
+	}
 	if errors.Is(err, store.ErrInvalid) {
 		v, verr := a.servicesView(r)
 		if verr != nil {

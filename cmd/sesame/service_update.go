@@ -53,7 +53,7 @@ structure or service.`,
 			}
 			// Both in one transaction: a refused address or name changes
 			// nothing.
-			var change manage.ServiceChange
+			change := manage.ServiceChange{KeepCredentials: true} // the hoster gave them
 			if changeURL {
 				change.URL = &newURL
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -38,10 +39,36 @@ func baseURL(raw string) (string, bool) {
 	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
 	u, err := url.Parse(raw)
 	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		u.RawQuery != "" || u.Fragment != "" {
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return "", false
 	}
 	return raw, true
+}
+
+// InternalAddress reports whether a base URL names a host that is not a
+// public address: localhost, or an IP literal that is loopback, private,
+// link-local (the cloud metadata address), shared (100.64/10), unspecified
+// or multicast, or a numeric host a resolver may read as one ("127.1",
+// "0x7f000001"). sesame itself calls a service's base URL (back-channel
+// logouts, provisioning), so only hoster admins may register such an
+// address; a host name that resolves to an internal address is not caught
+// here.
+func InternalAddress(raw string) bool {
+	sharedSpace := netip.MustParsePrefix("100.64.0.0/10") // carrier-grade NAT; a cloud's metadata (100.100.100.200)
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return true
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.Unmap()
+		return !a.IsGlobalUnicast() || a.IsPrivate() || a.IsLoopback() || sharedSpace.Contains(a)
+	}
+	last := host[strings.LastIndex(host, ".")+1:]
+	return last == "" || strings.HasPrefix(last, "0x") || strings.Trim(last, "0123456789") == ""
 }
 
 // redirectOn checks a redirect address given for a service at base: an
@@ -164,6 +191,13 @@ type ServiceChange struct {
 	// RequireMFA, when set, says whether the service's client gets codes
 	// only for sessions opened with two factors.
 	RequireMFA *bool
+	// KeepCredentials keeps the service's provisioning credentials when URL
+	// moves it. Only a hoster (the CLI, a hoster admin) sets it: the
+	// credentials are the application's administrator password, given by
+	// the hoster for the old address, and the connectors send them to the
+	// base URL; a referent's move forgets them (provisioning stops until
+	// the hoster gives them again).
+	KeepCredentials bool
 }
 
 // UpdateService makes the changes in one transaction: a refused address or
@@ -189,7 +223,7 @@ func (m *Manager) UpdateService(ctx context.Context, actor, serviceID string, c 
 			return fmt.Errorf("manage: get service: %w", err)
 		}
 		if c.URL != nil {
-			if out, err = changeURL(ctx, tx, actor, serviceID, base); err != nil {
+			if out, err = changeURL(ctx, tx, actor, serviceID, base, c.KeepCredentials); err != nil {
 				return err
 			}
 		}
@@ -212,12 +246,15 @@ func (m *Manager) UpdateService(ctx context.Context, actor, serviceID string, c 
 }
 
 // changeURL is ChangeServiceURL's work inside tx.
-func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string) (store.Service, error) {
+func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string, keepCredentials bool) (store.Service, error) {
 	var out store.Service
 	err := func() error {
-		old := ""
+		old, dropped := "", false
 		s, err := tx.UpdateService(ctx, serviceID, func(s *store.Service) error {
 			old = s.BaseURL
+			if s.BaseURL != base && s.ProvisioningSecret != nil && !keepCredentials {
+				s.ProvisioningSecret, dropped = nil, true
+			}
 			move := func(u string) string {
 				if old != "" && (u == old || strings.HasPrefix(u, old+"/") || strings.HasPrefix(u, old+"?")) {
 					return base + strings.TrimPrefix(u, old)
@@ -246,8 +283,11 @@ func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string) 
 			return fmt.Errorf("manage: get structure: %w", err)
 		}
 		out = s
-		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug,
-			map[string]any{"service": s.Slug, "from": old, "url": base})
+		detail := map[string]any{"service": s.Slug, "from": old, "url": base}
+		if dropped {
+			detail["credentials_dropped"] = true
+		}
+		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug, detail)
 	}()
 	return out, err
 }
