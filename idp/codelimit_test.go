@@ -23,14 +23,7 @@ func TestConcurrentCodesSpendTheBurstOnly(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			const burst, n = 10, 200
-			var st store.Store
-			var lim Limiter = web.NewRateLimiter(burst, time.Minute, nil)
-			if backend == "postgres" {
-				st = openPostgres(t)
-				lim = web.NewSharedLimiter(st, "login", burst, time.Minute, slog.Default())
-			} else {
-				st = openStore(t)
-			}
+			st, lim := limitedStore(t, backend, burst)
 			f := newFixtureOn(t, st, func(c *Config) { c.LoginLimiter = lim })
 			f.enrolTOTP(f.alice)
 			c := f.rp(f.gen, secretGen, genRedirect)
@@ -38,23 +31,7 @@ func TestConcurrentCodesSpendTheBurstOnly(t *testing.T) {
 			if res, _, _ := c.startLogin(b, "alice.martin"); !res.isSecondStep() {
 				t.Fatalf("after the password: %d", res.status)
 			}
-			statuses := make([]int, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					statuses[i] = b.second("000000").status
-				}()
-			}
-			close(start)
-			wg.Wait()
-			count := map[int]int{}
-			for _, s := range statuses {
-				count[s]++
-			}
+			count := atOnce(n, func() int { return b.second("000000").status })
 			if count[http.StatusUnauthorized] > burst || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
 				t.Fatalf("%d wrong codes checked of %d sent at once (statuses %v), want at most the burst, %d, and 429 for the rest",
 					count[http.StatusUnauthorized], n, count, burst)
@@ -114,21 +91,13 @@ func TestKeyLocks(t *testing.T) {
 // The same for the password: many wrong passwords for one account sent at
 // once check no more than the limit's burst. Each attempt checked its
 // buckets, hashed, then spent on failure, so every attempt in flight while
-// a token was left was checked: with hash slots for each of them (one per
-// CPU and as many queued, in production), a limit of ten a minute let
-// through ten times the slots.
+// a token was left was checked: up to the logins in progress
+// (MaxLoginsInProgress, four per CPU in production) for each token.
 func TestConcurrentPasswordsSpendTheBurstOnly(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			const burst, n = 10, 100
-			var st store.Store
-			var lim Limiter = web.NewRateLimiter(burst, time.Minute, nil)
-			if backend == "postgres" {
-				st = openPostgres(t)
-				lim = web.NewSharedLimiter(st, "login", burst, time.Minute, slog.Default())
-			} else {
-				st = openStore(t)
-			}
+			st, lim := limitedStore(t, backend, burst)
 			h := testHasher()
 			h.MaxQueue = n // none refused for want of a slot: only the limit may refuse
 			f := newFixtureOn(t, st, func(c *Config) { c.LoginLimiter, c.Hasher, c.MaxLoginsInProgress = lim, h, n })
@@ -137,23 +106,7 @@ func TestConcurrentPasswordsSpendTheBurstOnly(t *testing.T) {
 			if !form.isLoginForm() {
 				t.Fatalf("authorize: %d", form.status)
 			}
-			statuses := make([]int, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					statuses[i] = b.login(form, "alice.martin", "not her password").status
-				}()
-			}
-			close(start)
-			wg.Wait()
-			count := map[int]int{}
-			for _, s := range statuses {
-				count[s]++
-			}
+			count := atOnce(n, func() int { return b.login(form, "alice.martin", "not her password").status })
 			if count[http.StatusUnauthorized] > burst || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
 				t.Fatalf("%d wrong passwords checked of %d sent at once (statuses %v), want at most the burst, %d, and 429 for the rest",
 					count[http.StatusUnauthorized], n, count, burst)
@@ -167,4 +120,39 @@ func TestConcurrentPasswordsSpendTheBurstOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// atOnce makes n calls of send released together and counts the statuses
+// they return.
+func atOnce(n int, send func() int) map[int]int {
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = send()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	return count
+}
+
+// limitedStore is a store of backend and the login limiter production
+// gives it: the process's RateLimiter with SQLite, the shared one on
+// PostgreSQL.
+func limitedStore(t *testing.T, backend string, burst int) (store.Store, Limiter) {
+	t.Helper()
+	if backend == "postgres" {
+		st := openPostgres(t)
+		return st, web.NewSharedLimiter(st, "login", burst, time.Minute, slog.Default())
+	}
+	return openStore(t), web.NewRateLimiter(burst, time.Minute, nil)
 }

@@ -3,19 +3,13 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"sesame/internal/jobs"
 	"sesame/internal/mail"
 	"sesame/internal/store"
-	"sesame/internal/store/sqlite"
-	"sesame/onboarding"
+	"sesame/internal/testenv"
 )
 
 // acceptThenCancel accepts every message (the server queued it) and then,
@@ -44,34 +38,12 @@ func (s *acceptThenCancel) Send(_ context.Context, msgs ...mail.Message) error {
 // batch handlers record with a context that outlives the handler's; the
 // digest's single-job path did not).
 func TestDigestAcceptedThenCancelledIsNotSentAgain(t *testing.T) {
-	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sesame.db"), c.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := store.Structure{Slug: "beta", Name: "Le Bêta", Contact: "bureau@lebeta.org"}
-	if err := db.CreateStructure(ctx, &st); err != nil {
-		t.Fatal(err)
-	}
-	p := store.Person{Username: "camille", Email: "camille@example.org", GivenName: "Camille", Language: "fr", State: store.StateInvited}
-	if err := db.CreatePerson(ctx, &p); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: st.ID}); err != nil {
-		t.Fatal(err)
-	}
 	sender := &acceptThenCancel{}
-	n, err := New(db, sender, Config{PublicURL: publicURL, From: "sesame@example.org",
-		Tokens: &onboarding.Tokens{Key: []byte(strings.Repeat("k", 32)), Now: c.Now}, Now: c.Now},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEnvWith(t, nil, func(*testenv.Mailpit, mail.Sender) mail.Sender { return sender })
+	ctx, n, db := e.ctx, e.n, e.st
+	f := e.structure("Le Bêta", "bureau@lebeta.org")
+	e.person(f, "Camille", "", "camille", "camille@example.org", "fr")
+	st := f.structure
 	payload, _ := json.Marshal(jobs.DigestMail{StructureID: st.ID, Period: "2026-W50", To: "bureau@lebeta.org"})
 	job := store.Job{Kind: jobs.KindMailDigest, Payload: payload}
 	if _, err := db.EnqueueJob(ctx, &job); err != nil {

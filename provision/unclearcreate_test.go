@@ -124,26 +124,7 @@ func TestGrantRemovedAfterAnUnclearCreateTakesTheRoleAway(t *testing.T) {
 
 	p := store.Person{Username: "elodie.lefevre", Email: "elodie@le-beta.org", GivenName: "Élodie", FamilyName: "Lefèvre",
 		State: store.StateActive, PasswordHash: "x"}
-	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.CreatePerson(ctx, &p); err != nil {
-			return err
-		}
-		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: svc.StructureID}); err != nil {
-			return err
-		}
-		if err := tx.PutGrant(ctx, store.Grant{PersonID: p.ID, ServiceID: svc.ID, Role: "administrator"}); err != nil {
-			return err
-		}
-		return jobs.QueueProvision(ctx, tx, p.ID, svc)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	prov, err := New(st, master, Config{Timeout: 5 * time.Second}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(jobs.ProvisionRef{PersonID: p.ID, ServiceID: svc.ID})
-	job := store.Job{Kind: jobs.KindProvisionAccount, Payload: payload}
+	prov, job := grantedJob(t, st, &p, svc, "administrator")
 
 	// First run: WordPress made the account, sesame got a 502.
 	if err := prov.HandleAccount(ctx, job); err == nil || jobs.IsPermanent(err) {
@@ -234,23 +215,7 @@ func TestGrantRemovedAfterAHalfDoneNextcloudCreateDisablesTheUser(t *testing.T) 
 	svc := goneService(t, st, store.Service{Kind: store.KindNextcloud, Slug: "cloud", BaseURL: srv.URL, DefaultRole: "user"},
 		map[string]string{"provider_id": "1"})
 	p := store.Person{Username: "paul", Email: "paul@le-beta.org", State: store.StateActive, PasswordHash: "x"}
-	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.CreatePerson(ctx, &p); err != nil {
-			return err
-		}
-		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: svc.StructureID}); err != nil {
-			return err
-		}
-		return tx.PutGrant(ctx, store.Grant{PersonID: p.ID, ServiceID: svc.ID, Role: "admin"})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	prov, err := New(st, master, Config{Timeout: 5 * time.Second}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(jobs.ProvisionRef{PersonID: p.ID, ServiceID: svc.ID})
-	job := store.Job{Kind: jobs.KindProvisionAccount, Payload: payload}
+	prov, job := grantedJob(t, st, &p, svc, "admin")
 	if err := prov.HandleAccount(ctx, job); err == nil || jobs.IsPermanent(err) {
 		t.Fatalf("first run: %v, want a retryable failure", err)
 	}
@@ -267,4 +232,28 @@ func TestGrantRemovedAfterAHalfDoneNextcloudCreateDisablesTheUser(t *testing.T) 
 		rec, _ := st.GetProvision(ctx, p.ID, svc.ID)
 		t.Fatalf("the Nextcloud user of a person without a grant is still enabled (record %+v)", rec)
 	}
+}
+
+// grantedJob stores p as a member of svc's structure with role on svc, and
+// returns a provisioner and the person's provisioning job for svc.
+func grantedJob(t *testing.T, st store.Store, p *store.Person, svc store.Service, role string) (*Provisioner, store.Job) {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreatePerson(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.PutMembership(ctx, store.Membership{PersonID: p.ID, StructureID: svc.StructureID}); err != nil {
+			return err
+		}
+		return tx.PutGrant(ctx, store.Grant{PersonID: p.ID, ServiceID: svc.ID, Role: role})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prov, err := New(st, master, Config{Timeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(jobs.ProvisionRef{PersonID: p.ID, ServiceID: svc.ID})
+	return prov, store.Job{Kind: jobs.KindProvisionAccount, Payload: payload}
 }
