@@ -626,7 +626,10 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 	// One form: the address, and whether the service requires two factors
 	// (a checkbox: absent means no).
 	url, requireMFA := r.PostForm.Get("url"), r.PostForm.Get("require_mfa") == "1"
-	if admin := ActorFrom(r.Context()).Admin(); !admin && manage.InternalAddress(url) {
+	// The address the hoster gave stays the referent's to keep (the form
+	// posts it back with the checkbox); only a new one is checked.
+	moved := strings.TrimRight(strings.TrimSpace(url), "/") != svc.BaseURL
+	if admin := ActorFrom(r.Context()).Admin(); !admin && moved && manage.InternalAddress(url) {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
 		_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,

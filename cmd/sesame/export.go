@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,6 +85,19 @@ written with -o is readable by its owner only (it holds personal data).`,
 // existing file's wider mode is not kept and a symbolic link at path is
 // replaced, not followed.
 func writePrivateFile(path string, data []byte) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type()&(os.ModeNamedPipe|os.ModeDevice|os.ModeCharDevice) != 0 {
+		// A pipe or a device (a reader, /dev/null) is written into, as
+		// before: renaming over it would replace it by a file of the data.
+		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".sesame-export-*.tmp")
 	if err != nil {
 		return err

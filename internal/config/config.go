@@ -457,13 +457,17 @@ func redactDSN(dsn string) string {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
 		}
-		if q := u.Query(); len(q) > 0 {
-			for k := range q {
-				if secretDSNKey(k) {
-					q.Set(k, "xxxxx")
+		if u.RawQuery != "" {
+			// Parameter by parameter, the others kept as written (a
+			// socket path, their order).
+			params := strings.Split(u.RawQuery, "&")
+			for i, kv := range params {
+				k, _, _ := strings.Cut(kv, "=")
+				if uk, err := url.QueryUnescape(k); err == nil && secretDSNKey(uk) {
+					params[i] = k + "=xxxxx"
 				}
 			}
-			u.RawQuery = q.Encode()
+			u.RawQuery = strings.Join(params, "&")
 		}
 		return u.Redacted()
 	}
