@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -255,8 +256,45 @@ type Admin struct {
 	// Uploader (the signed-in person), StructurePages and PublicURL when
 	// they are not set. Nil: those routes answer 404.
 	Imports *ImportPages
+	// LookupHost resolves the host of a service address a referent gives
+	// (see internalAddress); nil means the system's resolver.
+	LookupHost func(ctx context.Context, host string) ([]string, error)
 
 	importMux *http.ServeMux
+}
+
+// internalAddress reports whether a service address a referent gives must
+// be refused because sesame would call this machine or a private network:
+// its host is such an address (manage.InternalAddress), or a name that
+// resolves to one now (a name made for it, such as 127.0.0.1.nip.io). A
+// name that does not resolve (yet), or a resolver that fails or takes
+// more than two seconds, does not refuse: the address is checked as
+// written. A name that changes what it resolves to later (DNS rebinding)
+// is not caught here.
+func (a *Admin) internalAddress(ctx context.Context, raw string) bool {
+	if manage.InternalAddress(raw) {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	lookup := a.LookupHost
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupHost
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, err := lookup(ctx, u.Hostname())
+	if err != nil {
+		return false
+	}
+	for _, ip := range addrs {
+		if manage.InternalAddress("http://" + net.JoinHostPort(ip, "80")) {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultAdminIPLimit allows 120 administration form posts at once per

@@ -585,7 +585,7 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 		secret string
 		err    error
 	)
-	if !ActorFrom(r.Context()).Admin() && manage.InternalAddress(n.BaseURL) {
+	if !ActorFrom(r.Context()).Admin() && a.internalAddress(r.Context(), n.BaseURL) {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
 		svc, secret, err = a.Manager.AddService(r.Context(), ActorFrom(r.Context()).Label(), st.ID, n)
@@ -629,7 +629,7 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 	// The address the hoster gave stays the referent's to keep (the form
 	// posts it back with the checkbox); only a new one is checked.
 	moved := strings.TrimRight(strings.TrimSpace(url), "/") != svc.BaseURL
-	if admin := ActorFrom(r.Context()).Admin(); !admin && moved && manage.InternalAddress(url) {
+	if admin := ActorFrom(r.Context()).Admin(); !admin && moved && a.internalAddress(r.Context(), url) {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
 		_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,

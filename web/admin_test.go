@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -155,6 +156,7 @@ func newAdminEnv(t *testing.T, backend string) *adminEnv {
 	portal.Mount(mux)
 	(&web.Admin{Store: db, Renderer: rd, Sessions: e.sessions, PublicURL: "https://sesame.example", Logger: logger,
 		Manager: &manage.Manager{Store: db, Links: tokens, ClientSecretHash: idp.HashClientSecret}, IPLimit: web.NewRateLimiter(100000, time.Millisecond, nil),
+		LookupHost: testLookupHost,
 		Imports: &web.ImportPages{Store: db, Importer: &onboarding.Importer{Store: db, Tokens: tokens, Logger: logger},
 			Renderer: rd, Logger: logger, MaxPending: 1000, MaxPendingPerKey: 1000}}).Mount(mux)
 	(&web.Account{Store: db, Tokens: tokens, Hasher: e.hasher, Policy: password.DefaultPolicy(), Renderer: rd,
@@ -761,4 +763,14 @@ func TestAdminServices(t *testing.T) {
 	if _, err := e.st.GetService(ctx, svc.ID); status != http.StatusSeeOther || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("remove: %d %v", status, err)
 	}
+}
+
+// testLookupHost is the administration's resolver in these tests: no
+// network, and names of rebind.example resolve to this machine (a name made
+// to reach it, as 127.0.0.1.nip.io does).
+func testLookupHost(_ context.Context, host string) ([]string, error) {
+	if host == "rebind.example" || strings.HasSuffix(host, ".rebind.example") {
+		return []string{"93.184.215.14", "127.0.0.1"}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }

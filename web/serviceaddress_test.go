@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"sesame/internal/store"
 )
 
 // A referent registers services whose addresses sesame itself calls: the
@@ -60,5 +62,31 @@ func TestAdminMayUseLoopbackServices(t *testing.T) {
 	if status, _, _ := e.do("POST", "/admin/structures/le-beta/services", &admin,
 		url.Values{"kind": {"nextcloud"}, "name": {"Local"}, "url": {"http://127.0.0.1:8081"}}); status != http.StatusOK {
 		t.Errorf("admin's loopback service: %d", status)
+	}
+}
+
+// A name made to reach this machine (127.0.0.1.nip.io and the like) is
+// refused to a referent as the address itself would be; a hoster admin may
+// give it, and a name that does not resolve is checked as written.
+func TestReferentCannotAimServicesAtNamesOfInternalAddresses(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	ref, s := e.referentOf("le-beta")
+	admin := e.person("root", store.StateActive, true)
+	base := "/admin/structures/le-beta/services"
+	if status, _, _ := e.do("POST", base, &ref, url.Values{"kind": {"nextcloud"}, "name": {"Nuage"},
+		"url": {"https://cloud.rebind.example"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("referent added a service whose name resolves to the loopback: %d", status)
+	}
+	svc := e.service(s, "cloud", "Cloud")
+	if status, _, _ := e.do("POST", base+"/"+svc.ID, &ref, url.Values{"url": {"https://x.rebind.example"}}); status != http.StatusUnprocessableEntity {
+		got, _ := e.st.GetService(ctx, svc.ID)
+		t.Errorf("referent moved a service to a name of the loopback: %d, base %q", status, got.BaseURL)
+	}
+	if status, _, _ := e.do("POST", base+"/"+svc.ID, &ref, url.Values{"url": {"https://nuage.lebeta.example"}}); status != http.StatusSeeOther {
+		t.Errorf("a name that does not resolve (yet): %d", status)
+	}
+	if status, _, _ := e.do("POST", base+"/"+svc.ID, &admin, url.Values{"url": {"https://x.rebind.example"}}); status != http.StatusSeeOther {
+		t.Errorf("a hoster admin's internal name: %d", status)
 	}
 }
