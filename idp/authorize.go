@@ -574,7 +574,7 @@ func (p *Provider) startSessionTx(ctx context.Context, tx store.Tx, r *http.Requ
 			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: old.SID}, now); err != nil {
 				return err
 			}
-			if err := queueBackchannel(ctx, tx, []store.SSOSession{old}); err != nil {
+			if err := queueBackchannel(ctx, tx, []store.SSOSession{old}, ""); err != nil {
 				return err
 			}
 		}

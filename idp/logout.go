@@ -84,7 +84,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	q := parseLenient(raw)
 	ctx := r.Context()
 	clientID := q.Get("client_id")
-	var hintSub, hintSID string
+	var hintSub, hintSID, initiator string
 	hintFresh := false
 	if hint := q.Get("id_token_hint"); hint != "" {
 		// An expired hint is still a hint: WordPress sends the login's. It
@@ -103,6 +103,10 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 			clientID = aud[0]
 		}
 		hintSub, hintSID, hintFresh = claims.Subject, claims.SessionID, claims.fresh(p.now())
+		// The client that sent its own ID token has ended its session
+		// already (Nextcloud's user_oidc deletes it before redirecting
+		// here, and answers a back-channel logout for it with 400).
+		initiator = clientID
 	}
 	// The service the logout comes from, when it can be told: its return
 	// addresses, and the link back to it on sesame's own page.
@@ -196,7 +200,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		return queueBackchannel(ctx, tx, ended)
+		return queueBackchannel(ctx, tx, ended, initiator)
 	})
 	if err != nil {
 		p.unavailable(w, r, fmt.Errorf("idp: logout: %w", err), on)
@@ -280,7 +284,7 @@ func (p *Provider) EndAllSessions(ctx context.Context, personID string) error {
 		if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: personID}, p.now()); err != nil {
 			return err
 		}
-		return queueBackchannel(ctx, tx, ended)
+		return queueBackchannel(ctx, tx, ended, "")
 	})
 }
 
@@ -293,9 +297,14 @@ const backchannelAttempts = 8
 // queueBackchannel enqueues, in the transaction that ended the sessions, a
 // back-channel logout for every client of those sessions that registered a
 // URI: the logouts survive a restart and a client that is down for a while.
-func queueBackchannel(ctx context.Context, tx store.Tx, ended []store.SSOSession) error {
+// skip, when not empty, is the client that initiated the logout with its
+// own ID token as hint: it gets none.
+func queueBackchannel(ctx context.Context, tx store.Tx, ended []store.SSOSession, skip string) error {
 	for _, s := range ended {
 		for _, clientID := range s.Clients {
+			if skip != "" && clientID == skip {
+				continue
+			}
 			svc, err := tx.GetServiceByClientID(ctx, clientID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue

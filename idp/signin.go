@@ -96,7 +96,7 @@ func (p *Provider) SignOut(w http.ResponseWriter, r *http.Request) error {
 			if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{SID: s.SID}, p.now()); err != nil {
 				return err
 			}
-			return queueBackchannel(ctx, tx, []store.SSOSession{s})
+			return queueBackchannel(ctx, tx, []store.SSOSession{s}, "")
 		})
 		if err != nil {
 			return fmt.Errorf("idp: sign out: %w", err)
@@ -153,7 +153,7 @@ func (p *Provider) EndOtherSessions(ctx context.Context, r *http.Request, person
 		if _, err := tx.RevokeTokenFamilies(ctx, store.TokenFamilyFilter{PersonID: personID, ExceptSID: keptSID}, p.now()); err != nil {
 			return err
 		}
-		return queueBackchannel(ctx, tx, others)
+		return queueBackchannel(ctx, tx, others, "")
 	})
 }
 

@@ -5,8 +5,10 @@ import (
 	"strings"
 )
 
-// MaxUsernameLen bounds usernames (LDAP uid, application logins).
-const MaxUsernameLen = 64
+// MaxUsernameLen bounds usernames (LDAP uid, application logins): 60,
+// WordPress's limit (wp_insert_user refuses a longer login with
+// user_login_too_long), the strictest of the applications.
+const MaxUsernameLen = 60
 
 // usernamePart spells one name in [a-z0-9-]: transliterated, white space and
 // dots become "-", apostrophes and anything else outside the alphabet are
