@@ -418,9 +418,12 @@ func (im *Importer) applyRow(ctx context.Context, tx store.Tx, st store.Structur
 		return nil
 	}
 	// An existing person linked to the structure or given a new service is
-	// told so, unless they have not activated their account yet (their
-	// activation email, still valid, covers it).
-	if (pr.linked || len(pr.newAccess) > 0) && p.State != store.StateInvited {
+	// told so, unless they have not activated their account yet and are
+	// not new to the structure (their activation email, this structure's,
+	// covers it). One linked while invited holds another structure's
+	// activation email, which lists that structure's services only: the
+	// access email tells them of these, and to activate first.
+	if (pr.linked || len(pr.newAccess) > 0) && (p.State != store.StateInvited || pr.linked) {
 		w.jobs = append(w.jobs, accessMailJob(p.ID, st.ID, pr.newAccess))
 	}
 	return nil

@@ -150,6 +150,12 @@ var exportStates = map[ExportState][2]string{
 	ExportDisabled:    {"désactivé", "disabled"},
 }
 
+// exportStateHeader holds the folded headers of the export's state column,
+// and exportDisabledWord its folded words for a disabled person: an
+// export goes back in as it is, so a row the file says is disabled does not
+// enable its person again (planExisting).
+var exportStateHeader, exportDisabledWord = map[string]bool{}, map[string]bool{}
+
 // ownExportIgnored holds the folded headers of the export's columns the
 // import does not read.
 var ownExportIgnored = map[string]bool{}
@@ -161,6 +167,10 @@ func init() {
 		for _, h := range hs[8:] {
 			ownExportIgnored[fold(h)] = true
 		}
+		exportStateHeader[fold(hs[8])] = true
+	}
+	for _, w := range exportStates[ExportDisabled] {
+		exportDisabledWord[fold(w)] = true
 	}
 }
 

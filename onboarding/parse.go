@@ -136,6 +136,8 @@ type Row struct {
 	Warnings []Problem
 
 	emailKey string // the address compared for duplicates (see emailKey)
+	altKey   string // the other address cell's key, even when that cell has an error
+	disabled bool   // the export's state column says the person is disabled
 	emailCol string // the header of the column Email comes from
 }
 
@@ -186,6 +188,7 @@ type column struct {
 	header  string
 	field   Field          // set for a known field
 	service *store.Service // set for a service column
+	state   bool           // the export's state column (see exportStateHeader)
 }
 
 // Parse decodes and validates a file against a structure's services. It
@@ -281,6 +284,10 @@ func Parse(data []byte, services []store.Service, opts Options) *Sheet {
 			seenService[svc.ID] = true
 			cols[i].service = &svc
 			sh.HasRights = true
+			continue
+		}
+		if exportStateHeader[fold(h)] {
+			cols[i].state = true
 			continue
 		}
 		if ownExportIgnored[fold(h)] || (sh.Source != "" && exportIgnored[fold(h)]) {
@@ -495,6 +502,10 @@ func (p *rowParser) parse(rec csvRecord) Row {
 			}
 			continue
 		}
+		if c.state {
+			r.disabled = exportDisabledWord[fold(Clean(raw))]
+			continue
+		}
 		if c.field == "" && c.service == nil {
 			continue
 		}
@@ -607,6 +618,9 @@ func (p *rowParser) parse(rec csvRecord) Row {
 	}
 	emailRaw = unneutralise(strings.TrimFunc(emailRaw, isTrimmable))
 	r.emailCol = emailCol
+	if otherCol != "" {
+		r.altKey = emailKey(otherRaw)
+	}
 	if otherCol != "" && !slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Column == otherCol }) {
 		if k := emailKey(otherRaw); k != "" && validEmail(k) {
 			r.AltEmail = k

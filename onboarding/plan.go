@@ -241,6 +241,11 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		if r.emailKey != "" {
 			inFile[r.emailKey] = true
 		}
+		// So does its other address, even when that cell has an error:
+		// the person may be known under it (an earlier import chose it).
+		if r.altKey != "" {
+			inFile[r.altKey] = true
+		}
 		pr := PlannedRow{Row: r.Row, Email: r.Email, Warnings: r.Warnings, Grants: sortedGrants(r.Grants)}
 		if len(r.Errors) > 0 {
 			pr.Action, pr.Errors = ActError, r.Errors
@@ -397,6 +402,9 @@ func planExisting(pr *PlannedRow, r Row, slug string, member, owns, shared, hasR
 		pr.Changes = append(pr.Changes, Change{Field: "membership", To: slug})
 	}
 	switch {
+	case x.State == store.StateDisabled && r.disabled:
+		// The file (an export going back in) says the person is disabled:
+		// they stay so, as the file shows them.
 	case x.State == store.StateDisabled && (shared || x.Admin):
 		// Enabling a hoster admin, or a person another structure shares,
 		// is not this structure's to decide (the administration's person
