@@ -186,6 +186,11 @@ type secondFactorPage struct {
 	Passkey *web.PasskeyForm
 }
 
+// CodeWrong reports whether the page's error is about the code typed.
+func (s secondFactorPage) CodeWrong() bool {
+	return s.Error.Key == i18n.SecondWrong || s.Error.Key == i18n.SecondReplayed
+}
+
 // pendingLogin is what the second step works on: the step, its person,
 // and (unless it is sesame's own sign-in) its authorization request and
 // service.
@@ -488,7 +493,8 @@ func (p *Provider) showSecondFactorWith(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 		data.Enrol = true
-		data.View = web.EnrolView{Lang: web.Lang(r), Action: pathSecondFactor, QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment}
+		data.View = web.EnrolView{Lang: web.Lang(r), Action: pathSecondFactor, QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment,
+			Name: r.PostForm.Get("name"), Invalid: problem.Key == i18n.SecondWrong}
 		if !step.LaterUntil.IsZero() {
 			data.LaterUntil = i18n.Day(step.LaterUntil, p.cfg.Location, web.Lang(r))
 		}

@@ -306,7 +306,7 @@ func TestWriteErrorWithOnward(t *testing.T) {
 	r.Header.Set("Accept-Language", "en")
 	w = httptest.NewRecorder()
 	rd.WriteErrorWith(w, r, e, on)
-	if !strings.Contains(w.Body.String(), `"message":"The requested redirect URI is not registered for this service."`) {
+	if !strings.Contains(w.Body.String(), `"message":"The return address asked for is not registered for this service."`) {
 		t.Errorf("JSON: %s", w.Body)
 	}
 	// Without an onward, sesame's own ways out only; a rate limit says

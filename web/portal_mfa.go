@@ -160,7 +160,7 @@ func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 	}
 	p.Renderer.Render(w, r, status, "account_mfa", &Page{Title: i18n.MFATitle, Here: "/account/second-factor",
 		Data: enrolPage{Error: problem, View: EnrolView{Lang: Lang(r), Action: "/account/second-factor",
-			QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment}}})
+			QR: v.QR, Secret: v.Secret, Enrolment: v.Enrolment, Name: r.PostForm.Get("name"), Invalid: problem.Key == i18n.SecondWrong}}})
 }
 
 // enrol serves POST /account/second-factor: the app's code confirms the
@@ -228,7 +228,9 @@ func (p *Portal) removeFactor(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case name == "":
-			return fmt.Errorf("web: remove factor %q: %w", id, store.ErrNotFound)
+			// Already removed (a second tap, another tab), or not theirs.
+			return &Error{Code: ENotFound, Err: fmt.Errorf("web: remove factor %q: %w", id, store.ErrNotFound),
+				Title: i18n.MFATitle, Message: i18n.M(i18n.MFAGone)}
 		case len(factors) == 1 && st.policy == store.MFARequired:
 			return &Error{Code: EConflict, Err: errors.New("web: the last factor of a person who must have one"), Message: i18n.M(i18n.MFALastFactor)}
 		}

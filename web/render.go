@@ -222,6 +222,11 @@ type EnrolView struct {
 	Secret    string
 	Enrolment string
 	Codes     []string
+	// Name is the device name typed before a wrong code, kept; Invalid
+	// marks the code field as the one the page's error (id "code-error")
+	// is about.
+	Name    string
+	Invalid bool
 }
 
 // PasskeyForm is what the "passkey-form" partial of the layout shows: a

@@ -79,6 +79,9 @@ var adminTexts = map[Key]Text{
 	{"portal.contact"}:  {FR: "Une question sur %s ? Écrivez à", EN: "A question about %s? Write to"},
 	{"portal.password"}: {FR: "Changer de mot de passe", EN: "Change my password"},
 	{"portal.current"}:  {FR: "Mot de passe actuel", EN: "Current password"},
+	{"portal.current.forgot"}: {
+		FR: "Vous ne connaissez plus votre mot de passe actuel ? Recevez un lien pour en choisir un nouveau",
+		EN: "You no longer know your current password? Get a link to choose a new one"},
 	{"portal.password.others"}: {
 		FR: "Vos autres sessions (autres navigateurs, autres appareils) seront fermées.",
 		EN: "Your other sessions (other browsers, other devices) will be ended."},

@@ -117,7 +117,7 @@ var loginTexts = map[Key]Text{
 		EN: "Return address refused"},
 	LoginBadRedirect: {
 		FR: "L'adresse de retour demandée n'est pas enregistrée pour ce service.",
-		EN: "The requested redirect URI is not registered for this service."},
+		EN: "The return address asked for is not registered for this service."},
 	LoginTooManyTitle: {
 		FR: "Trop de demandes",
 		EN: "Too many requests"},
@@ -164,12 +164,12 @@ var loginTexts = map[Key]Text{
 		FR: "Déconnexion refusée",
 		EN: "Logout refused"},
 	LogoutForeignToken: {
-		FR: "Le jeton fourni n'a pas été émis par sesame.",
-		EN: "The token sent was not issued by sesame."},
+		FR: "Sesame n'a pas reconnu cette demande de déconnexion (elle n'a pas été émise par sesame) : vous n'avez pas été déconnecté·e. Pour vous déconnecter, ouvrez l'accueil de sesame et choisissez « Me déconnecter ».",
+		EN: "Sesame did not recognise this logout request (it was not issued by sesame): you have not been logged out. To log out, open the sesame home page and choose “Log out”."},
 	LogoutOtherClient: {
-		FR: "Le jeton fourni a été émis pour un autre service.",
-		EN: "The token sent was issued to another service."},
+		FR: "Cette demande de déconnexion vient d'un autre service que celui indiqué : vous n'avez pas été déconnecté·e. Pour vous déconnecter, ouvrez l'accueil de sesame et choisissez « Me déconnecter ».",
+		EN: "This logout request comes from another service than the one named: you have not been logged out. To log out, open the sesame home page and choose “Log out”."},
 	LogoutBadRedirect: {
 		FR: "L'adresse de retour après déconnexion n'est pas enregistrée pour ce service.",
-		EN: "The post-logout redirect URI is not registered for this service."},
+		EN: "The address to return to after logging out is not registered for this service."},
 }

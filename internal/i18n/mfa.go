@@ -19,6 +19,7 @@ var (
 	MFACodesRenewed    = key("mfa.codes.renewed")
 	MFANotOffered      = key("mfa.not_offered")
 	MFALastFactor      = key("mfa.last_factor")
+	MFAGone            = key("mfa.gone")
 	MFAReset           = key("mfa.reset.done")
 	SignInAgain        = key("signin.again")
 	PasskeyRefused     = key("passkey.refused")
@@ -242,6 +243,9 @@ var mfaTexts = map[Key]Text{
 	{"admin.mfa.reset.hint"}: {
 		FR: "Si la personne a perdu son téléphone et ses codes de secours : son application d'authentification est retirée, ses sessions sont fermées, et elle est prévenue par email.",
 		EN: "When the person lost their phone and recovery codes: their authenticator app is removed, their sessions are closed, and they are told by email."},
+	MFAGone: {
+		FR: "Ce moyen de connexion n'est plus enregistré pour votre compte : il a sans doute déjà été retiré. Revenez à votre compte pour voir ceux qui restent.",
+		EN: "This way of logging in is no longer registered for your account: it was probably removed already. Go back to your account to see the ones left."},
 	MFALastFactor: {
 		FR: "Votre structure demande une deuxième étape : ajoutez d'abord une autre application avant de retirer la dernière.",
 		EN: "Your organisation requires a second step: add another app before you remove the last one."},
