@@ -79,7 +79,8 @@ func testActivationFlow(t *testing.T, backend string) {
 	// The same link a second time: the friendly page, with a next step.
 	r = e.get(link)
 	mustStatus(t, r, http.StatusGone)
-	mustContain(t, r, "Ce lien ne fonctionne plus", "déjà été utilisé", `action="/resend"`, `href="/forgot"`)
+	// An activated account goes on to its services (the portal lists them).
+	mustContain(t, r, "Ce lien ne fonctionne plus", "déjà été utilisé", `action="/resend"`, `href="/forgot"`, `href="/">Voir mes services`)
 	r = e.post(link, pw(goodPassword+" encore"))
 	mustStatus(t, r, http.StatusGone)
 	if again := e.getPerson(p.ID); again.PasswordHash != got.PasswordHash {

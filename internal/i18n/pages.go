@@ -198,6 +198,9 @@ var pageTexts = map[Key]Text{
 	{"invalid.active"}: {
 		FR: "Si votre compte est déjà activé, vous pouvez vous connecter directement à vos services.",
 		EN: "If your account is already active, you can log in to your services directly."},
+	{"invalid.portal"}: {
+		FR: "Voir mes services",
+		EN: "See my services"},
 	ResendTitle: {
 		FR: "Recevoir un nouveau lien",
 		EN: "Get a new link"},
