@@ -468,6 +468,27 @@ func (a *Admin) deny(w http.ResponseWriter, r *http.Request, err error) {
 	a.Renderer.WriteError(w, r, err)
 }
 
+// denyPerson answers a refused action on a person the actor may see but
+// not change: the page says why and who can (as the person's page does),
+// with a way back to that page.
+func (a *Admin) denyPerson(w http.ResponseWriter, r *http.Request, err error, actor Actor, target Target, st store.Structure, p store.Person) {
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Code != EForbidden {
+		a.deny(w, r, err)
+		return
+	}
+	why := i18n.AdminHosterOnlyShared
+	switch {
+	case target.PersonID == actor.Person.ID:
+		why = i18n.AdminSelf
+	case target.PersonAdmin:
+		why = i18n.AdminHosterOnlyAdmin
+	}
+	e.Message = i18n.M(why)
+	a.Renderer.WriteErrorWith(w, r, e, Onward{Service: displayName(p), Structure: st.Name,
+		Back: "/admin/structures/" + url.PathEscape(st.Slug) + "/people/" + url.PathEscape(p.ID)})
+}
+
 // guard finds the actor and the route's target, asks Authorize, and runs
 // the route's handler only when allowed. A person, service or job that
 // is not the structure's is not found, whoever asks.
@@ -514,7 +535,7 @@ func (a *Admin) guard(rt Route) http.Handler {
 			}
 			target.PersonID, target.PersonAdmin, target.PersonShared = p.ID, p.Admin, shared
 			if err := Authorize(actor, rt.Action, target); err != nil {
-				a.deny(w, r, err)
+				a.denyPerson(w, r, err, actor, target, st, p)
 				return
 			}
 			ctx = context.WithValue(ctx, ctxPerson, p)

@@ -144,7 +144,15 @@ func issue(lang string, e onboarding.ReportIssue) string {
 	if e.Column == "" {
 		return e.Message
 	}
-	return e.Column + colon(lang) + e.Message
+	col := e.Column
+	// A problem the plan finds names the column by its field ("username",
+	// "email"): name it as the options form does, in the page's language.
+	for _, f := range fieldChoices {
+		if f.Value != "" && f.Value == col {
+			col = i18n.T(lang, f.Label)
+		}
+	}
+	return col + colon(lang) + e.Message
 }
 
 func (ip *ImportPages) renderPreview(w http.ResponseWriter, r *http.Request, status int, st store.Structure, p *pendingImport, alert i18n.Message) {

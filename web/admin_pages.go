@@ -13,6 +13,7 @@ import (
 	"sesame/internal/apps"
 	"sesame/internal/auditlog"
 	"sesame/internal/i18n"
+	"sesame/internal/jobs"
 	"sesame/internal/manage"
 	"sesame/internal/store"
 )
@@ -585,7 +586,8 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 		secret string
 		err    error
 	)
-	if !ActorFrom(r.Context()).Admin() && a.internalAddress(r.Context(), n.BaseURL) {
+	internal := !ActorFrom(r.Context()).Admin() && a.internalAddress(r.Context(), n.BaseURL)
+	if internal {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
 		svc, secret, err = a.Manager.AddService(r.Context(), ActorFrom(r.Context()).Label(), st.ID, n)
@@ -598,6 +600,9 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Done = i18n.Key{}
 		v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminBadService)}
+		if internal {
+			v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminInternalURL), "url": "1"}
+		}
 		v.Form = map[string]string{"kind": n.Kind, "name": n.Name, "url": n.BaseURL, "categories": f.Get("categories"),
 			"redirect": n.RedirectURI}
 		a.render(w, r, http.StatusUnprocessableEntity, "admin_services", i18n.AdminServicesTitle, []any{st.Name}, v)
@@ -629,7 +634,9 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 	// The address the hoster gave stays the referent's to keep (the form
 	// posts it back with the checkbox); only a new one is checked.
 	moved := strings.TrimRight(strings.TrimSpace(url), "/") != svc.BaseURL
-	if admin := ActorFrom(r.Context()).Admin(); !admin && moved && a.internalAddress(r.Context(), url) {
+	admin := ActorFrom(r.Context()).Admin()
+	internal := !admin && moved && a.internalAddress(r.Context(), url)
+	if internal {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
 		_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,
@@ -643,6 +650,10 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Done, v.URLError = i18n.Key{}, svc.ID
 		v.Errors = map[string]string{"url": i18n.T(Lang(r), i18n.AdminBadURL)}
+		if internal {
+			v.Errors["url"] = i18n.T(Lang(r), i18n.AdminInternalURL)
+		}
+		v.Form = map[string]string{"url": url} // what was typed, shown again
 		a.render(w, r, http.StatusUnprocessableEntity, "admin_services", i18n.AdminServicesTitle, []any{StructureFrom(r.Context()).Name}, v)
 		return
 	}
@@ -695,6 +706,19 @@ func (a *Admin) removeService(w http.ResponseWriter, r *http.Request) {
 type jobView struct {
 	Job    store.Job
 	Person string // the display name of the person it is about, if any
+	// Kind names what failed in the page's language (zero: an unknown
+	// kind, shown as stored).
+	Kind i18n.Key
+}
+
+// jobKindKeys name the kinds of job (internal/jobs) for the failures page.
+var jobKindKeys = map[string]i18n.Key{
+	jobs.KindLDAPPerson: i18n.AdminJobLDAPPerson, jobs.KindLDAPStructure: i18n.AdminJobLDAPStructure,
+	jobs.KindProvisionAccount: i18n.AdminJobProvision, jobs.KindMailActivate: i18n.AdminJobMailActivate,
+	jobs.KindMailReminder: i18n.AdminJobMailActivate, jobs.KindMailReset: i18n.AdminJobMailReset,
+	jobs.KindMailAccess: i18n.AdminJobMail, jobs.KindMailPasswordChanged: i18n.AdminJobMail, jobs.KindMailMFAReset: i18n.AdminJobMail,
+	jobs.KindMailRecoveryUsed: i18n.AdminJobMail, jobs.KindMailEmailChanged: i18n.AdminJobMail, jobs.KindMailDigest: i18n.AdminJobMailDigest,
+	jobs.KindOIDCBackchannelLogout: i18n.AdminJobLogout, jobs.KindOIDCEndSessions: i18n.AdminJobLogout,
 }
 
 // jobsView is the data of admin_jobs.html.
@@ -714,7 +738,7 @@ func (a *Admin) jobs(w http.ResponseWriter, r *http.Request) {
 	}
 	v := jobsView{Nav: a.nav(r, "jobs"), Done: doneMessage(r)}
 	for _, j := range list {
-		jv := jobView{Job: j}
+		jv := jobView{Job: j, Kind: jobKindKeys[j.Kind]}
 		if id := jobPerson(j); id != "" {
 			if p, err := a.Store.GetPerson(ctx, id); err == nil {
 				jv.Person = displayName(p)
@@ -751,7 +775,19 @@ func (a *Admin) retryJob(w http.ResponseWriter, r *http.Request) {
 // importsView is the data of admin_imports.html.
 type importsView struct {
 	Nav     adminNav
-	Imports []store.Import
+	Imports []importRow
+}
+
+// importRow is one past import, with its result named in the page's
+// language (StatusKey zero: an unknown status, shown as stored).
+type importRow struct {
+	store.Import
+	StatusKey i18n.Key
+}
+
+// importStatusKeys name the results of an import (store.Import.Status).
+var importStatusKeys = map[string]i18n.Key{
+	"applied": i18n.AdminImportApplied, "dry-run": i18n.AdminImportDryRun, "rejected": i18n.AdminImportRejected,
 }
 
 func (a *Admin) imports(w http.ResponseWriter, r *http.Request) {
@@ -761,8 +797,11 @@ func (a *Admin) imports(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "admin_imports", i18n.AdminImportsTitle, []any{st.Name},
-		importsView{Nav: a.nav(r, "imports"), Imports: list})
+	v := importsView{Nav: a.nav(r, "imports")}
+	for _, im := range list {
+		v.Imports = append(v.Imports, importRow{Import: im, StatusKey: importStatusKeys[im.Status]})
+	}
+	a.render(w, r, http.StatusOK, "admin_imports", i18n.AdminImportsTitle, []any{st.Name}, v)
 }
 
 // jobPerson returns the person a job's payload names, "" when none.

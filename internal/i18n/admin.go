@@ -51,6 +51,19 @@ var (
 	AdminHosterOnlyShared    = key("admin.person.hoster_only.shared")
 	AdminSelf                = key("admin.person.self")
 
+	AdminInternalURL      = key("admin.error.internal_url")
+	AdminImportApplied    = key("admin.imports.status.applied")
+	AdminImportDryRun     = key("admin.imports.status.dry-run")
+	AdminImportRejected   = key("admin.imports.status.rejected")
+	AdminJobLDAPPerson    = key("admin.job.kind.ldap_person")
+	AdminJobLDAPStructure = key("admin.job.kind.ldap_structure")
+	AdminJobProvision     = key("admin.job.kind.provision")
+	AdminJobMailActivate  = key("admin.job.kind.mail_activate")
+	AdminJobMailReset     = key("admin.job.kind.mail_reset")
+	AdminJobMail          = key("admin.job.kind.mail")
+	AdminJobMailDigest    = key("admin.job.kind.mail_digest")
+	AdminJobLogout        = key("admin.job.kind.logout")
+
 	AdminStateInvited  = key("admin.state.invited")
 	AdminStateExpired  = key("admin.state.expired")
 	AdminStateActive   = key("admin.state.active")
@@ -274,4 +287,26 @@ var adminTexts = map[Key]Text{
 	AdminDoneDeleted:  {FR: "La personne est supprimée.", EN: "The person is deleted."},
 	AdminDoneRemoved:  {FR: "C’est supprimé.", EN: "Removed."},
 	AdminDoneRetried:  {FR: "La tâche va être réessayée.", EN: "The task will be tried again."},
+
+	// A referent's service address on this machine or a private network.
+	AdminInternalURL: {
+		FR: "Cette adresse désigne ce serveur ou un réseau privé (par exemple localhost, 192.168.…, 10.…) : seul·e un·e administrateur·rice de l’hébergeur peut l’utiliser. Donnez l’adresse publique du service, ou demandez à l’hébergeur de l’enregistrer.",
+		EN: "This address names this server or a private network (for example localhost, 192.168.…, 10.…): only a hoster admin can use it. Give the service’s public address, or ask the hoster to save it."},
+	// The failures page: what failed, in plain words, and what to do with
+	// the technical reason.
+	{"admin.job.reason.hint"}: {
+		FR: "Détail technique (en anglais) : si « Réessayer » échoue encore, transmettez-le à l’hébergeur.",
+		EN: "Technical detail: if “Try again” fails again, send it to the hoster."},
+	AdminJobLDAPPerson:    {FR: "Mise à jour du compte dans l’annuaire", EN: "Updating the account in the directory"},
+	AdminJobLDAPStructure: {FR: "Mise à jour de la structure dans l’annuaire", EN: "Updating the structure in the directory"},
+	AdminJobProvision:     {FR: "Mise à jour du compte dans une application", EN: "Updating the account in an application"},
+	AdminJobMailActivate:  {FR: "Envoi du lien d’activation", EN: "Sending the activation link"},
+	AdminJobMailReset:     {FR: "Envoi du lien de nouveau mot de passe", EN: "Sending the new password link"},
+	AdminJobMail:          {FR: "Envoi d’un e-mail à la personne", EN: "Sending an email to the person"},
+	AdminJobMailDigest:    {FR: "Envoi du récapitulatif aux référent·es", EN: "Sending the summary to the referents"},
+	AdminJobLogout:        {FR: "Déconnexion dans les applications", EN: "Logging out of the applications"},
+	// The past imports page's results (store.Import.Status).
+	AdminImportApplied:  {FR: "Appliqué", EN: "Applied"},
+	AdminImportDryRun:   {FR: "Essai, rien n’a changé", EN: "Trial, nothing changed"},
+	AdminImportRejected: {FR: "Refusé, rien n’a changé", EN: "Refused, nothing changed"},
 }
