@@ -294,10 +294,13 @@ func e2eSessionLifecycle(ctx context.Context, t *testing.T, b *e2eBrowser, base 
 		t.Fatal("after a reuse, the newest refresh token of the family still works")
 	}
 
-	// RP-initiated logout, as Nextcloud sends it (the hint, an unencoded
-	// post-logout URI, a state); then the back-channel logout token.
-	page = b.get(base + "/logout?id_token_hint=" + tok.Extra("id_token").(string) +
-		"&post_logout_redirect_uri=" + ncBye + "&state=bye")
+	// Logout confirmed on sesame's own page (a client that starts a logout
+	// with its own ID token as hint gets no back-channel logout: Nextcloud
+	// has dropped its session before sending the person, idp's
+	// TestInitiatingClientGetsNoBackchannel), back to Nextcloud; then the
+	// back-channel logout token reaches Nextcloud.
+	page = b.post(base+"/logout", url.Values{"confirm": {"1"}, "client_id": {nc.conf.ClientID},
+		"post_logout_redirect_uri": {ncBye}, "state": {"bye"}}, base)
 	if page.location == nil || page.location.String() != ncBye+"?state=bye" {
 		t.Fatalf("logout ended on %d %v\n%.600s", page.status, page.location, page.body)
 	}
