@@ -45,6 +45,12 @@ func (t *Tokens) now() time.Time {
 	return time.Now().UTC()
 }
 
+// ActivateDays is how many whole days an activation link lasts (at least
+// one), for the pages that tell people.
+func (t *Tokens) ActivateDays() int {
+	return max(1, int(t.ttl(store.PurposeActivate)/(24*time.Hour)))
+}
+
 func (t *Tokens) ttl(p store.TokenPurpose) time.Duration {
 	switch {
 	case p == store.PurposeActivate && t.ActivateTTL > 0:

@@ -233,7 +233,8 @@ func TestImportFlow(t *testing.T) {
 		mustNotContain(t, r, `act-error`, `name="skip_invalid"`, `role="alert"`, "[")
 		r = e.postAs("alice", preview+"/confirm", url.Values{})
 		mustStatus(t, r, http.StatusOK)
-		mustContain(t, r, "Import appliqué", `href="/admin/structures/le-beta"`, "Voir le tableau de bord")
+		mustContain(t, r, "Import appliqué", `href="/admin/structures/le-beta"`, "Voir le tableau de bord",
+			"Chaque lien est valable 7 jours", "Renvoyer le lien")
 		people := e.people()
 		for _, m := range []string{"elodie@lebeta.example", "zoe@lebeta.example", "jn@lebeta.example"} {
 			if p, ok := people[m]; !ok || p.State != store.StateInvited {

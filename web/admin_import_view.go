@@ -130,6 +130,7 @@ type importDoneView struct {
 	FileName string
 	Board    string // the structure's board, when known
 	Again    string
+	LinkDays int // how long the activation links sent last, in days (0: not known)
 }
 
 // colon is ": " in English, " : " in French.

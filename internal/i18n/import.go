@@ -275,6 +275,9 @@ var importTexts = map[Key]Text{
 	{"import.done.lead"}: {
 		FR: "Les comptes de la structure sont à jour. Les nouvelles personnes reçoivent un e-mail avec un lien pour choisir leur mot de passe.",
 		EN: "The structure's accounts are up to date. New people receive an email with a link to choose their password."},
+	{"import.done.links"}: {
+		FR: "Chaque lien est valable %d jours. Passé ce délai, renvoyez-le depuis le tableau de bord (« Renvoyer le lien ») : la personne en reçoit un nouveau.",
+		EN: "Each link is valid for %d days. After that, send it again from the board (\"Send the link again\"): the person gets a new one."},
 	{"import.done.board"}: {
 		FR: "Voir le tableau de bord de la structure",
 		EN: "See the structure's board"},
