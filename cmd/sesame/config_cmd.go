@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +40,12 @@ naming its key, and the exit status is 1. Nothing is created or contacted.`,
 			if err != nil {
 				return err
 			}
+			if ps := unreadableFiles(cfg); ps != nil {
+				for _, p := range ps {
+					fmt.Fprintln(a.errOut, p)
+				}
+				return exitWith(1, fmt.Errorf("the configuration has %d problem(s)", len(ps)))
+			}
 			fmt.Fprintln(a.out, "The configuration is valid.")
 			fmt.Fprint(a.out, cfg.Summary())
 			for _, w := range cfg.Warnings() {
@@ -48,4 +55,30 @@ naming its key, and the exit status is 1. Nothing is created or contacted.`,
 		},
 	})
 	return cmd
+}
+
+// unreadableFiles lists the files the configuration names that serve reads
+// at start (the secret files, ldap.ca_file) and cannot be read now, one
+// problem per key: serve would exit 1 on them.
+func unreadableFiles(cfg *config.Config) []string {
+	var ps []string
+	check := func(key, path string) {
+		if path == "" {
+			return
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			ps = append(ps, fmt.Sprintf("%s: cannot be read: %v", key, err))
+			return
+		}
+		f.Close()
+	}
+	if cfg.Mail.Driver == "smtp" {
+		check("mail.smtp.password_file", cfg.Mail.SMTP.PasswordFile)
+	}
+	if cfg.LDAPEnabled() {
+		check("ldap.bind_password_file", cfg.LDAP.BindPasswordFile)
+		check("ldap.ca_file", cfg.LDAP.CAFile)
+	}
+	return ps
 }

@@ -113,6 +113,9 @@ nothing differs, 1 otherwise.`,
 				return exitWith(1, err)
 			}
 			defer closeFn()
+			if err := a.checkStructureFlag(cmd, structure); err != nil {
+				return err
+			}
 			plan, err := s.DiffStore(cmd.Context(), structure)
 			if err != nil {
 				return exitWith(1, err)
@@ -137,7 +140,7 @@ func newLDAPSyncCmd(a *app) *cobra.Command {
 		Long: `Sync makes the directory match the store: missing entries are added, differing attributes
 and memberships changed (one modify per group), entries sesame created that the store no longer
 wants removed. Foreign entries are left alone and reported. It can be interrupted and run again at
-any time; afterwards 'sesame ldap diff' prints nothing. An entry the directory refuses (its data
+any time; afterwards 'sesame ldap diff' finds no difference. An entry the directory refuses (its data
 breaks the directory's schema, e.g. an email with an invisible character) is reported with the
 directory's reason, and everything else is still written: the other people, and the groups,
 without the refused person. The exit status is 1 when an entry was refused or a foreign entry is
@@ -149,6 +152,9 @@ in the way.`,
 				return exitWith(1, err)
 			}
 			defer closeFn()
+			if err := a.checkStructureFlag(cmd, structure); err != nil {
+				return err
+			}
 			var endProgress func()
 			if f, ok := a.errOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				s.Progress, endProgress = progressLine(f, 200*time.Millisecond)
@@ -219,6 +225,20 @@ func (a *app) ldapSyncer(cmd *cobra.Command) (*ldapsync.Syncer, func(), error) {
 		return nil, nil, err
 	}
 	return ldapsync.New(conn, st, a.logger), func() { conn.Close() }, nil
+}
+
+// checkStructureFlag makes an unknown --structure a usage error (exit 2),
+// as for every other command, rather than a failure or a difference (1).
+func (a *app) checkStructureFlag(cmd *cobra.Command, slug string) error {
+	if slug == "" {
+		return nil
+	}
+	st, err := a.store(cmd.Context())
+	if err != nil {
+		return exitWith(1, err)
+	}
+	_, err = structureBySlug(cmd.Context(), st, slug)
+	return err
 }
 
 // summary counts a plan's changes in words.

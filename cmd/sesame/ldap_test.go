@@ -68,7 +68,7 @@ func TestCLILDAP(t *testing.T) {
 		t.Fatalf("ldap diff after sync:\n%s", out)
 	}
 	ldapRun(t, 0, "ldap", "diff", "--structure", "le-beta")
-	ldapRun(t, 1, "ldap", "diff", "--structure", "nope")
+	ldapRun(t, 2, "ldap", "diff", "--structure", "nope")
 
 	lc, err := ldap.DialURL(s.URL)
 	if err != nil {
