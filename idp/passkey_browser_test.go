@@ -157,7 +157,10 @@ func TestBrowserPasskey(t *testing.T) {
 	signOut()
 	run("login", chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.ID("password")),
 		chromedp.SendKeys(chromedp.ID("username"), "alice.martin"), chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(`form.passkey button`))
+		// The login page has a passkey button too: wait for the second
+		// step's own field (a recovery code), or axe may start on the
+		// login page as it navigates away.
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("code")), chromedp.WaitVisible(`form.passkey button`))
 	checkPage(t, bctx, axe, "second-step-passkey", "fr", "Le Bêta")
 	run("second step", chromedp.Click(`form.passkey button`), chromedp.WaitVisible(chromedp.ID("claims")))
 	if got := claims(); got != "pwd,hwk,user,mfa "+ACRTwoFactor {

@@ -42,7 +42,7 @@ func FuzzDecodeCSV(f *testing.F) {
 				if !validEmail(r.Email) {
 					t.Fatalf("row %d accepted with email %q", r.Row, r.Email)
 				}
-				if r.Username != "" && !ValidUsername(r.Username) {
+				if r.Username != "" && !validUsername(r.Username, legacyUsernameLen) {
 					t.Fatalf("row %d accepted with username %q", r.Row, r.Username)
 				}
 				for _, v := range []string{r.Email, r.GivenName, r.FamilyName, r.DisplayName, r.Language, r.Quota} {

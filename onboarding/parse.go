@@ -570,7 +570,9 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		case FieldUsername:
 			if v != "" {
 				u := strings.ToLower(v)
-				if !ValidUsername(u) {
+				// Up to the former bound: an existing account's username
+				// (ComputePlan refuses it for a new account).
+				if !validUsername(u, legacyUsernameLen) {
 					bad(c.header, msg(MsgInvalidUsername, v))
 				} else {
 					r.Username = u

@@ -85,6 +85,18 @@ func (p *Plan) HasErrors() bool {
 	return false
 }
 
+// Invited counts the people the plan creates, each sent an activation
+// link (a linked existing account, counted as "create", gets none).
+func (p *Plan) Invited() int {
+	n := 0
+	for _, r := range p.Rows {
+		if r.isNew && r.Action == ActCreate {
+			n++
+		}
+	}
+	return n
+}
+
 // Counts returns the number of rows per action, and of warnings.
 func (p *Plan) Counts() map[string]int {
 	c := map[string]int{string(ActCreate): 0, string(ActUpdate): 0, string(ActUnchanged): 0,
@@ -256,6 +268,12 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		switch {
 		case !known:
 			u := r.Username
+			if len(u) > MaxUsernameLen {
+				pr.Action = ActError
+				pr.Errors = append(pr.Errors, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgTooLong, MaxUsernameLen)})
+				p.Rows = append(p.Rows, pr)
+				continue
+			}
 			if u != "" && usernames[u] {
 				pr.Action = ActError
 				pr.Errors = append(pr.Errors, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameTaken, u)})

@@ -10,6 +10,10 @@ import (
 // user_login_too_long), the strictest of the applications.
 const MaxUsernameLen = 60
 
+// legacyUsernameLen is the bound before MaxUsernameLen: accounts made then
+// keep their username, and a file may name it (the board's export does).
+const legacyUsernameLen = 64
+
 // usernamePart spells one name in [a-z0-9-]: transliterated, white space and
 // dots become "-", apostrophes and anything else outside the alphabet are
 // dropped, and dashes are collapsed and trimmed.
@@ -74,7 +78,11 @@ func BaseUsername(given, family, email string) string {
 // MaxUsernameLen characters of [a-z0-9.-], starting and ending with a letter
 // or digit.
 func ValidUsername(u string) bool {
-	if len(u) < 2 || len(u) > MaxUsernameLen {
+	return validUsername(u, MaxUsernameLen)
+}
+
+func validUsername(u string, maxLen int) bool {
+	if len(u) < 2 || len(u) > maxLen {
 		return false
 	}
 	for i := 0; i < len(u); i++ {

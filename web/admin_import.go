@@ -598,7 +598,7 @@ func (ip *ImportPages) confirm(w http.ResponseWriter, r *http.Request, ir import
 		return
 	}
 	v := importDoneView{Counts: counts(res.Report.Summary), Again: ImportPath(ir.st.Slug), FileName: p.fileName}
-	if ip.Importer != nil && ip.Importer.Tokens != nil && res.Report.Summary.Create > 0 {
+	if ip.Importer != nil && ip.Importer.Tokens != nil && res.Plan != nil && res.Plan.Invited() > 0 {
 		v.LinkDays = ip.Importer.Tokens.ActivateDays()
 	}
 	if ip.StructurePages != nil {

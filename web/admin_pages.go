@@ -601,7 +601,7 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 		v.Done = i18n.Key{}
 		v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminBadService)}
 		if internal {
-			v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminInternalURL), "url": "1"}
+			v.Errors = map[string]string{"add": i18n.T(Lang(r), i18n.AdminInternalURL), "add-url": "1"}
 		}
 		v.Form = map[string]string{"kind": n.Kind, "name": n.Name, "url": n.BaseURL, "categories": f.Get("categories"),
 			"redirect": n.RedirectURI}
@@ -653,7 +653,7 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 		if internal {
 			v.Errors["url"] = i18n.T(Lang(r), i18n.AdminInternalURL)
 		}
-		v.Form = map[string]string{"url": url} // what was typed, shown again
+		v.Form = map[string]string{"change-url": url} // what was typed, shown again (not in the add form)
 		a.render(w, r, http.StatusUnprocessableEntity, "admin_services", i18n.AdminServicesTitle, []any{StructureFrom(r.Context()).Name}, v)
 		return
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 
@@ -62,23 +63,27 @@ naming its key, and the exit status is 1. Nothing is created or contacted.`,
 // problem per key: serve would exit 1 on them.
 func unreadableFiles(cfg *config.Config) []string {
 	var ps []string
-	check := func(key, path string) {
+	check := func(key, path string) []byte {
 		if path == "" {
-			return
+			return nil
 		}
-		f, err := os.Open(path)
+		// Read, as serve does: a folder opens but does not read.
+		b, err := os.ReadFile(path)
 		if err != nil {
 			ps = append(ps, fmt.Sprintf("%s: cannot be read: %v", key, err))
-			return
+			return nil
 		}
-		f.Close()
+		return b
 	}
 	if cfg.Mail.Driver == "smtp" {
 		check("mail.smtp.password_file", cfg.Mail.SMTP.PasswordFile)
 	}
 	if cfg.LDAPEnabled() {
 		check("ldap.bind_password_file", cfg.LDAP.BindPasswordFile)
-		check("ldap.ca_file", cfg.LDAP.CAFile)
+		// serve refuses a CA file without a certificate (ldapsync.NewConn).
+		if b := check("ldap.ca_file", cfg.LDAP.CAFile); b != nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
+			ps = append(ps, fmt.Sprintf("ldap.ca_file: %s holds no PEM certificate", cfg.LDAP.CAFile))
+		}
 	}
 	return ps
 }

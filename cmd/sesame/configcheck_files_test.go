@@ -45,7 +45,7 @@ ldap:
 
 	// The same files present: valid.
 	for _, f := range []string{missing} {
-		if err := os.WriteFile(f, []byte("secret\n"), 0o600); err != nil {
+		if err := os.WriteFile(f, testCertPEM(t), 0o600); err != nil { // also ldap.ca_file: a certificate
 			t.Fatal(err)
 		}
 	}
