@@ -30,17 +30,7 @@ func TestConfigCheckCAFileServeRefuses(t *testing.T) {
 		}
 	}
 	for name, ca := range map[string]string{"folder": dir, "no certificate": notPEM} {
-		cfg := filepath.Join(dir, "sesame.yaml")
-		if err := os.WriteFile(cfg, []byte(`data_dir: `+dir+`
-ldap:
-  url: ldaps://127.0.0.1:636
-  bind_dn: cn=sesame,dc=example,dc=org
-  bind_password_file: `+pw+`
-  base_dn: dc=example,dc=org
-  ca_file: `+ca+`
-`), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		cfg := ldapCAConfig(t, dir, pw, ca)
 		code, out, errOut := runCLI(t, "config", "check", "--config", cfg)
 		if code != 1 || !strings.Contains(errOut, "ldap.ca_file") {
 			t.Errorf("%s as ldap.ca_file: exit %d, stdout %q, stderr %q; want 1 naming ldap.ca_file (serve refuses it)", name, code, out, errOut)
@@ -68,18 +58,29 @@ func testCertPEM(t *testing.T) []byte {
 func TestConfigCheckCAFileValid(t *testing.T) {
 	clearConfigEnv(t)
 	dir := t.TempDir()
-	pw, ca, cfg := filepath.Join(dir, "bind.pw"), filepath.Join(dir, "ca.pem"), filepath.Join(dir, "sesame.yaml")
+	pw, ca := filepath.Join(dir, "bind.pw"), filepath.Join(dir, "ca.pem")
 	_ = os.WriteFile(pw, []byte("secret\n"), 0o600)
 	_ = os.WriteFile(ca, testCertPEM(t), 0o600)
-	_ = os.WriteFile(cfg, []byte(`data_dir: `+dir+`
+	cfg := ldapCAConfig(t, dir, pw, ca)
+	if code, out, errOut := runCLI(t, "config", "check", "--config", cfg); code != 0 {
+		t.Errorf("a PEM CA file: exit %d, %q %q", code, out, errOut)
+	}
+}
+
+// ldapCAConfig writes a configuration in dir with LDAP over TLS, its bind
+// password in pw and its CA in ca, and returns its path.
+func ldapCAConfig(t *testing.T, dir, pw, ca string) string {
+	t.Helper()
+	cfg := filepath.Join(dir, "sesame.yaml")
+	if err := os.WriteFile(cfg, []byte(`data_dir: `+dir+`
 ldap:
   url: ldaps://127.0.0.1:636
   bind_dn: cn=sesame,dc=example,dc=org
   bind_password_file: `+pw+`
   base_dn: dc=example,dc=org
   ca_file: `+ca+`
-`), 0o600)
-	if code, out, errOut := runCLI(t, "config", "check", "--config", cfg); code != 0 {
-		t.Errorf("a PEM CA file: exit %d, %q %q", code, out, errOut)
+`), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	return cfg
 }
