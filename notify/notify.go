@@ -131,11 +131,15 @@ func (n *Notifier) single(ld loader) func(context.Context, store.Job) error {
 // emailData is what every template sees. Every string is plain text; the
 // HTML templates escape it.
 type emailData struct {
-	Lang         string
-	Name         string // how to greet the person
-	Username     string
-	Structure    string
-	Contact      string
+	Lang      string
+	Name      string // how to greet the person
+	Username  string
+	Structure string
+	Contact   string
+	// ReplyTo is where a reply goes (the Reply-To header): the
+	// structure's contact when it is one address, except on the digest,
+	// which goes to that contact. The footers say so; empty: do not reply.
+	ReplyTo      string
 	Services     []serviceView
 	ServiceNames string
 	Link         string // an emailed-link, under PublicURL
@@ -545,15 +549,26 @@ func (n *Notifier) compose(job store.Job, p store.Person, email string, data ema
 			"job", job.ID, "kind", job.Kind, "message_id", id, "attempts", job.Attempts)
 	}
 	data.ServiceNames = serviceNames(data.Services, data.Lang)
+	// A reply reaches the structure's contact, when it is one address (the
+	// digest goes to that contact: no Reply-To there).
+	if email != emailDigest && data.Contact != "" {
+		if a, err := netmail.ParseAddress(data.Contact); err == nil {
+			data.ReplyTo = a.Address
+		}
+	}
 	r, err := n.tmpl.render(data.Lang, email, data)
 	if err != nil {
 		return mail.Message{}, jobs.Permanent(err)
 	}
 	toName := cmp.Or(oneLine(p.DisplayName), oneLine(strings.TrimSpace(p.GivenName+" "+p.FamilyName)))
+	headers := map[string]string{"X-Auto-Response-Suppress": "All"}
+	if data.ReplyTo != "" {
+		headers["Reply-To"] = data.ReplyTo
+	}
 	return mail.Message{
 		MessageID: id, From: n.cfg.From, To: p.Email, ToName: toName,
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML, Date: n.cfg.Now(),
-		Headers: map[string]string{"X-Auto-Response-Suppress": "All"},
+		Headers: headers,
 	}, nil
 }
 

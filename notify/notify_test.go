@@ -338,7 +338,7 @@ func TestResetAccessAndPasswordChangedEmails(t *testing.T) {
 	e.enqueue(jobs.KindMailPasswordChanged, jobs.PersonRef{PersonID: p.ID})
 	e.drain()
 	bySubject := e.textsBySubject(t)
-	reset := bySubject["Changement de votre mot de passe"]
+	reset := bySubject["Votre compte Le Bêta : changement de mot de passe"]
 	if !regexp.MustCompile(regexp.QuoteMeta(publicURL)+`/reset/[A-Za-z0-9_-]{43}\r?\n`).MatchString(reset) ||
 		!strings.Contains(reset, "valable jusqu'au mardi 1 décembre 2026 à 15 h 00") {
 		t.Errorf("reset email:\n%s", reset)
