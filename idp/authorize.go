@@ -633,10 +633,11 @@ func (p *Provider) limitKeys(r *http.Request, login string, person store.Person,
 // it, every attempt in flight while a token was left was checked: 11
 // (SQLite) and 32 (PostgreSQL) of 100 wrong passwords sent at once against
 // a burst of 10, and in production up to the logins in progress
-// (MaxLoginsInProgress, four per CPU) for each token the bucket gains back. One that cannot get its turn
-// within attemptTurnWait is refused as limited. The client's address is a
-// bucket too but takes no turns: people behind one address (a NAT, a
-// training room) would all wait in line for each other's hashes.
+// (MaxLoginsInProgress, four per CPU) for each token the bucket gains
+// back. One that cannot get its turn within attemptTurnWait is refused as
+// limited. The client's address is a bucket too but takes no turns: people
+// behind one address (a NAT, a training room) would all wait in line for
+// each other's hashes.
 func (p *Provider) tryPassword(r *http.Request, username string, account store.Person, found bool) (store.Person, bool, error) {
 	limits := p.limitKeys(r, username, account, found)
 	if limits != nil {

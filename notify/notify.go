@@ -408,6 +408,13 @@ func (n *Notifier) loadNoticeTo(job store.Job, email string, evenDisabled bool) 
 	}, nil
 }
 
+// afterSend is the context of the store calls that record messages the
+// server accepted: they outlive a cancelled handler (a stop, the lease's
+// deadline), or the retry would send the messages again.
+func afterSend(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
 // skipDisabled is why an email to a disabled person is not sent.
 const skipDisabled = "the person is disabled"
 
@@ -523,9 +530,7 @@ func (n *Notifier) deliver(ctx context.Context, job store.Job, p store.Person, e
 	if err := n.sendResult(job, n.sender.Send(ctx, msg)); err != nil {
 		return err
 	}
-	// The record outlives a cancelled handler, as the batch's does: the
-	// message is out.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	actx, cancel := afterSend(ctx)
 	defer cancel()
 	if err := n.st.AppendAudit(actx, n.sentEntry(job, p, data)); err != nil {
 		// The message is out but not recorded: this retry will send it again
@@ -658,8 +663,7 @@ func (n *Notifier) batch(ld loader) jobs.BatchHandler {
 		if len(sent) == 0 {
 			return errs
 		}
-		// Store calls outlive a cancelled handler: the messages are out.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		actx, cancel := afterSend(ctx)
 		defer cancel()
 		err = n.st.InTx(actx, func(ctx context.Context, tx store.Tx) error {
 			for _, i := range sent {

@@ -624,7 +624,7 @@ func (p *rowParser) parse(rec csvRecord) Row {
 		r.altKey = emailKey(otherRaw)
 	}
 	if otherCol != "" && !slices.ContainsFunc(r.Errors, func(e Problem) bool { return e.Column == otherCol }) {
-		if k := emailKey(otherRaw); k != "" && validEmail(k) {
+		if k := r.altKey; k != "" && validEmail(k) {
 			r.AltEmail = k
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -272,12 +273,12 @@ type Admin struct {
 // written. A name that changes what it resolves to later (DNS rebinding)
 // is not caught here.
 func (a *Admin) internalAddress(ctx context.Context, raw string) bool {
-	if manage.InternalAddress(raw) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
 		return true
 	}
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Hostname() == "" {
-		return false
+	if manage.InternalHost(u.Hostname()) {
+		return true
 	}
 	lookup := a.LookupHost
 	if lookup == nil {
@@ -289,12 +290,7 @@ func (a *Admin) internalAddress(ctx context.Context, raw string) bool {
 	if err != nil {
 		return false
 	}
-	for _, ip := range addrs {
-		if manage.InternalAddress("http://" + net.JoinHostPort(ip, "80")) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(addrs, manage.InternalHost)
 }
 
 // DefaultAdminIPLimit allows 120 administration form posts at once per

@@ -16,6 +16,7 @@ import (
 	"sesame/internal/jobs"
 	"sesame/internal/manage"
 	"sesame/internal/store"
+	"sesame/onboarding"
 )
 
 // adminNav is the structure's tabs, shown on every page about it.
@@ -787,7 +788,8 @@ type importRow struct {
 
 // importStatusKeys name the results of an import (store.Import.Status).
 var importStatusKeys = map[string]i18n.Key{
-	"applied": i18n.AdminImportApplied, "dry-run": i18n.AdminImportDryRun, "rejected": i18n.AdminImportRejected,
+	onboarding.StatusApplied: i18n.AdminImportApplied, onboarding.StatusDryRun: i18n.AdminImportDryRun,
+	onboarding.StatusRejected: i18n.AdminImportRejected,
 }
 
 func (a *Admin) imports(w http.ResponseWriter, r *http.Request) {

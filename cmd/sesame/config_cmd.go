@@ -1,13 +1,12 @@
 package main
 
 import (
-	"crypto/x509"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"sesame/internal/config"
+	"sesame/ldapsync"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -59,30 +58,24 @@ naming its key, and the exit status is 1. Nothing is created or contacted.`,
 }
 
 // unreadableFiles lists the files the configuration names that serve reads
-// at start (the secret files, ldap.ca_file) and cannot be read now, one
-// problem per key: serve would exit 1 on them.
+// at start and would refuse now, one problem per key, read by serve's own
+// code: the secret files (Config.SMTPPassword, Config.LDAPBindPassword) and
+// ldap.ca_file (ldapsync.ReadCA).
 func unreadableFiles(cfg *config.Config) []string {
 	var ps []string
-	check := func(key, path string) []byte {
-		if path == "" {
-			return nil
-		}
-		// Read, as serve does: a folder opens but does not read.
-		b, err := os.ReadFile(path)
-		if err != nil {
-			ps = append(ps, fmt.Sprintf("%s: cannot be read: %v", key, err))
-			return nil
-		}
-		return b
-	}
 	if cfg.Mail.Driver == "smtp" {
-		check("mail.smtp.password_file", cfg.Mail.SMTP.PasswordFile)
+		if _, err := cfg.SMTPPassword(); err != nil {
+			ps = append(ps, err.Error())
+		}
 	}
 	if cfg.LDAPEnabled() {
-		check("ldap.bind_password_file", cfg.LDAP.BindPasswordFile)
-		// serve refuses a CA file without a certificate (ldapsync.NewConn).
-		if b := check("ldap.ca_file", cfg.LDAP.CAFile); b != nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
-			ps = append(ps, fmt.Sprintf("ldap.ca_file: %s holds no PEM certificate", cfg.LDAP.CAFile))
+		if _, err := cfg.LDAPBindPassword(); err != nil {
+			ps = append(ps, err.Error())
+		}
+		if cfg.LDAP.CAFile != "" {
+			if _, err := ldapsync.ReadCA(cfg.LDAP.CAFile); err != nil {
+				ps = append(ps, "ldap.ca_file: "+err.Error())
+			}
 		}
 	}
 	return ps

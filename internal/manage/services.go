@@ -46,20 +46,29 @@ func baseURL(raw string) (string, bool) {
 }
 
 // InternalAddress reports whether a base URL names a host that is not a
-// public address: localhost, or an IP literal that is loopback, private,
-// link-local (the cloud metadata address), shared (100.64/10), unspecified
-// or multicast, or a numeric host a resolver may read as one ("127.1",
-// "0x7f000001"). sesame itself calls a service's base URL (back-channel
-// logouts, provisioning), so only hoster admins may register such an
-// address; a host name that resolves to an internal address is not caught
-// here.
+// public address (see InternalHost). sesame itself calls a service's base
+// URL (back-channel logouts, provisioning), so only hoster admins may
+// register such an address; a host name that resolves to an internal
+// address is not caught here.
 func InternalAddress(raw string) bool {
-	sharedSpace := netip.MustParsePrefix("100.64.0.0/10") // carrier-grade NAT; a cloud's metadata (100.100.100.200)
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return true
 	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return InternalHost(u.Hostname())
+}
+
+// sharedSpace is carrier-grade NAT's range, where a cloud may put its
+// metadata service (100.100.100.200).
+var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// InternalHost reports whether a host (a name or an address, without
+// port) is localhost, or an IP literal that is loopback, private,
+// link-local (the cloud metadata address), shared (100.64/10), unspecified
+// or multicast, or a numeric host a resolver may read as one ("127.1",
+// "0x7f000001").
+func InternalHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
