@@ -2,17 +2,17 @@ package ldapsync
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"sesame/internal/certs"
 )
 
 // ErrUnavailable marks errors caused by the directory being unreachable
@@ -81,27 +81,13 @@ func NewConn(cfg Config) (*Conn, error) {
 	u, _ := url.Parse(cfg.URL)
 	tc := &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
-		pool, err := ReadCA(cfg.CAFile)
+		pool, err := certs.ReadCA(cfg.CAFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ldapsync: %w", err)
 		}
 		tc.RootCAs = pool
 	}
 	return &Conn{cfg: cfg, password: pw, tls: tc, slots: make(chan struct{}, cfg.Connections)}, nil
-}
-
-// ReadCA reads the certificates a connection trusts (Config.CAFile): a
-// file of PEM certificates, refused when it holds none.
-func ReadCA(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("ldapsync: read CA file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ldapsync: CA file %s holds no PEM certificate", path)
-	}
-	return pool, nil
 }
 
 // Config returns the configuration the connection was made with, defaults

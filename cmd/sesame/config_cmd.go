@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sesame/internal/certs"
 	"sesame/internal/config"
-	"sesame/ldapsync"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -60,12 +60,17 @@ naming its key, and the exit status is 1. Nothing is created or contacted.`,
 // unreadableFiles lists the files the configuration names that serve reads
 // at start and would refuse now, one problem per key, read by serve's own
 // code: the secret files (Config.SMTPPassword, Config.LDAPBindPassword) and
-// ldap.ca_file (ldapsync.ReadCA).
+// the CA files (certs.ReadCA, as the SMTP and LDAP clients read them).
 func unreadableFiles(cfg *config.Config) []string {
 	var ps []string
 	if cfg.Mail.Driver == "smtp" {
 		if _, err := cfg.SMTPPassword(); err != nil {
 			ps = append(ps, err.Error())
+		}
+		if cfg.Mail.SMTP.CAFile != "" {
+			if _, err := certs.ReadCA(cfg.Mail.SMTP.CAFile); err != nil {
+				ps = append(ps, "mail.smtp.ca_file: "+err.Error())
+			}
 		}
 	}
 	if cfg.LDAPEnabled() {
@@ -73,7 +78,7 @@ func unreadableFiles(cfg *config.Config) []string {
 			ps = append(ps, err.Error())
 		}
 		if cfg.LDAP.CAFile != "" {
-			if _, err := ldapsync.ReadCA(cfg.LDAP.CAFile); err != nil {
+			if _, err := certs.ReadCA(cfg.LDAP.CAFile); err != nil {
 				ps = append(ps, "ldap.ca_file: "+err.Error())
 			}
 		}

@@ -7,12 +7,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"sesame/internal/config"
 )
 
 // config check must not call valid a configuration serve refuses at start
@@ -83,4 +86,48 @@ ldap:
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// mail.smtp.ca_file reaches the SMTP client (a private relay's CA) and is
+// read by config check as serve reads it.
+func TestSMTPCAFile(t *testing.T) {
+	clearConfigEnv(t)
+	dir := t.TempDir()
+	good, notPEM := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.der")
+	_ = os.WriteFile(good, testCertPEM(t), 0o600)
+	_ = os.WriteFile(notPEM, []byte("secret\n"), 0o600)
+	write := func(ca, tls string) string {
+		cfg := filepath.Join(dir, "sesame.yaml")
+		if err := os.WriteFile(cfg, []byte(`data_dir: `+dir+`
+mail:
+  driver: smtp
+  smtp:
+    host: 127.0.0.1
+    port: 2525
+    tls: `+tls+`
+    ca_file: `+ca+`
+`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	for name, ca := range map[string]string{"folder": dir, "no certificate": notPEM} {
+		code, out, errOut := runCLI(t, "config", "check", "--config", write(ca, "starttls"))
+		if code != 1 || !strings.Contains(errOut, "mail.smtp.ca_file") {
+			t.Errorf("%s as mail.smtp.ca_file: exit %d, %q %q; want 1 naming the key", name, code, out, errOut)
+		}
+		cfg, err := config.Load(write(ca, "starttls"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mailSender(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "CA file") {
+			t.Errorf("%s: the SMTP client was built without its CA file: %v", name, err)
+		}
+	}
+	if code, out, errOut := runCLI(t, "config", "check", "--config", write(good, "starttls")); code != 0 {
+		t.Errorf("a PEM CA file: exit %d, %q %q", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "config", "check", "--config", write(good, "none")); code != 1 || !strings.Contains(errOut, "mail.smtp.ca_file") {
+		t.Errorf("a CA file without TLS: exit %d, %q", code, errOut)
+	}
 }

@@ -178,5 +178,5 @@ func mailSender(cfg *config.Config, logger *slog.Logger) (mail.Sender, error) {
 		return nil, err
 	}
 	return mail.NewSMTP(mail.SMTPConfig{Host: cfg.Mail.SMTP.Host, Port: cfg.Mail.SMTP.Port,
-		TLS: cfg.Mail.SMTP.TLS, Username: cfg.Mail.SMTP.Username, Password: pw})
+		TLS: cfg.Mail.SMTP.TLS, Username: cfg.Mail.SMTP.Username, Password: pw, CAFile: cfg.Mail.SMTP.CAFile})
 }

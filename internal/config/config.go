@@ -162,6 +162,7 @@ type SMTP struct {
 	Username     string `key:"username"`
 	Password     string `key:"password"`
 	PasswordFile string `key:"password_file"`
+	CAFile       string `key:"ca_file"` // PEM bundle trusted for TLS instead of the system's (a private relay)
 }
 
 // LDAP configures the OpenLDAP directory sesame writes to. LDAP is off when

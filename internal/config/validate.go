@@ -267,6 +267,9 @@ func (c *Config) mailProblems(ps *problems, required func(string, string) bool,
 		if (s.Password != "" || s.PasswordFile != "") && s.Username == "" {
 			ps.add("mail.smtp.username", "must be set when a password is given")
 		}
+		if s.CAFile != "" && s.TLS == "none" {
+			ps.add("mail.smtp.ca_file", "is used for TLS only: mail.smtp.tls is none")
+		}
 	}
 }
 

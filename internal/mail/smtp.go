@@ -3,17 +3,17 @@ package mail
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+
+	"sesame/internal/certs"
 )
 
 // The TLS modes of SMTPConfig.
@@ -97,13 +97,9 @@ func newSMTP(cfg SMTPConfig) (*SMTP, error) {
 	}
 	tlsConf := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pool, err := certs.ReadCA(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: CA file: %w", ErrConfig, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: CA file %s holds no PEM certificate", ErrConfig, cfg.CAFile)
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		tlsConf.RootCAs = pool
 	}
