@@ -64,6 +64,20 @@ func hasCode(err error, codes ...int) bool {
 	return false
 }
 
+// closeToOthers takes every permission of others (neither owner nor group)
+// away from an existing database and its -wal and -shm files: a file made
+// before sesame created its databases 0600, or copied with a umask of 022,
+// was readable by every account of the machine. The group's bits are kept
+// (a backup group may be given read access on purpose). A file sesame does
+// not own is left as it is: only its owner may change its mode.
+func closeToOthers(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o007 != 0 {
+			_ = os.Chmod(p, fi.Mode().Perm()&^0o007)
+		}
+	}
+}
+
 // Open opens (creating it and its directory when missing) the database file
 // at path. now is the store's clock; nil means time.Now. Open does not
 // migrate: call Migrate.
@@ -83,6 +97,8 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 		f.Close()
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	} else {
+		closeToOthers(path)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")

@@ -261,3 +261,40 @@ func TestSchemaTooNew(t *testing.T) {
 	ms := migrations(t)
 	storetest.CheckSchemaTooNew(t, db.SQL(), db.Migrate, ms[len(ms)-1].Version)
 }
+
+// A database made readable by every account of the machine (created before
+// sesame made its databases 0600, or copied with a umask of 022) is closed
+// to others when opened, with its -wal and -shm files; the group's bits
+// are kept, as are a file already private.
+func TestOpenClosesExistingFilesToOthers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sesame.db")
+	db, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for p, mode := range map[string]os.FileMode{path: 0o644, path + "-wal": 0o666, path + "-shm": 0o604} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil && p != path {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err = sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for p, want := range map[string]os.FileMode{path: 0o640, path + "-wal": 0o660, path + "-shm": 0o600} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", filepath.Base(p), fi.Mode().Perm(), err, want)
+		}
+	}
+}
