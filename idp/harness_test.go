@@ -60,6 +60,8 @@ type backchannelSink struct {
 	tokens []string
 	posts  int
 	refuse []int
+	// bodies, when not empty, are the bodies of the refusals, in turn.
+	bodies []string
 }
 
 func (b *backchannelSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -70,6 +72,10 @@ func (b *backchannelSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(b.refuse) > 0 {
 		w.WriteHeader(b.refuse[0])
 		b.refuse = b.refuse[1:]
+		if len(b.bodies) > 0 {
+			_, _ = io.WriteString(w, b.bodies[0])
+			b.bodies = b.bodies[1:]
+		}
 		return
 	}
 	b.tokens = append(b.tokens, r.PostForm.Get("logout_token"))

@@ -357,8 +357,10 @@ func (p *Provider) endSessionsJob(ctx context.Context, j store.Job) error {
 
 // deliverBackchannel posts one logout token, signed now (so a retry carries
 // a fresh iat, exp and jti). A 2xx ends the job; no answer, 400 (the spec's
-// "logout failed"), 408, 429 and 5xx are retried; any other status (a
-// wrong URI, a redirect) is final.
+// "logout failed"), 408, 429 and 5xx are retried, except a refusal the
+// client's kind reads as "no such session" (apps.Kind.BackchannelNoSession:
+// nothing is left to end); any other status (a wrong URI, a redirect) is
+// final.
 func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 	var bl jobs.BackchannelLogout
 	if err := json.Unmarshal(j.Payload, &bl); err != nil {
@@ -395,11 +397,15 @@ func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 	if err != nil {
 		return fmt.Errorf("idp: back-channel logout to %s: %w", uri, err)
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	_ = resp.Body.Close()
+	k := apps.Of(svc)
 	switch c := resp.StatusCode; {
 	case c >= 200 && c < 300:
 		p.log.Info("idp: back-channel logout delivered", "client_id", svc.ClientID, "sid", bl.SID)
+		return nil
+	case k.BackchannelNoSession != nil && k.BackchannelNoSession(c, answer):
+		p.log.Info("idp: back-channel logout: the client holds no session for it", "client_id", svc.ClientID, "sid", bl.SID)
 		return nil
 	case c == http.StatusBadRequest, c == http.StatusRequestTimeout, c == http.StatusTooManyRequests, c >= 500:
 		return fmt.Errorf("idp: back-channel logout to %s: status %d", uri, c)

@@ -76,6 +76,13 @@ type Kind struct {
 	// SiteFormOrigin is true when the login form may also be answered to
 	// the service's base URL (the detour past StateTTL goes there).
 	SiteFormOrigin bool
+	// BackchannelNoSession, when not nil, reads a refused back-channel
+	// logout (its status and the start of its body): true when the
+	// application says it holds no session for the token, so nothing is
+	// left to end (it ended the session itself before sending the person
+	// to sesame without an ID token hint, or an earlier delivery whose
+	// answer was lost did). The job is then done, not retried.
+	BackchannelNoSession func(status int, body []byte) bool
 	// PostLogoutAllowed, when not nil, accepts post-logout URIs besides the
 	// exactly registered ones (WordPress's wp_lang locale).
 	PostLogoutAllowed func(registered []string, uri string) bool

@@ -35,6 +35,7 @@ var nextcloudKind = Kind{
 			RequirePKCE:          true, RefreshTokens: true, AuthMethod: "client_secret_post",
 		}
 	},
+	BackchannelNoSession: nextcloudNoSession,
 	// user_oidc maps the quota claim (--mapping-quota defaults to "quota").
 	QuotaClaim: true,
 	Quota:      true,
@@ -55,6 +56,21 @@ occ user_oidc:provider sesame --clientid=%s --clientsecret=%s \
 (name it sesame); the user name is that administrator's login. Also give --setting provider_id=ID,
 the id that "occ user_oidc:provider" lists for sesame (required).`,
 	NewConnector: func(c Config) (Connector, error) { return NewNextcloud(c) },
+}
+
+// nextcloudNoSession reads user_oidc's refusal of a back-channel logout
+// (LoginController::backChannelLogout): 400 with {"error_description": "No
+// session was found for this (sid,sub,iss)"} (or "(sid,iss)"), or "No
+// session found with sub+iss" for a token without sid. Its other refusals
+// (an unknown provider, a wrong audience, several sessions) are errors.
+func nextcloudNoSession(status int, body []byte) bool {
+	var e struct {
+		Description string `json:"error_description"`
+	}
+	if status != http.StatusBadRequest || json.Unmarshal(body, &e) != nil {
+		return false
+	}
+	return strings.HasPrefix(e.Description, "No session was found for this (") || e.Description == "No session found with sub+iss"
 }
 
 // Nextcloud provisions users with an administrator's app password (Basic
