@@ -42,8 +42,9 @@ type Request struct {
 	Actor       string // "cli:root", "admin:alice"...
 	// Hoster is set when the hoster imports (the CLI, a hoster admin in
 	// the browser): only then may a row link an account that belongs to
-	// no structure, and the preview names the accounts it links (see
-	// ComputePlan).
+	// no structure (but the structure's own former member, whom its
+	// referents may re-add), and the preview names the accounts it links
+	// (see ComputePlan).
 	Hoster bool
 	// Self is the id of the person who imports (the web's signed-in
 	// person; "" for the CLI): their own row changes nothing of their

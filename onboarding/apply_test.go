@@ -580,11 +580,20 @@ func TestImportRefusesAccountsOfNoStructure(t *testing.T) {
 		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: used.ID}); len(ms) != 0 {
 			t.Errorf("a referent's import linked it: %+v", ms)
 		}
-		if rows[1].Action != ActCreate || rows[2].Action != ActCreate {
-			t.Errorf("the unused account and the one still in alpha: %+v, %+v", rows[1], rows[2])
+		// An invited account of no structure is refused too: linked, its
+		// email was beta's to change, and the activation link with it.
+		if rows[1].Action != ActError || len(rows[1].Errors) != 1 || rows[1].Username != "" ||
+			!strings.Contains(rows[1].Errors[0].Message, "seul l'hébergeur peut le rattacher") {
+			t.Errorf("the unused account of no structure: %+v", rows[1])
 		}
-		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: unused.ID, StructureID: b.structure.ID}); len(ms) != 1 {
-			t.Errorf("the unused account is not linked: %+v", ms)
+		if rows[2].Action != ActCreate {
+			t.Errorf("the one still in alpha: %+v", rows[2])
+		}
+		if ms, _ := st.ListMemberships(ctx, store.MembershipFilter{PersonID: unused.ID}); len(ms) != 0 {
+			t.Errorf("a referent's import linked the unused account: %+v", ms)
+		}
+		if p := person(t, st, "unused@example.org"); p.State != store.StateDisabled {
+			t.Errorf("a referent's import enabled the unused account: %s", p.State)
 		}
 
 		// The hoster links it, and it is enabled with its password.

@@ -43,6 +43,7 @@ const (
 	MsgLinked            MsgID = "person.linked"
 	MsgStaysDisabled     MsgID = "person.stays_disabled"
 	MsgUnattached        MsgID = "person.unattached"
+	MsgRejoins           MsgID = "person.rejoins"
 	MsgUsernameKept      MsgID = "username.kept"
 	MsgSelf              MsgID = "person.self"
 	MsgSelfStays         MsgID = "person.self-stays"
@@ -86,6 +87,7 @@ var catalogue = map[MsgID][2]string{
 	MsgLinked:            {"Cette personne a déjà un compte : il est rattaché à la structure, sans nouvel e-mail d'activation.", "This person already has an account: it is linked to the structure, with no new activation email."},
 	MsgStaysDisabled:     {"Ce compte est désactivé et l'import ne le réactive pas : l'hébergeur peut le réactiver depuis sa fiche.", "This account is disabled and the import does not enable it: the hoster can enable it from its page."},
 	MsgUnattached:        {"Cette adresse a déjà un compte, qui n'appartient à aucune structure : seul l'hébergeur peut le rattacher. Demandez-le-lui, ou retirez cette ligne.", "This address already has an account, which belongs to no organisation: only the hoster can link it. Ask them, or remove this row."},
+	MsgRejoins:           {"Cette personne était membre de la structure, qui l'en a retirée, et n'appartient depuis à aucune autre : l'import la rattache de nouveau et réactive son compte tel qu'il était (identifiant, mot de passe), sans nouvel e-mail d'activation.", "This person was a member of the organisation, which removed them, and has belonged to no other since: the import links them again and enables their account as it was (username, password), with no new activation email."},
 	MsgSelfStays:         {"Vous n'êtes pas dans le fichier, mais l'import ne vous retire pas de la structure (un autre référent ou l'hébergeur le peut).", "You are not in the file, but the import does not take you out of the organisation (another referent or the hoster can)."},
 	MsgSelf:              {"C'est votre propre compte : l'import ne change ni vos informations ni vos droits (un autre référent ou l'hébergeur le peut).", "This is your own account: the import changes neither your details nor your rights (another referent or the hoster can)."},
 	MsgUsernameKept:      {"Cette personne a déjà un compte, dont l'identifiant ne change pas ; « %s » est ignoré.", "This person already has an account, whose username does not change; \"%s\" is ignored."},

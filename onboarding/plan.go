@@ -120,11 +120,16 @@ func (p *Plan) Counts() map[string]int {
 // A row whose email is an existing account not yet in the structure links
 // it. Unless hoster is set (the CLI, a hoster admin), the plan does not name
 // such an account (no username: a referent uploading addresses learns no
-// more than that an account exists), and it refuses to link one that was
-// used (it has a password) and belongs to no structure any more (its
-// structure was removed, a sync took it out, a former hoster admin): the
-// link would make it this structure's alone, enabled again, and its
-// referents would then manage its email, password and second factors.
+// more than that an account exists), and it refuses to link one that
+// belongs to no structure (its structure was removed, a sync took it out,
+// a former hoster admin), used or only invited: the link would make it
+// this structure's alone, enabled again, and its referents would then
+// manage its email (an invited one's activation link goes to the new
+// address), password and second factors. The one exception is the
+// structure's own former member: the account this structure's removal
+// left in no structure (store.FormerMembership; none has taken it since),
+// which it held alone before. That row links it again, named, with a
+// warning that says so, and enables it as the hoster's link does.
 func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet, mode store.ImportMode, hoster bool, self string) (*Plan, error) {
 	p := &Plan{Structure: st, Mode: mode, FileErrors: sh.FileErrors, Warnings: sh.Warnings,
 		Source: sh.Source, HasWorkEmail: sh.HasWorkEmail, HasPersonalEmail: sh.HasPersonalEmail,
@@ -168,6 +173,16 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 		if m.StructureID == st.ID {
 			isMember[m.PersonID] = true
 		}
+	}
+	// The people this structure's removal left in no structure, whom its
+	// referents may link again (see the comment above).
+	formers, err := tx.ListFormerMemberships(ctx, st.ID)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: plan: list former memberships: %w", err)
+	}
+	former := make(map[string]bool, len(formers))
+	for _, f := range formers {
+		former[f.PersonID] = true
 	}
 	grants, err := tx.ListGrants(ctx, store.GrantFilter{StructureID: st.ID})
 	if err != nil {
@@ -296,14 +311,17 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 			}
 		default:
 			member := isMember[existing.ID]
-			if !member && !hoster && memberships[existing.ID] == 0 && !existing.Admin && existing.PasswordHash != "" {
+			unattached := !member && memberships[existing.ID] == 0 && !existing.Admin
+			rejoins := unattached && former[existing.ID]
+			if unattached && !hoster && !rejoins {
 				pr.Action = ActError
 				pr.Errors = append(pr.Errors, Problem{Row: r.Row, Column: string(FieldEmail), Msg: msg(MsgUnattached)})
 				p.Rows = append(p.Rows, pr)
 				continue
 			}
 			pr.person, pr.Username = existing, existing.Username
-			named := member || hoster
+			// The structure's own former member: it knew the username.
+			named := member || hoster || rejoins
 			if !named {
 				pr.Username = ""
 			}
@@ -315,7 +333,11 @@ func ComputePlan(ctx context.Context, tx store.Tx, st store.Structure, sh *Sheet
 				// Even when it is the account's: silence would confirm a guess.
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Column: string(FieldUsername), Msg: msg(MsgUsernameKept, r.Username)})
 			}
-			if !member {
+			switch {
+			case rejoins:
+				pr.linked = true
+				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgRejoins)})
+			case !member:
 				pr.linked = true
 				pr.Warnings = append(pr.Warnings, Problem{Row: r.Row, Msg: msg(MsgLinked)})
 			}

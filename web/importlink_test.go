@@ -84,3 +84,74 @@ func TestReferentImportCannotTakeAnAccountOfNoStructure(t *testing.T) {
 		t.Errorf("the hoster's import did not link it: %+v", ms)
 	}
 }
+
+// An invited account (never activated) that belongs to no structure any
+// more is refused to a referent's import too. Linked, it was the
+// referent's structure's alone: its email theirs to change on the person
+// page, which sends the activation link to the new address, where the
+// referent sets the password of an account another structure created.
+func TestReferentImportCannotTakeAnInvitedAccountOfNoStructure(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	a, b := e.structure("alpha"), e.structure("beta")
+	ref := e.person("refa", store.StateActive, false)
+	e.member(ref, a, true)
+	ivan := e.person("ivan.invited", store.StateInvited, false)
+	e.member(ivan, b, false)
+	if _, err := (&manage.Manager{Store: e.st}).RemoveStructure(ctx, "admin:root", b.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	id := e.uploadCSV("alpha", &ref, "email;prénom;nom\nivan.invited@example.org;I;I\n")
+	if status, _, body := e.do("GET", "/admin/structures/alpha/import/"+id, &ref, nil); status != http.StatusOK ||
+		!strings.Contains(body, "seul l&#39;hébergeur peut le rattacher") {
+		t.Errorf("preview: %d\n%s", status, body)
+	}
+	e.do("POST", "/admin/structures/alpha/import/"+id+"/confirm", &ref, url.Values{"skip_invalid": {"1"}})
+	change := url.Values{"given_name": {"I"}, "family_name": {"I"}, "display_name": {""}, "email": {"attacker@evil.example"}}
+	if status, _, _ := e.do("POST", "/admin/structures/alpha/people/"+ivan.ID, &ref, change); status != http.StatusNotFound {
+		t.Errorf("the referent changed the email of the invited account of no structure: %d", status)
+	}
+	if got, _ := e.st.GetPerson(ctx, ivan.ID); got.Email != ivan.Email || got.PasswordHash != "" {
+		t.Errorf("the invited account is now %+v", got)
+	}
+	if ms, _ := e.st.ListMemberships(ctx, store.MembershipFilter{PersonID: ivan.ID}); len(ms) != 0 {
+		t.Errorf("the invited account of no structure was linked: %+v", ms)
+	}
+}
+
+// A structure's referent re-adds the member its own sync took out (its
+// former member, in no structure since): the preview says so and names
+// them, and the confirmed import links them again, enabled.
+func TestReferentImportReaddsFormerMember(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	a := e.structure("alpha")
+	ref := e.person("refa", store.StateActive, false)
+	e.member(ref, a, true)
+	olga := e.person("olga.former", store.StateActive, false)
+	e.member(olga, a, false)
+	// What a sync that left her out does.
+	if _, err := e.st.UpdatePerson(ctx, olga.ID, func(x *store.Person) error { x.State = store.StateDisabled; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.DeleteMembership(ctx, olga.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	id := e.uploadCSV("alpha", &ref, "email;prénom;nom\nolga.former@example.org;O;F\n")
+	status, _, body := e.do("GET", "/admin/structures/alpha/import/"+id, &ref, nil)
+	if status != http.StatusOK || !strings.Contains(body, "était membre de la structure") || !strings.Contains(body, "olga.former") ||
+		strings.Contains(body, "seul l&#39;hébergeur") {
+		t.Fatalf("preview: %d\n%s", status, body)
+	}
+	if status, _, _ := e.do("POST", "/admin/structures/alpha/import/"+id+"/confirm", &ref, url.Values{}); status >= 400 {
+		t.Fatalf("confirm: %d", status)
+	}
+	if got, _ := e.st.GetPerson(ctx, olga.ID); got.State != store.StateActive || got.PasswordHash != olga.PasswordHash {
+		t.Errorf("re-added: %s", got.State)
+	}
+	if ms, _ := e.st.ListMemberships(ctx, store.MembershipFilter{PersonID: olga.ID, StructureID: a.ID}); len(ms) != 1 {
+		t.Errorf("not linked again: %+v", ms)
+	}
+}

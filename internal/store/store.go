@@ -100,9 +100,17 @@ type Memberships interface {
 	// ErrNotFound and writes nothing). A membership given twice counts as
 	// its last.
 	PutMemberships(ctx context.Context, ms []Membership) error
-	// DeleteMembership removes it; ErrNotFound when there was none.
+	// PutMembership and PutMemberships also end the person's former
+	// membership (see FormerMembership), if any.
+	//
+	// DeleteMembership removes it; ErrNotFound when there was none. When
+	// the person is then in no structure, it records the structure as
+	// their former membership (replacing any older one).
 	DeleteMembership(ctx context.Context, personID, structureID string) error
 	ListMemberships(ctx context.Context, f MembershipFilter) ([]Membership, error)
+	// ListFormerMemberships returns the former memberships of a structure
+	// (of every structure when structureID is empty), by person.
+	ListFormerMemberships(ctx context.Context, structureID string) ([]FormerMembership, error)
 }
 
 // GrantFilter narrows ListGrants. Zero values match everything.

@@ -142,6 +142,16 @@ type Membership struct {
 	CreatedAt   time.Time
 }
 
+// FormerMembership is, for a person who belongs to no structure, the
+// structure whose removal of them left them in none (a sync that left them
+// out), and when. It lasts while they stay in no structure: any new
+// membership ends it.
+type FormerMembership struct {
+	PersonID    string
+	StructureID string
+	LeftAt      time.Time
+}
+
 // Grant gives a person one role on one service. There is at most one grant
 // per person and service.
 type Grant struct {

@@ -231,7 +231,7 @@ func (t *Tx) PutMemberships(ctx context.Context, ms []store.Membership) error {
 	types := []string{"text", "text", "boolean", "timestamptz"}
 	ncols := len(types)
 	return t.batch(ctx, func(e *ex) error {
-		return chunks(len(kept), e.insertRows(ncols), func(lo, hi int) error {
+		err := chunks(len(kept), e.insertRows(ncols), func(lo, hi int) error {
 			args := make([]any, 0, (hi-lo)*ncols)
 			for _, m := range kept[lo:hi] {
 				args = append(args, m.PersonID, m.StructureID, m.Referent, e.tv(now))
@@ -240,8 +240,25 @@ func (t *Tx) PutMemberships(ctx context.Context, ms []store.Membership) error {
 				"ON CONFLICT (person_id, structure_id) DO UPDATE SET referent = excluded.referent", args)
 			return e.wrap(err, "put %d memberships", hi-lo)
 		})
+		if err != nil {
+			return err
+		}
+		// Their former memberships end (see store.FormerMembership).
+		return chunks(len(kept), formerChunk, func(lo, hi int) error {
+			ids := make([]string, 0, hi-lo)
+			for _, m := range kept[lo:hi] {
+				ids = append(ids, m.PersonID)
+			}
+			where, args := inIDs(nil, nil, "person_id", ids)
+			_, err := e.exec(ctx, "DELETE FROM former_memberships WHERE "+where[0], args...)
+			return e.wrap(err, "end %d former memberships", hi-lo)
+		})
 	})
 }
+
+// formerChunk is how many people one statement of PutMemberships ends the
+// former memberships of.
+const formerChunk = 500
 
 // PutGrants inserts grants or changes their role, in multi-row INSERTs,
 // all or none.

@@ -237,20 +237,61 @@ func (t *Tx) PutMembership(ctx context.Context, m store.Membership) error {
 			_, err := e.exec(ctx, `INSERT INTO memberships (person_id, structure_id, referent, created_at) VALUES (?, ?, ?, ?)
 				ON CONFLICT (person_id, structure_id) DO UPDATE SET referent = excluded.referent`,
 				m.PersonID, m.StructureID, m.Referent, e.tv(now))
+			if err == nil {
+				_, err = e.exec(ctx, "DELETE FROM former_memberships WHERE person_id = ?", m.PersonID)
+			}
 			return e.wrap(err, "put membership of %q in %q", m.PersonID, m.StructureID)
 		})
 	})
 }
 
 // DeleteMembership removes a membership; ErrNotFound when there was none.
+// A person left in no structure keeps it as their former membership.
 func (t *Tx) DeleteMembership(ctx context.Context, personID, structureID string) error {
-	return t.singleWrite(ctx, func(e *ex) error {
+	now := t.db.now()
+	return t.run(ctx, func(e *ex) error {
 		res, err := e.exec(ctx, "DELETE FROM memberships WHERE person_id = ? AND structure_id = ?", personID, structureID)
 		if err == nil {
 			err = mustAffect(res)
 		}
-		return e.wrap(err, "delete membership of %q in %q", personID, structureID)
+		if err != nil {
+			return e.wrap(err, "delete membership of %q in %q", personID, structureID)
+		}
+		var left int
+		if err := e.row(ctx, "SELECT COUNT(*) FROM memberships WHERE person_id = ?", personID).Scan(&left); err != nil {
+			return e.wrap(err, "count memberships of %q", personID)
+		}
+		if left > 0 {
+			return nil
+		}
+		_, err = e.exec(ctx, `INSERT INTO former_memberships (person_id, structure_id, left_at) VALUES (?, ?, ?)
+			ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id, left_at = excluded.left_at`,
+			personID, structureID, e.tv(now))
+		return e.wrap(err, "record former membership of %q in %q", personID, structureID)
 	})
+}
+
+// ListFormerMemberships returns a structure's former memberships (every
+// structure's when structureID is empty), by person.
+func (t *Tx) ListFormerMemberships(ctx context.Context, structureID string) ([]store.FormerMembership, error) {
+	q := "SELECT person_id, structure_id, left_at FROM former_memberships"
+	var args []any
+	if structureID != "" {
+		q += " WHERE structure_id = ?"
+		args = append(args, structureID)
+	}
+	q += " ORDER BY person_id"
+	var out []store.FormerMembership
+	err := t.single(ctx, func(e *ex) error {
+		var err error
+		out, err = all(func(s scanner) (store.FormerMembership, error) {
+			var v store.FormerMembership
+			err := s.Scan(&v.PersonID, &v.StructureID, ts(&v.LeftAt))
+			return v, err
+		})(e.query(ctx, q, args...))
+		return e.wrap(err, "list former memberships")
+	})
+	return out, err
 }
 
 // ListMemberships returns memberships by person, then structure.

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"PeopleEmailFolded", testPeopleEmailFolded},
 		{"UpdateClosures", testUpdateClosures},
 		{"Memberships", testMemberships},
+		{"FormerMemberships", testFormerMemberships},
 		{"Admins", testAdmins},
 		{"Deletes", testDeletes},
 		{"Grants", testGrants},
@@ -479,6 +480,84 @@ func testMemberships(e *env) {
 	ms, _ = e.st.ListMemberships(e.ctx, store.MembershipFilter{PersonID: p.ID})
 	if len(ms) != 1 || ms[0].StructureID != b.ID {
 		e.t.Fatalf("after delete p in %+v", ms)
+	}
+}
+
+// A membership whose removal leaves the person in no structure is kept as
+// their former membership, until they join any structure again (one by
+// one or in a batch), or the person or the structure goes.
+func testFormerMemberships(e *env) {
+	p := e.person("p")
+	q := e.person("q")
+	a := e.structure("a")
+	b := e.structure("b")
+	former := func(structureID string) []store.FormerMembership {
+		e.t.Helper()
+		fs, err := e.st.ListFormerMemberships(e.ctx, structureID)
+		e.ok(err, "list former memberships")
+		return fs
+	}
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "put p a")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: b.ID}), "put p b")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: q.ID, StructureID: a.ID}), "put q a")
+
+	// Still in b: leaving a is no former membership.
+	e.ok(e.st.DeleteMembership(e.ctx, p.ID, a.ID), "p leaves a")
+	if fs := former(""); len(fs) != 0 {
+		e.t.Fatalf("p is still in b, former = %+v", fs)
+	}
+	e.clock.Advance(time.Minute)
+	e.ok(e.st.DeleteMembership(e.ctx, p.ID, b.ID), "p leaves b")
+	fs := former("")
+	if len(fs) != 1 || fs[0].PersonID != p.ID || fs[0].StructureID != b.ID || !fs[0].LeftAt.Equal(e.now()) {
+		e.t.Fatalf("after p left its last structure, former = %+v", fs)
+	}
+	if fs := former(a.ID); len(fs) != 0 {
+		e.t.Fatalf("former of a = %+v, want none (p left it for b)", fs)
+	}
+	if fs := former(b.ID); len(fs) != 1 || fs[0].PersonID != p.ID {
+		e.t.Fatalf("former of b = %+v", fs)
+	}
+	// A refused delete records nothing.
+	e.is(e.st.DeleteMembership(e.ctx, p.ID, a.ID), store.ErrNotFound, "delete again")
+	if fs := former(""); len(fs) != 1 || fs[0].StructureID != b.ID {
+		e.t.Fatalf("after a refused delete, former = %+v", fs)
+	}
+
+	// Taken by a again: the former membership ends; leaving a again
+	// makes a the former one.
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "p joins a")
+	if fs := former(""); len(fs) != 0 {
+		e.t.Fatalf("p is in a, former = %+v", fs)
+	}
+	e.ok(e.st.DeleteMembership(e.ctx, p.ID, a.ID), "p leaves a again")
+	e.ok(e.st.DeleteMembership(e.ctx, q.ID, a.ID), "q leaves a")
+	if fs := former(a.ID); len(fs) != 2 || fs[0].PersonID > fs[1].PersonID {
+		e.t.Fatalf("former of a = %+v, want p and q by person", fs)
+	}
+	// A batch ends them too, for the people it puts only.
+	e.ok(e.st.PutMemberships(e.ctx, []store.Membership{{PersonID: p.ID, StructureID: b.ID}}), "batch p b")
+	if fs := former(""); len(fs) != 1 || fs[0].PersonID != q.ID {
+		e.t.Fatalf("after the batch, former = %+v, want q's only", fs)
+	}
+	e.ok(e.st.DeleteMembership(e.ctx, p.ID, b.ID), "p leaves b again")
+	// The structure goes with its former members' records, the person
+	// with theirs.
+	e.ok(e.st.DeleteStructure(e.ctx, b.ID), "delete b")
+	if fs := former(""); len(fs) != 1 || fs[0].PersonID != q.ID {
+		e.t.Fatalf("after b was deleted, former = %+v", fs)
+	}
+	e.ok(e.st.DeletePerson(e.ctx, q.ID), "delete q")
+	if fs := former(""); len(fs) != 0 {
+		e.t.Fatalf("after q was deleted, former = %+v", fs)
+	}
+	// In a transaction, as an import does it.
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "p joins a")
+	e.ok(e.st.InTx(e.ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.DeleteMembership(ctx, p.ID, a.ID)
+	}), "leave in a transaction")
+	if fs := former(a.ID); len(fs) != 1 || fs[0].PersonID != p.ID {
+		e.t.Fatalf("after a transaction, former = %+v", fs)
 	}
 }
 
