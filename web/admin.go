@@ -220,6 +220,7 @@ var AdminRoutes = []Route{
 	{"POST", "/admin/structures/{slug}/people/{person}", ActManagePerson, (*Admin).updatePerson},
 	{"POST", "/admin/structures/{slug}/people/{person}/rights", ActManagePerson, (*Admin).setRights},
 	{"POST", "/admin/structures/{slug}/people/{person}/resend", ActManagePerson, (*Admin).resendPerson},
+	{"GET", "/admin/structures/{slug}/people/{person}/disable", ActManagePerson, (*Admin).confirmDisablePerson},
 	{"POST", "/admin/structures/{slug}/people/{person}/disable", ActManagePerson, (*Admin).disablePerson},
 	{"POST", "/admin/structures/{slug}/people/{person}/mfa-reset", ActManagePerson, (*Admin).resetMFA},
 	{"POST", "/admin/structures/{slug}/people/{person}/enable", ActManagePerson, (*Admin).enablePerson},
@@ -262,6 +263,8 @@ type Admin struct {
 	LookupHost func(ctx context.Context, host string) ([]string, error)
 
 	importMux *http.ServeMux
+	// actions are AdminRoutes' actions by "METHOD pattern" (routeAction).
+	actions map[string]Action
 }
 
 // internalAddress reports whether a service address a referent gives must
@@ -359,7 +362,9 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 		a.importMux = http.NewServeMux()
 		ip.Mount(a.importMux)
 	}
+	a.actions = make(map[string]Action, len(AdminRoutes))
 	for _, rt := range AdminRoutes {
+		a.actions[rt.Method+" "+rt.Pattern] = rt.Action
 		var h http.Handler = a.guard(rt)
 		if rt.Method == http.MethodPost {
 			protected, err := CSRF(a.Renderer, a.PublicURL, LimitByIP(a.Renderer, a.IPLimit, a.ClientIP, h))
@@ -529,7 +534,7 @@ func (a *Admin) guard(rt Route) http.Handler {
 				a.Renderer.WriteError(w, r, err)
 				return
 			}
-			target.PersonID, target.PersonAdmin, target.PersonShared = p.ID, p.Admin, shared
+			target = personTarget(st.ID, p, shared)
 			if err := Authorize(actor, rt.Action, target); err != nil {
 				a.denyPerson(w, r, err, actor, target, st, p)
 				return
@@ -539,6 +544,26 @@ func (a *Admin) guard(rt Route) http.Handler {
 		ctx = context.WithValue(ctx, ctxTarget, target)
 		rt.Handle(a, w, r.WithContext(ctx))
 	})
+}
+
+// personTarget is the Target of an action on person p of structure
+// structureID, shared when p is a member of another structure too: the
+// guard and the pages that offer a person's actions (the board) ask
+// Authorize about the same Target.
+func personTarget(structureID string, p store.Person, shared bool) Target {
+	return Target{StructureID: structureID, PersonID: p.ID, PersonAdmin: p.Admin, PersonShared: shared}
+}
+
+// routeAction is the action AdminRoutes gives the route method+pattern
+// (read by Mount), so that a page offering a form asks Authorize what the
+// form's guard will. It panics for a route that is not in the table (a
+// programming error, caught by the tests that render the page).
+func (a *Admin) routeAction(method, pattern string) Action {
+	act, ok := a.actions[method+" "+pattern]
+	if !ok {
+		panic("web: no route " + method + " " + pattern)
+	}
+	return act
 }
 
 // member returns the person id when they are a member of the structure

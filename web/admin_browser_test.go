@@ -93,6 +93,7 @@ func TestBrowserAdminAndPortal(t *testing.T) {
 		{"person", base + "/people/" + victim.ID},
 		{"person-rights", base + "/people/" + active.ID},
 		{"delete-person", base + "/people/" + victim.ID + "/delete"},
+		{"disable-person", base + "/people/" + active.ID + "/disable"},
 		{"services", base + "/services"},
 		{"remove-service", base + "/services/" + svc.ID + "/remove"},
 		{"jobs", base + "/jobs"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -144,6 +145,10 @@ type boardRow struct {
 	StateKey i18n.Key
 	LastMail time.Time
 	Grants   []grantView
+	// CanResend is whether the board offers to send the person a new
+	// link: invited (or expired) and Authorize allows the viewer the
+	// resend route's action on them, as the route's guard will ask.
+	CanResend bool
 }
 
 // grantView is one right of a person, with the state of their account in
@@ -253,6 +258,11 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
+	manageable, err := a.manageable(r, st, people, a.routeAction(http.MethodPost, "/admin/structures/{slug}/people/{person}/resend"))
+	if err != nil {
+		a.Renderer.WriteError(w, r, err)
+		return
+	}
 	v := boardView{Nav: a.nav(r, "board"), State: state, Query: query, Done: doneMessage(r),
 		States: []stateOption{{"invited", i18n.AdminStateInvited}, {stateExpired, i18n.AdminStateExpired},
 			{"active", i18n.AdminStateActive}, {"disabled", i18n.AdminStateDisabled}}}
@@ -267,6 +277,7 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		row.StateKey = stateKeys[row.State]
+		row.CanResend = p.State == store.StateInvited && manageable[p.ID]
 		v.Total++
 		if state != "" && row.State != state {
 			continue
@@ -277,6 +288,39 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, row)
 	}
 	a.render(w, r, http.StatusOK, "admin_board", i18n.AdminBoardTitle, []any{st.Name}, v)
+}
+
+// manageable returns the invited people of st on whom Authorize allows
+// the viewer action (the board's per-person buttons), deciding on the
+// same Target as the guard (personTarget): a referent is not offered what
+// they would be refused (a hoster admin, a person shared with another
+// structure).
+func (a *Admin) manageable(r *http.Request, st store.Structure, people []store.Person, action Action) (map[string]bool, error) {
+	ctx := r.Context()
+	var ids []string
+	for _, p := range people {
+		if p.State == store.StateInvited {
+			ids = append(ids, p.ID)
+		}
+	}
+	count := map[string]int{}
+	for chunk := range slices.Chunk(ids, store.MaxFilterIDs) {
+		ms, err := a.Store.ListMemberships(ctx, store.MembershipFilter{PersonIDs: chunk})
+		if err != nil {
+			return nil, fmt.Errorf("web: memberships: %w", err)
+		}
+		for _, m := range ms {
+			count[m.PersonID]++
+		}
+	}
+	actor := ActorFrom(ctx)
+	out := map[string]bool{}
+	for _, p := range people {
+		if p.State == store.StateInvited {
+			out[p.ID] = Authorize(actor, action, personTarget(st.ID, p, count[p.ID] > 1)) == nil
+		}
+	}
+	return out, nil
 }
 
 func (a *Admin) updateStructure(w http.ResponseWriter, r *http.Request) {
@@ -311,10 +355,29 @@ func (a *Admin) updateStructure(w http.ResponseWriter, r *http.Request) {
 type confirmView struct {
 	Nav      adminNav
 	Question i18n.Message
-	Warning  i18n.Key
+	Warning  i18n.Message
 	Action   string
 	Submit   i18n.Key
 	Cancel   string
+	// Confirm, when set, is sent as the form's "confirm" field: the
+	// action's handler acts only when it comes back (confirmed).
+	Confirm string
+}
+
+// confirmed reports whether a person action's POST comes from its
+// confirmation page (the "confirm" field names the person). Anything else
+// — an old one-click form, a replayed or hand-made post — is sent to that
+// page (303) and changes nothing.
+func (a *Admin) confirmed(w http.ResponseWriter, r *http.Request, page string) bool {
+	if err := ParseForm(w, r); err != nil {
+		a.Renderer.WriteError(w, r, formError(err))
+		return false
+	}
+	if p := PersonFrom(r.Context()); p.ID != "" && r.PostForm.Get("confirm") == p.ID {
+		return true
+	}
+	http.Redirect(w, r, page, http.StatusSeeOther)
+	return false
 }
 
 func (a *Admin) confirm(w http.ResponseWriter, r *http.Request, title i18n.Key, v confirmView) {
@@ -324,7 +387,7 @@ func (a *Admin) confirm(w http.ResponseWriter, r *http.Request, title i18n.Key, 
 func (a *Admin) confirmRemoveStructure(w http.ResponseWriter, r *http.Request) {
 	st := StructureFrom(r.Context())
 	a.confirm(w, r, i18n.AdminRemoveStructureTitle, confirmView{Nav: a.nav(r, ""),
-		Question: i18n.M(i18n.AdminRemoveStructureQ, st.Name), Warning: i18n.AdminRemoveStructureWarn,
+		Question: i18n.M(i18n.AdminRemoveStructureQ, st.Name), Warning: i18n.M(i18n.AdminRemoveStructureWarn),
 		Action: a.base(r) + "/remove", Submit: i18n.AdminRemoveStructureTitle, Cancel: a.base(r)})
 }
 
@@ -484,7 +547,27 @@ func (a *Admin) resetMFA(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// confirmDisablePerson asks before disabling: who, and what it does. The
+// guard has already asked Authorize (ActManagePerson), as for the POST.
+func (a *Admin) confirmDisablePerson(w http.ResponseWriter, r *http.Request) {
+	p := PersonFrom(r.Context())
+	base := a.base(r) + "/people/" + p.ID
+	if p.State == store.StateDisabled {
+		http.Redirect(w, r, base, http.StatusSeeOther)
+		return
+	}
+	name := displayName(p)
+	a.confirm(w, r, i18n.AdminDisablePersonTitle, confirmView{Nav: a.nav(r, "board"),
+		Question: i18n.M(i18n.AdminDisablePersonQ, name, p.Email), Warning: i18n.M(i18n.AdminDisablePersonWarn, name),
+		Action: base + "/disable", Submit: i18n.AdminDisablePersonTitle, Cancel: a.base(r), Confirm: p.ID})
+}
+
+// disablePerson disables the person, only when the post comes from the
+// confirmation page (confirmed).
 func (a *Admin) disablePerson(w http.ResponseWriter, r *http.Request) {
+	if !a.confirmed(w, r, a.base(r)+"/people/"+PersonFrom(r.Context()).ID+"/disable") {
+		return
+	}
 	a.personOp(w, r, "disabled", func() error {
 		_, err := a.Manager.Disable(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID)
 		return err
@@ -506,11 +589,16 @@ func (a *Admin) confirmDeletePerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.confirm(w, r, i18n.AdminDeletePersonTitle, confirmView{Nav: a.nav(r, "board"),
-		Question: i18n.M(i18n.AdminDeletePersonQ, displayName(p), p.Email), Warning: i18n.AdminDeletePersonWarn,
-		Action: base + "/delete", Submit: i18n.AdminDeletePersonTitle, Cancel: base})
+		Question: i18n.M(i18n.AdminDeletePersonQ, displayName(p), p.Email), Warning: i18n.M(i18n.AdminDeletePersonWarn),
+		Action: base + "/delete", Submit: i18n.AdminDeletePersonTitle, Cancel: base, Confirm: p.ID})
 }
 
+// deletePerson deletes the person, only when the post comes from the
+// confirmation page (confirmed).
 func (a *Admin) deletePerson(w http.ResponseWriter, r *http.Request) {
+	if !a.confirmed(w, r, a.base(r)+"/people/"+PersonFrom(r.Context()).ID+"/delete") {
+		return
+	}
 	_, err := a.Manager.Delete(r.Context(), ActorFrom(r.Context()).Label(), PersonFrom(r.Context()).ID)
 	if errors.Is(err, manage.ErrNotDisabled) {
 		a.Renderer.WriteError(w, r, &Error{Code: EConflict, Err: err, Message: i18n.M(i18n.AdminDeleteNotDisabled)})
@@ -685,7 +773,7 @@ func (a *Admin) confirmRemoveService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.confirm(w, r, i18n.AdminRemoveServiceTitle, confirmView{Nav: a.nav(r, "services"),
-		Question: i18n.M(i18n.AdminRemoveServiceQ, svc.Name), Warning: i18n.AdminRemoveServiceWarn,
+		Question: i18n.M(i18n.AdminRemoveServiceQ, svc.Name), Warning: i18n.M(i18n.AdminRemoveServiceWarn),
 		Action: a.base(r) + "/services/" + svc.ID + "/remove", Submit: i18n.AdminRemoveServiceTitle,
 		Cancel: a.base(r) + "/services"})
 }
@@ -815,10 +903,21 @@ func jobPerson(j store.Job) string {
 	return ref.PersonID
 }
 
-// auditRow is one audit entry on the page.
+// auditRow is one audit entry on the page: its action in words (Label,
+// zero for a code without one, then shown as written) and its details by
+// label; the code stays on the page, small, for support.
 type auditRow struct {
 	Entry   auditlog.Entry
-	Details string
+	Label   i18n.Key
+	Details []auditDetail
+}
+
+// auditDetail is one key of an entry's details: the key as written (kept
+// in a title, for support), its label and its value, in words.
+type auditDetail struct {
+	Key   string
+	Label string
+	Value string
 }
 
 // auditView is the data of admin_audit.html.
@@ -842,18 +941,68 @@ func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}
+	lang := Lang(r)
 	for _, e := range entries {
-		keys := make([]string, 0, len(e.Details))
-		for k := range e.Details {
-			keys = append(keys, k)
+		row := auditRow{Entry: e, Label: auditActions[e.Action]}
+		for _, k := range slices.Sorted(maps.Keys(e.Details)) {
+			row.Details = append(row.Details, auditDetail{Key: k, Label: auditKeyLabel(lang, k), Value: auditValue(lang, e.Details[k])})
 		}
-		slices.Sort(keys)
-		var parts []string
-		for _, k := range keys {
-			b, _ := json.Marshal(e.Details[k])
-			parts = append(parts, k+"="+string(b))
-		}
-		v.Rows = append(v.Rows, auditRow{Entry: e, Details: strings.Join(parts, " ")})
+		v.Rows = append(v.Rows, row)
 	}
 	a.render(w, r, http.StatusOK, "admin_audit", i18n.AdminAuditTitle, []any{st.Name}, v)
+}
+
+// auditKeyLabel is a details key in words (auditDetailKeys), else as
+// written.
+func auditKeyLabel(lang, k string) string {
+	if key, ok := auditDetailKeys[k]; ok {
+		return i18n.T(lang, key)
+	}
+	return k
+}
+
+// auditValue writes a details value for people: yes or no, a number, a
+// text, a list or an object by labelled keys — never JSON.
+func auditValue(lang string, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return i18n.T(lang, i18n.AuditYes)
+		}
+		return i18n.T(lang, i18n.AuditNo)
+	case string:
+		if x == "" {
+			return "—"
+		}
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int, int64, json.Number:
+		return fmt.Sprint(x)
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, it := range x {
+			parts = append(parts, auditValue(lang, it))
+		}
+		return strings.Join(parts, " ; ")
+	case map[string]any:
+		parts := make([]string, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			parts = append(parts, i18n.T(lang, i18n.AdminAuditDetail, auditKeyLabel(lang, k), auditValue(lang, x[k])))
+		}
+		return strings.Join(parts, ", ")
+	}
+	// Another Go value (details not read back from the store): as JSON
+	// reads it, then as above.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	var back any
+	if json.Unmarshal(b, &back) != nil {
+		return string(b)
+	}
+	return auditValue(lang, back) // one of the types above: no loop
 }

@@ -447,8 +447,11 @@ func TestAdminIDsStayInTheirStructure(t *testing.T) {
 			t.Errorf("referent views %s: %d, want 200", p.Username, status)
 		}
 	}
-	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+shared.ID+"/disable", &admin, url.Values{}); status != http.StatusSeeOther {
+	if status, _, _ := e.do("POST", "/admin/structures/a/people/"+shared.ID+"/disable", &admin, url.Values{"confirm": {shared.ID}}); status != http.StatusSeeOther {
 		t.Errorf("admin disables a shared person: %d, want 303", status)
+	}
+	if p, _ := e.st.GetPerson(context.Background(), shared.ID); p.State != store.StateDisabled {
+		t.Errorf("admin disables a shared person: %s", p.State)
 	}
 }
 
@@ -596,16 +599,16 @@ func TestAdminBoard(t *testing.T) {
 	if !strings.Contains(body, "person.update") || !strings.Contains(body, "127.0.0.1") {
 		t.Errorf("audit page: %s", body)
 	}
-	e.do("POST", base+"/people/"+bruno.ID+"/disable", &ref, url.Values{})
+	e.do("POST", base+"/people/"+bruno.ID+"/disable", &ref, url.Values{"confirm": {bruno.ID}})
 	status, _, body = e.do("GET", base+"/people/"+bruno.ID+"/delete", &ref, nil)
 	if status != 200 || !strings.Contains(body, "Supprimer") {
 		t.Errorf("delete confirmation: %d", status)
 	}
-	status, loc, _ = e.do("POST", base+"/people/"+bruno.ID+"/delete", &ref, url.Values{})
+	status, loc, _ = e.do("POST", base+"/people/"+bruno.ID+"/delete", &ref, url.Values{"confirm": {bruno.ID}})
 	if _, err := e.st.GetPerson(ctx, bruno.ID); status != http.StatusSeeOther || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("delete: %d %q %v", status, loc, err)
 	}
-	if status, _, _ := e.do("POST", base+"/people/"+alice.ID+"/delete", &ref, url.Values{}); status != http.StatusConflict {
+	if status, _, _ := e.do("POST", base+"/people/"+alice.ID+"/delete", &ref, url.Values{"confirm": {alice.ID}}); status != http.StatusConflict {
 		t.Errorf("delete an invited person: %d, want 409", status)
 	}
 }

@@ -88,7 +88,7 @@ func TestLinksRevokedByDisableAndPasswordChange(t *testing.T) {
 		t.Fatalf("forgot: %d", status)
 	}
 	link := e.lastLink(m, jobs.KindMailReset)
-	e.do("POST", "/admin/structures/a/people/"+m.ID+"/disable", &ref, url.Values{})
+	e.do("POST", "/admin/structures/a/people/"+m.ID+"/disable", &ref, url.Values{"confirm": {m.ID}})
 	e.do("POST", "/admin/structures/a/people/"+m.ID+"/enable", &ref, url.Values{})
 	if status, _, _ := e.do("GET", "/reset/"+link, nil, nil); status == http.StatusOK {
 		t.Errorf("a reset link issued before the person was disabled opens again after enabling")

@@ -25,6 +25,9 @@ var (
 	AdminRemoveStructureTitle = key("admin.remove_structure.t")
 	AdminRemoveStructureQ     = key("admin.remove_structure.q")
 	AdminRemoveStructureWarn  = key("admin.remove_structure.warn")
+	AdminDisablePersonTitle   = key("admin.disable_person.t")
+	AdminDisablePersonQ       = key("admin.disable_person.q")
+	AdminDisablePersonWarn    = key("admin.disable_person.warn")
 	AdminDeletePersonTitle    = key("admin.delete_person.t")
 	AdminDeletePersonQ        = key("admin.delete_person.q")
 	AdminDeletePersonWarn     = key("admin.delete_person.warn")
@@ -178,7 +181,7 @@ var adminTexts = map[Key]Text{
 	AdminProvManual:        {FR: "action manuelle", EN: "manual step"},
 	{"admin.resend"}:       {FR: "Renvoyer le lien", EN: "Send the link again"},
 	{"admin.enable"}:       {FR: "Réactiver", EN: "Enable again"},
-	{"admin.disable"}:      {FR: "Désactiver", EN: "Disable"},
+	{"admin.disable"}:      {FR: "Désactiver…", EN: "Disable…"},
 	{"admin.delete"}:       {FR: "Supprimer…", EN: "Delete…"},
 
 	AdminPersonTitle:         {FR: "%s", EN: "%s"},
@@ -269,6 +272,11 @@ var adminTexts = map[Key]Text{
 	AdminRemoveStructureWarn: {
 		FR: "Ses services cesseront aussitôt d’accepter les connexions, et ses membres la quitteront. Les comptes des personnes restent.",
 		EN: "Its services will stop accepting logins at once, and its members will leave it. The people’s accounts stay."},
+	AdminDisablePersonTitle: {FR: "Désactiver la personne", EN: "Disable the person"},
+	AdminDisablePersonQ:     {FR: "Désactiver %s (%s) ?", EN: "Disable %s (%s)?"},
+	AdminDisablePersonWarn: {
+		FR: "%s ne pourra plus se connecter à aucun service : ses sessions en cours sont fermées, les liens déjà envoyés cessent de fonctionner et ses comptes dans les applications sont désactivés. Vous pourrez réactiver le compte plus tard.",
+		EN: "%s will no longer be able to sign in to any service: their open sessions are ended, the links already sent stop working and their accounts in the applications are disabled. You can enable the account again later."},
 	AdminDeletePersonTitle: {FR: "Supprimer la personne", EN: "Delete the person"},
 	AdminDeletePersonQ:     {FR: "Supprimer définitivement %s (%s) ?", EN: "Delete %s (%s) for good?"},
 	AdminDeletePersonWarn: {

@@ -121,7 +121,7 @@ func Minutes(n int) Message {
 
 // catalogue is every area's entries; a key in two areas stops the program
 // at start-up (and fails every test).
-var catalogue = merge(pageTexts, loginTexts, passwordTexts, importTexts, adminTexts, mfaTexts)
+var catalogue = merge(pageTexts, loginTexts, passwordTexts, importTexts, adminTexts, mfaTexts, auditTexts)
 
 func merge(areas ...map[Key]Text) map[Key]Text {
 	out := map[Key]Text{}
