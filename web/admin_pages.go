@@ -168,6 +168,9 @@ type boardView struct {
 	Rows    []boardRow
 	Total   int
 	Pending int // invited or expired
+	// Resendable are the pending people the viewer may send a new link
+	// (the "send again to all" button's count).
+	Resendable int
 	State   string
 	Query   string
 	States  []stateOption
@@ -278,6 +281,9 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 		}
 		row.StateKey = stateKeys[row.State]
 		row.CanResend = p.State == store.StateInvited && manageable[p.ID]
+		if row.CanResend {
+			v.Resendable++
+		}
 		v.Total++
 		if state != "" && row.State != state {
 			continue
@@ -399,8 +405,15 @@ func (a *Admin) removeStructure(w http.ResponseWriter, r *http.Request) {
 	done(w, r, "/admin/structures", "removed")
 }
 
+// resendPending sends a new link to the invited people the viewer may send
+// one to one by one (the board offers no more: manageable); a referent's
+// "all" leaves out a hoster admin and a person shared with another
+// structure, as their one-by-one resend would be refused.
 func (a *Admin) resendPending(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.Manager.ResendPending(r.Context(), ActorFrom(r.Context()).Label(), StructureFrom(r.Context()).ID); err != nil {
+	actor, st := ActorFrom(r.Context()), StructureFrom(r.Context())
+	act := a.routeAction(http.MethodPost, "/admin/structures/{slug}/people/{person}/resend")
+	may := func(p store.Person, shared bool) bool { return Authorize(actor, act, personTarget(st.ID, p, shared)) == nil }
+	if _, err := a.Manager.ResendPending(r.Context(), actor.Label(), st.ID, may); err != nil {
 		a.Renderer.WriteError(w, r, err)
 		return
 	}

@@ -187,3 +187,48 @@ func TestAuditPageInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestResendAllOnlyToManageable: the board's "send again to all" sends to
+// the people a one-by-one resend would reach, no more: a referent's leaves
+// out a hoster admin and a person shared with another structure (the
+// hoster's reaches them), and its button counts only those it sends to.
+func TestResendAllOnlyToManageable(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ctx := context.Background()
+	ref, a := e.referentOf("a")
+	b := e.structure("b")
+	root := e.person("root", store.StateActive, true)
+	mine := e.person("ines", store.StateInvited, false)
+	e.member(mine, a, false)
+	shared := e.person("sam", store.StateInvited, false)
+	e.member(shared, a, false)
+	e.member(shared, b, false)
+	boss := e.person("boss", store.StateInvited, true)
+	e.member(boss, a, false)
+	sent := func() map[string]int {
+		es, err := e.st.ListAudit(ctx, store.AuditFilter{Action: "person.link.activate"})
+		e.must(err)
+		n := map[string]int{}
+		for _, x := range es {
+			n[x.Target]++
+		}
+		return n
+	}
+
+	_, _, body := e.do("GET", "/admin/structures/a", &ref, nil)
+	if !strings.Contains(body, `action="/admin/structures/a/resend"`) || !strings.Contains(body, "Renvoyer le lien aux personnes en attente (1)") {
+		t.Errorf("referent's board: the button should offer one link:\n%s", body)
+	}
+	if status, _, _ := e.do("POST", "/admin/structures/a/resend", &ref, url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("referent's resend all: %d", status)
+	}
+	if n := sent(); n["person:"+mine.ID] != 1 || n["person:"+shared.ID] != 0 || n["person:"+boss.ID] != 0 {
+		t.Errorf("referent's resend all sent %v; want only %s", n, mine.ID)
+	}
+	if status, _, _ := e.do("POST", "/admin/structures/a/resend", &root, url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("hoster's resend all: %d", status)
+	}
+	if n := sent(); n["person:"+mine.ID] != 2 || n["person:"+shared.ID] != 1 || n["person:"+boss.ID] != 1 {
+		t.Errorf("hoster's resend all: %v; want everyone", n)
+	}
+}

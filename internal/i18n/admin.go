@@ -151,8 +151,8 @@ var adminTexts = map[Key]Text{
 		FR: "%d personnes, dont %d en attente d’activation.",
 		EN: "%d people, %d of them waiting for activation."},
 	{"admin.board.resend_all"}: {
-		FR: "Renvoyer le lien aux %d personnes en attente",
-		EN: "Send the link again to the %d waiting people"},
+		FR: "Renvoyer le lien aux personnes en attente (%d)",
+		EN: "Send the link again to the people waiting (%d)"},
 	{"admin.board.export"}: {
 		FR: "Exporter la liste (tableur CSV)",
 		EN: "Export the list (CSV spreadsheet)"},

@@ -571,8 +571,10 @@ func (m *Manager) resend(ctx context.Context, tx store.Tx, actor, personID, stru
 }
 
 // ResendPending sends a new activation link to every invited member of the
-// structure, and returns how many.
-func (m *Manager) ResendPending(ctx context.Context, actor, structureID string) (int, error) {
+// structure that may allows (nil allows all: the CLI, a hoster admin), and
+// returns how many. may is told whether the person is a member of another
+// structure too, read in the same transaction as the sending.
+func (m *Manager) ResendPending(ctx context.Context, actor, structureID string, may func(p store.Person, shared bool) bool) (int, error) {
 	n := 0
 	err := m.inTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		n = 0
@@ -581,6 +583,15 @@ func (m *Manager) ResendPending(ctx context.Context, actor, structureID string) 
 			return fmt.Errorf("manage: list people: %w", err)
 		}
 		for _, p := range people {
+			if may != nil {
+				ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: p.ID})
+				if err != nil {
+					return fmt.Errorf("manage: memberships: %w", err)
+				}
+				if !may(p, len(ms) > 1) {
+					continue
+				}
+			}
 			if _, err := m.resend(ctx, tx, actor, p.ID, structureID); err != nil {
 				return err
 			}

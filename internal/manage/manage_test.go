@@ -156,7 +156,7 @@ func testManage(t *testing.T, backend string) {
 	if exp.IsZero() {
 		t.Fatal("no expiry")
 	}
-	n, err := m.ResendPending(ctx, "cli:test", s.ID)
+	n, err := m.ResendPending(ctx, "cli:test", s.ID, nil)
 	must(err)
 	if n != 1 {
 		t.Fatalf("resend pending = %d", n)
