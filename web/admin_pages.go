@@ -171,10 +171,10 @@ type boardView struct {
 	// Resendable are the pending people the viewer may send a new link
 	// (the "send again to all" button's count).
 	Resendable int
-	State   string
-	Query   string
-	States  []stateOption
-	Done    i18n.Key
+	State      string
+	Query      string
+	States     []stateOption
+	Done       i18n.Key
 }
 
 // mailInfo is what the mail jobs tell of one person: when the last email
@@ -412,7 +412,9 @@ func (a *Admin) removeStructure(w http.ResponseWriter, r *http.Request) {
 func (a *Admin) resendPending(w http.ResponseWriter, r *http.Request) {
 	actor, st := ActorFrom(r.Context()), StructureFrom(r.Context())
 	act := a.routeAction(http.MethodPost, "/admin/structures/{slug}/people/{person}/resend")
-	may := func(p store.Person, shared bool) bool { return Authorize(actor, act, personTarget(st.ID, p, shared)) == nil }
+	may := func(p store.Person, shared bool) bool {
+		return Authorize(actor, act, personTarget(st.ID, p, shared)) == nil
+	}
 	if _, err := a.Manager.ResendPending(r.Context(), actor.Label(), st.ID, may); err != nil {
 		a.Renderer.WriteError(w, r, err)
 		return
