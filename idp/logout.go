@@ -16,6 +16,7 @@ import (
 	"sesame/internal/apps"
 	"sesame/internal/i18n"
 	"sesame/internal/jobs"
+	"sesame/internal/netguard"
 	"sesame/internal/store"
 	"sesame/web"
 )
@@ -360,7 +361,10 @@ func (p *Provider) endSessionsJob(ctx context.Context, j store.Job) error {
 // "logout failed"), 408, 429 and 5xx are retried, except a refusal the
 // client's kind reads as "no such session" (apps.Kind.BackchannelNoSession:
 // nothing is left to end); any other status (a wrong URI, a redirect) is
-// final.
+// final. For a service whose address a referent gave, it connects through
+// GuardedHTTPClient: an address that resolves to an internal network now
+// is refused, finally (netguard.ErrInternal), until a hoster confirms the
+// address.
 func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 	var bl jobs.BackchannelLogout
 	if err := json.Unmarshal(j.Payload, &bl); err != nil {
@@ -393,7 +397,14 @@ func (p *Provider) deliverBackchannel(ctx context.Context, j store.Job) error {
 		return jobs.Permanent(fmt.Errorf("idp: back-channel logout URI %q: %w", uri, err))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := p.cfg.HTTPClient.Do(req)
+	client := p.cfg.HTTPClient
+	if svc.ReferentAddress {
+		client = p.cfg.GuardedHTTPClient
+	}
+	resp, err := client.Do(req)
+	if errors.Is(err, netguard.ErrInternal) {
+		return jobs.Permanent(fmt.Errorf("idp: back-channel logout to %s: %w", uri, netguard.ErrInternal))
+	}
 	if err != nil {
 		return fmt.Errorf("idp: back-channel logout to %s: %w", uri, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"sesame/internal/i18n"
 	"sesame/internal/mfa"
+	"sesame/internal/netguard"
 	"sesame/internal/password"
 	"sesame/internal/secretbox"
 	"sesame/internal/store"
@@ -36,6 +37,12 @@ type Config struct {
 	// the provider is Registered on). Default: a client with a 5 s timeout
 	// that does not follow redirects.
 	HTTPClient *http.Client
+	// GuardedHTTPClient sends them instead for a service whose address a
+	// referent gave (store.Service.ReferentAddress): it must refuse to
+	// connect to an internal network, after resolution (netguard), and use
+	// no proxy. Default: netguard.Client, with HTTPClient's timeout, that
+	// does not follow redirects.
+	GuardedHTTPClient *http.Client
 
 	AuthRequestTTL time.Duration // default 30 min
 	CodeTTL        time.Duration // default 60 s
@@ -181,6 +188,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		// never to where a redirect points.
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if cfg.GuardedHTTPClient == nil {
+		cfg.GuardedHTTPClient = netguard.Client(cfg.HTTPClient.Timeout)
 	}
 	c, err := newKeyCipher(cfg.MasterKey)
 	if err != nil {

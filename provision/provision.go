@@ -13,6 +13,7 @@ import (
 
 	"sesame/internal/apps"
 	"sesame/internal/jobs"
+	"sesame/internal/netguard"
 	"sesame/internal/secretbox"
 	"sesame/internal/store"
 )
@@ -36,6 +37,11 @@ type Config struct {
 	Timeout time.Duration
 	// HTTPClient, when set, is the transport of every connector (tests).
 	HTTPClient *http.Client
+	// GuardedHTTPClient is the transport of the connectors of a service
+	// whose address a referent gave (store.Service.ReferentAddress): it
+	// refuses to connect to an internal network, after resolution, and
+	// uses no proxy. Default: netguard.Client.
+	GuardedHTTPClient *http.Client
 }
 
 // Provisioner runs the provisioning jobs.
@@ -81,7 +87,13 @@ func (p *Provisioner) connector(svc store.Service) (apps.Connector, error) {
 	if c, ok := p.conns[svc.ID]; ok && c.updated.Equal(svc.UpdatedAt) {
 		return c.conn, nil
 	}
-	conn, err := Connector(p.box, svc, apps.Config{Timeout: p.cfg.Timeout, HTTPClient: p.cfg.HTTPClient})
+	hc := p.cfg.HTTPClient
+	if svc.ReferentAddress {
+		if hc = p.cfg.GuardedHTTPClient; hc == nil {
+			hc = netguard.Client(0)
+		}
+	}
+	conn, err := Connector(p.box, svc, apps.Config{Timeout: p.cfg.Timeout, HTTPClient: hc})
 	if err != nil {
 		return nil, err
 	}

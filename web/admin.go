@@ -274,7 +274,9 @@ type Admin struct {
 // name that does not resolve (yet), or a resolver that fails or takes
 // more than two seconds, does not refuse: the address is checked as
 // written. A name that changes what it resolves to later (DNS rebinding)
-// is not caught here.
+// is caught when sesame connects: the service is marked as having a
+// referent's address (store.Service.ReferentAddress), and its connections
+// go through internal/netguard.
 func (a *Admin) internalAddress(ctx context.Context, raw string) bool {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {

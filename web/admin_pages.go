@@ -690,7 +690,8 @@ func (a *Admin) addService(w http.ResponseWriter, r *http.Request) {
 		secret string
 		err    error
 	)
-	internal := !ActorFrom(r.Context()).Admin() && a.internalAddress(r.Context(), n.BaseURL)
+	n.ByHoster = ActorFrom(r.Context()).Admin()
+	internal := !n.ByHoster && a.internalAddress(r.Context(), n.BaseURL)
 	if internal {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
@@ -744,7 +745,7 @@ func (a *Admin) changeServiceURL(w http.ResponseWriter, r *http.Request) {
 		err = manage.ErrBadService // sesame calls it: hoster admins only
 	} else {
 		_, err = a.Manager.UpdateService(r.Context(), ActorFrom(r.Context()).Label(), svc.ID,
-			manage.ServiceChange{URL: &url, RequireMFA: &requireMFA, KeepCredentials: admin})
+			manage.ServiceChange{URL: &url, RequireMFA: &requireMFA, ByHoster: admin})
 	}
 	if errors.Is(err, store.ErrInvalid) {
 		v, verr := a.servicesView(r)

@@ -769,11 +769,15 @@ func TestAdminServices(t *testing.T) {
 }
 
 // testLookupHost is the administration's resolver in these tests: no
-// network, and names of rebind.example resolve to this machine (a name made
-// to reach it, as 127.0.0.1.nip.io does).
+// network, names of rebind.example resolve to this machine (a name made to
+// reach it, as 127.0.0.1.nip.io does), names of public.example to a public
+// address only.
 func testLookupHost(_ context.Context, host string) ([]string, error) {
 	if host == "rebind.example" || strings.HasSuffix(host, ".rebind.example") {
 		return []string{"93.184.215.14", "127.0.0.1"}, nil
+	}
+	if strings.HasSuffix(host, ".public.example") {
+		return []string{"93.184.215.14"}, nil
 	}
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }

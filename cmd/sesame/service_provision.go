@@ -15,6 +15,7 @@ import (
 	"sesame/internal/apps"
 	"sesame/internal/config"
 	"sesame/internal/jobs"
+	"sesame/internal/netguard"
 	"sesame/internal/secretbox"
 	"sesame/internal/store"
 	"sesame/provision"
@@ -268,7 +269,13 @@ wrong, if anything: a wrong password, an API that is switched off, a missing per
 			if err != nil {
 				return err
 			}
-			conn, err := provision.Connector(box, svc, apps.Config{})
+			var ac apps.Config
+			if svc.ReferentAddress {
+				// A referent's address: connected to as the jobs would
+				// (never to an internal network), until the hoster gives it.
+				ac.HTTPClient = netguard.Client(0)
+			}
+			conn, err := provision.Connector(box, svc, ac)
 			if errors.Is(err, provision.ErrNoCredentials) {
 				return exitWith(1, fmt.Errorf("%s has no provisioning credentials: give them with sesame service credentials %s %s", svc.Slug, args[0], svc.Slug))
 			}

@@ -24,7 +24,9 @@ func newServiceUpdateCmd(a *app) *cobra.Command {
 
 --url moves it to a new base address: every registered redirect, post-logout and back-channel
 address under the old one moves with it (others stay as they are); change the application's own
-address to match. --name changes the name people read (and that a spreadsheet's column may use);
+address to match. Giving --url, even the service's current address, confirms an address a structure
+referent gave (the services page says which): sesame then connects to it as to any hoster's address,
+a private network included. --name changes the name people read (and that a spreadsheet's column may use);
 the slug, the client id and the directory groups' names never change. The same as the services
 page of /admin. --require-mfa=true gives the service's client codes only for logins made with two
 factors (password and an authenticator app or a passkey, or a passkey alone that verified its user):
@@ -53,7 +55,8 @@ structure or service.`,
 			}
 			// Both in one transaction: a refused address or name changes
 			// nothing.
-			change := manage.ServiceChange{KeepCredentials: true} // the hoster gave them
+			// The hoster gave the credentials, and vouches for the address.
+			change := manage.ServiceChange{ByHoster: true}
 			if changeURL {
 				change.URL = &newURL
 			}

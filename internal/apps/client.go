@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"sesame/internal/netguard"
 )
 
 // defaultTimeout bounds one HTTP request when Config.Timeout is zero.
@@ -106,6 +108,15 @@ func (c *client) call(ctx context.Context, op, method, ref, contentType string, 
 	}
 	req.SetBasicAuth(c.creds.Username, c.creds.Password)
 	resp, err := c.http.Do(req)
+	if errors.Is(err, netguard.ErrInternal) {
+		// A referent's address that resolves to an internal network now
+		// (a guarded client, see netguard): final until a hoster confirms it.
+		return nil, &Error{Kind: c.kind, Op: op, Reason: ReasonConfig, Message: netguard.ErrInternal.Error(),
+			Hint: Message{
+				FR: fmt.Sprintf("l'adresse %s, donnée par un référent, mène à un réseau interne : un administrateur de l'hébergeur doit la confirmer (l'enregistrer de nouveau)", c.base.Redacted()),
+				EN: fmt.Sprintf("the address %s, given by a referent, leads to an internal network: a hoster admin must confirm it (save it again)", c.base.Redacted()),
+			}}
+	}
 	if err != nil {
 		return nil, &Error{Kind: c.kind, Op: op, Reason: ReasonUnavailable, Retryable: true, Err: err,
 			Hint: Message{

@@ -300,6 +300,10 @@ var adminTexts = map[Key]Text{
 	AdminInternalURL: {
 		FR: "Cette adresse désigne ce serveur ou un réseau privé (par exemple localhost, 192.168.…, 10.…) : seul·e un·e administrateur·rice de l’hébergeur peut l’utiliser. Donnez l’adresse publique du service, ou demandez à l’hébergeur de l’enregistrer.",
 		EN: "This address names this server or a private network (for example localhost, 192.168.…, 10.…): only a hoster admin can use it. Give the service’s public address, or ask the hoster to save it."},
+	// A service whose address a referent gave (store.Service.ReferentAddress).
+	{"admin.service.referent_address"}: {
+		FR: "Adresse donnée par un·e référent·e : sesame ne s’y connecte jamais sur ce serveur ni sur un réseau privé. Un·e administrateur·rice de l’hébergeur la confirme en l’enregistrant.",
+		EN: "Address given by a referent: sesame never connects to it on this server or a private network. A hoster admin confirms it by saving it."},
 	// The failures page: what failed, in plain words, and what to do with
 	// the technical reason.
 	{"admin.job.reason.hint"}: {

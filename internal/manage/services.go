@@ -12,6 +12,7 @@ import (
 
 	"sesame/internal/apps"
 	"sesame/internal/jobs"
+	"sesame/internal/netguard"
 	"sesame/internal/store"
 	"sesame/onboarding"
 )
@@ -32,6 +33,11 @@ type NewService struct {
 	// the service's own site (BaseURL's scheme and host), without user info
 	// or fragment. The provider checks it again at each login.
 	RedirectURI string
+	// ByHoster says a hoster (a hoster admin, the CLI) gives the address.
+	// Otherwise it is a referent's: the service is marked
+	// (store.Service.ReferentAddress) and sesame refuses to connect to an
+	// internal network for it.
+	ByHoster bool
 }
 
 // baseURL checks and trims an application's base URL.
@@ -58,23 +64,19 @@ func InternalAddress(raw string) bool {
 	return InternalHost(u.Hostname())
 }
 
-// sharedSpace is carrier-grade NAT's range, where a cloud may put its
-// metadata service (100.100.100.200).
-var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
-
 // InternalHost reports whether a host (a name or an address, without
 // port) is localhost, or an IP literal that is loopback, private,
 // link-local (the cloud metadata address), shared (100.64/10), unspecified
-// or multicast, or a numeric host a resolver may read as one ("127.1",
-// "0x7f000001").
+// or multicast (netguard.InternalIP, what sesame refuses to connect to for
+// an address a referent gave), or a numeric host a resolver may read as
+// one ("127.1", "0x7f000001").
 func InternalHost(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		a = a.Unmap()
-		return !a.IsGlobalUnicast() || a.IsPrivate() || a.IsLoopback() || sharedSpace.Contains(a)
+		return netguard.InternalIP(a)
 	}
 	last := host[strings.LastIndex(host, ".")+1:]
 	return last == "" || strings.HasPrefix(last, "0x") || strings.Trim(last, "0123456789") == ""
@@ -109,7 +111,8 @@ func (m *Manager) AddService(ctx context.Context, actor, structureID string, n N
 	if !ok || !okURL || name == "" {
 		return store.Service{}, "", ErrBadService
 	}
-	svc := store.Service{StructureID: structureID, Kind: store.ServiceKind(kind.Name), Name: name, BaseURL: base}
+	svc := store.Service{StructureID: structureID, Kind: store.ServiceKind(kind.Name), Name: name, BaseURL: base,
+		ReferentAddress: !n.ByHoster}
 	if kind.RolesPerService {
 		for _, c := range n.Categories {
 			if c = onboarding.Clean(c); c != "" {
@@ -200,13 +203,17 @@ type ServiceChange struct {
 	// RequireMFA, when set, says whether the service's client gets codes
 	// only for sessions opened with two factors.
 	RequireMFA *bool
-	// KeepCredentials keeps the service's provisioning credentials when URL
-	// moves it. Only a hoster (the CLI, a hoster admin) sets it: the
-	// credentials are the application's administrator password, given by
-	// the hoster for the old address, and the connectors send them to the
-	// base URL; a referent's move forgets them (provisioning stops until
-	// the hoster gives them again).
-	KeepCredentials bool
+	// ByHoster says a hoster (the CLI, a hoster admin) makes the change.
+	// Only then does a move keep the service's provisioning credentials:
+	// they are the application's administrator password, given by the
+	// hoster for the old address, and the connectors send them to the base
+	// URL; a referent's move forgets them (provisioning stops until the
+	// hoster gives them again). And a hoster giving URL, even the same
+	// one, vouches for it: the service is no longer marked as having a
+	// referent's address (store.Service.ReferentAddress). A referent's new
+	// address marks it; a referent giving the same address again leaves
+	// the mark as it was.
+	ByHoster bool
 }
 
 // UpdateService makes the changes in one transaction: a refused address or
@@ -232,7 +239,7 @@ func (m *Manager) UpdateService(ctx context.Context, actor, serviceID string, c 
 			return fmt.Errorf("manage: get service: %w", err)
 		}
 		if c.URL != nil {
-			if out, err = changeURL(ctx, tx, actor, serviceID, base, c.KeepCredentials); err != nil {
+			if out, err = changeURL(ctx, tx, actor, serviceID, base, c.ByHoster); err != nil {
 				return err
 			}
 		}
@@ -255,14 +262,21 @@ func (m *Manager) UpdateService(ctx context.Context, actor, serviceID string, c 
 }
 
 // changeURL is ChangeServiceURL's work inside tx.
-func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string, keepCredentials bool) (store.Service, error) {
+func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string, byHoster bool) (store.Service, error) {
 	var out store.Service
 	err := func() error {
-		old, dropped := "", false
+		old, dropped, vouched := "", false, false
 		s, err := tx.UpdateService(ctx, serviceID, func(s *store.Service) error {
 			old = s.BaseURL
-			if s.BaseURL != base && s.ProvisioningSecret != nil && !keepCredentials {
+			if s.BaseURL != base && s.ProvisioningSecret != nil && !byHoster {
 				s.ProvisioningSecret, dropped = nil, true
+			}
+			switch {
+			case byHoster:
+				vouched = s.ReferentAddress
+				s.ReferentAddress = false
+			case s.BaseURL != base:
+				s.ReferentAddress = true
 			}
 			move := func(u string) string {
 				if old != "" && (u == old || strings.HasPrefix(u, old+"/") || strings.HasPrefix(u, old+"?")) {
@@ -283,7 +297,7 @@ func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string, 
 		if err != nil {
 			return fmt.Errorf("manage: update service: %w", err)
 		}
-		if old == base {
+		if old == base && !vouched {
 			out = s
 			return nil
 		}
@@ -295,6 +309,9 @@ func changeURL(ctx context.Context, tx store.Tx, actor, serviceID, base string, 
 		detail := map[string]any{"service": s.Slug, "from": old, "url": base}
 		if dropped {
 			detail["credentials_dropped"] = true
+		}
+		if vouched {
+			detail["address_confirmed"] = true // a referent's address, vouched for by the hoster
 		}
 		return audit(ctx, tx, actor, "service.update", "structure:"+st.Slug, detail)
 	}()

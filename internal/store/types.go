@@ -55,10 +55,15 @@ type Service struct {
 	// Slug is unique within the structure ([a-z0-9-]); it names the LDAP
 	// groups (cn=SLUG, cn=SLUG-ROLE) and is what a CSV column or rights item
 	// may use besides Name and Kind.
-	Slug        string
-	Name        string // display name, e.g. "Nextcloud"
-	BaseURL     string
-	DefaultRole string // role given when a rights item names no role
+	Slug    string
+	Name    string // display name, e.g. "Nextcloud"
+	BaseURL string
+	// ReferentAddress is set when BaseURL was given by a structure referent
+	// and no hoster (a hoster admin, the CLI) has given it since: sesame
+	// then refuses to connect to an internal address for this service
+	// (netguard), whatever the name resolves to when it connects.
+	ReferentAddress bool
+	DefaultRole     string // role given when a rights item names no role
 	// Roles lists the roles this service accepts, in canonical form (for
 	// Paheko: the names of the structure's categories). Empty means the
 	// kind's built-in roles.

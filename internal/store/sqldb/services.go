@@ -9,7 +9,7 @@ import (
 
 const serviceCols = "id, structure_id, kind, slug, name, base_url, default_role, roles, role_mapping, " +
 	"client_id, client_secret_hash, redirect_uris, post_logout_uris, backchannel_logout_uri, " +
-	"require_pkce, refresh_tokens, require_mfa, signing_alg, auth_method, provisioning_secret, provision_take_over, created_at, updated_at"
+	"require_pkce, refresh_tokens, require_mfa, signing_alg, auth_method, provisioning_secret, provision_take_over, referent_address, created_at, updated_at"
 
 func scanService(s scanner) (store.Service, error) {
 	var v store.Service
@@ -17,7 +17,7 @@ func scanService(s scanner) (store.Service, error) {
 	err := s.Scan(&v.ID, &v.StructureID, &v.Kind, &v.Slug, &v.Name, &v.BaseURL, &v.DefaultRole,
 		js(&v.Roles), js(&v.RoleMapping), &clientID, &v.ClientSecretHash, js(&v.RedirectURIs),
 		js(&v.PostLogoutURIs), &v.BackchannelLogoutURI, &v.RequirePKCE, &v.RefreshTokens,
-		&v.RequireMFA, &v.SigningAlg, &v.AuthMethod, bs(&v.ProvisioningSecret), &v.ProvisionTakeOver, ts(&v.CreatedAt), ts(&v.UpdatedAt))
+		&v.RequireMFA, &v.SigningAlg, &v.AuthMethod, bs(&v.ProvisioningSecret), &v.ProvisionTakeOver, &v.ReferentAddress, ts(&v.CreatedAt), ts(&v.UpdatedAt))
 	v.ClientID = clientID.String
 	return v, err
 }
@@ -55,7 +55,7 @@ func (e *ex) serviceArgs(v *store.Service) ([]any, error) {
 	}
 	return []any{v.StructureID, string(v.Kind), v.Slug, v.Name, v.BaseURL, v.DefaultRole, enc[0], enc[1],
 		clientID, v.ClientSecretHash, enc[2], enc[3], v.BackchannelLogoutURI, v.RequirePKCE, v.RefreshTokens,
-		v.RequireMFA, v.SigningAlg, v.AuthMethod, secret, v.ProvisionTakeOver}, nil
+		v.RequireMFA, v.SigningAlg, v.AuthMethod, secret, v.ProvisionTakeOver, v.ReferentAddress}, nil
 }
 
 // CreateService inserts s, filling ID (when empty) and timestamps.
@@ -76,7 +76,7 @@ func (t *Tx) CreateService(ctx context.Context, s *store.Service) error {
 		}
 		args = append(append([]any{v.ID}, args...), e.tv(v.CreatedAt), e.tv(v.UpdatedAt))
 		return e.guard(ctx, func() error {
-			_, err := e.exec(ctx, "INSERT INTO services ("+serviceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
+			_, err := e.exec(ctx, "INSERT INTO services ("+serviceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
 			return e.wrap(err, "create service %q", v.Slug)
 		})
 	})
@@ -141,7 +141,7 @@ func (t *Tx) UpdateService(ctx context.Context, id string, fn func(*store.Servic
 			_, err := e.exec(ctx, `UPDATE services SET structure_id = ?, kind = ?, slug = ?, name = ?, base_url = ?,
 				default_role = ?, roles = ?, role_mapping = ?, client_id = ?, client_secret_hash = ?,
 				redirect_uris = ?, post_logout_uris = ?, backchannel_logout_uri = ?, require_pkce = ?,
-				refresh_tokens = ?, require_mfa = ?, signing_alg = ?, auth_method = ?, provisioning_secret = ?, provision_take_over = ?, updated_at = ?
+				refresh_tokens = ?, require_mfa = ?, signing_alg = ?, auth_method = ?, provisioning_secret = ?, provision_take_over = ?, referent_address = ?, updated_at = ?
 				WHERE id = ?`, args...)
 			return e.wrap(err, "update service %q", id)
 		})

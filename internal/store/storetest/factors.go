@@ -19,12 +19,46 @@ var factorTests = []struct {
 }{
 	{"MFAFields", testMFAFields},
 	{"MFAOIDCFields", testMFAOIDCFields},
+	{"ServiceReferentAddress", testServiceReferentAddress},
 	{"SecondFactors", testSecondFactors},
 	{"SecondFactorUseConcurrent", testSecondFactorUseConcurrent},
 	{"RecoveryCodes", testRecoveryCodes},
 	{"RecoveryCodeUseConcurrent", testRecoveryCodeUseConcurrent},
 	{"SecondFactorsReset", testSecondFactorsReset},
 	{"SecondFactorsGoWithPerson", testSecondFactorsGoWithPerson},
+}
+
+// testServiceReferentAddress: whether a service's address was given by a
+// referent survives creation, update, listing and lookup by client id,
+// and stays as it is when another field changes.
+func testServiceReferentAddress(e *env) {
+	s := store.Structure{Slug: "a"}
+	e.ok(e.st.CreateStructure(e.ctx, &s), "create structure")
+	svc := store.Service{StructureID: s.ID, Kind: store.KindGeneric, Slug: "wiki", ClientID: "wiki",
+		BaseURL: "https://wiki.example", ReferentAddress: true}
+	e.ok(e.st.CreateService(e.ctx, &svc), "create service")
+	other := store.Service{StructureID: s.ID, Kind: store.KindGeneric, Slug: "blog", ClientID: "blog"}
+	e.ok(e.st.CreateService(e.ctx, &other), "create service")
+	if got, _ := e.st.GetService(e.ctx, svc.ID); !got.ReferentAddress {
+		e.t.Fatalf("service = %+v", got)
+	}
+	if got, _ := e.st.GetService(e.ctx, other.ID); got.ReferentAddress {
+		e.t.Fatalf("other service = %+v", got)
+	}
+	_, err := e.st.UpdateService(e.ctx, svc.ID, func(x *store.Service) error { x.Name = "Wiki"; return nil })
+	e.ok(err, "rename")
+	if got, _ := e.st.GetServiceByClientID(e.ctx, "wiki"); !got.ReferentAddress || got.Name != "Wiki" {
+		e.t.Fatalf("service after rename = %+v", got)
+	}
+	up, err := e.st.UpdateService(e.ctx, svc.ID, func(x *store.Service) error { x.ReferentAddress = false; return nil })
+	e.ok(err, "update service")
+	list, err := e.st.ListServices(e.ctx, s.ID)
+	e.ok(err, "list services")
+	for _, x := range list {
+		if x.ReferentAddress {
+			e.t.Fatalf("listed service %s still marked (update returned %+v)", x.Slug, up)
+		}
+	}
 }
 
 // testMFAFields: a structure's policy (checked), a service's requirement

@@ -107,7 +107,7 @@ func Migration0011Defaults(t *testing.T, db MigratingDB, migrations []sqldb.Migr
 		t.Errorf("structure: %+v, %v", s, err)
 	}
 	v, err := db.GetService(ctx, "v1")
-	if err != nil || v.RequireMFA {
+	if err != nil || v.RequireMFA || v.ReferentAddress { // (0012: vouched for when given)
 		t.Errorf("service: %+v, %v", v, err)
 	}
 	p, err := db.GetPerson(ctx, "p1")
