@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,7 @@ func newBackupCmd(a *app) *cobra.Command {
 		Long: `Backup writes a complete, consistent copy of the SQLite database to FILE, while "sesame serve" and
 other commands keep working: the copy is the database as of one instant. It is written next to FILE,
 checked, and then moved to FILE, so FILE is never a partial copy; an existing FILE is kept unless
---force. The copy does not hold the master key (secrets.key_file): back that up separately, since
+--force, and FILE may never be the database itself (or its -wal or -shm file) nor the master key. The copy does not hold the master key (secrets.key_file): back that up separately, since
 the database cannot be used without it. Backup changes nothing in the database and applies no
 migration, so it can be run before an upgrade. With PostgreSQL, use pg_dump: the command says how.`,
 		Args: cobra.ExactArgs(1),
@@ -54,8 +55,16 @@ Back up the master key %s as well: it is not in the database`,
 			if err != nil || v == 0 {
 				return exitWith(1, fmt.Errorf("%s is not a sesame database (no schema version: %v). Nothing was written", a.storeWhere(cfg), err))
 			}
+			if sameFile(args[0], cfg.Secrets.KeyFile) {
+				// With --force the copy would replace the master key, and
+				// with it every link sent and the signing keys.
+				return exitWith(1, fmt.Errorf("%s is the master key (secrets.key_file): the copy must go to another file. Nothing was written", args[0]))
+			}
 			start := time.Now()
 			err = db.Backup(ctx, args[0], force)
+			if errors.Is(err, sqlite.ErrBackupIsDatabase) {
+				return exitWith(1, fmt.Errorf("%s is the database itself (or its -wal or -shm file): the copy must go to another file, ideally on another disk. Nothing was written", args[0]))
+			}
 			if errors.Is(err, sqlite.ErrBackupExists) {
 				return exitWith(1, fmt.Errorf("%s already exists: choose another name, or --force to replace it. Nothing was written", args[0]))
 			}
@@ -74,4 +83,17 @@ Back up the master key %s as well: it is not in the database`,
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "Replace FILE when it exists.")
 	return cmd
+}
+
+// sameFile reports whether a and b name one file: the same path once made
+// absolute, or the same existing file reached by another path.
+func sameFile(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }

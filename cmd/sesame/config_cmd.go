@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -60,9 +62,16 @@ naming its key, and the exit status is 1. Nothing is created or contacted.`,
 // unreadableFiles lists the files the configuration names that serve reads
 // at start and would refuse now, one problem per key, read by serve's own
 // code: the secret files (Config.SMTPPassword, Config.LDAPBindPassword) and
-// the CA files (certs.ReadCA, as the SMTP and LDAP clients read them).
+// the CA files (certs.ReadCA, as the SMTP and LDAP clients read them), and
+// an existing master key (config.LoadKey, as serve reads it).
 func unreadableFiles(cfg *config.Config) []string {
 	var ps []string
+	// The master key: serve creates it when it is missing, but refuses one
+	// it cannot read, of the wrong size, or that others may read (0640
+	// like the configuration beside it).
+	if _, err := config.LoadKey(cfg.Secrets.KeyFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		ps = append(ps, "secrets.key_file: "+err.Error())
+	}
 	if cfg.Mail.Driver == "smtp" {
 		if _, err := cfg.SMTPPassword(); err != nil {
 			ps = append(ps, err.Error())

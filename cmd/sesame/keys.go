@@ -51,6 +51,15 @@ than the relying parties' JWKS cache); the keys they replace stay published for 
 14 days later), and are then removed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The key manager takes a duration that is not positive for its
+			// default: a hoster asking for 0 (a key to replace at once)
+			// would be told it signs now while the old one signs 10 more
+			// minutes.
+			if delay <= 0 || keep <= 0 {
+				return exitWith(2, fmt.Errorf("--publish-delay and --keep must be positive durations (got %s and %s); "+
+					"for a key that signs almost at once, give --publish-delay 1s (relying parties that cached the keys "+
+					"before it refuse its tokens until they fetch them again)", delay, keep))
+			}
 			km, err := a.keyManager(cmd)
 			if err != nil {
 				return err
@@ -60,8 +69,18 @@ than the relying parties' JWKS cache); the keys they replace stay published for 
 			if err != nil {
 				return fmt.Errorf("rotate keys: %w", err)
 			}
+			// Said from the stored keys: the first key of an algorithm
+			// signs at once, not after the delay.
+			keys, err := km.Store.ListSigningKeys(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("list keys: %w", err)
+			}
+			from := map[string]time.Time{}
+			for _, k := range keys {
+				from[k.KID] = k.NotBefore
+			}
 			for _, k := range kids {
-				fmt.Fprintf(a.out, "New key %s published; it signs from %s.\n", k, time.Now().Add(delay).UTC().Format(time.RFC3339))
+				fmt.Fprintf(a.out, "New key %s published; it signs from %s.\n", k, from[k].UTC().Format(time.RFC3339))
 			}
 			return nil
 		},

@@ -127,7 +127,7 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.http.WithLabelValues(route, r.Method, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+		m.http.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(code)).Observe(time.Since(start).Seconds())
 		if r.Method != http.MethodPost {
 			return
 		}
@@ -154,6 +154,19 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			m.imports.WithLabelValues(step, result).Inc()
 		}
 	})
+}
+
+// methodLabel is the method label of a request: one of HTTP's methods, or
+// "other". The server accepts any token as a method, and a label taken from
+// the request as it came would let anyone on the public listener add series
+// (each a histogram) without end.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // importStep names the import step a route posts: the upload (preview)

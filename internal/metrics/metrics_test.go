@@ -253,3 +253,44 @@ sesame_password_hashes_in_flight 2
 	off.WatchHashes(nil)
 	m.WatchHashes(nil)
 }
+
+// TestMiddlewareMethodBounded: the method label comes from the request, and
+// Go's server takes any token as a method. Made-up methods (from anyone who
+// reaches the public listener) must not each add a series: they are counted
+// under "other", and a real method keeps its name.
+func TestMiddlewareMethodBounded(t *testing.T) {
+	m := metrics.New()
+	mux := http.NewServeMux()
+	mux.Handle("/login", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	h := m.Middleware(mux)
+	for i := range 50 {
+		for _, u := range []string{"/login", "/nowhere"} {
+			req := httptest.NewRequest(http.MethodGet, u, nil)
+			req.Method = "X-ALICE-EXAMPLE-ORG-" + strings.Repeat("A", i)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/login", nil))
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]bool{}
+	series := 0
+	for _, f := range fams {
+		if f.GetName() != "sesame_http_request_duration_seconds" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			series++
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "method" {
+					methods[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	if series > 3 || !methods["other"] || !methods["GET"] || len(methods) != 2 {
+		t.Errorf("%d series, methods %v: want the made-up methods under \"other\" (3 series at most)", series, methods)
+	}
+}

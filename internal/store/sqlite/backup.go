@@ -14,6 +14,11 @@ import (
 // ErrBackupExists is Backup's error when dest exists and overwrite is false.
 var ErrBackupExists = errors.New("sqlite: backup file exists")
 
+// ErrBackupIsDatabase is Backup's error when dest is the database itself or
+// one of its -wal, -shm or -journal files: replacing it under the running
+// processes would lose what they write next, or corrupt the database.
+var ErrBackupIsDatabase = errors.New("sqlite: the backup file is the database itself")
+
 // Backup writes a consistent copy of the database to dest while other
 // connections and processes may be writing: VACUUM INTO reads the database
 // in one read transaction, so the copy is the database as of one instant,
@@ -25,6 +30,9 @@ var ErrBackupExists = errors.New("sqlite: backup file exists")
 func (db *DB) Backup(ctx context.Context, dest string, overwrite bool) error {
 	if dest == "" {
 		return fmt.Errorf("sqlite: backup: empty file name")
+	}
+	if db.isOwnFile(dest) {
+		return fmt.Errorf("%w: %s", ErrBackupIsDatabase, dest)
 	}
 	if !overwrite {
 		if _, err := os.Lstat(dest); err == nil {
@@ -69,6 +77,31 @@ func (db *DB) Backup(ctx context.Context, dest string, overwrite bool) error {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	return nil
+}
+
+// isOwnFile reports whether dest names the database file or one of its
+// companions (-wal, -shm, -journal): the same path once cleaned and made
+// absolute, or the same file reached another way (a link, another spelling
+// of the folder).
+func (db *DB) isOwnFile(dest string) bool {
+	destAbs, err := filepath.Abs(dest)
+	if err != nil {
+		destAbs = filepath.Clean(dest)
+	}
+	destInfo, destErr := os.Stat(dest)
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		own := db.path + suffix
+		if abs, err := filepath.Abs(own); err == nil && abs == destAbs {
+			return true
+		}
+		if destErr != nil {
+			continue
+		}
+		if fi, err := os.Stat(own); err == nil && os.SameFile(fi, destInfo) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkCopy opens the copy on its own and runs PRAGMA quick_check.
