@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"sesame/idp"
+	"sesame/internal/store"
 )
 
 func init() { commands = append(commands, newKeysCmd) }
@@ -81,6 +83,13 @@ than the relying parties' JWKS cache); the keys they replace stay published for 
 			}
 			for _, k := range kids {
 				fmt.Fprintf(a.out, "New key %s published; it signs from %s.\n", k, from[k].UTC().Format(time.RFC3339))
+			}
+			// Recorded once the keys are stored (the key manager writes
+			// them in its own transaction): a failure here is reported, the
+			// keys stay.
+			if err := km.Store.AppendAudit(cmd.Context(), &store.AuditEntry{Actor: cliActor(), Action: "keys.rotate",
+				Target: "keys", Details: map[string]any{"keys": kids, "publish_delay": delay.String()}}); err != nil {
+				return fmt.Errorf("keys rotated (%s), but the audit entry failed: %w", strings.Join(kids, ", "), err)
 			}
 			return nil
 		},

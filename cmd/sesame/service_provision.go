@@ -133,12 +133,24 @@ are linked by email and left as they are; --take-over lets sesame change them to
 			if err != nil {
 				return err
 			}
-			_, svc, err := serviceByName(ctx, st, args[0], args[1])
+			structure, svc, err := serviceByName(ctx, st, args[0], args[1])
 			if err != nil {
 				return err
 			}
+			// Who gave or forgot an application's administrator password
+			// is in the audit trail, written with the change.
+			audited := func(ctx context.Context, tx store.Tx, action string, details map[string]any) error {
+				details["service"] = svc.Slug
+				return tx.AppendAudit(ctx, &store.AuditEntry{Actor: cliActor(), Action: action,
+					Target: "structure:" + structure.Slug, StructureID: structure.ID, Details: details})
+			}
 			if remove {
-				_, err := st.UpdateService(ctx, svc.ID, func(s *store.Service) error { s.ProvisioningSecret = nil; return nil })
+				err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+					if _, err := tx.UpdateService(ctx, svc.ID, func(s *store.Service) error { s.ProvisioningSecret = nil; return nil }); err != nil {
+						return err
+					}
+					return audited(ctx, tx, "service.credentials.remove", map[string]any{})
+				})
 				if err != nil {
 					return err
 				}
@@ -186,7 +198,10 @@ are linked by email and left as they are; --take-over lets sesame change them to
 				}
 				n, err := queueServiceProvisioning(ctx, tx, svc)
 				queued = n
-				return err
+				if err != nil {
+					return err
+				}
+				return audited(ctx, tx, "service.credentials.set", map[string]any{"take_over": svc.ProvisionTakeOver, "accounts": n})
 			})
 			if err != nil {
 				return err

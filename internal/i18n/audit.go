@@ -33,6 +33,9 @@ var (
 	AuditServiceUpdate               = key("audit.action.service.update")
 	AuditServiceRemove               = key("audit.action.service.remove")
 	AuditServiceSecretRotate         = key("audit.action.service.secret.rotate")
+	AuditServiceCredentialsSet       = key("audit.action.service.credentials.set")
+	AuditServiceCredentialsRemove    = key("audit.action.service.credentials.remove")
+	AuditKeysRotate                  = key("audit.action.keys.rotate")
 	AuditJobRetry                    = key("audit.action.job.retry")
 	AuditMailSent                    = key("audit.action.mail.sent")
 	AuditReminderQueued              = key("audit.action.reminder.queued")
@@ -144,6 +147,9 @@ var auditTexts = map[Key]Text{
 	AuditServiceUpdate:               {FR: "Service modifié", EN: "Service changed"},
 	AuditServiceRemove:               {FR: "Service supprimé", EN: "Service removed"},
 	AuditServiceSecretRotate:         {FR: "Nouveau secret du client", EN: "New client secret"},
+	AuditServiceCredentialsSet:       {FR: "Identifiants de provisionnement donnés", EN: "Provisioning credentials given"},
+	AuditServiceCredentialsRemove:    {FR: "Identifiants de provisionnement oubliés", EN: "Provisioning credentials removed"},
+	AuditKeysRotate:                  {FR: "Nouvelles clés de signature", EN: "New signing keys"},
 	AuditJobRetry:                    {FR: "Tâche relancée", EN: "Task tried again"},
 	AuditMailSent:                    {FR: "E-mail envoyé", EN: "Email sent"},
 	AuditReminderQueued:              {FR: "Relance programmée", EN: "Reminder queued"},
