@@ -85,6 +85,24 @@ Back up the master key %s as well: it is not in the database`,
 	return cmd
 }
 
+// sesameFile names the file of sesame's own that path is (the SQLite
+// database or one of its -wal, -shm, -journal files, the master key), ""
+// for none: a command writing a file of its own (export -o) must not
+// replace one of them.
+func sesameFile(cfg *config.Config, path string) string {
+	if cfg.Store.Driver != "postgres" {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			if sameFile(path, cfg.Store.SQLite.Path+suffix) {
+				return "the database (" + cfg.Store.SQLite.Path + suffix + ")"
+			}
+		}
+	}
+	if sameFile(path, cfg.Secrets.KeyFile) {
+		return "the master key (secrets.key_file)"
+	}
+	return ""
+}
+
 // sameFile reports whether a and b name one file: the same path once made
 // absolute, or the same existing file reached by another path.
 func sameFile(a, b string) bool {

@@ -79,3 +79,37 @@ func TestBackupRefusesTheDatabase(t *testing.T) {
 		t.Fatalf("backup to another file: exit %d %s", code, errOut)
 	}
 }
+
+// TestExportRefusesSesamesOwnFiles: export -o writes a new file renamed over
+// its name, so -o naming the database (or a companion file, or by another
+// path) or the master key replaced it with a spreadsheet. It is refused,
+// and they are left as they were.
+func TestExportRefusesSesamesOwnFiles(t *testing.T) {
+	dir := cliEnv(t, "")
+	mustRun(t, "structure", "add", "le-beta", "--name", "Le Bêta")
+	data := filepath.Join(dir, "data")
+	db, key := filepath.Join(data, "sesame.db"), filepath.Join(data, "secret.key")
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(data, link); err != nil {
+		t.Fatal(err)
+	}
+	keyBefore, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dest := range []string{db, db + "-wal", filepath.Join(link, "sesame.db"), key, filepath.Join(link, "secret.key")} {
+		code, _, errOut := runCLI(t, "export", "le-beta", "-o", dest)
+		if code != 2 || !strings.Contains(errOut, "must go to another file") {
+			t.Errorf("export -o %s: exit %d, stderr %q; want 2", dest, code, errOut)
+		}
+	}
+	if after, _ := os.ReadFile(key); string(after) != string(keyBefore) {
+		t.Error("an export replaced the master key")
+	}
+	if out := mustRun(t, "structure", "list", "--format", "json"); !strings.Contains(out, `"le-beta"`) {
+		t.Fatalf("the database after the refused exports:\n%s", out)
+	}
+	if code, _, errOut := runCLI(t, "export", "le-beta", "-o", filepath.Join(dir, "people.csv")); code != 0 {
+		t.Fatalf("export to another file: exit %d %s", code, errOut)
+	}
+}

@@ -39,6 +39,15 @@ written with -o is readable by its owner only (it holds personal data).`,
 				lang = localeLang()
 			}
 			ctx := cmd.Context()
+			if output != "" && output != "-" {
+				cfg, err := a.config()
+				if err != nil {
+					return err
+				}
+				if f := sesameFile(cfg, output); f != "" {
+					return exitWith(2, fmt.Errorf("-o %s is %s: the export must go to another file. Nothing was written", output, f))
+				}
+			}
 			st, err := a.store(ctx)
 			if err != nil {
 				return err
