@@ -191,3 +191,38 @@ func TestFormerMemberTakenElsewhere(t *testing.T) {
 		}
 	})
 }
+
+// A hoster admin is never a structure's to manage: a sync that takes one
+// out of their last structure, or a person made a hoster admin after
+// leaving it, leaves no former membership. Once no longer an admin, the
+// account (used, with its password) belongs to no structure, and the
+// structure's referent is refused it as any unattached account, not
+// handed it as its own former member.
+func TestFormerHosterAdminIsNoFormerMember(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store, c *clock) {
+		ctx := context.Background()
+		a := newFixture(t, st, c, "alpha")
+		a.importFile(t, "email\nboss@example.org\nlater@example.org\nkept@example.org\n", nil)
+		boss, later := activate(t, st, "boss@example.org"), activate(t, st, "later@example.org")
+		admin := func(p store.Person, on bool) {
+			t.Helper()
+			if _, err := st.UpdatePerson(ctx, p.ID, func(x *store.Person) error { x.Admin = on; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		admin(boss, true)
+		a.importFile(t, "email\nkept@example.org\n", func(r *Request) { r.Mode = store.ModeSync })
+		admin(boss, false)  // an admin when alpha's sync took them out
+		admin(later, true)  // made an admin after leaving alpha
+		admin(later, false) // and no longer
+		res := a.importFile(t, "email\nboss@example.org\nlater@example.org\n", func(r *Request) { r.DryRun = true })
+		for _, row := range res.Report.Rows {
+			if row.Action != ActError || !hasMsg(row.Errors, MsgUnattached) || row.Username != "" {
+				t.Errorf("alpha's referent, a former hoster admin: %+v", row)
+			}
+		}
+		if fs, _ := st.ListFormerMemberships(ctx, ""); len(fs) != 0 {
+			t.Errorf("former memberships: %+v", fs)
+		}
+	})
+}

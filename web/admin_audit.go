@@ -80,6 +80,7 @@ var auditDetailKeys = map[string]i18n.Key{
 	"client_id":           i18n.AuditKeyClientId,
 	"require_mfa":         i18n.AuditKeyRequireMfa,
 	"credentials_dropped": i18n.AuditKeyCredentialsDropped,
+	"address_confirmed":   i18n.AuditKeyAddressConfirmed,
 	"members":             i18n.AuditKeyMembers,
 	"created":             i18n.AuditKeyCreated,
 	"link":                i18n.AuditKeyLink,

@@ -85,3 +85,33 @@ func TestServiceRemembersAddressesAReferentGave(t *testing.T) {
 		}
 	}
 }
+
+// The audit page says in words that a hoster admin confirmed a referent's
+// address (the detail the confirmation writes), in French and English, not
+// as the key written.
+func TestAuditPageSaysAddressConfirmed(t *testing.T) {
+	e := newAdminEnv(t, "sqlite")
+	ref, _ := e.referentOf("le-beta")
+	admin := e.person("root", store.StateActive, true)
+	base := "/admin/structures/le-beta/services"
+	if status, _, _ := e.do("POST", base, &ref, url.Values{"kind": {"nextcloud"}, "name": {"Nuage"},
+		"url": {"https://nuage.public.example"}}); status != http.StatusOK {
+		t.Fatalf("referent's service: %d", status)
+	}
+	svcs, err := e.st.ListServices(context.Background(), "")
+	e.must(err)
+	if len(svcs) != 1 {
+		t.Fatalf("services: %+v", svcs)
+	}
+	if status, _, _ := e.do("POST", base+"/"+svcs[0].ID, &admin, url.Values{"url": {"https://nuage.public.example"}}); status != http.StatusSeeOther {
+		t.Fatalf("the hoster admin's confirmation: %d", status)
+	}
+	_, _, fr := e.do("GET", "/admin/structures/le-beta/audit", &admin, nil)
+	if !strings.Contains(fr, `<li title="address_confirmed">Adresse confirmée par l’hébergeur : oui</li>`) {
+		t.Errorf("French audit page:\n%s", fr)
+	}
+	_, _, en := e.do("GET", "/admin/structures/le-beta/audit?lang=en", &admin, nil)
+	if !strings.Contains(en, `<li title="address_confirmed">Address confirmed by the hoster: yes</li>`) {
+		t.Errorf("English audit page:\n%s", en)
+	}
+}

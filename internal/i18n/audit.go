@@ -73,6 +73,7 @@ var (
 	AuditKeyClientId           = key("audit.key.client_id")
 	AuditKeyRequireMfa         = key("audit.key.require_mfa")
 	AuditKeyCredentialsDropped = key("audit.key.credentials_dropped")
+	AuditKeyAddressConfirmed   = key("audit.key.address_confirmed")
 	AuditKeyMembers            = key("audit.key.members")
 	AuditKeyCreated            = key("audit.key.created")
 	AuditKeyLink               = key("audit.key.link")
@@ -187,6 +188,7 @@ var auditTexts = map[Key]Text{
 	AuditKeyClientId:           {FR: "Identifiant du client", EN: "Client id"},
 	AuditKeyRequireMfa:         {FR: "Second facteur exigé", EN: "Second factor required"},
 	AuditKeyCredentialsDropped: {FR: "Identifiants de l’application effacés", EN: "Application credentials dropped"},
+	AuditKeyAddressConfirmed:   {FR: "Adresse confirmée par l’hébergeur", EN: "Address confirmed by the hoster"},
 	AuditKeyMembers:            {FR: "Membres", EN: "Members"},
 	AuditKeyCreated:            {FR: "Compte créé", EN: "Account created"},
 	AuditKeyLink:               {FR: "Lien envoyé", EN: "Link sent"},

@@ -23,7 +23,7 @@ import (
 // ErrInternal is the error of a connection refused because the address
 // resolved to an internal network. It is the message an administrator
 // reads on the failed-jobs page.
-var ErrInternal = errors.New("address resolves to an internal network; a hoster admin must confirm this address")
+var ErrInternal = errors.New("address resolves to an internal network; a hoster admin must confirm this address, then try again")
 
 // sharedSpace is carrier-grade NAT's range, where a cloud may put its
 // metadata service (100.100.100.200).
@@ -35,6 +35,11 @@ var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
 var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
+	// localNAT64 (RFC 8215) is a network's own translation prefix, and
+	// ::/96 the deprecated IPv4-compatible addresses: neither is a public
+	// destination, so both are internal whatever they carry.
+	localNAT64   = netip.MustParsePrefix("64:ff9b:1::/48")
+	v4Compatible = netip.MustParsePrefix("::/96")
 )
 
 // InternalIP reports whether a is not a public unicast address: loopback,
@@ -44,6 +49,9 @@ var (
 // is internal when the IPv4 address it carries is.
 func InternalIP(a netip.Addr) bool {
 	a = a.Unmap()
+	if a.Is6() && (localNAT64.Contains(a) || v4Compatible.Contains(a)) {
+		return true
+	}
 	if b := a.As16(); a.Is6() && (nat64.Contains(a) || sixToFour.Contains(a)) {
 		v4 := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
 		if sixToFour.Contains(a) {

@@ -22,6 +22,7 @@ func TestInternalIP(t *testing.T) {
 		{"fc00::1", true}, {"fd12::1", true}, {"ff02::1", true}, {"::ffff:127.0.0.1", true},
 		{"::ffff:169.254.169.254", true}, {"::ffff:10.0.0.1", true},
 		{"64:ff9b::7f00:1", true}, {"64:ff9b::a9fe:a9fe", true}, {"2002:7f00:1::1", true}, {"2002:a00:1::", true},
+		{"64:ff9b:1::5db8:d822", true}, {"::7f00:1", true}, {"::5db8:d822", true},
 		{"64:ff9b::5db8:d822", false}, {"2002:5db8:d822::1", false},
 		{"93.184.216.34", false}, {"100.128.0.1", false}, {"2001:db8::1", false}, {"::ffff:93.184.216.34", false},
 	} {

@@ -104,8 +104,9 @@ type Memberships interface {
 	// membership (see FormerMembership), if any.
 	//
 	// DeleteMembership removes it; ErrNotFound when there was none. When
-	// the person is then in no structure, it records the structure as
-	// their former membership (replacing any older one).
+	// the person is then in no structure and not a hoster admin, it
+	// records the structure as their former membership (replacing any
+	// older one). UpdatePerson making them a hoster admin ends it.
 	DeleteMembership(ctx context.Context, personID, structureID string) error
 	ListMemberships(ctx context.Context, f MembershipFilter) ([]Membership, error)
 	// ListFormerMemberships returns the former memberships of a structure

@@ -150,7 +150,8 @@ type Membership struct {
 // FormerMembership is, for a person who belongs to no structure, the
 // structure whose removal of them left them in none (a sync that left them
 // out), and when. It lasts while they stay in no structure: any new
-// membership ends it.
+// membership ends it, and so does being a hoster admin (a hoster admin
+// leaves none: no structure held them alone).
 type FormerMembership struct {
 	PersonID    string
 	StructureID string

@@ -186,6 +186,11 @@ func (t *Tx) UpdatePerson(ctx context.Context, id string, fn func(*store.Person)
 				admin = ?, mfa_grace_until = ?, updated_at = ? WHERE id = ?`,
 				v.Email, store.FoldEmail(v.Email), v.GivenName, v.FamilyName, v.DisplayName, v.Language, v.Quota,
 				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.MFAGraceUntil), e.tv(v.UpdatedAt), id)
+			if err == nil && v.Admin {
+				// A hoster admin is no structure's former member (see
+				// store.FormerMembership).
+				_, err = e.exec(ctx, "DELETE FROM former_memberships WHERE person_id = ?", id)
+			}
 			return e.wrap(err, "update person %q", old.Username)
 		})
 	})
@@ -262,6 +267,15 @@ func (t *Tx) DeleteMembership(ctx context.Context, personID, structureID string)
 			return e.wrap(err, "count memberships of %q", personID)
 		}
 		if left > 0 {
+			return nil
+		}
+		// A hoster admin leaves no former membership: the structure never
+		// held them alone (its referents could not manage them).
+		var admin bool
+		if err := e.row(ctx, "SELECT admin FROM people WHERE id = ?", personID).Scan(&admin); err != nil {
+			return e.wrap(err, "read person %q", personID)
+		}
+		if admin {
 			return nil
 		}
 		_, err = e.exec(ctx, `INSERT INTO former_memberships (person_id, structure_id, left_at) VALUES (?, ?, ?)

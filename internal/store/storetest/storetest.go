@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateClosures", testUpdateClosures},
 		{"Memberships", testMemberships},
 		{"FormerMemberships", testFormerMemberships},
+		{"FormerMembershipsNotForAdmins", testFormerMembershipsNotForAdmins},
 		{"Admins", testAdmins},
 		{"Deletes", testDeletes},
 		{"Grants", testGrants},
@@ -558,6 +559,35 @@ func testFormerMemberships(e *env) {
 	}), "leave in a transaction")
 	if fs := former(a.ID); len(fs) != 1 || fs[0].PersonID != p.ID {
 		e.t.Fatalf("after a transaction, former = %+v", fs)
+	}
+}
+
+// A hoster admin leaves no former membership when their last membership
+// ends, and a person made a hoster admin loses theirs: no structure held
+// them alone.
+func testFormerMembershipsNotForAdmins(e *env) {
+	p := e.person("p")
+	q := e.person("q")
+	a := e.structure("a")
+	admin := func(x store.Person, on bool) {
+		e.t.Helper()
+		_, err := e.st.UpdatePerson(e.ctx, x.ID, func(v *store.Person) error { v.Admin = on; return nil })
+		e.ok(err, "set admin")
+	}
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "put p a")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: q.ID, StructureID: a.ID}), "put q a")
+	admin(p, true)
+	e.ok(e.st.DeleteMembership(e.ctx, p.ID, a.ID), "admin p leaves a")
+	e.ok(e.st.DeleteMembership(e.ctx, q.ID, a.ID), "q leaves a")
+	fs, err := e.st.ListFormerMemberships(e.ctx, "")
+	e.ok(err, "list former memberships")
+	if len(fs) != 1 || fs[0].PersonID != q.ID {
+		e.t.Fatalf("former = %+v, want q's only", fs)
+	}
+	admin(p, false)
+	admin(q, true)
+	if fs, _ := e.st.ListFormerMemberships(e.ctx, ""); len(fs) != 0 {
+		e.t.Fatalf("q made an admin, former = %+v", fs)
 	}
 }
 
