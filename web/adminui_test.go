@@ -108,17 +108,7 @@ func TestDisableAsksFirst(t *testing.T) {
 // structure nor to a hoster admin (whose resend is refused); a hoster
 // admin's board offers all three.
 func TestBoardOffersOnlyAllowedResend(t *testing.T) {
-	e := newAdminEnv(t, "sqlite")
-	ref, a := e.referentOf("a")
-	b := e.structure("b")
-	root := e.person("root", store.StateActive, true)
-	mine := e.person("ines", store.StateInvited, false)
-	e.member(mine, a, false)
-	shared := e.person("sam", store.StateInvited, false)
-	e.member(shared, a, false)
-	e.member(shared, b, false)
-	boss := e.person("boss", store.StateInvited, true)
-	e.member(boss, a, false)
+	e, ref, root, mine, shared, boss := invitedOfThreeKinds(t)
 	resend := func(p store.Person) string { return `action="/admin/structures/a/people/` + p.ID + `/resend"` }
 
 	status, _, body := e.do("GET", "/admin/structures/a", &ref, nil)
@@ -193,18 +183,8 @@ func TestAuditPageInWords(t *testing.T) {
 // out a hoster admin and a person shared with another structure (the
 // hoster's reaches them), and its button counts only those it sends to.
 func TestResendAllOnlyToManageable(t *testing.T) {
-	e := newAdminEnv(t, "sqlite")
+	e, ref, root, mine, shared, boss := invitedOfThreeKinds(t)
 	ctx := context.Background()
-	ref, a := e.referentOf("a")
-	b := e.structure("b")
-	root := e.person("root", store.StateActive, true)
-	mine := e.person("ines", store.StateInvited, false)
-	e.member(mine, a, false)
-	shared := e.person("sam", store.StateInvited, false)
-	e.member(shared, a, false)
-	e.member(shared, b, false)
-	boss := e.person("boss", store.StateInvited, true)
-	e.member(boss, a, false)
 	sent := func() map[string]int {
 		es, err := e.st.ListAudit(ctx, store.AuditFilter{Action: "person.link.activate"})
 		e.must(err)
@@ -231,4 +211,22 @@ func TestResendAllOnlyToManageable(t *testing.T) {
 	if n := sent(); n["person:"+mine.ID] != 2 || n["person:"+shared.ID] != 1 || n["person:"+boss.ID] != 1 {
 		t.Errorf("hoster's resend all: %v; want everyone", n)
 	}
+}
+
+// invitedOfThreeKinds makes structure "a" with its referent, a hoster admin
+// (root), and three invited members of a: one the referent manages (mine),
+// one also in structure "b" (shared), and a hoster admin (boss).
+func invitedOfThreeKinds(t *testing.T) (e *adminEnv, ref, root, mine, shared, boss store.Person) {
+	e = newAdminEnv(t, "sqlite")
+	ref, a := e.referentOf("a")
+	b := e.structure("b")
+	root = e.person("root", store.StateActive, true)
+	mine = e.person("ines", store.StateInvited, false)
+	e.member(mine, a, false)
+	shared = e.person("sam", store.StateInvited, false)
+	e.member(shared, a, false)
+	e.member(shared, b, false)
+	boss = e.person("boss", store.StateInvited, true)
+	e.member(boss, a, false)
+	return e, ref, root, mine, shared, boss
 }

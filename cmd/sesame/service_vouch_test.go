@@ -19,12 +19,7 @@ import (
 // gave, unchanged, vouches for it (sesame no longer checks where it
 // connects for that service); changing only the name does not.
 func TestCLIServiceUpdateConfirmsAReferentsAddress(t *testing.T) {
-	clearConfigEnv(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	t.Setenv("SESAME_DATA_DIR", dir)
-	if code, _, errOut := runCLI(t, "migrate"); code != 0 {
-		t.Fatalf("migrate: %s", errOut)
-	}
+	dir := filepath.Join(cliEnv(t, ""), "data")
 	ctx := context.Background()
 	marked := func(set bool) bool {
 		t.Helper()
