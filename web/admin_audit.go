@@ -81,6 +81,8 @@ var auditDetailKeys = map[string]i18n.Key{
 	"require_mfa":         i18n.AuditKeyRequireMfa,
 	"credentials_dropped": i18n.AuditKeyCredentialsDropped,
 	"address_confirmed":   i18n.AuditKeyAddressConfirmed,
+	"take_over":           i18n.AuditKeyTakeOver,
+	"accounts":            i18n.AuditKeyAccounts,
 	"members":             i18n.AuditKeyMembers,
 	"created":             i18n.AuditKeyCreated,
 	"link":                i18n.AuditKeyLink,

@@ -74,6 +74,8 @@ var (
 	AuditKeyRequireMfa         = key("audit.key.require_mfa")
 	AuditKeyCredentialsDropped = key("audit.key.credentials_dropped")
 	AuditKeyAddressConfirmed   = key("audit.key.address_confirmed")
+	AuditKeyTakeOver           = key("audit.key.take_over")
+	AuditKeyAccounts           = key("audit.key.accounts")
 	AuditKeyMembers            = key("audit.key.members")
 	AuditKeyCreated            = key("audit.key.created")
 	AuditKeyLink               = key("audit.key.link")
@@ -189,6 +191,8 @@ var auditTexts = map[Key]Text{
 	AuditKeyRequireMfa:         {FR: "Second facteur exigé", EN: "Second factor required"},
 	AuditKeyCredentialsDropped: {FR: "Identifiants de l’application effacés", EN: "Application credentials dropped"},
 	AuditKeyAddressConfirmed:   {FR: "Adresse confirmée par l’hébergeur", EN: "Address confirmed by the hoster"},
+	AuditKeyTakeOver:           {FR: "Reprise des comptes existants", EN: "Existing accounts taken over"},
+	AuditKeyAccounts:           {FR: "Comptes à provisionner", EN: "Accounts to provision"},
 	AuditKeyMembers:            {FR: "Membres", EN: "Members"},
 	AuditKeyCreated:            {FR: "Compte créé", EN: "Account created"},
 	AuditKeyLink:               {FR: "Lien envoyé", EN: "Link sent"},

@@ -106,7 +106,8 @@ type Memberships interface {
 	// DeleteMembership removes it; ErrNotFound when there was none. When
 	// the person is then in no structure and not a hoster admin, it
 	// records the structure as their former membership (replacing any
-	// older one). UpdatePerson making them a hoster admin ends it.
+	// older one). UpdatePerson making them a hoster admin, or
+	// ending their admin role, ends it.
 	DeleteMembership(ctx context.Context, personID, structureID string) error
 	ListMemberships(ctx context.Context, f MembershipFilter) ([]Membership, error)
 	// ListFormerMemberships returns the former memberships of a structure

@@ -186,9 +186,10 @@ func (t *Tx) UpdatePerson(ctx context.Context, id string, fn func(*store.Person)
 				admin = ?, mfa_grace_until = ?, updated_at = ? WHERE id = ?`,
 				v.Email, store.FoldEmail(v.Email), v.GivenName, v.FamilyName, v.DisplayName, v.Language, v.Quota,
 				string(v.State), v.PasswordHash, e.tv(v.PasswordChangedAt), v.Admin, e.tv(v.MFAGraceUntil), e.tv(v.UpdatedAt), id)
-			if err == nil && v.Admin {
+			if err == nil && (v.Admin || old.Admin) {
 				// A hoster admin is no structure's former member (see
-				// store.FormerMembership).
+				// store.FormerMembership), nor one demoted: a record
+				// kept for an admin ends with the role.
 				_, err = e.exec(ctx, "DELETE FROM former_memberships WHERE person_id = ?", id)
 			}
 			return e.wrap(err, "update person %q", old.Username)

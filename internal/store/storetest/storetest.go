@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -67,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"Memberships", testMemberships},
 		{"FormerMemberships", testFormerMemberships},
 		{"FormerMembershipsNotForAdmins", testFormerMembershipsNotForAdmins},
+		{"FormerMembershipOfAnAdminFromBefore", testFormerMembershipOfAnAdminFromBefore},
 		{"Admins", testAdmins},
 		{"Deletes", testDeletes},
 		{"Grants", testGrants},
@@ -588,6 +590,34 @@ func testFormerMembershipsNotForAdmins(e *env) {
 	admin(q, true)
 	if fs, _ := e.st.ListFormerMemberships(e.ctx, ""); len(fs) != 0 {
 		e.t.Fatalf("q made an admin, former = %+v", fs)
+	}
+}
+
+// A hoster admin's former membership recorded by an older sesame (whose
+// DeleteMembership recorded one for an admin too) ends when they stop being
+// an admin: otherwise, once demoted, the structure whose sync dropped them
+// while they were an admin could re-add them and take their used account.
+func testFormerMembershipOfAnAdminFromBefore(e *env) {
+	raw, ok := e.st.(interface{ SQL() *sql.DB })
+	if !ok {
+		e.t.Skip("the backend gives no SQL access")
+	}
+	p := e.person("p")
+	a := e.structure("a")
+	e.ok(e.st.PutMembership(e.ctx, store.Membership{PersonID: p.ID, StructureID: a.ID}), "put p a")
+	e.ok(e.st.DeleteMembership(e.ctx, p.ID, a.ID), "p leaves a")
+	// p was a hoster admin when a's sync dropped them: the flag set
+	// directly, as before the upgrade, the former membership kept.
+	if _, err := raw.SQL().ExecContext(e.ctx, "UPDATE people SET admin = TRUE WHERE id = '"+p.ID+"'"); err != nil {
+		e.t.Fatal(err)
+	}
+	if fs, _ := e.st.ListFormerMemberships(e.ctx, ""); len(fs) != 1 {
+		e.t.Fatalf("the state before the upgrade: former = %+v", fs)
+	}
+	_, err := e.st.UpdatePerson(e.ctx, p.ID, func(v *store.Person) error { v.Admin = false; return nil })
+	e.ok(err, "p no longer an admin")
+	if fs, _ := e.st.ListFormerMemberships(e.ctx, ""); len(fs) != 0 {
+		e.t.Fatalf("a former hoster admin kept a former membership recorded while an admin: %+v", fs)
 	}
 }
 
