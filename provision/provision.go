@@ -71,6 +71,9 @@ func New(st Store, master []byte, cfg Config, logger *slog.Logger) (*Provisioner
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if cfg.GuardedHTTPClient == nil {
+		cfg.GuardedHTTPClient = netguard.Client(0) // one pool for every such service
+	}
 	return &Provisioner{st: st, box: box, cfg: cfg, log: logger, conns: map[string]cachedConnector{}}, nil
 }
 
@@ -89,9 +92,7 @@ func (p *Provisioner) connector(svc store.Service) (apps.Connector, error) {
 	}
 	hc := p.cfg.HTTPClient
 	if svc.ReferentAddress {
-		if hc = p.cfg.GuardedHTTPClient; hc == nil {
-			hc = netguard.Client(0)
-		}
+		hc = p.cfg.GuardedHTTPClient
 	}
 	conn, err := Connector(p.box, svc, apps.Config{Timeout: p.cfg.Timeout, HTTPClient: hc})
 	if err != nil {

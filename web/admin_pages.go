@@ -303,28 +303,15 @@ func (a *Admin) board(w http.ResponseWriter, r *http.Request) {
 // structure).
 func (a *Admin) manageable(r *http.Request, st store.Structure, people []store.Person, action Action) (map[string]bool, error) {
 	ctx := r.Context()
-	var ids []string
-	for _, p := range people {
-		if p.State == store.StateInvited {
-			ids = append(ids, p.ID)
-		}
-	}
-	count := map[string]int{}
-	for chunk := range slices.Chunk(ids, store.MaxFilterIDs) {
-		ms, err := a.Store.ListMemberships(ctx, store.MembershipFilter{PersonIDs: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("web: memberships: %w", err)
-		}
-		for _, m := range ms {
-			count[m.PersonID]++
-		}
+	invited := slices.DeleteFunc(slices.Clone(people), func(p store.Person) bool { return p.State != store.StateInvited })
+	shared, err := manage.SharedPeople(ctx, a.Store, invited)
+	if err != nil {
+		return nil, err
 	}
 	actor := ActorFrom(ctx)
-	out := map[string]bool{}
-	for _, p := range people {
-		if p.State == store.StateInvited {
-			out[p.ID] = Authorize(actor, action, personTarget(st.ID, p, count[p.ID] > 1)) == nil
-		}
+	out := make(map[string]bool, len(invited))
+	for _, p := range invited {
+		out[p.ID] = Authorize(actor, action, personTarget(st.ID, p, shared[p.ID])) == nil
 	}
 	return out, nil
 }
@@ -977,8 +964,9 @@ func auditKeyLabel(lang, k string) string {
 	return k
 }
 
-// auditValue writes a details value for people: yes or no, a number, a
-// text, a list or an object by labelled keys — never JSON.
+// auditValue writes a details value, as the store reads it back from JSON,
+// for people: yes or no, a number, a text, a list or an object by
+// labelled keys — never JSON.
 func auditValue(lang string, v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -995,8 +983,6 @@ func auditValue(lang string, v any) string {
 		return x
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
-	case int, int64, json.Number:
-		return fmt.Sprint(x)
 	case []any:
 		parts := make([]string, 0, len(x))
 		for _, it := range x {
@@ -1010,15 +996,5 @@ func auditValue(lang string, v any) string {
 		}
 		return strings.Join(parts, ", ")
 	}
-	// Another Go value (details not read back from the store): as JSON
-	// reads it, then as above.
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	var back any
-	if json.Unmarshal(b, &back) != nil {
-		return string(b)
-	}
-	return auditValue(lang, back) // one of the types above: no loop
+	return fmt.Sprint(v)
 }

@@ -1,21 +1,14 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"sesame/internal/config"
+	"sesame/internal/testenv"
 )
 
 // config check must not call valid a configuration serve refuses at start
@@ -41,20 +34,15 @@ func TestConfigCheckCAFileServeRefuses(t *testing.T) {
 	}
 }
 
-// testCertPEM is a self-signed certificate in PEM, a valid ldap.ca_file.
+// testCertPEM is a self-signed certificate in PEM, a valid CA file.
 func testCertPEM(t *testing.T) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, _ := testenv.SelfSigned(t)
+	b, err := os.ReadFile(cert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return b
 }
 
 // A real CA file is accepted.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -570,6 +571,31 @@ func (m *Manager) resend(ctx context.Context, tx store.Tx, actor, personID, stru
 	return exp, audit(ctx, tx, actor, "person.link.activate", "person:"+p.ID, nil)
 }
 
+// SharedPeople returns which of people are members of more than one
+// structure (web.Target.PersonShared: a referent of one may not manage
+// them), reading their memberships store.MaxFilterIDs at a time.
+func SharedPeople(ctx context.Context, ms store.Memberships, people []store.Person) (map[string]bool, error) {
+	ids := make([]string, len(people))
+	for i, p := range people {
+		ids[i] = p.ID
+	}
+	count := map[string]int{}
+	for chunk := range slices.Chunk(ids, store.MaxFilterIDs) {
+		list, err := ms.ListMemberships(ctx, store.MembershipFilter{PersonIDs: chunk})
+		if err != nil {
+			return nil, fmt.Errorf("manage: memberships: %w", err)
+		}
+		for _, m := range list {
+			count[m.PersonID]++
+		}
+	}
+	shared := make(map[string]bool, len(count))
+	for id, n := range count {
+		shared[id] = n > 1
+	}
+	return shared, nil
+}
+
 // ResendPending sends a new activation link to every invited member of the
 // structure that may allows (nil allows all: the CLI, a hoster admin), and
 // returns how many. may is told whether the person is a member of another
@@ -582,15 +608,15 @@ func (m *Manager) ResendPending(ctx context.Context, actor, structureID string, 
 		if err != nil {
 			return fmt.Errorf("manage: list people: %w", err)
 		}
+		var shared map[string]bool
+		if may != nil {
+			if shared, err = SharedPeople(ctx, tx, people); err != nil {
+				return err
+			}
+		}
 		for _, p := range people {
-			if may != nil {
-				ms, err := tx.ListMemberships(ctx, store.MembershipFilter{PersonID: p.ID})
-				if err != nil {
-					return fmt.Errorf("manage: memberships: %w", err)
-				}
-				if !may(p, len(ms) > 1) {
-					continue
-				}
+			if may != nil && !may(p, shared[p.ID]) {
+				continue
 			}
 			if _, err := m.resend(ctx, tx, actor, p.ID, structureID); err != nil {
 				return err
